@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { durationSchema } from './duration';
+import { freezeWindowSchema } from './freeze-windows';
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be lowercase letters, digits and dashes (at most 40)');
+
+/** Secrets never sit in config or workflow input: only the name of the variable that holds them. */
+const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
+
+const commandSchema = z
+  .object({
+    command: z.string().min(1, 'must not be empty'),
+    timeout: durationSchema.prefault('30m'),
+    /** A command that exits 0 when the artifact already exists, so a re-run skips the build. */
+    skipIf: z.string().min(1).optional(),
+  })
+  .strict();
+
+const localTargetSchema = z
+  .object({
+    kind: z.literal('local'),
+    start: z.string().min(1, 'must not be empty'),
+    port: z.number().int().min(1024, 'must be between 1024 and 65535').max(65535, 'must be between 1024 and 65535'),
+    healthPath: z.string().startsWith('/').default('/healthz'),
+  })
+  .strict();
+
+const kubernetesTargetSchema = z
+  .object({
+    kind: z.literal('kubernetes'),
+    context: z.string().min(1),
+    namespace: name,
+    deployment: name,
+    container: name.optional(),
+    service: name.optional(),
+  })
+  .strict();
+
+const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, kubernetesTargetSchema]);
+
+const analysisSchema = z
+  .object({
+    maxErrorRate: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.01),
+    maxP95LatencyMs: z.number().positive('must be positive').optional(),
+    minRequests: z.number().int().min(0).default(0),
+  })
+  .strict();
+
+const weightStep = z.number().int('must be a whole number').min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100');
+
+const strategySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('rolling') }).strict(),
+  z
+    .object({
+      kind: z.literal('canary'),
+      steps: z
+        .array(weightStep)
+        .min(1, 'needs at least one weight')
+        .superRefine((steps, ctx) => {
+          steps.forEach((weight, i) => {
+            if (i > 0 && weight <= steps[i - 1]) {
+              ctx.addIssue({ code: 'custom', path: [i], message: `must be greater than the step before (${steps[i - 1]})` });
+            }
+          });
+          if (steps.at(-1) !== 100) {
+            ctx.addIssue({ code: 'custom', path: [steps.length - 1], message: 'the last step must be 100' });
+          }
+        }),
+      pause: durationSchema.prefault('1m'),
+      analysis: analysisSchema.default({ maxErrorRate: 0.01, minRequests: 0 }),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('blue-green'),
+      /** How long the old colour is kept after the switch, for an instant switch back. */
+      keepPrevious: durationSchema.prefault('10m'),
+      analysis: analysisSchema.default({ maxErrorRate: 0.01, minRequests: 0 }),
+    })
+    .strict(),
+]);
+
+const databaseSchema = z
+  .object({
+    urlEnv: envVarName,
+    migrations: z.string().min(1).default('migrations'),
+    undo: z.enum(['down', 'restore']).default('down'),
+  })
+  .strict();
+
+const approvalSchema = z
+  .object({
+    required: z.number().int().min(1, 'must be at least 1').default(1),
+    approvers: z.array(z.string().min(1)).optional(),
+    preventSelfApproval: z.boolean().default(true),
+    timeout: durationSchema.prefault('72h'),
+    onTimeout: z.enum(['reject', 'approve']).default('reject'),
+  })
+  .strict()
+  .superRefine((approval, ctx) => {
+    if (approval.approvers && approval.approvers.length < approval.required) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvers'],
+        message: `lists ${approval.approvers.length} approver(s) but ${approval.required} are required`,
+      });
+    }
+  });
+
+const environmentSchema = z
+  .object({
+    name,
+    target: targetSchema,
+    database: databaseSchema.optional(),
+    backup: z.boolean().default(false),
+    strategy: strategySchema.default({ kind: 'rolling' }),
+    stabilize: durationSchema.prefault('15m'),
+    healthCheckInterval: durationSchema.prefault('30s'),
+    approval: approvalSchema.optional(),
+    freezeWindows: z.array(freezeWindowSchema).default([]),
+    /** Runs this environment's side effects on a worker inside its own network. */
+    taskQueue: z.string().min(1).optional(),
+    notify: z.object({ webhookEnv: envVarName }).strict().optional(),
+  })
+  .strict()
+  .superRefine((env, ctx) => {
+    if (env.database?.undo === 'restore' && !env.backup) {
+      ctx.addIssue({ code: 'custom', path: ['database', 'undo'], message: 'is "restore" but backup is off: set backup: true' });
+    }
+    if (env.backup && !env.database) {
+      ctx.addIssue({ code: 'custom', path: ['backup'], message: 'is on but the environment has no database' });
+    }
+    if (env.healthCheckInterval > env.stabilize && env.stabilize > 0) {
+      ctx.addIssue({ code: 'custom', path: ['healthCheckInterval'], message: 'is longer than stabilize' });
+    }
+  });
+
+export const ferryConfigSchema = z
+  .object({
+    app: name,
+    repo: z.string().min(1, 'must be a local path or a git URL'),
+    /** How the artifact is named from the commit: {app}, {sha} and {shortSha} are filled in. */
+    artifact: z.string().min(1).default('{app}:{shortSha}'),
+    build: commandSchema,
+    test: commandSchema.optional(),
+    /** The task queue of the promotion workflows and of environments without their own. */
+    taskQueue: z.string().min(1).default('ferry'),
+    environments: z
+      .array(environmentSchema)
+      .min(1, 'needs at least one environment')
+      .superRefine((envs, ctx) => {
+        const seen = new Map<string, number>();
+        envs.forEach((env, i) => {
+          const first = seen.get(env.name);
+          if (first !== undefined) {
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${env.name}" is already used by environments[${first}]` });
+          }
+          seen.set(env.name, i);
+        });
+      }),
+  })
+  .strict();
+
+export type FerryConfig = z.output<typeof ferryConfigSchema>;
+export type FerryConfigInput = z.input<typeof ferryConfigSchema>;
+export type EnvironmentConfig = FerryConfig['environments'][number];
+export type TargetConfig = EnvironmentConfig['target'];
+export type StrategyConfig = EnvironmentConfig['strategy'];
+export type AnalysisConfig = z.output<typeof analysisSchema>;
+export type ApprovalConfig = NonNullable<EnvironmentConfig['approval']>;
+export type DatabaseConfig = NonNullable<EnvironmentConfig['database']>;
+export type CommandConfig = FerryConfig['build'];

@@ -1,0 +1,93 @@
+import type { CommitInfo } from './activity-contracts';
+
+// The shape of the `status` query: everything an SRE or the CLI needs to see a promotion's state.
+
+export type StepState = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+export type StepName =
+  | 'resolve'
+  | 'build'
+  | 'test'
+  | 'approval'
+  | 'lock'
+  | 'freeze'
+  | 'backup'
+  | 'migrate'
+  | 'deploy'
+  | 'canary'
+  | 'stabilize'
+  | 'rollback'
+  | 'undo-migration';
+
+export interface StepStatus {
+  name: StepName;
+  state: StepState;
+  /** Times the workflow ran this step (compensations and analysis rounds count too). */
+  attempts: number;
+  startedAt?: string;
+  endedAt?: string;
+  detail?: string;
+  error?: string;
+}
+
+export interface ApprovalRecord {
+  approver: string;
+  decision: 'approve' | 'reject';
+  at: string;
+  comment?: string;
+  via: 'signal' | 'update' | 'timeout';
+}
+
+export type EnvironmentState =
+  | 'pending'
+  | 'waiting'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'rolled-back'
+  | 'rejected'
+  | 'aborted'
+  | 'skipped';
+
+export interface EnvironmentStatus {
+  name: string;
+  state: EnvironmentState;
+  steps: StepStatus[];
+  approval?: {
+    required: number;
+    approvers?: string[];
+    received: ApprovalRecord[];
+    /** When an unanswered approval times out. */
+    deadline?: string;
+  };
+  error?: string;
+  /** The stage child of this environment: query it for its steps while it runs. */
+  stageWorkflowId?: string;
+}
+
+export type PromotionState = 'running' | 'waiting' | 'succeeded' | 'failed' | 'rejected' | 'aborted';
+
+/** A signal that was recorded but not acted on, with the reason (malformed, not allowed, too late). */
+export interface IgnoredMessage {
+  name: string;
+  at: string;
+  reason: string;
+  payload: unknown;
+}
+
+export interface PromotionStatus {
+  workflowId: string;
+  app: string;
+  ref: string;
+  sha: string;
+  artifact: string;
+  state: PromotionState;
+  startedAt: string;
+  endedAt?: string;
+  commit?: CommitInfo;
+  steps: StepStatus[];
+  environments: EnvironmentStatus[];
+  ignored: IgnoredMessage[];
+  abort?: { by: string; reason: string; at: string };
+  error?: string;
+}

@@ -1,0 +1,82 @@
+import type { AnalysisResult, FerryActivities } from '../../common/activity-contracts';
+
+/** Everything but the lock, which the tests run for real against the test server. */
+export type StubbedActivities = Omit<FerryActivities, 'requestLock'>;
+
+export const AUTHOR = { authorName: 'Dana Developer', authorEmail: 'dana@example.com' };
+export const HEALTHY: AnalysisResult = { healthy: true, reasons: [], metrics: { errorRate: 0 } };
+export const unhealthy = (reason: string): AnalysisResult => ({ healthy: false, reasons: [reason], metrics: { errorRate: 0.2 } });
+
+export interface ActivityCall {
+  name: keyof StubbedActivities;
+  input: any;
+}
+
+/**
+ * Activities that answer like healthy real ones and record every call, so a workflow test can
+ * say what happened to which environment. Each test overrides only the activity it is about.
+ */
+export function stubActivities(overrides: Partial<StubbedActivities> = {}) {
+  const calls: ActivityCall[] = [];
+  const defaults: StubbedActivities = {
+    resolveCommit: async ({ ref }) => ({ sha: ref, ...AUTHOR, subject: 'Add the checkout page' }),
+    build: async () => ({ skipped: false, durationMs: 1_000 }),
+    test: async () => ({ skipped: false, durationMs: 2_000 }),
+    backupDatabase: async ({ promotionId, environment }) => ({
+      file: `/var/backups/${promotionId}-${environment}.dump`,
+      bytes: 4096,
+      sha256: 'ab'.repeat(32),
+    }),
+    migrateDatabase: async () => ({ applied: ['001_create_orders'] }),
+    undoMigrations: async () => ({ undone: ['001_create_orders'] }),
+    deploy: async () => ({ previousVersion: 'shop:previous' }),
+    setCanaryWeight: async () => undefined,
+    promote: async () => undefined,
+    rollback: async () => undefined,
+    analyze: async () => HEALTHY,
+    checkHealth: async () => HEALTHY,
+    notify: async () => undefined,
+  };
+  const activities = Object.fromEntries(
+    Object.entries({ ...defaults, ...overrides }).map(([name, fn]) => [
+      name,
+      async (input: any) => {
+        calls.push({ name: name as keyof StubbedActivities, input });
+        return (fn as (input: unknown) => Promise<unknown>)(input);
+      },
+    ]),
+  ) as unknown as StubbedActivities;
+
+  return {
+    activities,
+    calls,
+    /** The calls to one activity, optionally only those for one environment. */
+    callsTo(name: keyof StubbedActivities, environment?: string) {
+      return calls.filter((c) => c.name === name && (environment === undefined || c.input.environment === environment));
+    },
+    environmentsTouched(): string[] {
+      return [...new Set(calls.map((c) => c.input.environment).filter(Boolean))];
+    },
+  };
+}
+
+/**
+ * Holds an activity until the test lets it go. The test server's clock stands still while an
+ * activity runs, so a test can act at an exact point of a promotion (an open approval gate,
+ * a canary at 50%) even while time skipping is on.
+ */
+export function hold() {
+  let release!: () => void;
+  let reached!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const arrived = new Promise<void>((resolve) => (reached = resolve));
+  return {
+    /** Call from the stubbed activity. */
+    async here(): Promise<void> {
+      reached();
+      await released;
+    },
+    arrived,
+    release,
+  };
+}

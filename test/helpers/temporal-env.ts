@@ -1,0 +1,51 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Runtime, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
+import type { FerryActivities } from '../../common/activity-contracts';
+import { toolPaths } from './tools';
+import { lockActivities } from '../../activities/environment-lock';
+
+export const TASK_QUEUE = 'ferry-test';
+
+let quietRuntime = false;
+function quietLogs(): void {
+  if (quietRuntime) return;
+  quietRuntime = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+/** The real Java time-skipping test server, with Ferry's search attributes registered. */
+export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  quietLogs();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: toolPaths().testServer } },
+  });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      ALL_SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    ),
+  });
+  return env;
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Bundled once per test file: webpack is the slow part of starting a worker. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export async function startWorker(
+  env: TestWorkflowEnvironment,
+  activities: Omit<FerryActivities, 'requestLock'>, taskQueue = TASK_QUEUE): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    // The lock is Temporal itself, so the tests use the real activity against the test server.
+    activities: { ...lockActivities(env.client), ...activities },
+  });
+}

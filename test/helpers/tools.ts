@@ -1,0 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+
+/** Paths written by scripts/bootstrap-tools.js, which `npm test` runs first. */
+export function toolPaths(): { temporal: string; testServer: string } {
+  const manifest = path.join(REPO_ROOT, '.tools/tools.json');
+  if (!fs.existsSync(manifest)) throw new Error(`${manifest} is missing: run \`npm run tools\` (npm test does it for you)`);
+  return JSON.parse(fs.readFileSync(manifest, 'utf8'));
+}

@@ -1,0 +1,84 @@
+// One proxy per outside system, each with the timeouts and retries that system deserves.
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type {
+  CommandActivities,
+  DatabaseActivities,
+  GitActivities,
+  HealthActivities,
+  LockActivities,
+  NotifyActivities,
+  TargetActivities,
+} from '../common/activity-contracts';
+import { FailureType } from '../common/errors';
+
+const NEVER_RETRY_BAD_INPUT = [FailureType.InvalidInput, FailureType.NotAvailable];
+
+export const POLICIES = {
+  git: {
+    startToCloseTimeout: '2m',
+    retry: { maximumAttempts: 5, nonRetryableErrorTypes: [...NEVER_RETRY_BAD_INPUT, FailureType.UnknownRef, FailureType.RepoUnreachable] },
+  },
+  commands: {
+    startToCloseTimeout: '30m',
+    heartbeatTimeout: '1m',
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: [...NEVER_RETRY_BAD_INPUT, FailureType.CommandFailed] },
+  },
+  database: {
+    startToCloseTimeout: '30m',
+    heartbeatTimeout: '1m',
+    retry: {
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: [...NEVER_RETRY_BAD_INPUT, FailureType.MigrationFailed, FailureType.ChecksumDrift],
+    },
+  },
+  target: {
+    startToCloseTimeout: '20m',
+    heartbeatTimeout: '1m',
+    retry: { maximumAttempts: 5, nonRetryableErrorTypes: NEVER_RETRY_BAD_INPUT },
+  },
+  /** Undoing must try hard: giving up leaves an environment half-changed. */
+  compensation: {
+    startToCloseTimeout: '20m',
+    heartbeatTimeout: '1m',
+    retry: { maximumAttempts: 20, maximumInterval: '1m', nonRetryableErrorTypes: NEVER_RETRY_BAD_INPUT },
+  },
+  lock: { startToCloseTimeout: '30s', retry: { maximumInterval: '10s' } },
+  health: { startToCloseTimeout: '1m', retry: { maximumAttempts: 3, maximumInterval: '10s' } },
+  /** A notification is a courtesy: a few tries, then the promotion goes on without it. */
+  notify: { startToCloseTimeout: '30s', retry: { maximumAttempts: 5, maximumInterval: '30s' } },
+} satisfies Record<string, ActivityOptions>;
+
+/** Each call names its purpose, so the Web UI's event history reads like the pipeline. */
+type Summarized<A> = {
+  [K in keyof A]: A[K] extends (input: infer I) => Promise<infer R> ? (input: I, summary: string) => Promise<R> : never;
+};
+
+function group<A extends object>(options: ActivityOptions): Summarized<A> {
+  const proxy = proxyActivities<Record<string, (input: unknown) => Promise<unknown>>>(options);
+  return new Proxy({} as Summarized<A>, {
+    get: (_, name: string) => (input: unknown, summary: string) =>
+      proxy[name].executeWithOptions({ ...options, summary }, [input]),
+  });
+}
+
+/** The activities of one environment, on its own task queue when it has one. */
+export function environmentActivities(taskQueue?: string) {
+  const on = <O extends ActivityOptions>(options: O): ActivityOptions => ({ ...options, taskQueue });
+  return {
+    database: group<DatabaseActivities>(on(POLICIES.database)),
+    target: group<TargetActivities>(on(POLICIES.target)),
+    compensation: group<TargetActivities & DatabaseActivities>(on(POLICIES.compensation)),
+    health: group<HealthActivities>(on(POLICIES.health)),
+    notify: group<NotifyActivities>(on(POLICIES.notify)),
+  };
+}
+
+/** Resolving the release runs once, on the promotion's own task queue. */
+export const gitActivities = () => group<GitActivities>(POLICIES.git);
+
+/** Build and test: the activity gets a minute beyond the command's own timeout to report it. */
+export const commandActivities = (commandTimeoutMs: number) =>
+  group<CommandActivities>({ ...POLICIES.commands, startToCloseTimeout: commandTimeoutMs + 60_000 });
+
+/** Queueing for an environment's lock: a signal-with-start, which only a client can send. */
+export const lockActivities = () => group<LockActivities>(POLICIES.lock);

@@ -1,0 +1,272 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowHandle,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CommitInfo, NotifyEvent } from '../common/activity-contracts';
+import { formatDuration } from '../common/duration';
+import { FailureType } from '../common/errors';
+import { abortPayloadSchema, abortSignal, statusQuery, type AbortPayload } from '../common/messages';
+import { lockWorkflowId, shortSha, stageWorkflowId, type EnvironmentPlan, type PromotionPlan } from '../common/plan';
+import { describeIssues } from '../common/problems';
+import { progressMarkdown } from '../common/progress-markdown';
+import { SearchAttr } from '../common/search-attributes';
+import type { EnvironmentStatus, PromotionState, PromotionStatus } from '../common/status';
+import { commandActivities, environmentActivities, gitActivities } from './activities';
+import { ApprovalGate } from './approval-gate';
+import { EnvironmentLockClient } from './environment-lock';
+import { waitOutFreezeWindows } from './freeze-wait';
+import { stage } from './stage';
+import { rootMessage, StepLog } from './step-log';
+
+/**
+ * A release's whole journey: resolve → build → test once, then for each environment in order
+ * approval → lock → freeze window → stage. It stops at the first environment that does not succeed.
+ */
+export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
+  const status = initialStatus(plan);
+  const progress = new Progress(status);
+  const changed = () => progress.publish();
+  const log = new StepLog(status.steps, changed);
+  let abort: AbortPayload | undefined;
+  let runningStage: ChildWorkflowHandle<typeof stage> | undefined;
+  const release = new CancellationScope();
+
+  const gate = new ApprovalGate(() => selfIdentities(plan, status.commit), ignore, changed);
+  const locks = new EnvironmentLockClient();
+  setHandler(statusQuery, () => status);
+  setHandler(abortSignal, async (raw) => {
+    const parsed = abortPayloadSchema.safeParse(raw);
+    if (!parsed.success) return ignore('abort', describeIssues(parsed.error).join('; '), raw);
+    if (abort || status.endedAt) return ignore('abort', 'the promotion is already ending', raw);
+    abort = parsed.data;
+    status.abort = { ...abort, at: new Date().toISOString() };
+    release.cancel();
+    changed();
+    await runningStage?.signal(abortSignal, abort);
+  });
+
+  function ignore(signal: string, reason: string, payload: unknown): void {
+    status.ignored.push({ name: signal, reason, payload, at: new Date().toISOString() });
+    changed();
+  }
+
+  async function notify(env: EnvironmentPlan, event: NotifyEvent, text: string): Promise<void> {
+    if (!env.notify) return;
+    const input = { webhookEnv: env.notify.webhookEnv, event, promotionId: status.workflowId, environment: env.name, text };
+    // A webhook that is down must never hold up or fail a promotion.
+    await environmentActivities(env.taskQueue).notify.notify(input, `notify: ${event}`).catch(() => undefined);
+  }
+
+  /** Gate, lock, freeze, stage. Returns the environment's final state. */
+  async function promoteTo(env: EnvironmentPlan, envStatus: EnvironmentStatus): Promise<EnvironmentStatus['state']> {
+    const steps = new StepLog(envStatus.steps, changed);
+    const interrupted = () => abort !== undefined;
+    if (env.approval) {
+      envStatus.state = 'waiting';
+      const step = steps.begin('approval', 'waiting', `${env.approval.required} needed`);
+      const outcome = await gate.wait(envStatus, env.approval, interrupted, () =>
+        notify(env, 'approval-waiting', `${plan.app} ${shortSha(plan.sha)} waits for approval of ${env.name}`),
+      );
+      const approvers = envStatus.approval?.received.map((r) => `${r.decision} by ${r.approver}`).join(', ');
+      if (outcome !== 'approved') {
+        steps.end(step, outcome === 'interrupted' ? 'cancelled' : 'failed', approvers, outcome === 'timed-out' ? `no decision within ${formatDuration(env.approval.timeout)}` : undefined);
+        envStatus.error = outcome === 'rejected' ? `rejected: ${envStatus.approval?.received.at(-1)?.comment ?? ''}` : step.error;
+        return outcome === 'interrupted' ? 'aborted' : 'rejected';
+      }
+      steps.end(step, 'succeeded', approvers);
+    }
+
+    const lockId = lockWorkflowId(plan.app, env.name);
+    const lockStep = steps.begin('lock', 'waiting', `waiting for ${lockId}`);
+    if (!(await locks.acquire(lockId, interrupted))) {
+      steps.end(lockStep, 'cancelled');
+      return 'aborted';
+    }
+    steps.end(lockStep, 'succeeded', 'held');
+    try {
+      if (env.freezeWindows.length > 0) {
+        const freeze = steps.begin('freeze', 'running', 'checking freeze windows');
+        const waited = await waitOutFreezeWindows(
+          env.freezeWindows,
+          (window, endsAt) => {
+            envStatus.state = 'waiting';
+            steps.update(freeze, `frozen by ${window} until ${endsAt.toISOString()}`);
+          },
+          interrupted,
+        );
+        steps.end(freeze, waited === 'open' ? 'succeeded' : 'cancelled', waited === 'open' ? 'open' : freeze.detail);
+        if (waited === 'interrupted') return 'aborted';
+      }
+      envStatus.state = 'running';
+      progress.gateStepsDone(envStatus);
+      envStatus.stageWorkflowId = stageWorkflowId(status.workflowId, env.name);
+      const child = await startChild(stage, {
+        workflowId: envStatus.stageWorkflowId,
+        args: [{ promotionId: status.workflowId, source: { repo: plan.repo, sha: plan.sha }, artifact: plan.artifact, environment: env }],
+        staticSummary: `promote ${plan.artifact} to ${env.name}`,
+      });
+      runningStage = child;
+      if (abort) await child.signal(abortSignal, abort);
+      try {
+        progress.stageReported(await child.result());
+      } catch (error) {
+        const details = findDetails(error);
+        if (details) progress.stageReported(details);
+        envStatus.error ??= rootMessage(error);
+        if (!details) envStatus.state = abort ? 'aborted' : 'failed';
+      } finally {
+        runningStage = undefined;
+      }
+      return envStatus.state;
+    } finally {
+      await CancellationScope.nonCancellable(() => locks.release(lockId));
+    }
+  }
+
+  try {
+    await release.run(async () => {
+      status.commit = await log.run('resolve', () => gitActivities().resolveCommit({ repo: plan.repo, ref: plan.sha }, `resolve ${plan.ref} (${shortSha(plan.sha)})`), describeCommit);
+      if (status.commit.sha !== plan.sha) {
+        throw ApplicationFailure.nonRetryable(`${plan.repo} resolves ${plan.sha} to ${status.commit.sha}`, FailureType.UnknownRef);
+      }
+      const commandInput = (command: PromotionPlan['build']) => ({
+        promotionId: status.workflowId,
+        source: { repo: plan.repo, sha: plan.sha },
+        command: command.command,
+        skipIf: command.skipIf,
+        timeoutMs: command.timeout,
+        env: { COMMIT: plan.sha, ARTIFACT: plan.artifact, IMAGE: plan.artifact },
+      });
+      await log.run('build', () => commandActivities(plan.build.timeout).build(commandInput(plan.build), `build ${plan.artifact}`), (r) =>
+        r.skipped ? 'artifact already exists' : `built in ${formatDuration(r.durationMs)}`,
+      );
+      if (plan.test) {
+        const test = plan.test;
+        await log.run('test', () => commandActivities(test.timeout).test(commandInput(test), `test ${plan.artifact}`), (r) => `passed in ${formatDuration(r.durationMs)}`);
+      } else log.skip('test', 'no test command configured');
+    });
+
+    for (const [i, env] of plan.environments.entries()) {
+      const envStatus = status.environments[i];
+      if (env.skip) {
+        envStatus.state = 'skipped';
+        envStatus.error = undefined;
+        changed();
+        continue;
+      }
+      envStatus.state = await promoteTo(env, envStatus);
+      changed();
+      if (envStatus.state === 'succeeded') {
+        await notify(env, 'succeeded', `${plan.artifact} is live in ${env.name}`);
+        continue;
+      }
+      await notify(env, envStatus.state === 'rolled-back' ? 'rolled-back' : 'failed', `${plan.artifact} in ${env.name}: ${envStatus.state}: ${envStatus.error ?? ''}`);
+      status.error = `${env.name}: ${envStatus.state}${envStatus.error ? `: ${envStatus.error}` : ''}`;
+      break;
+    }
+  } catch (error) {
+    status.error = abort ? `aborted by ${abort.by}: ${abort.reason}` : rootMessage(error);
+    log.closePending('not run');
+  }
+  return finish(status, progress, abort);
+}
+
+function finish(status: PromotionStatus, progress: Progress, abort: AbortPayload | undefined): PromotionStatus {
+  status.state = finalState(status, abort);
+  status.endedAt = new Date().toISOString();
+  for (const env of status.environments) {
+    if (env.state === 'pending') env.state = 'skipped';
+  }
+  progress.publish();
+  if (status.state === 'succeeded') return status;
+  const type = status.state === 'aborted' ? FailureType.Aborted : status.state === 'rejected' ? FailureType.ApprovalRejected : 'PromotionFailed';
+  throw ApplicationFailure.nonRetryable(status.error ?? status.state, type, status);
+}
+
+function finalState(status: PromotionStatus, abort: AbortPayload | undefined): PromotionState {
+  if (abort) return 'aborted';
+  if (status.environments.some((env) => env.state === 'rejected')) return 'rejected';
+  if (status.error || status.environments.some((env) => !['succeeded', 'skipped'].includes(env.state))) return 'failed';
+  return 'succeeded';
+}
+
+function initialStatus(plan: PromotionPlan): PromotionStatus {
+  return {
+    workflowId: workflowInfo().workflowId,
+    app: plan.app,
+    ref: plan.ref,
+    sha: plan.sha,
+    artifact: plan.artifact,
+    state: 'running',
+    startedAt: new Date().toISOString(),
+    steps: [],
+    environments: plan.environments.map((env) => ({ name: env.name, state: 'pending', steps: [] })),
+    ignored: [],
+  };
+}
+
+function selfIdentities(plan: PromotionPlan, commit: CommitInfo | undefined): string[] {
+  return [commit?.authorEmail, commit?.authorName, plan.requestedBy].filter((who): who is string => !!who);
+}
+
+function describeCommit(commit: CommitInfo): string {
+  return `${commit.subject} — ${commit.authorName} <${commit.authorEmail}>`;
+}
+
+/** The stage's final status travels as the failure's details when it fails. */
+function findDetails(error: unknown): EnvironmentStatus | undefined {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e instanceof ApplicationFailure && e.details?.[0]) return e.details[0] as EnvironmentStatus;
+  }
+  return undefined;
+}
+
+/**
+ * Keeps what others see in step with the status: the search attributes the Web UI filters on,
+ * and the markdown it shows as current details. Each stage's own steps follow the gate steps.
+ */
+class Progress {
+  private lastAttributes = '';
+  private gateSteps = new Map<string, number>();
+
+  constructor(private readonly status: PromotionStatus) {}
+
+  gateStepsDone(env: EnvironmentStatus): void {
+    this.gateSteps.set(env.name, env.steps.length);
+  }
+
+  stageReported(stageStatus: EnvironmentStatus): void {
+    const env = this.status.environments.find((e) => e.name === stageStatus.name);
+    if (!env) return;
+    env.steps.splice(this.gateSteps.get(env.name) ?? 0, Infinity, ...stageStatus.steps);
+    env.state = stageStatus.state;
+    env.error = stageStatus.error;
+    this.publish();
+  }
+
+  publish(): void {
+    const current = this.status.environments.find((e) => ['waiting', 'running'].includes(e.state));
+    const activeStep = (current?.steps ?? this.status.steps).findLast((s) => s.state === 'running' || s.state === 'waiting');
+    const state = this.status.endedAt ? this.status.state : current?.state === 'waiting' ? 'waiting' : 'running';
+    this.status.state = state;
+    const attributes: [string, string, string] = [current?.name ?? '', activeStep?.name ?? '', state];
+    const key = attributes.join('|');
+    if (key !== this.lastAttributes) {
+      this.lastAttributes = key;
+      upsertSearchAttributes([
+        { key: SearchAttr.app, value: this.status.app },
+        { key: SearchAttr.commit, value: this.status.sha },
+        { key: SearchAttr.environment, value: attributes[0] || 'none' },
+        { key: SearchAttr.stage, value: attributes[1] || 'none' },
+        { key: SearchAttr.state, value: state },
+      ]);
+    }
+    setCurrentDetails(progressMarkdown(this.status));
+  }
+}
