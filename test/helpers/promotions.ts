@@ -5,6 +5,7 @@ import { promotionWorkflowId, type PromotionPlan } from '../../common/plan';
 import type { PromotionStatus } from '../../common/status';
 import type { promotion } from '../../workflows';
 import type { FerryActivities } from '../../common/activity-contracts';
+import { recordHistories } from './histories';
 import { startWorker, TASK_QUEUE } from './temporal-env';
 
 export function startPromotion(env: TestWorkflowEnvironment, plan: PromotionPlan): Promise<WorkflowHandle<typeof promotion>> {
@@ -69,6 +70,7 @@ export async function runPromotion(
   return worker.runUntil(async () => {
     const handle = await startPromotion(env, plan);
     const [status] = await Promise.all([outcome(handle), during(handle)]);
+    await recordHistories(env, handle);
     return { status, handle };
   });
 }

@@ -1,0 +1,39 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { statusQuery } from '../../common/messages';
+import { REPO_ROOT } from './tools';
+
+const { History } = temporal.api.history.v1;
+
+export const HISTORIES_DIR = path.join(REPO_ROOT, 'test/histories');
+
+/**
+ * With FERRY_RECORD_HISTORIES=1 (`npm run test:record-histories`), saves the histories of a
+ * finished promotion and its stages, for the replay test to hold future workflow code to.
+ */
+export async function recordHistories(env: TestWorkflowEnvironment, handle: WorkflowHandle): Promise<void> {
+  if (!process.env.FERRY_RECORD_HISTORIES) return;
+  const status = await handle.query(statusQuery);
+  const ids = [handle.workflowId, ...status.environments.flatMap((e) => (e.stageWorkflowId ? [e.stageWorkflowId] : []))];
+  const testName = (expect.getState().currentTestName ?? 'promotion').toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 80);
+  fs.mkdirSync(HISTORIES_DIR, { recursive: true });
+  for (const id of ids) {
+    const history = await env.client.workflow.getHandle(id).fetchHistory();
+    // Named test__workflowId: replay needs the real ID, which the stage IDs derive from.
+    // Binary protobuf: this install's JSON helper trips over two protobufjs copies.
+    const bytes = History.encode(History.fromObject(history)).finish();
+    fs.writeFileSync(path.join(HISTORIES_DIR, `${testName}__${id}.history.pb`), bytes);
+  }
+}
+
+/** The recorded histories, for replay. */
+export function loadHistories(): { workflowId: string; history: InstanceType<typeof History> }[] {
+  if (!fs.existsSync(HISTORIES_DIR)) return [];
+  return fs
+    .readdirSync(HISTORIES_DIR)
+    .filter((file) => file.endsWith('.history.pb'))
+    .map((file) => ({ workflowId: file.slice(file.indexOf('__') + 2, -'.history.pb'.length), history: History.decode(fs.readFileSync(path.join(HISTORIES_DIR, file))) }));
+}

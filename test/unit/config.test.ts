@@ -1,0 +1,359 @@
+import { parseConfig } from '../../common/parse-config';
+import { formatPath, InvalidInputError } from '../../common/problems';
+import { SAMPLE_CONFIG } from '../helpers/fixtures';
+
+/** The InvalidInputError parseConfig throws for `text`; fails the test if it parses. */
+function invalid(text: string, source?: string): InvalidInputError {
+  try {
+    parseConfig(text, source);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidInputError);
+    return error as InvalidInputError;
+  }
+  throw new Error('expected the config to be refused, but it parsed');
+}
+
+const problemsOf = (text: string) => invalid(text).problems;
+
+/** A valid config with one environment whose YAML body (indented under `- `) is `env`. */
+const withEnvironment = (env: string) => `
+app: shop
+repo: /srv/git/shop.git
+build:
+  command: make build
+environments:
+  - name: dev
+    target: { kind: local, start: "node server.js", port: 18081 }
+${env}`;
+
+describe('SAMPLE_CONFIG', () => {
+  const config = parseConfig(SAMPLE_CONFIG);
+
+  it('parses, with the top-level defaults applied', () => {
+    expect(config.app).toBe('shop');
+    expect(config.repo).toBe('/srv/git/shop.git');
+    expect(config.artifact).toBe('shop:{shortSha}');
+    expect(config.taskQueue).toBe('ferry');
+    expect(config.build).toEqual({ command: 'make build', timeout: 1_800_000 });
+    expect(config.test).toEqual({ command: 'make test', timeout: 1_800_000 });
+    expect(config.environments.map((e) => e.name)).toEqual(['dev', 'staging', 'production']);
+  });
+
+  it('dev: explicit stabilize, default interval, rolling strategy, default database settings', () => {
+    expect(config.environments[0]).toEqual({
+      name: 'dev',
+      target: { kind: 'local', start: 'node server.js', port: 18081, healthPath: '/healthz' },
+      database: { urlEnv: 'DEV_DATABASE_URL', migrations: 'migrations', undo: 'down' },
+      backup: false,
+      strategy: { kind: 'rolling' },
+      stabilize: 120_000,
+      healthCheckInterval: 30_000,
+      freezeWindows: [],
+    });
+  });
+
+  it('staging: canary with its own pause and the default analysis', () => {
+    const staging = config.environments[1];
+    expect(staging.strategy).toEqual({
+      kind: 'canary',
+      steps: [10, 50, 100],
+      pause: 300_000,
+      analysis: { maxErrorRate: 0.01, minRequests: 0 },
+    });
+    expect(staging.stabilize).toBe(900_000);
+    expect(staging.healthCheckInterval).toBe(30_000);
+    expect(staging.approval).toBeUndefined();
+  });
+
+  it('production: stabilize defaults to 15m and the approval gets its defaults', () => {
+    const production = config.environments[2];
+    expect(production.stabilize).toBe(900_000);
+    expect(production.healthCheckInterval).toBe(30_000);
+    expect(production.backup).toBe(true);
+    expect(production.database?.undo).toBe('restore');
+    expect(production.target).toEqual({ kind: 'kubernetes', context: 'prod', namespace: 'shop', deployment: 'shop' });
+    expect(production.notify).toEqual({ webhookEnv: 'PRODUCTION_WEBHOOK_URL' });
+    expect(production.approval).toEqual({
+      required: 1,
+      approvers: ['olivia', 'dana@example.com', 'sam'],
+      preventSelfApproval: true,
+      timeout: 259_200_000,
+      onTimeout: 'reject',
+    });
+  });
+});
+
+describe('defaults of a minimal environment', () => {
+  it('rolling, stabilize 15m, health checks every 30s, no approval', () => {
+    const [env] = parseConfig(withEnvironment('')).environments;
+    expect(env.strategy).toEqual({ kind: 'rolling' });
+    expect(env.stabilize).toBe(900_000);
+    expect(env.healthCheckInterval).toBe(30_000);
+    expect(env.backup).toBe(false);
+    expect(env.approval).toBeUndefined();
+    expect(env.database).toBeUndefined();
+  });
+
+  it('an empty approval block: one approver, no self-approval, 72h, rejected on timeout', () => {
+    const [env] = parseConfig(withEnvironment('    approval: {}')).environments;
+    expect(env.approval).toEqual({ required: 1, preventSelfApproval: true, timeout: 259_200_000, onTimeout: 'reject' });
+  });
+
+  it('a canary without a pause pauses 1m between steps', () => {
+    const [env] = parseConfig(withEnvironment('    strategy: { kind: canary, steps: [50, 100] }')).environments;
+    expect(env.strategy).toEqual({ kind: 'canary', steps: [50, 100], pause: 60_000, analysis: { maxErrorRate: 0.01, minRequests: 0 } });
+  });
+
+  it('blue-green keeps the previous colour 10m by default', () => {
+    const [env] = parseConfig(withEnvironment('    strategy: { kind: blue-green }')).environments;
+    expect(env.strategy).toEqual({ kind: 'blue-green', keepPrevious: 600_000, analysis: { maxErrorRate: 0.01, minRequests: 0 } });
+  });
+});
+
+describe('a bad file', () => {
+  const BAD = `
+repo: /srv/git/shop.git
+colour: blue
+build:
+  command: make build
+  timeout: 15 minutes please
+environments:
+  - name: dev
+    target: { kind: local, start: "node server.js", port: 18081 }
+    database: { urlEnv: DEV_DATABASE_URL, undo: restore }
+  - name: staging
+    target: { kind: local, start: "node server.js", port: 18082 }
+    strategy: { kind: canary, steps: [10, 50, 30] }
+    paused: true
+  - name: production
+    target: { kind: kubernetes, context: prod, namespace: shop, deployment: shop }
+    strategy: { kind: canary, steps: [10, 500, 100] }
+    approval: { required: 2, approvers: [olivia] }
+  - name: dev
+    target: { kind: local, start: "node server.js", port: 18084 }
+`;
+
+  it('reports every problem, each with its path, in one error', () => {
+    const error = invalid(BAD);
+    const expected = [
+      'app: Invalid input: expected string, received undefined',
+      'Unrecognized key: "colour"',
+      'build.timeout: "15 minutes please" is not a duration (examples: 30s, 15m, 1h30m, 3d)',
+      'environments[0].database.undo: is "restore" but backup is off: set backup: true',
+      'environments[1]: Unrecognized key: "paused"',
+      'environments[1].strategy.steps[2]: must be greater than the step before (50)',
+      'environments[1].strategy.steps[2]: the last step must be 100',
+      'environments[2].strategy.steps[1]: must be between 1 and 100',
+      'environments[2].strategy.steps[2]: must be greater than the step before (500)',
+      'environments[2].approval.approvers: lists 1 approver(s) but 2 are required',
+      'environments[3].name: "dev" is already used by environments[0]',
+    ];
+    expect([...error.problems].sort()).toEqual([...expected].sort());
+  });
+
+  it('names the file and lists the problems one per line in the message', () => {
+    const error = invalid(BAD, 'shop/ferry.config.yaml');
+    expect(error.name).toBe('InvalidInputError');
+    expect(error.source).toBe('shop/ferry.config.yaml');
+    expect(error.message).toBe(`shop/ferry.config.yaml is not valid:\n${error.problems.map((p) => `  - ${p}`).join('\n')}`);
+    expect(error.message).toContain('\n  - environments[2].strategy.steps[1]: must be between 1 and 100');
+  });
+
+  it('names ferry.config.yaml when no source is given', () => {
+    expect(invalid(BAD).message.startsWith('ferry.config.yaml is not valid:\n  - ')).toBe(true);
+  });
+});
+
+describe('each rule on its own', () => {
+  it.each<[string, string, string[]]>([
+    [
+      'a canary weight above 100',
+      '    strategy: { kind: canary, steps: [10, 500, 100] }',
+      [
+        'environments[0].strategy.steps[1]: must be between 1 and 100',
+        'environments[0].strategy.steps[2]: must be greater than the step before (500)',
+      ],
+    ],
+    ['a canary weight of 0', '    strategy: { kind: canary, steps: [0, 100] }', ['environments[0].strategy.steps[0]: must be between 1 and 100']],
+    [
+      'canary weights that do not increase',
+      '    strategy: { kind: canary, steps: [10, 10, 100] }',
+      ['environments[0].strategy.steps[1]: must be greater than the step before (10)'],
+    ],
+    ['a last canary step below 100', '    strategy: { kind: canary, steps: [10, 50] }', ['environments[0].strategy.steps[1]: the last step must be 100']],
+    ['a fractional canary weight', '    strategy: { kind: canary, steps: [10.5, 100] }', ['environments[0].strategy.steps[0]: must be a whole number']],
+    [
+      'undo: restore without backup',
+      '    database: { urlEnv: DEV_DATABASE_URL, undo: restore }',
+      ['environments[0].database.undo: is "restore" but backup is off: set backup: true'],
+    ],
+    ['backup without a database', '    backup: true', ['environments[0].backup: is on but the environment has no database']],
+    ['a health check interval longer than stabilize', '    stabilize: 10s', ['environments[0].healthCheckInterval: is longer than stabilize']],
+    [
+      'fewer approvers than required',
+      '    approval: { required: 3, approvers: [olivia, sam] }',
+      ['environments[0].approval.approvers: lists 2 approver(s) but 3 are required'],
+    ],
+    ['an unknown environment key', '    colour: blue', ['environments[0]: Unrecognized key: "colour"']],
+    ['an unknown key in a strategy', '    strategy: { kind: rolling, batch: 2 }', ['environments[0].strategy: Unrecognized key: "batch"']],
+    [
+      'a bad stabilize duration',
+      '    stabilize: 15 minutes please',
+      ['environments[0].stabilize: "15 minutes please" is not a duration (examples: 30s, 15m, 1h30m, 3d)'],
+    ],
+    [
+      'a bad approval timeout',
+      '    approval: { timeout: never }',
+      ['environments[0].approval.timeout: "never" is not a duration (examples: 30s, 15m, 1h30m, 3d)'],
+    ],
+    ['an unknown onTimeout', '    approval: { onTimeout: escalate }', ['environments[0].approval.onTimeout: Invalid option: expected one of "reject"|"approve"']],
+    ['a secret in place of a variable name', '    notify: { webhookEnv: "https://hooks.example.com/x" }', ['environments[0].notify.webhookEnv: must be the name of an environment variable']],
+  ])('%s', (_, env, expected) => {
+    expect(problemsOf(withEnvironment(env))).toEqual(expected);
+  });
+
+  it('a bad target kind', () => {
+    const text = withEnvironment('').replace('kind: local, start: "node server.js", port: 18081', 'kind: docker, image: shop');
+    expect(problemsOf(text)).toEqual(["environments[0].target.kind: Invalid discriminator value. Expected 'local' | 'kubernetes'"]);
+  });
+
+  it('a port below 1024', () => {
+    expect(problemsOf(withEnvironment('').replace('port: 18081', 'port: 80'))).toEqual([
+      'environments[0].target.port: must be between 1024 and 65535',
+    ]);
+  });
+
+  it('a name with capitals', () => {
+    expect(problemsOf(withEnvironment('').replace('- name: dev', '- name: Dev'))).toEqual([
+      'environments[0].name: must be lowercase letters, digits and dashes (at most 40)',
+    ]);
+  });
+
+  it('a missing app', () => {
+    expect(problemsOf(withEnvironment('').replace('app: shop\n', ''))).toEqual(['app: Invalid input: expected string, received undefined']);
+  });
+
+  it('an unknown top-level key', () => {
+    expect(problemsOf(`${withEnvironment('')}\nowner: team-shop\n`)).toEqual(['Unrecognized key: "owner"']);
+  });
+
+  it('no environments', () => {
+    const text = withEnvironment('').replace(/environments:[\s\S]*$/, 'environments: []\n');
+    expect(problemsOf(text)).toEqual(['environments: needs at least one environment']);
+  });
+
+  it('two environments with the same name', () => {
+    const text = `${withEnvironment('')}
+  - name: staging
+    target: { kind: local, start: "node server.js", port: 18082 }
+  - name: dev
+    target: { kind: local, start: "node server.js", port: 18083 }
+`;
+    expect(problemsOf(text)).toEqual(['environments[2].name: "dev" is already used by environments[0]']);
+  });
+
+  it('an empty file', () => {
+    expect(problemsOf('')).toEqual(['Invalid input: expected object, received null']);
+  });
+});
+
+describe('YAML syntax errors', () => {
+  it('report the line of a mis-indented sequence item', () => {
+    const text = 'app: shop\nrepo: /r\nbuild: { command: make }\nenvironments:\n  - name: dev\n   target: x\n';
+    const problems = problemsOf(text);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^line 6: Sequence item without - indicator/);
+  });
+
+  it('report the line of a tab used for indentation', () => {
+    const problems = problemsOf('app: shop\nrepo: /r\nbuild:\n\tcommand: make\n');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^line 4: Tabs are not allowed as indentation/);
+  });
+
+  it('report the line of a duplicate key', () => {
+    const problems = problemsOf('app: shop\nrepo: /r\nrepo: /s\nbuild:\n  command: make\n');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^line 3: Map keys must be unique/);
+  });
+
+  it('come before schema problems: a broken file reports only what is wrong with the YAML', () => {
+    const problems = problemsOf('repo: [unclosed\nbuild:\n  command: x\n');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^line \d+: Flow sequence/);
+  });
+});
+
+describe('formatPath', () => {
+  it.each<[PropertyKey[], string]>([
+    [['environments', 2, 'strategy', 'steps', 1], 'environments[2].strategy.steps[1]'],
+    [['app'], 'app'],
+    [[0, 'name'], '[0].name'],
+    [[], ''],
+  ])('%j → %s', (path, text) => {
+    expect(formatPath(path)).toBe(text);
+  });
+});
+
+/*
+ * KNOWN BUG (remove `.failing` once fixed): zod 4 skips a refinement when the value it refines
+ * already has a non-continuable issue (wrong type, bad discriminator, failed transform such as a bad
+ * duration, missing field, non-integer). The cross-field checks in config-schema.ts are refinements,
+ * so a file does NOT report every problem in one go: fixing the first batch reveals a second batch.
+ */
+/*
+ * KNOWN BUG (remove `.failing` once fixed): with `steps: []` the superRefine on steps still runs
+ * (min(1) is a continuable issue) and `steps.at(-1) !== 100` adds a second problem at path
+ * [steps.length - 1] = [-1], printed as `steps[-1]`.
+ */
+describe('KNOWN BUG: empty canary steps', () => {
+  it.failing('report only that a weight is needed, not a problem at steps[-1]', () => {
+    expect(problemsOf(withEnvironment('    strategy: { kind: canary, steps: [] }'))).toEqual([
+      'environments[0].strategy.steps: needs at least one weight',
+    ]);
+  });
+
+  it('still reports that a weight is needed', () => {
+    expect(problemsOf(withEnvironment('    strategy: { kind: canary, steps: [] }'))).toContain(
+      'environments[0].strategy.steps: needs at least one weight',
+    );
+  });
+});
+
+describe('KNOWN BUG: cross-field checks are skipped next to type errors', () => {
+  it.failing('duplicate names are still reported when another environment has a bad target kind', () => {
+    const text = `${withEnvironment('')}
+  - name: dev
+    target: { kind: local, start: "node server.js", port: 18082 }
+  - name: prod
+    target: { kind: docker }
+`;
+    expect(problemsOf(text)).toEqual(
+      expect.arrayContaining(['environments[1].name: "dev" is already used by environments[0]']),
+    );
+  });
+
+  it.failing('undo: restore without backup is still reported when the same environment has a bad duration', () => {
+    const text = withEnvironment('    database: { urlEnv: DEV_DATABASE_URL, undo: restore }\n    stabilize: soon');
+    expect(problemsOf(text)).toEqual(
+      expect.arrayContaining(['environments[0].database.undo: is "restore" but backup is off: set backup: true']),
+    );
+  });
+
+  it.failing('too few approvers are still reported when the approval timeout is bad', () => {
+    const text = withEnvironment('    approval: { required: 2, approvers: [olivia], timeout: never }');
+    expect(problemsOf(text)).toEqual(
+      expect.arrayContaining(['environments[0].approval.approvers: lists 1 approver(s) but 2 are required']),
+    );
+  });
+
+  it.failing('canary order and last step are still checked when a weight is fractional', () => {
+    const text = withEnvironment('    strategy: { kind: canary, steps: [10.5, 5, 50] }');
+    expect(problemsOf(text)).toEqual(
+      expect.arrayContaining([
+        'environments[0].strategy.steps[1]: must be greater than the step before (10.5)',
+        'environments[0].strategy.steps[2]: the last step must be 100',
+      ]),
+    );
+  });
+});

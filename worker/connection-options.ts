@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import { z } from 'zod';
+import { describeIssues, InvalidInputError } from '../common/problems';
+
+const workerEnvSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  FERRY_TASK_QUEUE: z.string().min(1).default('ferry'),
+  TEMPORAL_TLS_CERT: z.string().optional(),
+  TEMPORAL_TLS_KEY: z.string().optional(),
+  TEMPORAL_TLS_CA: z.string().optional(),
+  TEMPORAL_API_KEY: z.string().optional(),
+});
+
+export type WorkerSettings = ReturnType<typeof workerSettings>;
+
+/** Where the worker connects and what it serves, from the environment, checked before anything starts. */
+export function workerSettings(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = workerEnvSchema.safeParse(env);
+  if (!parsed.success) throw new InvalidInputError('the worker environment', describeIssues(parsed.error));
+  const s = parsed.data;
+  if (!!s.TEMPORAL_TLS_CERT !== !!s.TEMPORAL_TLS_KEY) {
+    throw new InvalidInputError('the worker environment', ['TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together']);
+  }
+  const read = (file: string | undefined) => (file ? fs.readFileSync(file) : undefined);
+  const clientCert = read(s.TEMPORAL_TLS_CERT);
+  const tls =
+    clientCert || s.TEMPORAL_TLS_CA
+      ? {
+          serverRootCACertificate: read(s.TEMPORAL_TLS_CA),
+          clientCertPair: clientCert ? { crt: clientCert, key: read(s.TEMPORAL_TLS_KEY)! } : undefined,
+        }
+      : undefined;
+  return {
+    address: s.TEMPORAL_ADDRESS,
+    namespace: s.TEMPORAL_NAMESPACE,
+    taskQueue: s.FERRY_TASK_QUEUE,
+    tls: tls ?? (s.TEMPORAL_API_KEY ? true : undefined),
+    apiKey: s.TEMPORAL_API_KEY,
+  };
+}
