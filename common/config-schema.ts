@@ -64,7 +64,7 @@ const strategySchema = z.discriminatedUnion('kind', [
               ctx.addIssue({ code: 'custom', path: [i], message: `must be greater than the step before (${steps[i - 1]})` });
             }
           });
-          if (steps.at(-1) !== 100) {
+          if (steps.length > 0 && steps.at(-1) !== 100) {
             ctx.addIssue({ code: 'custom', path: [steps.length - 1], message: 'the last step must be 100' });
           }
         }),

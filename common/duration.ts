@@ -17,9 +17,9 @@ export function parseDuration(text: string): number | undefined {
 
 /** Renders milliseconds compactly for people: 900000 → `15m`, 5400000 → `1h30m`. */
 export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
+  if (ms <= 0) return '0s';
   const parts: string[] = [];
-  let rest = ms;
+  let rest = Math.round(ms);
   for (const unit of ['d', 'h', 'm', 's'] as const) {
     const size = UNIT_MS[unit];
     if (rest >= size) {

@@ -8,7 +8,10 @@ export function parseConfig(text: string, source = 'ferry.config.yaml'): FerryCo
   if (document.errors.length > 0) {
     throw new InvalidInputError(
       source,
-      document.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`),
+      document.errors.map((e) => {
+        const where = e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'somewhere';
+        return `${where}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
+      }),
     );
   }
   const result = ferryConfigSchema.safeParse(document.toJS());

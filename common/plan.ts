@@ -36,7 +36,8 @@ export const promotionWorkflowId = (app: string, sha: string) => `ferry-${app}-$
 
 export const stageWorkflowId = (promotionId: string, environment: string) => `${promotionId}-${environment}`;
 
-export const lockWorkflowId = (app: string, environment: string) => `ferry-lock-${app}-${environment}`;
+/** Names may hold dashes, so a slash keeps `shop`/`eu-prod` apart from `shop-eu`/`prod`. */
+export const lockWorkflowId = (app: string, environment: string) => `ferry-lock/${app}/${environment}`;
 
 export function artifactName(template: string, app: string, sha: string): string {
   return template.replaceAll('{app}', app).replaceAll('{sha}', sha).replaceAll('{shortSha}', shortSha(sha));

@@ -17,6 +17,12 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
+  it('rounds fractions of a millisecond to whole milliseconds', () => {
+    expect(parseDuration('2.5ms')).toBe(3);
+    expect(parseDuration('1.25s')).toBe(1_250);
+    expect(parseDuration('0.4ms')).toBe(0);
+  });
+
   it('ignores whitespace between and around the parts', () => {
     expect(parseDuration(' 1h 30m ')).toBe(5_400_000);
   });
