@@ -1,18 +1,19 @@
 import type { Client } from '@temporalio/client';
 import type { FerryActivities } from '../common/activity-contracts';
+import { build, test } from './commands';
+import { databaseActivities } from './database';
 import { lockActivities } from './environment-lock';
+import { resolveCommit } from './git';
 import { notAvailable } from './not-available';
 
 /** Everything a Ferry worker registers, one outside system per file. */
 export function createActivities(client: Client): FerryActivities {
   return {
     ...lockActivities(client),
-    resolveCommit: notAvailable('resolveCommit', 'git'),
-    build: notAvailable('build', 'command runner'),
-    test: notAvailable('test', 'command runner'),
-    backupDatabase: notAvailable('backupDatabase', 'PostgreSQL'),
-    migrateDatabase: notAvailable('migrateDatabase', 'PostgreSQL'),
-    undoMigrations: notAvailable('undoMigrations', 'PostgreSQL'),
+    resolveCommit,
+    build,
+    test,
+    ...databaseActivities(),
     deploy: notAvailable('deploy', 'deployment target'),
     setCanaryWeight: notAvailable('setCanaryWeight', 'deployment target'),
     promote: notAvailable('promote', 'deployment target'),

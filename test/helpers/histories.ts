@@ -30,7 +30,7 @@ export async function recordHistories(env: TestWorkflowEnvironment, handle: Work
 }
 
 /** The recorded histories, for replay. */
-export function loadHistories(): { workflowId: string; history: InstanceType<typeof History> }[] {
+export function loadHistories(): { workflowId: string; history: temporal.api.history.v1.History }[] {
   if (!fs.existsSync(HISTORIES_DIR)) return [];
   return fs
     .readdirSync(HISTORIES_DIR)

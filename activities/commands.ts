@@ -1,0 +1,208 @@
+// Build and test: a shell command run in a private worktree of the release, as one process group
+// so that cancelling or timing out kills everything it started, not just the shell.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import type { CommandInput, CommandResult } from '../common/activity-contracts';
+import { formatDuration } from '../common/duration';
+import { FailureType } from '../common/errors';
+import { parseActivityInput } from './git';
+import { withWorktree } from './worktree';
+
+/** Enough to see why a command failed, small enough for an error message in workflow history. */
+const TAIL_LINES = 40;
+const MAX_LINE_CHARS = 2_000;
+/** Well inside the commands' one-minute heartbeat timeout; heartbeats also carry cancellation to us. */
+const HEARTBEAT_EVERY_MS = 5_000;
+const KILL_GRACE_MS = 5_000;
+const OUTPUT_DRAIN_MS = 5_000;
+
+const commandInputSchema = z.object({
+  promotionId: z.string().min(1, 'must not be empty'),
+  source: z.object({ repo: z.string(), sha: z.string() }),
+  command: z.string().trim().min(1, 'must not be empty'),
+  skipIf: z.string().trim().min(1, 'must not be empty').optional(),
+  timeoutMs: z.number().int().positive(),
+  env: z.record(z.string(), z.string()),
+});
+
+type Step = 'build' | 'test';
+
+type Ending =
+  | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null }
+  | { kind: 'cancelled'; reason: unknown }
+  | { kind: 'timed-out' };
+
+interface Script {
+  label: string;
+  script: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  deadline: number;
+}
+
+class LastLines {
+  private readonly lines: string[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  push(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > this.limit) this.lines.shift();
+  }
+
+  toString(): string {
+    return this.lines.length > 0 ? this.lines.join('\n') : '(no output)';
+  }
+}
+
+/** Signals every process in the group; false once none is left. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+function isLiveMember(pid: string, pgid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(group) === pgid && state !== 'Z';
+  } catch {
+    return false; // it ended while we looked
+  }
+}
+
+/**
+ * Zombies count as gone: they are dead and wait only for init to reap them, which may take a
+ * while (or forever, where the worker itself is PID 1). Without /proc, trust kill() alone.
+ */
+function hasLiveMember(pgid: number): boolean {
+  if (!signalGroup(pgid, 0)) return false;
+  if (!fs.existsSync('/proc/self/stat')) return true;
+  return fs.readdirSync('/proc').some((entry) => /^\d+$/.test(entry) && isLiveMember(entry, pgid));
+}
+
+async function waitUntilGone(pgid: number, ms: number): Promise<boolean> {
+  for (const giveUpAt = Date.now() + ms; Date.now() < giveUpAt; ) {
+    if (!hasLiveMember(pgid)) return true;
+    await delay(100);
+  }
+  return !hasLiveMember(pgid);
+}
+
+/** SIGTERM first so tools can clean up, SIGKILL for whatever ignores it. */
+async function terminateGroup(pgid: number): Promise<void> {
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  if (await waitUntilGone(pgid, KILL_GRACE_MS)) return;
+  signalGroup(pgid, 'SIGKILL');
+  await waitUntilGone(pgid, KILL_GRACE_MS);
+}
+
+function streamLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) =>
+    onLine(line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line),
+  );
+}
+
+/**
+ * Runs `script` with /bin/sh in its own process group, streaming its output to the activity log.
+ * Whatever the ending, the group is gone when this returns: a background process left behind
+ * would otherwise keep running in a worktree that is about to be deleted.
+ */
+async function runScript(context: Context, { label, script, cwd, env, deadline }: Script) {
+  const tail = new LastLines(TAIL_LINES);
+  const cancellation = context.cancellationSignal;
+  if (cancellation.aborted) return { ending: { kind: 'cancelled', reason: cancellation.reason } as Ending, tail };
+
+  const child = spawn('/bin/sh', ['-c', script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  for (const stream of [child.stdout, child.stderr]) {
+    streamLines(stream, (line) => {
+      tail.push(line);
+      context.log.info(`${label}: ${line}`);
+    });
+  }
+  const pgid = child.pid;
+  if (pgid !== undefined) context.log.info(`${label}: running in process group ${pgid}`, { pgid });
+  context.heartbeat({ step: label });
+
+  const stopWatching: Array<() => void> = [];
+  try {
+    const ending = await new Promise<Ending>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code, signal) => resolve({ kind: 'exited', code, signal }));
+      const onCancel = () => resolve({ kind: 'cancelled', reason: cancellation.reason });
+      cancellation.addEventListener('abort', onCancel, { once: true });
+      const timer = setTimeout(() => resolve({ kind: 'timed-out' }), Math.max(0, deadline - Date.now()));
+      const heartbeat = setInterval(() => context.heartbeat({ step: label }), HEARTBEAT_EVERY_MS);
+      stopWatching.push(
+        () => cancellation.removeEventListener('abort', onCancel),
+        () => clearTimeout(timer),
+        () => clearInterval(heartbeat),
+      );
+    });
+    return { ending, tail };
+  } finally {
+    stopWatching.forEach((stop) => stop());
+    if (pgid !== undefined) await terminateGroup(pgid);
+    // Output still in the pipes belongs in the tail; a process that escaped the group must not hold us.
+    await Promise.race([closed, delay(OUTPUT_DRAIN_MS, undefined, { ref: false })]);
+    child.stdout.destroy();
+    child.stderr.destroy();
+  }
+}
+
+/** Throws for every ending but a clean exit; cancellation is rethrown as the SDK's own failure. */
+function throwUnlessSucceeded(label: string, ending: Ending, tail: LastLines, timeoutMs: number): void {
+  const failed = (what: string) =>
+    ApplicationFailure.nonRetryable(`${label} ${what}: last lines:\n${tail}`, FailureType.CommandFailed);
+  switch (ending.kind) {
+    case 'cancelled':
+      throw ending.reason;
+    case 'timed-out':
+      throw failed(`timed out after ${formatDuration(timeoutMs)}`);
+    case 'exited':
+      if (ending.code === 0) return;
+      throw failed(ending.code !== null ? `failed with exit code ${ending.code}` : `was killed by ${ending.signal}`);
+  }
+}
+
+async function runStep(step: Step, input: CommandInput): Promise<CommandResult> {
+  const context = Context.current();
+  const { promotionId, source, command, skipIf, timeoutMs, env } = parseActivityInput(commandInputSchema, input, step);
+  const startedAt = Date.now();
+  // One budget for the whole step: a slow skipIf check eats into the command's time.
+  const deadline = startedAt + timeoutMs;
+  const shellEnv = { ...process.env, ...env };
+
+  return withWorktree(source, promotionId, async (cwd) => {
+    // Only a build may be skipped (its artifact already exists); a release is tested every time.
+    if (step === 'build' && skipIf) {
+      const label = `${step} skipIf`;
+      const check = await runScript(context, { label, script: skipIf, cwd, env: shellEnv, deadline });
+      if (check.ending.kind === 'exited') {
+        if (check.ending.code === 0) {
+          context.log.info(`${step}: skipped, because skipIf succeeded`);
+          return { skipped: true, durationMs: Date.now() - startedAt };
+        }
+      } else {
+        throwUnlessSucceeded(label, check.ending, check.tail, timeoutMs);
+      }
+    }
+    const run = await runScript(context, { label: step, script: command, cwd, env: shellEnv, deadline });
+    throwUnlessSucceeded(step, run.ending, run.tail, timeoutMs);
+    return { skipped: false, durationMs: Date.now() - startedAt };
+  });
+}
+
+export const build = (input: CommandInput): Promise<CommandResult> => runStep('build', input);
+export const test = (input: CommandInput): Promise<CommandResult> => runStep('test', input);

