@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { CommandInput, CommandResult } from '../common/activity-contracts';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
-import { parseActivityInput } from './git';
+import { parseActivityInput } from './activity-input';
 import { withWorktree } from './worktree';
 
 /** Enough to see why a command failed, small enough for an error message in workflow history. */

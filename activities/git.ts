@@ -10,7 +10,7 @@ import { simpleGit, type SimpleGit } from 'simple-git';
 import { z } from 'zod';
 import type { CommitInfo, SourceRef } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
-import { describeIssues } from '../common/problems';
+import { parseActivityInput } from './activity-input';
 
 const notAnOption = (text: string) => !text.startsWith('-');
 
@@ -29,15 +29,6 @@ const sourceRefSchema = z.object({
   repo: resolveInputSchema.shape.repo,
   sha: z.string().regex(/^[0-9a-f]{7,40}$/i, 'must be a commit SHA (7 to 40 hex digits)'),
 });
-
-/** Validates what a user handed an activity; a bad value is a non-retryable InvalidInput. */
-export function parseActivityInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    throw ApplicationFailure.nonRetryable(`${what}: ${describeIssues(result.error).join('; ')}`, FailureType.InvalidInput);
-  }
-  return result.data;
-}
 
 /** Removes `user:password@` from every URL in `text`: git repeats URLs in its errors, and errors reach workflow history. */
 export function redactCredentials(text: string): string {

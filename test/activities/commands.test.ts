@@ -8,6 +8,7 @@ import { build, test as runTests } from '../../activities/commands';
 import type { CommandInput, CommandResult } from '../../common/activity-contracts';
 import { FailureType } from '../../common/errors';
 import { removeTempDirs, sampleRepo, tempDir, type SampleRepo } from '../helpers/git-repo';
+import { failureOf } from '../helpers/failures';
 
 /** Keeps what activities log, so tests can read a command's output (and its process group). */
 class CapturingLogger implements Logger {
@@ -73,14 +74,6 @@ function start(activity: typeof build, input: CommandInput) {
   return { env, logger, result, heartbeats: () => heartbeats };
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
-}
 
 async function eventually<T>(probe: () => T | undefined, what: string, ms = 15_000): Promise<T> {
   for (const giveUpAt = Date.now() + ms; Date.now() < giveUpAt; await delay(50)) {

@@ -17,6 +17,7 @@ import {
   withWrongPassword,
   type TestPostgres,
 } from '../helpers/postgres';
+import { failureOf } from '../helpers/failures';
 
 let pg: TestPostgres;
 let backupDir: string;
@@ -49,14 +50,6 @@ async function shopDatabase(): Promise<string> {
   return url;
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
-}
 
 test('backup → destructive migration → restore gives back exactly the rows, and nothing the migration made', async () => {
   const url = await shopDatabase();

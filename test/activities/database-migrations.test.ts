@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { applyMigrations, loadMigrations, MIGRATION_LOCK_KEY, undoMigrationsWithDownFiles } from '../../activities/database';
 import { FailureType } from '../../common/errors';
 import { migrationFolder, migrationRows, query, reportDuration, passwordOf, startTestPostgres, tableExists, type TestPostgres } from '../helpers/postgres';
+import { failureOf } from '../helpers/failures';
 
 const ORDERS = {
   '001_create_orders.up.sql': 'create table orders (id serial primary key, total numeric not null);\n',
@@ -23,14 +24,6 @@ afterAll(async () => {
   done();
 });
 
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
-}
 
 test('applies the migrations in order, each recorded with its checksum and promotion', async () => {
   const url = await pg.createDatabase();

@@ -8,6 +8,7 @@ import { resolveCommit } from '../../activities/git';
 import { withWorktree } from '../../activities/worktree';
 import { FailureType } from '../../common/errors';
 import { AUTHORS, removeTempDirs, sampleRepo, tempDir, TestRepo, type SampleRepo } from '../helpers/git-repo';
+import { failureOf } from '../helpers/failures';
 
 let sample: SampleRepo;
 let cacheDir: string;
@@ -31,14 +32,6 @@ function inActivity<R>(work: () => Promise<R>): Promise<R> {
 
 const resolve = (repo: string, ref: string) => inActivity(() => resolveCommit({ repo, ref }));
 
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
-}
 
 describe('resolveCommit in a local repository', () => {
   test('a branch resolves to its tip, with the author and subject of that commit', async () => {
