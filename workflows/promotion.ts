@@ -91,7 +91,7 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
     steps.end(lockStep, 'succeeded', 'held');
     try {
       if (env.freezeWindows.length > 0) {
-        const freeze = steps.begin('freeze', 'running', 'checking freeze windows');
+        const freeze = steps.begin('freeze', 'running', 'no freeze window open');
         const waited = await waitOutFreezeWindows(
           env.freezeWindows,
           (window, endsAt) => {
@@ -100,7 +100,7 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
           },
           interrupted,
         );
-        steps.end(freeze, waited === 'open' ? 'succeeded' : 'cancelled', waited === 'open' ? 'open' : freeze.detail);
+        steps.end(freeze, waited === 'open' ? 'succeeded' : 'cancelled');
         if (waited === 'interrupted') return 'aborted';
       }
       envStatus.state = 'running';

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { abortSignal, stageStatusQuery } from '../../common/messages';
+import { abortSignal, stageStatusQuery, statusQuery } from '../../common/messages';
 import { stageWorkflowId } from '../../common/plan';
 import type { PromotionStatus } from '../../common/status';
 import { samplePlan } from '../helpers/fixtures';
@@ -17,13 +17,25 @@ afterAll(() => env?.teardown());
 const stepStates = (status: PromotionStatus, envName: string) => environment(status, envName).steps.map((s) => `${s.name}:${s.state}`);
 const indexOf = (calls: ActivityCall[], call: ActivityCall) => calls.indexOf(call);
 
-/** Only the first N environments of the sample config, so no approval is needed for the case at hand. */
-const onlyDev = samplePlanOnly('dev');
-function samplePlanOnly(name: string) {
-  return () =>
-    samplePlan((config) => {
-      config.environments = config.environments.filter((e) => e.name === name);
-    });
+/** The sample plan with dev alone: no approval needed when the case is about dev. */
+const onlyDev = () =>
+  samplePlan((config) => {
+    config.environments = config.environments.filter((e) => e.name === 'dev');
+  });
+
+async function waitUntil(reached: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await reached())) {
+    if (Date.now() > deadline) throw new Error(`never saw ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Fails instead of hanging when a promotion never reaches the point a test waits for. */
+function within<T>(promise: Promise<T>, what: string, ms = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`never saw ${what}`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Counts an activity's calls per environment, so a stub can answer the nth call differently. */
@@ -137,25 +149,43 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
 
   test('an abort while the staging canary goes to 50% aborts the stage, undoes it and stops the promotion', async () => {
     const at50 = hold();
+    const undoing = hold();
     const stub = stubActivities({
       setCanaryWeight: async ({ environment: name, weight }) => (name === 'staging' && weight === 50 ? at50.here() : undefined),
+      rollback: async ({ environment: name }) => (name === 'staging' ? undoing.here() : undefined),
     });
     const plan = samplePlan();
     let stageId = '';
     const { status, handle } = await runPromotion(env, stub.activities, plan, async (handle) => {
-      await at50.arrived;
-      stageId = stageWorkflowId(handle.workflowId, 'staging');
-      await handle.signal(abortSignal, { by: 'sre-sam', reason: 'bad metrics' });
-      // Let the activity go only once the stage has given up on it and undone itself.
-      const stageHandle = env.client.workflow.getHandle(stageId);
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const stageStatus = await stageHandle.query(stageStatusQuery);
-        if (stageStatus.state !== 'running') break;
-        if (Date.now() > deadline) throw new Error(`stage never ended: ${JSON.stringify(stageStatus)}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      try {
+        await within(at50.arrived, 'the staging canary going to 50%');
+        stageId = stageWorkflowId(handle.workflowId, 'staging');
+        await handle.signal(abortSignal, { by: 'sre-sam', reason: 'bad metrics' });
+        // The stage gave up on the canary activity and began undoing itself while it was still held.
+        await within(undoing.arrived, 'the staging rollback after the abort');
+        const stageHandle = env.client.workflow.getHandle(stageId);
+        const promotionWhileUndoing = await handle.query(statusQuery);
+        expect(promotionWhileUndoing.abort).toEqual(expect.objectContaining({ by: 'sre-sam', reason: 'bad metrics' }));
+        expect(environment(promotionWhileUndoing, 'staging').state).toBe('running');
+        const live = await stageHandle.query(stageStatusQuery);
+        expect(live.steps.map((s) => `${s.name}:${s.state}`)).toEqual([
+          'migrate:succeeded',
+          'canary:cancelled',
+          'stabilize:pending',
+          'rollback:running',
+        ]);
+        // Let the abandoned activity finish while the stage is still open: the test server skips
+        // time again only once every activity it handed out has come back.
+        at50.release();
+        await waitUntil(async () => {
+          const pending = (await stageHandle.describe()).raw.pendingActivities ?? [];
+          return !pending.some((a) => a.activityType?.name === 'setCanaryWeight');
+        }, 'the held setCanaryWeight to come back');
+      } finally {
+        // Never leave an activity held: the worker could not shut down and the next test would hang.
+        at50.release();
+        undoing.release();
       }
-      at50.release();
     });
 
     expect(stageId).toBe(`${handle.workflowId}-staging`);
@@ -260,10 +290,14 @@ describe('activity failures follow the retry policies', () => {
     expect(stub.callsTo('undoMigrations', 'dev')).toHaveLength(1);
   });
 
-  test('a build that fails with CommandFailed is tried once and no environment is touched', async () => {
+  test.each([
+    ['thrown as non-retryable', () => ApplicationFailure.nonRetryable('make build exited with code 2: missing module ./cart', 'CommandFailed')],
+    // Retryable as thrown, but the commands policy never retries a CommandFailed.
+    ['thrown as retryable', () => ApplicationFailure.retryable('make build exited with code 2: missing module ./cart', 'CommandFailed')],
+  ])('a build that fails with CommandFailed (%s) is tried once and no environment is touched', async (_, failure) => {
     const stub = stubActivities({
       build: async () => {
-        throw ApplicationFailure.nonRetryable('make build exited with code 2: missing module ./cart', 'CommandFailed');
+        throw failure();
       },
     });
     const { status, handle } = await runPromotion(env, stub.activities, samplePlan());
