@@ -1,6 +1,7 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { abortSignal, approveSignal, decideUpdate, rejectSignal, statusQuery } from '../../common/messages';
+import type { PromotionPlan } from '../../common/plan';
 import type { PromotionStatus } from '../../common/status';
 import { samplePlan } from '../helpers/fixtures';
 import { environment, runPromotion, step, waitForStatus } from '../helpers/promotions';
@@ -22,6 +23,35 @@ function heldGate() {
   const gate = hold();
   const stub = stubActivities({ notify: async ({ event }) => (event === 'approval-waiting' ? gate.here() : undefined) });
   return { gate, stub };
+}
+
+/**
+ * Runs a promotion and acts on it at its held gate; whatever happens, the hold is let go. When
+ * the acting fails, the failure is rethrown only after the promotion has ended on its own
+ * (with the clock skipping, in seconds): the test fails at once instead of hanging on a worker
+ * that cannot shut down around a held activity, and leaves nothing behind for the next test.
+ * Terminating it instead would not do: the test server never gives back the time-skipping lock
+ * of an activity that is running when its workflow is terminated, so the clock would stop
+ * skipping for every later test in the file.
+ */
+async function runAtGate(
+  { gate, stub }: ReturnType<typeof heldGate>,
+  plan: PromotionPlan,
+  act: (handle: WorkflowHandle) => Promise<void>,
+): Promise<{ status: PromotionStatus; handle: WorkflowHandle }> {
+  let failure: { error: unknown } | undefined;
+  const result = await runPromotion(env, stub.activities, plan, async (handle) => {
+    try {
+      await gate.arrived;
+      await act(handle);
+    } catch (error) {
+      failure = { error };
+    } finally {
+      gate.release();
+    }
+  });
+  if (failure) throw failure.error;
+  return result;
 }
 
 type Stub = ReturnType<typeof stubActivities>;
@@ -92,7 +122,8 @@ async function stopClock(env: TestWorkflowEnvironment): Promise<() => Promise<vo
 
 /**
  * Resolves once the production gate has started its deadline timer: it has announced itself
- * and waits for decisions (had it already been satisfied, `condition` would never have started one).
+ * and waits for decisions. Had it been satisfied already, `condition` would start no timer and
+ * the approval step would end: that fails at once.
  */
 async function gateTimerStarted(handle: WorkflowHandle): Promise<void> {
   const summaryOf = (data?: Uint8Array | null) => (data ? String(JSON.parse(Buffer.from(data).toString('utf8'))) : '');
@@ -101,6 +132,8 @@ async function gateTimerStarted(handle: WorkflowHandle): Promise<void> {
     const { events } = await handle.fetchHistory();
     const timers = (events ?? []).filter((e) => e.timerStartedEventAttributes).map((e) => summaryOf(e.userMetadata?.summary?.data));
     if (timers.some((summary) => summary.startsWith('approval of production'))) return;
+    const approval = step(await handle.query(statusQuery), 'production', 'approval');
+    if (approval?.state !== 'waiting') throw new Error(`the production gate stopped waiting: ${JSON.stringify(approval)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error('the production approval gate never started its deadline timer');
@@ -108,26 +141,28 @@ async function gateTimerStarted(handle: WorkflowHandle): Promise<void> {
 
 describe('production approval', () => {
   test('an approval that arrives 3 days after the gate opened still promotes (the timeout is 96h)', async () => {
-    const { gate, stub } = heldGate();
+    const held = heldGate();
+    const { gate, stub } = held;
     const plan = samplePlan((config) => {
       config.environments.find((e) => e.name === 'production')!.approval!.timeout = 96 * HOUR;
     });
     let deadline = '';
-    const { status, handle } = await runPromotion(env, stub.activities, plan, async (handle) => {
-      await gate.arrived;
+    const { status, handle } = await runAtGate(held, plan, async (handle) => {
       deadline = environment(await handle.query(statusQuery), 'production').approval!.deadline!;
-      // Why not simply "release the hold, then env.sleep('3 days')": outcome() awaits the result
-      // alongside, and to do so it has already given up the client's time-skipping lock. The
-      // moment the notify activity returns and the workflow starts its 96h timer, the server
-      // holds no lock at all and jumps straight to the deadline: a race the approval loses.
-      // env.sleep cannot win it either: it gives up a lock the caller is supposed to hold,
-      // and here the caller holds none, so the server's count goes out of balance.
-      //
+      // The test server skips time only while nobody holds a time-skipping lock; it holds
+      // one itself for each running activity and pending workflow task, and outcome(),
+      // awaiting the result alongside, has already given up the client's. Hence:
+      // - env.sleep while the hold is kept does nothing useful: the clock crawls at wall
+      //   speed and the held notify hits its 30s start-to-close timeout and is retried;
+      // - "release the hold, then env.sleep('3 days')" passes, but by timing, not by
+      //   construction: the sleep gives up a lock the test does not hold (one the server
+      //   holds for the activity or a workflow task), and whether the approval comes before
+      //   the skip to the 96h deadline depends on when its RPC lands.
       // So the test takes a lock of its own while the held activity still keeps the clock
-      // still; releasing the hold then lets the workflow start its deadline timer with time
-      // running at wall speed only. env.sleep then gives up exactly that lock, the server
-      // skips to +3 days (the earliest timer, well before the 96h deadline) and locks again.
-      // The approval is sent at that point, before the clock is given back.
+      // still, then lets the gate announce itself and start its 96h timer at wall speed.
+      // env.sleep gives up exactly that lock: the server skips to the earliest timer, the
+      // sleep's own at +3 days (nothing else is running), and locks again there. The
+      // approval is sent at that instant, and only then is the clock given back.
       const resumeClock = await stopClock(env);
       try {
         gate.release();
@@ -164,13 +199,12 @@ describe('production approval', () => {
     const stub = stubActivities();
     const plan = samplePlan();
     expect(plan.environments.find((e) => e.name === 'production')!.approval).toMatchObject({ onTimeout: 'reject', timeout: 72 * HOUR });
-    // 72h reads as 3d in messages.
     const { status, handle } = await runPromotion(env, stub.activities, plan);
 
     expect((await handle.describe()).status.name).toBe('FAILED');
     const failure = await handle.result().catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
-    expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'ApprovalRejected' });
+    expect((failure as WorkflowFailedError).cause?.message).toBe('production: rejected: no decision within 3d');
     expect(status.state).toBe('rejected');
     expectProductionUntouched(stub, status);
 
@@ -179,19 +213,19 @@ describe('production approval', () => {
     const timedOutAt = Date.parse(production.approval!.received[0].at);
     expect(timedOutAt).toBeGreaterThanOrEqual(Date.parse(production.approval!.deadline!));
     expect(timedOutAt - Date.parse(production.approval!.deadline!)).toBeLessThan(60_000);
+    // 72h reads as 3d.
     expect(step(status, 'production', 'approval')).toMatchObject({ state: 'failed', error: 'no decision within 3d' });
     expect(production.error).toBe('no decision within 3d');
     expect(status.error).toBe('production: rejected: no decision within 3d');
   });
 
   test('a rejection by signal stops the promotion before production, with its reason', async () => {
-    const { gate, stub } = heldGate();
+    const held = heldGate();
+    const { stub } = held;
     const reason = 'wait for the payment provider maintenance to end';
-    const { status, handle } = await runPromotion(env, stub.activities, samplePlan(), async (handle) => {
-      await gate.arrived;
+    const { status, handle } = await runAtGate(held, samplePlan(), async (handle) => {
       await handle.signal(rejectSignal, { environment: 'production', approver: 'sam', reason });
       await waitForStatus(handle, (s) => environment(s, 'production').approval!.received.length === 1, 'the rejection recorded');
-      gate.release();
     });
 
     expect((await handle.describe()).status.name).toBe('FAILED');
@@ -213,14 +247,13 @@ describe('production approval', () => {
   });
 
   test('approvers off the allow-list and self-approvals are refused, by Update and by signal', async () => {
-    const { gate, stub } = heldGate();
+    const held = heldGate();
+    const { stub } = held;
     // dana@example.com wrote the commit (stub AUTHOR) and sam started the promotion: both are on
     // the allow-list, so self-approval is the only reason to refuse them.
     const plan = samplePlan(undefined, { requestedBy: 'sam' });
     let returned: unknown;
-    const { status, handle } = await runPromotion(env, stub.activities, plan, async (handle) => {
-      await gate.arrived;
-
+    const { status, handle } = await runAtGate(held, plan, async (handle) => {
       const mallory = await refusedUpdate(decide(handle, 'mallory'));
       expect(mallory.error).toBeInstanceOf(WorkflowUpdateFailedError);
       expect(mallory.messages).toContain(`mallory may not decide on production (allowed: ${ALLOWED})`);
@@ -263,7 +296,6 @@ describe('production approval', () => {
       expect((await handle.describe()).status.name).toBe('RUNNING');
 
       returned = await decide(handle, 'olivia', 'reviewed the diff');
-      gate.release();
     });
 
     expect(returned).toEqual({
@@ -284,9 +316,9 @@ describe('production approval', () => {
   });
 
   test('malformed signals are recorded with what is wrong, and the gate keeps waiting', async () => {
-    const { gate, stub } = heldGate();
-    const { status, handle } = await runPromotion(env, stub.activities, samplePlan(), async (handle) => {
-      await gate.arrived;
+    const held = heldGate();
+    const { stub } = held;
+    const { status, handle } = await runAtGate(held, samplePlan(), async (handle) => {
       await handle.signal(approveSignal, { environment: 42 });
       await handle.signal(approveSignal, 'yes');
       await handle.signal(abortSignal, {});
@@ -315,7 +347,6 @@ describe('production approval', () => {
 
       await handle.signal(approveSignal, { environment: 'production', approver: 'olivia' });
       await waitForStatus(handle, (s) => environment(s, 'production').approval!.received.length === 1, 'the approval recorded');
-      gate.release();
     });
 
     expect((await handle.describe()).status.name).toBe('COMPLETED');
@@ -329,14 +360,14 @@ describe('production approval', () => {
   });
 
   test('a quorum of 2 waits after one approval, refuses the same approver twice, and proceeds on the second', async () => {
-    const { gate, stub } = heldGate();
+    const held = heldGate();
+    const { gate, stub } = held;
     const plan = samplePlan((config) => {
       config.environments.find((e) => e.name === 'production')!.approval!.required = 2;
     });
     expect(plan.environments.find((e) => e.name === 'production')!.approval!.approvers).toEqual(['olivia', 'dana@example.com', 'sam']);
     let returned: unknown;
-    const { status, handle } = await runPromotion(env, stub.activities, plan, async (handle) => {
-      await gate.arrived;
+    const { status, handle } = await runAtGate(held, plan, async (handle) => {
       await handle.signal(approveSignal, { environment: 'production', approver: 'olivia' });
       await waitForStatus(handle, (s) => environment(s, 'production').approval!.received.length === 1, 'the first approval recorded');
 
