@@ -161,10 +161,25 @@ async function runScript(context: Context, { label, script, cwd, env, deadline }
   }
 }
 
+// Values the worker holds that look like credentials (database URLs, tokens, keys).
+const SECRET_NAME = /(URL|TOKEN|KEY|SECRET|PASSWORD|PASS|CREDENTIAL)/i;
+
+/**
+ * A command's output reaches workflow history in its error, and a script run with `set -x`
+ * or one that prints its environment would carry the worker's secrets along: mask them.
+ */
+export function maskSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  let masked = text;
+  for (const [name, value] of Object.entries(env)) {
+    if (value && value.length >= 8 && SECRET_NAME.test(name)) masked = masked.split(value).join(`***${name}***`);
+  }
+  return masked;
+}
+
 /** Throws for every ending but a clean exit; cancellation is rethrown as the SDK's own failure. */
 function throwUnlessSucceeded(label: string, ending: Ending, tail: LastLines, timeoutMs: number): void {
   const failed = (what: string) =>
-    ApplicationFailure.nonRetryable(`${label} ${what}: last lines:\n${tail}`, FailureType.CommandFailed);
+    ApplicationFailure.nonRetryable(maskSecrets(`${label} ${what}: last lines:\n${tail}`), FailureType.CommandFailed);
   switch (ending.kind) {
     case 'cancelled':
       throw ending.reason;

@@ -1,4 +1,4 @@
-/** Failure types the workflows and activities agree on; those in NON_RETRYABLE never get a second try. */
+/** Failure types the workflows and activities agree on; workflows/activities.ts says which are never retried. */
 export const FailureType = {
   InvalidInput: 'InvalidInput',
   UnknownRef: 'UnknownRef',
@@ -9,7 +9,6 @@ export const FailureType = {
   AnalysisFailed: 'AnalysisFailed',
   HealthCheckFailed: 'HealthCheckFailed',
   ApprovalRejected: 'ApprovalRejected',
-  ApprovalTimedOut: 'ApprovalTimedOut',
   Aborted: 'Aborted',
   NotAvailable: 'NotAvailable',
 } as const;

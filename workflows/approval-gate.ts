@@ -1,4 +1,5 @@
-import { condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { FailureType } from '../common/errors';
 import type { z } from 'zod';
 import type { ApprovalConfig } from '../common/config-schema';
 import { formatDuration } from '../common/duration';
@@ -40,7 +41,8 @@ export class ApprovalGate {
   ) {
     setHandler(approveSignal, (raw) => this.fromSignal('approve', approvePayloadSchema, raw, 'approve'));
     setHandler(rejectSignal, (raw) => this.fromSignal('reject', rejectPayloadSchema, raw, 'reject'));
-    setHandler(decideUpdate, (decision) => this.decide(decision, 'update'), {
+    // The handler gets the raw payload; it decides on the parsed one, as the validator did.
+    setHandler(decideUpdate, (raw) => this.decide(decidePayloadSchema.parse(raw), 'update'), {
       validator: (raw) => {
         const parsed = decidePayloadSchema.safeParse(raw);
         if (!parsed.success) throw new Error(describeIssues(parsed.error).join('; '));
@@ -65,6 +67,7 @@ export class ApprovalGate {
     this.waiting = { environment, config };
     this.changed();
     try {
+      if (interrupted()) return 'interrupted';
       await announce();
       const decided = await condition(() => this.waiting?.outcome !== undefined || interrupted(), Math.max(deadline - Date.now(), 1), {
         summary: `approval of ${environment.name} (${config.required} needed, ${formatDuration(config.timeout)} to answer)`,
@@ -112,7 +115,7 @@ export class ApprovalGate {
         return `${payload.approver} wrote or started this release and may not approve it (self-approval is not allowed)`;
       }
       if (environment.approval?.received.some((r) => same(r.approver, payload.approver))) {
-        return `${payload.approver} has already approved ${environment.name}`;
+        return `${payload.approver} has already decided on ${environment.name}`;
       }
     }
     return undefined;
@@ -121,7 +124,13 @@ export class ApprovalGate {
   private decide(payload: DecisionPayload, via: ApprovalRecord['via']): EnvironmentStatus['approval'] {
     const waiting = this.waiting;
     // The validator ran before this, but a signal in the same task may have settled the gate.
-    if (!waiting || this.refusal(payload)) return waiting?.environment.approval;
+    const refusal = this.refusal(payload);
+    if (!waiting || refusal) {
+      const reason = refusal ?? `${payload.environment} is not waiting for approval`;
+      if (via === 'update') throw ApplicationFailure.nonRetryable(reason, FailureType.InvalidInput);
+      this.ignore(payload.decision, reason, payload);
+      return undefined;
+    }
     const approval = waiting.environment.approval!;
     approval.received.push({
       approver: payload.approver,

@@ -10,29 +10,34 @@ const { requestLock } = lockActivities();
  */
 export async function environmentLock(waiting: string[] = []): Promise<void> {
   const queue = [...waiting];
-  const released = new Set<string>();
+  let holder: string | undefined;
+  let released = false;
   setHandler(lockAcquireSignal, ({ requester }) => {
-    if (!queue.includes(requester)) queue.push(requester);
+    // A retried request (the activity may deliver it twice) must not queue the holder again.
+    if (requester !== holder && !queue.includes(requester)) queue.push(requester);
   });
   setHandler(lockReleaseSignal, ({ requester }) => {
-    // A requester that gave up before its turn leaves the queue; the holder releases the lock.
-    const index = queue.indexOf(requester);
-    if (index >= 0) queue.splice(index, 1);
-    else released.add(requester);
+    if (requester === holder) {
+      released = true;
+      return;
+    }
+    const waitingAt = queue.indexOf(requester); // it gave up before its turn
+    if (waitingAt >= 0) queue.splice(waitingAt, 1);
   });
 
   for (;;) {
     // Nobody waiting: end, and let the next promotion start a fresh lock.
     if (queue.length === 0) return;
     if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof environmentLock>(queue);
-    const holder = queue.shift()!;
+    holder = queue.shift()!;
+    released = false;
     try {
       await getExternalWorkflowHandle(holder).signal(lockGrantedSignal, { lock: workflowInfo().workflowId });
     } catch {
       continue; // the requester is gone; the next one gets its turn
     }
-    await condition(() => released.has(holder));
-    released.delete(holder);
+    await condition(() => released);
+    holder = undefined;
   }
 }
 

@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   ChildWorkflowHandle,
+  isCancellation,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -83,6 +84,7 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
     }
 
     const lockId = lockWorkflowId(plan.app, env.name);
+    envStatus.state = 'waiting';
     const lockStep = steps.begin('lock', 'waiting', `waiting for ${lockId}`);
     if (!(await locks.acquire(lockId, interrupted))) {
       steps.end(lockStep, 'cancelled');
@@ -153,6 +155,7 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
     });
 
     for (const [i, env] of plan.environments.entries()) {
+      if (abort) break;
       const envStatus = status.environments[i];
       if (env.skip) {
         envStatus.state = 'skipped';
@@ -171,6 +174,8 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       break;
     }
   } catch (error) {
+    // Cancel in the Web UI is an abort too, by whoever pressed it.
+    if (isCancellation(error)) abort ??= { by: 'temporal-cancel', reason: 'the workflow was cancelled' };
     status.error = abort ? `aborted by ${abort.by}: ${abort.reason}` : rootMessage(error);
     log.closePending('not run');
   }

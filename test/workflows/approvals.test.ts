@@ -385,13 +385,13 @@ describe('production approval', () => {
 
         const twice = await refusedUpdate(decide(handle, 'olivia'));
         expect(twice.error).toBeInstanceOf(WorkflowUpdateFailedError);
-        expect(twice.messages).toContain('olivia has already approved production');
+        expect(twice.messages).toContain('olivia has already decided on production');
         await handle.signal(approveSignal, { environment: 'production', approver: 'OLIVIA' });
         const afterTwice = await waitForStatus(handle, (s) => s.ignored.length === 1, 'the repeated approval refused');
         expect(afterTwice.ignored).toEqual([
           {
             name: 'approve',
-            reason: 'OLIVIA has already approved production',
+            reason: 'OLIVIA has already decided on production',
             payload: { environment: 'production', approver: 'OLIVIA' },
             at: expect.any(String),
           },
@@ -421,5 +421,20 @@ describe('production approval', () => {
     expect(step(status, 'production', 'approval')).toMatchObject({ state: 'succeeded', detail: 'approve by olivia, approve by sam' });
     expect(status.ignored).toHaveLength(1);
     expectProductionReleased(stub);
+  });
+
+  test('an approval by Update is recorded as validated, like one by signal (the approver trimmed)', async () => {
+    const held = heldGate();
+    let returned: unknown;
+    const { status } = await runAtGate(held, samplePlan(), async (handle) => {
+      returned = await decide(handle, '  olivia  ');
+    });
+
+    expect(status.state).toBe('succeeded');
+    // The validator accepts the approver as the schema trims it; the record must say the same.
+    expect(returned).toMatchObject({ received: [{ approver: 'olivia', via: 'update' }] });
+    expect(environment(status, 'production').approval!.received).toEqual([
+      { approver: 'olivia', decision: 'approve', via: 'update', at: expect.any(String) },
+    ]);
   });
 });
