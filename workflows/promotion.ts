@@ -77,7 +77,8 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       const approvers = envStatus.approval?.received.map((r) => `${r.decision} by ${r.approver}`).join(', ');
       if (outcome !== 'approved') {
         steps.end(step, outcome === 'interrupted' ? 'cancelled' : 'failed', approvers, outcome === 'timed-out' ? `no decision within ${formatDuration(env.approval.timeout)}` : undefined);
-        envStatus.error = outcome === 'rejected' ? `rejected: ${envStatus.approval?.received.at(-1)?.comment ?? ''}` : step.error;
+        const decision = envStatus.approval?.received.at(-1);
+        envStatus.error = outcome === 'rejected' ? `by ${decision?.approver}: ${decision?.comment ?? 'no reason given'}` : step.error;
         return outcome === 'interrupted' ? 'aborted' : 'rejected';
       }
       steps.end(step, 'succeeded', approvers);

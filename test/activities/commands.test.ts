@@ -168,7 +168,8 @@ describe('build and test', () => {
       () => (groupMembers(pgid).filter((name) => name === 'sleep').length === 2 ? true : undefined),
       'both sleeps to start',
     );
-    const worktree = logger.outputOf('build')[0];
+    // The sleeps can start before the pipe has delivered `pwd`'s line: wait for the line too.
+    const worktree = await eventually(() => logger.outputOf('build')[0], 'the worktree path from pwd');
     expect(fs.existsSync(worktree)).toBe(true);
     expect(heartbeats()).toBeGreaterThanOrEqual(1);
 
