@@ -17,6 +17,16 @@ afterAll(() => env?.teardown());
 const stepStates = (status: PromotionStatus, envName: string) => environment(status, envName).steps.map((s) => `${s.name}:${s.state}`);
 const indexOf = (calls: ActivityCall[], call: ActivityCall) => calls.indexOf(call);
 
+/** The saga's undo in `envName`: one rollback, then one migration undo (newest first). */
+function expectUndoneNewestFirst(stub: ReturnType<typeof stubActivities>, envName: string) {
+  const rollbacks = stub.callsTo('rollback', envName);
+  const undos = stub.callsTo('undoMigrations', envName);
+  expect(rollbacks).toHaveLength(1);
+  expect(undos).toHaveLength(1);
+  expect(indexOf(stub.calls, rollbacks[0])).toBeLessThan(indexOf(stub.calls, undos[0]));
+  return { rollback: rollbacks[0], undo: undos[0] };
+}
+
 /** The sample plan with dev alone: no approval needed when the case is about dev. */
 const onlyDev = () =>
   samplePlan((config) => {
@@ -79,14 +89,10 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
     expect(stub.callsTo('checkHealth', 'staging')).toHaveLength(0);
 
     // Compensation: exactly once each, newest first (rollback before undoing the migration), after the failure.
-    const rollbacks = stub.callsTo('rollback', 'staging');
-    const undos = stub.callsTo('undoMigrations', 'staging');
-    expect(rollbacks).toHaveLength(1);
-    expect(undos).toHaveLength(1);
-    expect(undos[0].input.database.undo).toBe('down');
+    const { rollback, undo } = expectUndoneNewestFirst(stub, 'staging');
+    expect(undo.input.database.undo).toBe('down');
     const failedAnalysis = stub.callsTo('analyze', 'staging')[1];
-    expect(indexOf(stub.calls, failedAnalysis)).toBeLessThan(indexOf(stub.calls, rollbacks[0]));
-    expect(indexOf(stub.calls, rollbacks[0])).toBeLessThan(indexOf(stub.calls, undos[0]));
+    expect(indexOf(stub.calls, failedAnalysis)).toBeLessThan(indexOf(stub.calls, rollback));
 
     // Dev was not undone; production was never touched, not even asked for approval.
     expect(stub.callsTo('rollback', 'dev')).toHaveLength(0);
@@ -127,12 +133,8 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
     expect(Date.parse(stabilize.endedAt!) - Date.parse(stabilize.startedAt!)).toBeGreaterThanOrEqual(9 * 60_000);
     expect(Date.parse(stabilize.endedAt!) - Date.parse(stabilize.startedAt!)).toBeLessThan(10 * 60_000);
 
-    const rollbacks = stub.callsTo('rollback', 'staging');
-    const undos = stub.callsTo('undoMigrations', 'staging');
-    expect(rollbacks).toHaveLength(1);
-    expect(undos).toHaveLength(1);
-    expect(indexOf(stub.calls, stub.callsTo('checkHealth', 'staging')[17])).toBeLessThan(indexOf(stub.calls, rollbacks[0]));
-    expect(indexOf(stub.calls, rollbacks[0])).toBeLessThan(indexOf(stub.calls, undos[0]));
+    const { rollback } = expectUndoneNewestFirst(stub, 'staging');
+    expect(indexOf(stub.calls, stub.callsTo('checkHealth', 'staging')[17])).toBeLessThan(indexOf(stub.calls, rollback));
     expect(stub.callsTo('promote', 'staging')).toHaveLength(1);
     expect(stub.callsTo('rollback', 'dev')).toHaveLength(0);
     expect(stub.calls.filter((c) => c.input.environment === 'production')).toEqual([]);
@@ -207,11 +209,7 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
     expect(stub.callsTo('analyze', 'staging')).toHaveLength(1);
     expect(stub.callsTo('promote', 'staging')).toHaveLength(0);
     expect(stub.callsTo('checkHealth', 'staging')).toHaveLength(0);
-    const rollbacks = stub.callsTo('rollback', 'staging');
-    const undos = stub.callsTo('undoMigrations', 'staging');
-    expect(rollbacks).toHaveLength(1);
-    expect(undos).toHaveLength(1);
-    expect(indexOf(stub.calls, rollbacks[0])).toBeLessThan(indexOf(stub.calls, undos[0]));
+    expectUndoneNewestFirst(stub, 'staging');
     expect(stub.callsTo('rollback', 'dev')).toHaveLength(0);
     expect(stub.calls.filter((c) => c.input.environment === 'production')).toEqual([]);
 
