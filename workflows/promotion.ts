@@ -6,7 +6,6 @@ import {
   setCurrentDetails,
   setHandler,
   startChild,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CommitInfo, NotifyEvent } from '../common/activity-contracts';
@@ -16,13 +15,13 @@ import { abortPayloadSchema, abortSignal, statusQuery, type AbortPayload } from 
 import { lockWorkflowId, shortSha, stageWorkflowId, type EnvironmentPlan, type PromotionPlan } from '../common/plan';
 import { describeIssues } from '../common/problems';
 import { progressMarkdown } from '../common/progress-markdown';
-import { SearchAttr } from '../common/search-attributes';
 import type { EnvironmentStatus, PromotionState, PromotionStatus } from '../common/status';
 import { commandActivities, environmentActivities, gitActivities } from './activities';
 import { ApprovalGate } from './approval-gate';
 import { EnvironmentLockClient } from './environment-lock';
 import { waitOutFreezeWindows } from './freeze-wait';
 import { stage } from './stage';
+import { SearchAttributesPublisher } from './search-attributes';
 import { rootMessage, StepLog } from './step-log';
 
 /**
@@ -111,7 +110,7 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       envStatus.stageWorkflowId = stageWorkflowId(status.workflowId, env.name);
       const child = await startChild(stage, {
         workflowId: envStatus.stageWorkflowId,
-        args: [{ promotionId: status.workflowId, source: { repo: plan.repo, sha: plan.sha }, artifact: plan.artifact, environment: env }],
+        args: [{ promotionId: status.workflowId, app: plan.app, source: { repo: plan.repo, sha: plan.sha }, artifact: plan.artifact, environment: env }],
         staticSummary: `promote ${plan.artifact} to ${env.name}`,
       });
       runningStage = child;
@@ -238,7 +237,7 @@ function findDetails(error: unknown): EnvironmentStatus | undefined {
  * and the markdown it shows as current details. Each stage's own steps follow the gate steps.
  */
 class Progress {
-  private lastAttributes = '';
+  private readonly attributes = new SearchAttributesPublisher();
   private gateSteps = new Map<string, number>();
 
   constructor(private readonly status: PromotionStatus) {}
@@ -259,20 +258,15 @@ class Progress {
   publish(): void {
     const current = this.status.environments.find((e) => ['waiting', 'running'].includes(e.state));
     const activeStep = (current?.steps ?? this.status.steps).findLast((s) => s.state === 'running' || s.state === 'waiting');
-    const state = this.status.endedAt ? this.status.state : current?.state === 'waiting' ? 'waiting' : 'running';
-    this.status.state = state;
-    const attributes: [string, string, string] = [current?.name ?? '', activeStep?.name ?? '', state];
-    const key = attributes.join('|');
-    if (key !== this.lastAttributes) {
-      this.lastAttributes = key;
-      upsertSearchAttributes([
-        { key: SearchAttr.app, value: this.status.app },
-        { key: SearchAttr.commit, value: this.status.sha },
-        { key: SearchAttr.environment, value: attributes[0] || 'none' },
-        { key: SearchAttr.stage, value: attributes[1] || 'none' },
-        { key: SearchAttr.state, value: state },
-      ]);
-    }
+    if (!this.status.endedAt) this.status.state = current?.state === 'waiting' ? 'waiting' : 'running';
+    this.attributes.publish({
+      app: this.status.app,
+      sha: this.status.sha,
+      environment: current?.name,
+      // While a stage child runs, its own attributes name its step; the promotion says which environment.
+      stage: activeStep?.name ?? (current?.state === 'running' ? 'stage' : undefined),
+      state: this.status.state,
+    });
     setCurrentDetails(progressMarkdown(this.status));
   }
 }

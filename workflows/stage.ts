@@ -15,10 +15,12 @@ import { stageMarkdown } from '../common/progress-markdown';
 import type { EnvironmentPlan } from '../common/plan';
 import type { EnvironmentStatus, StepName } from '../common/status';
 import { environmentActivities } from './activities';
+import { SearchAttributesPublisher } from './search-attributes';
 import { rootMessage, StepLog } from './step-log';
 
 export interface StageInput {
   promotionId: string;
+  app: string;
   source: SourceRef;
   artifact: string;
   environment: EnvironmentPlan;
@@ -36,7 +38,17 @@ interface Compensation {
 export async function stage(input: StageInput): Promise<EnvironmentStatus> {
   const { environment: env, artifact } = input;
   const status: EnvironmentStatus = { name: env.name, state: 'running', steps: [] };
-  const log = new StepLog(status.steps, () => publish(status));
+  // The stage's live view is its own (status query, current details, search attributes); the
+  // promotion takes the final status from the result. Signalling each step to the parent would
+  // be simpler for readers of the promotion alone, but the time-skipping test server stalls on
+  // child-to-parent signals, and the tests must run on it.
+  const attributes = new SearchAttributesPublisher();
+  const publish = () => {
+    const active = status.steps.findLast((s) => s.state === 'running' || s.state === 'waiting');
+    attributes.publish({ app: input.app, sha: input.source.sha, environment: env.name, stage: active?.name, state: status.state });
+    setCurrentDetails(stageMarkdown(status));
+  };
+  const log = new StepLog(status.steps, publish);
   const act = environmentActivities(env.taskQueue);
   const target: TargetInput = { environment: env.name, target: env.target, version: artifact };
   const database = env.database && { promotionId: input.promotionId, environment: env.name, source: input.source, database: env.database };
@@ -183,14 +195,4 @@ async function compensate(compensations: Compensation[], log: StepLog): Promise<
 
 function describeBackup(backup: BackupResult): string {
   return `${backup.file} (${backup.bytes} bytes, sha256 ${backup.sha256.slice(0, 12)})`;
-}
-
-/**
- * The stage's live view is its own (its status query and current details); the promotion
- * gets the final status as the result. Signalling every step to the parent would be simpler
- * for readers of the promotion alone, but the time-skipping test server stalls on
- * child-to-parent signals, and the tests must run on it.
- */
-function publish(status: EnvironmentStatus): void {
-  setCurrentDetails(stageMarkdown(status));
 }

@@ -30,6 +30,10 @@ test('a release goes through dev, staging and production, built once', async () 
   expect(description.typedSearchAttributes.get(SearchAttr.state)).toBe('succeeded');
   expect(description.typedSearchAttributes.get(SearchAttr.app)).toBe('shop');
   expect(description.typedSearchAttributes.get(SearchAttr.commit)).toBe(plan.sha);
+  const stage = await env.client.workflow.getHandle(environment(status, 'staging').stageWorkflowId!).describe();
+  expect(stage.typedSearchAttributes.get(SearchAttr.environment)).toBe('staging');
+  expect(stage.typedSearchAttributes.get(SearchAttr.state)).toBe('succeeded');
+  expect(stage.typedSearchAttributes.get(SearchAttr.commit)).toBe(plan.sha);
 
   expect(status.state).toBe('succeeded');
   expect(status.environments.map((e) => [e.name, e.state])).toEqual([
