@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { durationSchema } from './duration';
 import { freezeWindowSchema } from './freeze-windows';
 
+/**
+ * Cross-field checks run even when the object also has type errors, so a user sees every
+ * problem in one go. Their input may then be partly unparsed: each check guards its types.
+ */
+const evenWithOtherProblems = {
+  when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null,
+};
+
 const name = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be lowercase letters, digits and dashes (at most 40)');
@@ -48,7 +56,12 @@ const analysisSchema = z
   })
   .strict();
 
-const weightStep = z.number().int('must be a whole number').min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100');
+// Not `.int()`: it would stop the checks of the whole list at the first fraction.
+const weightStep = z
+  .number()
+  .min(1, 'must be between 1 and 100')
+  .max(100, 'must be between 1 and 100')
+  .refine(Number.isInteger, 'must be a whole number');
 
 const strategySchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('rolling') }).strict(),
@@ -60,14 +73,14 @@ const strategySchema = z.discriminatedUnion('kind', [
         .min(1, 'needs at least one weight')
         .superRefine((steps, ctx) => {
           steps.forEach((weight, i) => {
-            if (i > 0 && weight <= steps[i - 1]) {
+            if (i > 0 && typeof weight === 'number' && weight <= steps[i - 1]) {
               ctx.addIssue({ code: 'custom', path: [i], message: `must be greater than the step before (${steps[i - 1]})` });
             }
           });
           if (steps.length > 0 && steps.at(-1) !== 100) {
             ctx.addIssue({ code: 'custom', path: [steps.length - 1], message: 'the last step must be 100' });
           }
-        }),
+        }, evenWithOtherProblems),
       pause: durationSchema.prefault('1m'),
       analysis: analysisSchema.default({ maxErrorRate: 0.01, minRequests: 0 }),
     })
@@ -100,14 +113,14 @@ const approvalSchema = z
   })
   .strict()
   .superRefine((approval, ctx) => {
-    if (approval.approvers && approval.approvers.length < approval.required) {
+    if (Array.isArray(approval.approvers) && typeof approval.required === 'number' && approval.approvers.length < approval.required) {
       ctx.addIssue({
         code: 'custom',
         path: ['approvers'],
         message: `lists ${approval.approvers.length} approver(s) but ${approval.required} are required`,
       });
     }
-  });
+  }, evenWithOtherProblems);
 
 const environmentSchema = z
   .object({
@@ -132,10 +145,11 @@ const environmentSchema = z
     if (env.backup && !env.database) {
       ctx.addIssue({ code: 'custom', path: ['backup'], message: 'is on but the environment has no database' });
     }
-    if (env.healthCheckInterval > env.stabilize && env.stabilize > 0) {
+    const bothParsed = typeof env.healthCheckInterval === 'number' && typeof env.stabilize === 'number';
+    if (bothParsed && env.healthCheckInterval > env.stabilize && env.stabilize > 0) {
       ctx.addIssue({ code: 'custom', path: ['healthCheckInterval'], message: 'is longer than stabilize' });
     }
-  });
+  }, evenWithOtherProblems);
 
 export const ferryConfigSchema = z
   .object({
@@ -153,13 +167,14 @@ export const ferryConfigSchema = z
       .superRefine((envs, ctx) => {
         const seen = new Map<string, number>();
         envs.forEach((env, i) => {
+          if (typeof env?.name !== 'string') return;
           const first = seen.get(env.name);
           if (first !== undefined) {
             ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${env.name}" is already used by environments[${first}]` });
           }
           seen.set(env.name, i);
         });
-      }),
+      }, evenWithOtherProblems),
   })
   .strict();
 

@@ -295,18 +295,9 @@ describe('formatPath', () => {
   });
 });
 
-/*
- * KNOWN BUG (remove `.failing` once fixed): zod 4 skips a refinement when the value it refines
- * already has a non-continuable issue (wrong type, bad discriminator, failed transform such as a bad
- * duration, missing field, non-integer). The cross-field checks in config-schema.ts are refinements,
- * so a file does NOT report every problem in one go: fixing the first batch reveals a second batch.
- */
-/*
- * KNOWN BUG (remove `.failing` once fixed): with `steps: []` the superRefine on steps still runs
- * (min(1) is a continuable issue) and `steps.at(-1) !== 100` adds a second problem at path
- * [steps.length - 1] = [-1], printed as `steps[-1]`.
- */
-describe('KNOWN BUG: empty canary steps', () => {
+// zod skips a refinement next to a non-continuable issue unless told otherwise; the config
+// schema tells it to, so a file reports every problem in one go (these cases pin that down).
+describe('empty canary steps', () => {
   it('report only that a weight is needed, not a problem at steps[-1]', () => {
     expect(problemsOf(withEnvironment('    strategy: { kind: canary, steps: [] }'))).toEqual([
       'environments[0].strategy.steps: needs at least one weight',
@@ -320,8 +311,8 @@ describe('KNOWN BUG: empty canary steps', () => {
   });
 });
 
-describe('KNOWN BUG: cross-field checks are skipped next to type errors', () => {
-  it.failing('duplicate names are still reported when another environment has a bad target kind', () => {
+describe('cross-field checks still run next to type errors', () => {
+  it('duplicate names are still reported when another environment has a bad target kind', () => {
     const text = `${withEnvironment('')}
   - name: dev
     target: { kind: local, start: "node server.js", port: 18082 }
@@ -333,21 +324,21 @@ describe('KNOWN BUG: cross-field checks are skipped next to type errors', () => 
     );
   });
 
-  it.failing('undo: restore without backup is still reported when the same environment has a bad duration', () => {
+  it('undo: restore without backup is still reported when the same environment has a bad duration', () => {
     const text = withEnvironment('    database: { urlEnv: DEV_DATABASE_URL, undo: restore }\n    stabilize: soon');
     expect(problemsOf(text)).toEqual(
       expect.arrayContaining(['environments[0].database.undo: is "restore" but backup is off: set backup: true']),
     );
   });
 
-  it.failing('too few approvers are still reported when the approval timeout is bad', () => {
+  it('too few approvers are still reported when the approval timeout is bad', () => {
     const text = withEnvironment('    approval: { required: 2, approvers: [olivia], timeout: never }');
     expect(problemsOf(text)).toEqual(
       expect.arrayContaining(['environments[0].approval.approvers: lists 1 approver(s) but 2 are required']),
     );
   });
 
-  it.failing('canary order and last step are still checked when a weight is fractional', () => {
+  it('canary order and last step are still checked when a weight is fractional', () => {
     const text = withEnvironment('    strategy: { kind: canary, steps: [10.5, 5, 50] }');
     expect(problemsOf(text)).toEqual(
       expect.arrayContaining([
@@ -355,5 +346,24 @@ describe('KNOWN BUG: cross-field checks are skipped next to type errors', () => 
         'environments[0].strategy.steps[2]: the last step must be 100',
       ]),
     );
+  });
+});
+
+describe('malformed values where objects or lists belong', () => {
+  test.each([
+    ['an environment that is null', '  - null\n', 'environments[0]: Invalid input: expected object, received null'],
+    [
+      'an approval that is null',
+      '  - name: dev\n    target: { kind: local, start: x, port: 2000 }\n    approval: null\n',
+      'environments[0].approval: Invalid input: expected object, received null',
+    ],
+    [
+      'canary steps that are a string',
+      '  - name: dev\n    target: { kind: local, start: x, port: 2000 }\n    strategy: { kind: canary, steps: abc }\n',
+      'environments[0].strategy.steps: Invalid input: expected array, received string',
+    ],
+  ])('%s is reported with its path, not a crash', (_, environments, problem) => {
+    const text = `app: shop\nrepo: .\nbuild: { command: make }\nenvironments:\n${environments}`;
+    expect(problemsOf(text)).toContain(problem);
   });
 });
