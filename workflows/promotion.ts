@@ -22,7 +22,7 @@ import { EnvironmentLockClient } from './environment-lock';
 import { waitOutFreezeWindows } from './freeze-wait';
 import { stage } from './stage';
 import { SearchAttributesPublisher } from './search-attributes';
-import { rootMessage, StepLog } from './step-log';
+import { activeStep, rootMessage, StepLog } from './step-log';
 
 /**
  * A release's whole journey: resolve → build → test once, then for each environment in order
@@ -257,14 +257,14 @@ class Progress {
 
   publish(): void {
     const current = this.status.environments.find((e) => ['waiting', 'running'].includes(e.state));
-    const activeStep = (current?.steps ?? this.status.steps).findLast((s) => s.state === 'running' || s.state === 'waiting');
+    const step = activeStep(current?.steps ?? this.status.steps);
     if (!this.status.endedAt) this.status.state = current?.state === 'waiting' ? 'waiting' : 'running';
     this.attributes.publish({
       app: this.status.app,
       sha: this.status.sha,
       environment: current?.name,
       // While a stage child runs, its own attributes name its step; the promotion says which environment.
-      stage: activeStep?.name ?? (current?.state === 'running' ? 'stage' : undefined),
+      stage: step?.name ?? (current?.state === 'running' ? 'stage' : undefined),
       state: this.status.state,
     });
     setCurrentDetails(progressMarkdown(this.status));

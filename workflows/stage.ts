@@ -16,7 +16,7 @@ import type { EnvironmentPlan } from '../common/plan';
 import type { EnvironmentStatus, StepName } from '../common/status';
 import { environmentActivities } from './activities';
 import { SearchAttributesPublisher } from './search-attributes';
-import { rootMessage, StepLog } from './step-log';
+import { activeStep, rootMessage, StepLog } from './step-log';
 
 export interface StageInput {
   promotionId: string;
@@ -44,8 +44,8 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
   // child-to-parent signals, and the tests must run on it.
   const attributes = new SearchAttributesPublisher();
   const publish = () => {
-    const active = status.steps.findLast((s) => s.state === 'running' || s.state === 'waiting');
-    attributes.publish({ app: input.app, sha: input.source.sha, environment: env.name, stage: active?.name, state: status.state });
+    const stage = activeStep(status.steps)?.name;
+    attributes.publish({ app: input.app, sha: input.source.sha, environment: env.name, stage, state: status.state });
     setCurrentDetails(stageMarkdown(status));
   };
   const log = new StepLog(status.steps, publish);

@@ -159,40 +159,41 @@ describe('build and test', () => {
     expect(tail).toEqual(Array.from({ length: 40 }, (_, i) => String(19_961 + i)));
   });
 
-  test('cancelling kills the whole process group, children included, and removes the worktree', async () => {
-    const command = `pwd; sh -c 'sleep 30 & sleep 30'`;
-    const { env, logger, result, heartbeats } = start(build, inputFor({ command }));
-    result.catch(() => undefined);
+  /** Waits until both `sleep`s of the command run in its process group; returns the group id. */
+  async function bothSleepsRunning(logger: { pgid(): number | undefined }): Promise<number> {
     const pgid = await eventually(() => logger.pgid(), 'the process group in the log');
-    await eventually(
-      () => (groupMembers(pgid).filter((name) => name === 'sleep').length === 2 ? true : undefined),
-      'both sleeps to start',
-    );
-    // The sleeps can start before the pipe has delivered `pwd`'s line: wait for the line too.
-    const worktree = await eventually(() => logger.outputOf('build')[0], 'the worktree path from pwd');
-    expect(fs.existsSync(worktree)).toBe(true);
-    expect(heartbeats()).toBeGreaterThanOrEqual(1);
+    await eventually(() => (groupMembers(pgid).filter((name) => name === 'sleep').length === 2 ? true : undefined), 'both sleeps to start');
+    return pgid;
+  }
 
+  /** Cancels the activity and checks it ends as cancelled, with its whole process group gone. */
+  async function cancelAndExpectGroupGone(env: { cancel(): void }, result: Promise<unknown>, pgid: number): Promise<void> {
     const cancelledAt = Date.now();
     env.cancel();
     await expect(result).rejects.toBeInstanceOf(CancelledFailure);
     expect(groupMembers(pgid)).toEqual([]);
     await expectGroupForgotten(pgid);
     expect(Date.now() - cancelledAt).toBeLessThan(15_000);
+  }
+
+  test('cancelling kills the whole process group, children included, and removes the worktree', async () => {
+    const command = `pwd; sh -c 'sleep 30 & sleep 30'`;
+    const { env, logger, result, heartbeats } = start(build, inputFor({ command }));
+    result.catch(() => undefined);
+    const pgid = await bothSleepsRunning(logger);
+    // The sleeps can start before the pipe has delivered `pwd`'s line: wait for the line too.
+    const worktree = await eventually(() => logger.outputOf('build')[0], 'the worktree path from pwd');
+    expect(fs.existsSync(worktree)).toBe(true);
+    expect(heartbeats()).toBeGreaterThanOrEqual(1);
+
+    await cancelAndExpectGroupGone(env, result, pgid);
     expect(fs.existsSync(worktree)).toBe(false);
   });
 
   test('a group that ignores SIGTERM is killed with SIGKILL', async () => {
     const { env, logger, result } = start(runTests, inputFor({ command: `trap '' TERM; sleep 30 & sleep 30` }));
     result.catch(() => undefined);
-    const pgid = await eventually(() => logger.pgid(), 'the process group in the log');
-    await eventually(() => (groupMembers(pgid).filter((name) => name === 'sleep').length === 2 ? true : undefined), 'both sleeps');
-    const cancelledAt = Date.now();
-    env.cancel();
-    await expect(result).rejects.toBeInstanceOf(CancelledFailure);
-    expect(groupMembers(pgid)).toEqual([]);
-    await expectGroupForgotten(pgid);
-    expect(Date.now() - cancelledAt).toBeLessThan(15_000);
+    await cancelAndExpectGroupGone(env, result, await bothSleepsRunning(logger));
   });
 
   test('a command that outlives its timeout is killed, group and all, and fails as CommandFailed', async () => {
