@@ -1,6 +1,6 @@
 // What the workflows ask of the outside world. Workflows see only these types; the worker
 // registers implementations under the same names, one file per outside system in activities/.
-import type { AnalysisConfig, DatabaseConfig, TargetConfig } from './config-schema';
+import type { AnalysisConfig, DatabaseConfig, StrategyConfig, TargetConfig } from './config-schema';
 
 /** Where a step's files come from: activities check the commit out themselves, on their own worker. */
 export interface SourceRef {
@@ -60,9 +60,14 @@ export interface DatabaseActivities {
 }
 
 export interface TargetInput {
+  app: string;
   environment: string;
   target: TargetConfig;
+  /** How the target shapes a canary: extra replicas (canary) or a second colour (blue-green). */
+  strategy: StrategyConfig['kind'];
   version: string;
+  /** The commit of `version`, for targets that run it from a checkout (local). */
+  source: SourceRef;
 }
 
 export interface AnalysisResult {
@@ -72,19 +77,25 @@ export interface AnalysisResult {
   metrics: Record<string, number>;
 }
 
+/** Each call is idempotent; `version` is the release being promoted. */
 export interface TargetActivities {
-  /** Rolls the whole environment to `version` (rolling) or brings up the idle colour (blue-green). */
-  deploy(input: TargetInput & { strategy: 'rolling' | 'blue-green' }): Promise<{ previousVersion?: string }>;
+  /** Rolling: all of the environment's traffic to `version`. */
+  deploy(input: TargetInput): Promise<{ previousVersion?: string }>;
+  /** A canary step; weight 0 brings up blue-green's idle colour without traffic. */
   setCanaryWeight(input: TargetInput & { weight: number }): Promise<void>;
   /** Makes `version` the stable one: canary to 100%, or the blue-green switch. */
   promote(input: TargetInput): Promise<void>;
+  /** Stops the old colour kept for an instant switch back. */
+  retirePrevious(input: TargetInput): Promise<void>;
   /** Puts the version that ran before this promotion back; idempotent. */
   rollback(input: TargetInput): Promise<void>;
+  /** Judges the canary (or idle colour) by the target's own view, HTTP checks and Prometheus. */
   analyze(input: TargetInput & { analysis: AnalysisConfig }): Promise<AnalysisResult>;
 }
 
 export interface HealthActivities {
-  checkHealth(input: TargetInput): Promise<AnalysisResult>;
+  /** Judges the stable version the same way, for the checks while it stabilizes. */
+  checkHealth(input: TargetInput & { analysis: AnalysisConfig }): Promise<AnalysisResult>;
 }
 
 export type NotifyEvent = 'approval-waiting' | 'succeeded' | 'failed' | 'rolled-back';

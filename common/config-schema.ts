@@ -26,33 +26,68 @@ const commandSchema = z
   })
   .strict();
 
+const port = z.number().int().min(1024, 'must be between 1024 and 65535').max(65535, 'must be between 1024 and 65535');
+
 const localTargetSchema = z
   .object({
     kind: z.literal('local'),
+    /** Runs one version from its release folder; gets PORT, VERSION, COMMIT and ENVIRONMENT. */
     start: z.string().min(1, 'must not be empty'),
-    port: z.number().int().min(1024, 'must be between 1024 and 65535').max(65535, 'must be between 1024 and 65535'),
+    /** Where the environment's weighted proxy listens. */
+    port,
+    /** Where the proxy serves its counters in Prometheus' text format, when set. */
+    metricsPort: port.optional(),
     healthPath: z.string().startsWith('/').default('/healthz'),
+    /** How long a started version may take to answer its health path. */
+    startTimeout: durationSchema.prefault('30s'),
   })
   .strict();
 
 const kubernetesTargetSchema = z
   .object({
     kind: z.literal('kubernetes'),
+    /** A context of the worker's kubeconfig (KUBECONFIG or ~/.kube/config). */
     context: z.string().min(1),
     namespace: name,
     deployment: name,
+    /** The container whose image is set; the Deployment's first container when not given. */
     container: name.optional(),
+    /** The Service in front of the app; blue-green switches its selector. */
     service: name.optional(),
+    /** Where the worker reaches the Service, for HTTP checks given by path. */
+    url: z.url().optional(),
   })
   .strict();
 
 const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, kubernetesTargetSchema]);
 
+const httpCheckSchema = z
+  .object({
+    /** Relative to the version under analysis (local target, or a Kubernetes target with `url`). */
+    path: z.string().startsWith('/').optional(),
+    url: z.url().optional(),
+    expectStatus: z.number().int().min(100).max(599).default(200),
+    maxLatencyMs: z.number().positive('must be positive').default(1000),
+  })
+  .strict()
+  .refine((check) => (check.path === undefined) !== (check.url === undefined), 'needs exactly one of path and url');
+
+/** PromQL returning one number; {version} and {environment} are filled in. */
+const promQuery = z.string().min(1, 'must not be empty');
+
+/** How Ferry judges a version: in canary steps, before a blue-green switch, and while it stabilizes. */
 const analysisSchema = z
   .object({
     maxErrorRate: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.01),
     maxP95LatencyMs: z.number().positive('must be positive').optional(),
+    /** Analysis waits (up to `maxWait`) until the version has served this many requests. */
     minRequests: z.number().int().min(0).default(0),
+    maxWait: durationSchema.prefault('2m'),
+    http: z.array(httpCheckSchema).default([]),
+    prometheus: z
+      .object({ url: z.url(), errorRate: promQuery.optional(), p95LatencyMs: promQuery.optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -82,7 +117,6 @@ const strategySchema = z.discriminatedUnion('kind', [
           }
         }, evenWithOtherProblems),
       pause: durationSchema.prefault('1m'),
-      analysis: analysisSchema.default({ maxErrorRate: 0.01, minRequests: 0 }),
     })
     .strict(),
   z
@@ -90,7 +124,6 @@ const strategySchema = z.discriminatedUnion('kind', [
       kind: z.literal('blue-green'),
       /** How long the old colour is kept after the switch, for an instant switch back. */
       keepPrevious: durationSchema.prefault('10m'),
-      analysis: analysisSchema.default({ maxErrorRate: 0.01, minRequests: 0 }),
     })
     .strict(),
 ]);
@@ -129,6 +162,7 @@ const environmentSchema = z
     database: databaseSchema.optional(),
     backup: z.boolean().default(false),
     strategy: strategySchema.default({ kind: 'rolling' }),
+    analysis: analysisSchema.prefault({}),
     stabilize: durationSchema.prefault('15m'),
     healthCheckInterval: durationSchema.prefault('30s'),
     approval: approvalSchema.optional(),
@@ -141,6 +175,14 @@ const environmentSchema = z
   .superRefine((env, ctx) => {
     if (env.database?.undo === 'restore' && !env.backup) {
       ctx.addIssue({ code: 'custom', path: ['database', 'undo'], message: 'is "restore" but backup is off: set backup: true' });
+    }
+    const target = env.target as Partial<TargetConfig> | undefined;
+    if (target?.kind === 'kubernetes' && !target.url) {
+      env.analysis?.http?.forEach((check, i) => {
+        if (check?.path !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['analysis', 'http', i, 'path'], message: 'needs target.url: the Kubernetes target has no address of its own' });
+        }
+      });
     }
     if (env.backup && !env.database) {
       ctx.addIssue({ code: 'custom', path: ['backup'], message: 'is on but the environment has no database' });
@@ -173,6 +215,18 @@ export const ferryConfigSchema = z
             ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${env.name}" is already used by environments[${first}]` });
           }
           seen.set(env.name, i);
+        });
+        // Two local environments on one port would put one proxy in front of the other's versions.
+        const ports = new Map<number, string>();
+        envs.forEach((env, i) => {
+          if (env?.target?.kind !== 'local') return;
+          for (const key of ['port', 'metricsPort'] as const) {
+            const value = env.target[key];
+            if (typeof value !== 'number') continue;
+            const owner = ports.get(value);
+            if (owner) ctx.addIssue({ code: 'custom', path: [i, 'target', key], message: `${value} is already used by ${owner}` });
+            ports.set(value, `environments[${i}].target.${key}`);
+          }
         });
       }, evenWithOtherProblems),
   })

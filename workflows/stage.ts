@@ -7,7 +7,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { BackupResult, SourceRef, TargetInput } from '../common/activity-contracts';
-import type { StrategyConfig } from '../common/config-schema';
+import type { AnalysisConfig, StrategyConfig } from '../common/config-schema';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
 import { abortPayloadSchema, abortSignal, stageStatusQuery, type AbortPayload } from '../common/messages';
@@ -50,7 +50,14 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
   };
   const log = new StepLog(status.steps, publish);
   const act = environmentActivities(env.taskQueue);
-  const target: TargetInput = { environment: env.name, target: env.target, version: artifact };
+  const target: TargetInput = {
+    app: input.app,
+    environment: env.name,
+    target: env.target,
+    strategy: env.strategy.kind,
+    version: artifact,
+    source: input.source,
+  };
   const database = env.database && { promotionId: input.promotionId, environment: env.name, source: input.source, database: env.database };
   const compensations: Compensation[] = [];
   const pipeline = new CancellationScope();
@@ -84,7 +91,9 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
       }
       compensations.push({ step: 'rollback', run: () => act.compensation.rollback(target, `roll ${env.name} back`) });
       await deploy(env, target, act, log);
+      const switchedAt = Date.now();
       await stabilize(env, target, act, log);
+      if (env.strategy.kind === 'blue-green') await retirePreviousColour(env.strategy.keepPrevious, switchedAt, target, act);
     });
     status.state = 'succeeded';
     log.closePending('not needed');
@@ -112,15 +121,15 @@ async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities
   const strategy = env.strategy;
   switch (strategy.kind) {
     case 'rolling':
-      await log.run('deploy', () => act.target.deploy({ ...target, strategy: 'rolling' }, `roll ${env.name} to ${target.version}`), (r) =>
+      await log.run('deploy', () => act.target.deploy(target, `roll ${env.name} to ${target.version}`), (r) =>
         r.previousVersion ? `replaced ${r.previousVersion}` : 'first deploy',
       );
       return;
     case 'blue-green':
       await log.run('deploy', async (step) => {
-        await act.target.deploy({ ...target, strategy: 'blue-green' }, `bring up ${target.version} beside the live colour in ${env.name}`);
+        await act.target.setCanaryWeight({ ...target, weight: 0 }, `bring up ${target.version} beside the live colour in ${env.name}`);
         log.update(step, 'analysing the new colour');
-        await analyse(act, target, strategy.analysis, `analyse ${target.version} before the switch`);
+        await analyse(act, target, env.analysis, `analyse ${target.version} before the switch`);
         await act.target.promote(target, `switch ${env.name}'s traffic to ${target.version}`);
         return `switched; previous colour kept ${formatDuration(strategy.keepPrevious)}`;
       }, (detail) => detail);
@@ -135,7 +144,7 @@ async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities
           }
           await act.target.setCanaryWeight({ ...target, weight }, `send ${weight}% of ${env.name}'s traffic to the canary`);
           await sleep(strategy.pause, { summary: `canary at ${weight}%: pause ${formatDuration(strategy.pause)}` });
-          await analyse(act, target, strategy.analysis, `analyse the canary at ${weight}%`, weight);
+          await analyse(act, target, env.analysis, `analyse the canary at ${weight}%`, weight);
         }
         return `promoted through ${strategy.steps.join(' → ')}%`;
       }, (detail) => detail);
@@ -143,18 +152,19 @@ async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities
   }
 }
 
-async function analyse(
-  act: Activities,
-  target: TargetInput,
-  analysis: Extract<StrategyConfig, { kind: 'canary' }>['analysis'],
-  summary: string,
-  weight?: number,
-): Promise<void> {
+async function analyse(act: Activities, target: TargetInput, analysis: AnalysisConfig, summary: string, weight?: number): Promise<void> {
   const result = await act.target.analyze({ ...target, analysis }, summary);
   if (!result.healthy) {
     const where = weight === undefined ? '' : ` at ${weight}%`;
     throw ApplicationFailure.nonRetryable(`analysis failed${where}: ${result.reasons.join('; ')}`, FailureType.AnalysisFailed, result);
   }
+}
+
+/** The old colour stays up for `keepPrevious` after the switch, for an instant switch back. */
+async function retirePreviousColour(keepPrevious: number, switchedAt: number, target: TargetInput, act: Activities): Promise<void> {
+  const left = keepPrevious - (Date.now() - switchedAt);
+  if (left > 0) await sleep(left, { summary: `keep the previous colour for ${formatDuration(left)} more` });
+  await act.target.retirePrevious(target, `retire the previous colour in ${target.environment}`);
 }
 
 /** Soak time: a durable timer split by health checks, so a failure in minute 9 is caught in minute 9. */
@@ -166,7 +176,7 @@ async function stabilize(env: EnvironmentPlan, target: TargetInput, act: Activit
       const wait = Math.min(interval, env.stabilize - elapsed);
       await sleep(wait, { summary: `stabilize ${env.name}: ${formatDuration(elapsed + wait)} of ${formatDuration(env.stabilize)}` });
       elapsed += wait;
-      const health = await act.health.checkHealth(target, `health check after ${formatDuration(elapsed)}`);
+      const health = await act.health.checkHealth({ ...target, analysis: env.analysis }, `health check after ${formatDuration(elapsed)}`);
       if (!health.healthy) {
         throw ApplicationFailure.nonRetryable(
           `health check failed ${formatDuration(elapsed)} into stabilize: ${health.reasons.join('; ')}`,

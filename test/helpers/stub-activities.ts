@@ -32,6 +32,7 @@ export function stubActivities(overrides: Partial<StubbedActivities> = {}) {
     deploy: async () => ({ previousVersion: 'shop:previous' }),
     setCanaryWeight: async () => undefined,
     promote: async () => undefined,
+    retirePrevious: async () => undefined,
     rollback: async () => undefined,
     analyze: async () => HEALTHY,
     checkHealth: async () => HEALTHY,
