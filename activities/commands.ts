@@ -1,7 +1,6 @@
 // Build and test: a shell command run in a private worktree of the release, as one process group
 // so that cancelling or timing out kills everything it started, not just the shell.
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
@@ -11,6 +10,7 @@ import type { CommandInput, CommandResult } from '../common/activity-contracts';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
 import { parseActivityInput } from './activity-input';
+import { terminateGroup } from './process-group';
 import { withWorktree } from './worktree';
 
 /** Enough to see why a command failed, small enough for an error message in workflow history. */
@@ -18,7 +18,6 @@ const TAIL_LINES = 40;
 const MAX_LINE_CHARS = 2_000;
 /** Well inside the commands' one-minute heartbeat timeout; heartbeats also carry cancellation to us. */
 const HEARTBEAT_EVERY_MS = 5_000;
-const KILL_GRACE_MS = 5_000;
 const OUTPUT_DRAIN_MS = 5_000;
 
 const commandInputSchema = z.object({
@@ -58,53 +57,6 @@ class LastLines {
   toString(): string {
     return this.lines.length > 0 ? this.lines.join('\n') : '(no output)';
   }
-}
-
-/** Signals every process in the group; false once none is left. */
-function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
-}
-
-function isLiveMember(pid: string, pgid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(group) === pgid && state !== 'Z';
-  } catch {
-    return false; // it ended while we looked
-  }
-}
-
-/**
- * Zombies count as gone: they are dead and wait only for init to reap them, which may take a
- * while (or forever, where the worker itself is PID 1). Without /proc, trust kill() alone.
- */
-function hasLiveMember(pgid: number): boolean {
-  if (!signalGroup(pgid, 0)) return false;
-  if (!fs.existsSync('/proc/self/stat')) return true;
-  return fs.readdirSync('/proc').some((entry) => /^\d+$/.test(entry) && isLiveMember(entry, pgid));
-}
-
-async function waitUntilGone(pgid: number, ms: number): Promise<boolean> {
-  for (const giveUpAt = Date.now() + ms; Date.now() < giveUpAt; ) {
-    if (!hasLiveMember(pgid)) return true;
-    await delay(100);
-  }
-  return !hasLiveMember(pgid);
-}
-
-/** SIGTERM first so tools can clean up, SIGKILL for whatever ignores it. */
-async function terminateGroup(pgid: number): Promise<void> {
-  if (!signalGroup(pgid, 'SIGTERM')) return;
-  if (await waitUntilGone(pgid, KILL_GRACE_MS)) return;
-  signalGroup(pgid, 'SIGKILL');
-  await waitUntilGone(pgid, KILL_GRACE_MS);
 }
 
 function streamLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {

@@ -5,21 +5,19 @@ import { databaseActivities } from './database';
 import { lockActivities } from './environment-lock';
 import { resolveCommit } from './git';
 import { notAvailable } from './not-available';
+import { targetActivities, type TargetSettings } from './targets/activities';
+
+export type ActivitySettings = TargetSettings;
 
 /** Everything a Ferry worker registers, one outside system per file. */
-export function createActivities(client: Client): FerryActivities {
+export function createActivities(client: Client, settings: ActivitySettings): FerryActivities {
   return {
     ...lockActivities(client),
     resolveCommit,
     build,
     test,
     ...databaseActivities(),
-    deploy: notAvailable('deploy', 'deployment target'),
-    setCanaryWeight: notAvailable('setCanaryWeight', 'deployment target'),
-    promote: notAvailable('promote', 'deployment target'),
-    rollback: notAvailable('rollback', 'deployment target'),
-    analyze: notAvailable('analyze', 'deployment target'),
-    checkHealth: notAvailable('checkHealth', 'health check'),
+    ...targetActivities(settings),
     notify: notAvailable('notify', 'notification'),
   };
 }

@@ -80,6 +80,8 @@ const analysisSchema = z
   .object({
     maxErrorRate: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.01),
     maxP95LatencyMs: z.number().positive('must be positive').optional(),
+    /** The traffic judged: the last `window`, or less when the version's share changed since. */
+    window: durationSchema.prefault('1m'),
     /** Analysis waits (up to `maxWait`) until the version has served this many requests. */
     minRequests: z.number().int().min(0).default(0),
     maxWait: durationSchema.prefault('2m'),

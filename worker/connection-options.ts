@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues, InvalidInputError } from '../common/problems';
 
@@ -10,6 +11,8 @@ const workerEnvSchema = z.object({
   TEMPORAL_TLS_KEY: z.string().optional(),
   TEMPORAL_TLS_CA: z.string().optional(),
   TEMPORAL_API_KEY: z.string().optional(),
+  /** Where local environments keep what runs in them; relative to the worker's directory. */
+  FERRY_STATE_DIR: z.string().min(1).default('.ferry/environments'),
 });
 
 export type WorkerSettings = ReturnType<typeof workerSettings>;
@@ -37,5 +40,6 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env) {
     taskQueue: s.FERRY_TASK_QUEUE,
     tls: tls ?? (s.TEMPORAL_API_KEY ? true : undefined),
     apiKey: s.TEMPORAL_API_KEY,
+    stateDir: path.resolve(s.FERRY_STATE_DIR),
   };
 }

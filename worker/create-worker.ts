@@ -1,6 +1,6 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, type ActivitySettings } from '../activities';
 
 export interface FerryWorkerOptions {
   connection: NativeConnection;
@@ -9,6 +9,7 @@ export interface FerryWorkerOptions {
   taskQueue: string;
   /** A prebuilt bundle (tests); production bundles the workflows at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  activities: ActivitySettings;
 }
 
 /** A worker that runs Ferry's workflows and activities on one task queue. */
@@ -20,6 +21,6 @@ export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> 
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities(options.client),
+    activities: createActivities(options.client, options.activities),
   });
 }

@@ -11,7 +11,13 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(connectOptions);
   const client = new Client({ connection: await Connection.connect(connectOptions), namespace: settings.namespace });
   try {
-    const worker = await createFerryWorker({ connection, client, namespace: settings.namespace, taskQueue: settings.taskQueue });
+    const worker = await createFerryWorker({
+      connection,
+      client,
+      namespace: settings.namespace,
+      taskQueue: settings.taskQueue,
+      activities: { stateDir: settings.stateDir },
+    });
     console.info(`ferry worker: ${settings.address}, namespace ${settings.namespace}, task queue ${settings.taskQueue}`);
     await worker.run();
   } finally {

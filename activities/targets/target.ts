@@ -35,5 +35,6 @@ export interface Target {
   retirePrevious(version: string): Promise<void>;
   /** Takes `version` out and puts back what ran before it; a no-op when `version` is not there. */
   rollback(version: string): Promise<void>;
-  snapshot(version: string): Promise<VersionSnapshot>;
+  /** What the target sees of `version` over the last `windowMs` (or since its share last changed). */
+  snapshot(version: string, windowMs: number): Promise<VersionSnapshot>;
 }

@@ -1,0 +1,61 @@
+// Judging one version: the target's own view, HTTP checks and Prometheus, against the thresholds.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { AnalysisResult } from '../../common/activity-contracts';
+import type { AnalysisConfig } from '../../common/config-schema';
+import type { Target, VersionSnapshot } from '../targets/target';
+import { runHttpCheck } from './http-checks';
+import { judge, type Measurements } from './judge';
+import { fillQuery, queryPrometheus } from './prometheus';
+
+export interface AnalysisRequest {
+  target: Target;
+  version: string;
+  environment: string;
+  analysis: AnalysisConfig;
+  signal?: AbortSignal;
+  heartbeat?: (detail?: unknown) => void;
+}
+
+const POLL_MS = 500;
+
+export async function analyzeVersion(request: AnalysisRequest): Promise<AnalysisResult> {
+  const snapshot = await snapshotWithEnoughTraffic(request);
+  const http = await Promise.all(request.analysis.http.map((check) => runHttpCheck(check, snapshot.baseUrl, request.signal)));
+  return judge(request.analysis, { snapshot, http, prometheus: await prometheusMeasurements(request) });
+}
+
+/**
+ * A verdict on three requests is noise: wait (up to `maxWait`) until `minRequests` reached the
+ * version. A version that is plainly broken is judged at once.
+ */
+async function snapshotWithEnoughTraffic({ target, version, analysis, signal, heartbeat }: AnalysisRequest): Promise<VersionSnapshot> {
+  const giveUpAt = Date.now() + analysis.maxWait;
+  for (;;) {
+    const snapshot = await target.snapshot(version, analysis.window);
+    const requests = snapshot.traffic?.requests;
+    const enough = requests === undefined || requests >= analysis.minRequests;
+    if (enough || snapshot.problems.length > 0 || Date.now() >= giveUpAt) return snapshot;
+    heartbeat?.({ waitingForRequests: analysis.minRequests, seen: requests });
+    await delay(POLL_MS, undefined, { signal });
+  }
+}
+
+async function prometheusMeasurements({ analysis, version, environment, signal }: AnalysisRequest): Promise<Measurements['prometheus']> {
+  const measured: Measurements['prometheus'] = { problems: [] };
+  const prometheus = analysis.prometheus;
+  if (!prometheus) return measured;
+  for (const key of ['errorRate', 'p95LatencyMs'] as const) {
+    const query = prometheus[key];
+    if (!query) continue;
+    try {
+      const value = await queryPrometheus(prometheus.url, fillQuery(query, { version, environment }), signal);
+      // No data means no traffic yet; it only counts against a version when traffic was required.
+      if (value !== undefined) measured[key] = value;
+      else if (analysis.minRequests > 0) measured.problems.push(`Prometheus has no data for ${key} of ${version}`);
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      measured.problems.push(`Prometheus ${key}: ${(error as Error).message}`);
+    }
+  }
+  return measured;
+}

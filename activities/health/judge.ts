@@ -1,0 +1,61 @@
+// Turns what was measured into a verdict: one reason per broken threshold.
+import type { AnalysisResult } from '../../common/activity-contracts';
+import type { AnalysisConfig } from '../../common/config-schema';
+import type { VersionSnapshot } from '../targets/target';
+import type { HttpCheckResult } from './http-checks';
+
+export interface Measurements {
+  snapshot: VersionSnapshot;
+  http: HttpCheckResult[];
+  prometheus: { errorRate?: number; p95LatencyMs?: number; problems: string[] };
+}
+
+const percent = (rate: number) => `${+(rate * 100).toFixed(2)}%`;
+
+export function judge(analysis: AnalysisConfig, { snapshot, http, prometheus }: Measurements): AnalysisResult {
+  const reasons = [...snapshot.problems];
+  const metrics: Record<string, number> = {};
+  const traffic = snapshot.traffic;
+  if (traffic) {
+    metrics.requests = traffic.requests;
+    metrics.errors = traffic.errors;
+    if (traffic.requests < analysis.minRequests) {
+      reasons.push(`only ${traffic.requests} requests reached ${snapshot.version}, ${analysis.minRequests} needed to judge it`);
+    }
+    if (traffic.requests > 0) {
+      metrics.errorRate = traffic.errors / traffic.requests;
+      if (metrics.errorRate > analysis.maxErrorRate) {
+        reasons.push(`error rate ${percent(metrics.errorRate)} (${traffic.errors} of ${traffic.requests}) > ${percent(analysis.maxErrorRate)}`);
+      }
+    }
+    if (traffic.p95LatencyMs !== undefined) {
+      metrics.p95LatencyMs = Math.round(traffic.p95LatencyMs);
+      if (analysis.maxP95LatencyMs !== undefined && traffic.p95LatencyMs > analysis.maxP95LatencyMs) {
+        reasons.push(`p95 latency ${metrics.p95LatencyMs} ms > ${analysis.maxP95LatencyMs} ms`);
+      }
+    }
+  }
+  if (snapshot.replicas) {
+    metrics.readyReplicas = snapshot.replicas.ready;
+    metrics.desiredReplicas = snapshot.replicas.desired;
+    metrics.restarts = snapshot.replicas.restarts;
+  }
+  http.forEach((check, i) => {
+    if (check.status !== undefined) metrics[`http${i}LatencyMs`] = check.latencyMs;
+    if (check.problem) reasons.push(check.problem);
+  });
+  reasons.push(...prometheus.problems);
+  if (prometheus.errorRate !== undefined) {
+    metrics.prometheusErrorRate = prometheus.errorRate;
+    if (prometheus.errorRate > analysis.maxErrorRate) {
+      reasons.push(`Prometheus error rate ${percent(prometheus.errorRate)} > ${percent(analysis.maxErrorRate)}`);
+    }
+  }
+  if (prometheus.p95LatencyMs !== undefined) {
+    metrics.prometheusP95LatencyMs = prometheus.p95LatencyMs;
+    if (analysis.maxP95LatencyMs !== undefined && prometheus.p95LatencyMs > analysis.maxP95LatencyMs) {
+      reasons.push(`Prometheus p95 latency ${Math.round(prometheus.p95LatencyMs)} ms > ${analysis.maxP95LatencyMs} ms`);
+    }
+  }
+  return { healthy: reasons.length === 0, reasons, metrics };
+}

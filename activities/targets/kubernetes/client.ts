@@ -1,0 +1,147 @@
+// One environment's view of its cluster: the kubeconfig context it names, the APIs Ferry uses, and
+// errors that say where Ferry looked, so a failed deploy at 3 a.m. names the context and namespace.
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  Watch,
+  type V1Deployment,
+  type V1Service,
+} from '@kubernetes/client-node';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TargetConfig } from '../../../common/config-schema';
+import { FailureType } from '../../../common/errors';
+
+export type KubernetesTargetConfig = Extract<TargetConfig, { kind: 'kubernetes' }>;
+
+export interface TargetOptions {
+  /** Called while Ferry waits on the cluster, so a long rollout keeps its activity alive. */
+  heartbeat?: (detail: unknown) => void;
+  /** Cancels a wait (the activity's cancellation signal). */
+  signal?: AbortSignal;
+}
+
+export interface Cluster {
+  readonly config: KubernetesTargetConfig;
+  readonly apps: AppsV1Api;
+  readonly core: CoreV1Api;
+  readonly watch: Watch;
+  readonly heartbeat: (detail: unknown) => void;
+  readonly signal?: AbortSignal;
+  /** "Deployment shop in namespace prod (context prod-eu)". */
+  where(kind: string, name: string): string;
+}
+
+/** Who changed the object, in managedFields and audit logs. */
+export const FIELD_MANAGER = 'ferry';
+
+/** The generated client sends JSON Patch unless told otherwise. */
+export const STRATEGIC_MERGE = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export function invalidInput(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, FailureType.InvalidInput);
+}
+
+export function connect(config: KubernetesTargetConfig, options: TargetOptions = {}): Cluster {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  if (!kubeConfig.getContextObject(config.context)) {
+    const known = kubeConfig.getContexts().map((c) => c.name);
+    const source = process.env.KUBECONFIG ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config';
+    throw invalidInput(
+      `kubeconfig (${source}) has no context "${config.context}"; it has ${known.length > 0 ? known.join(', ') : 'none'}`,
+    );
+  }
+  kubeConfig.setCurrentContext(config.context);
+  return {
+    config,
+    apps: kubeConfig.makeApiClient(AppsV1Api),
+    core: kubeConfig.makeApiClient(CoreV1Api),
+    watch: new Watch(kubeConfig),
+    heartbeat: options.heartbeat ?? (() => undefined),
+    signal: options.signal,
+    where: (kind, name) => `${kind} ${name} in namespace ${config.namespace} (context ${config.context})`,
+  };
+}
+
+/** The status code of an API error, whatever shape the client gave it. */
+export function statusCode(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown; statusCode?: unknown }).code ?? (error as { statusCode?: unknown }).statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The API server's own words (a Status object's message) rather than "Unknown API Status Code!". */
+function serverMessage(error: unknown): string {
+  const raw = (error as { body?: unknown }).body;
+  let body: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return raw.slice(0, 500);
+    }
+  }
+  const message = (body as { message?: unknown } | undefined)?.message;
+  if (typeof message === 'string') return message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Rewraps an API error with what Ferry was doing and where. Refusals that a retry cannot fix
+ * (forbidden by RBAC, an invalid object) are non-retryable; the rest (timeouts, conflicts,
+ * an API server restarting) stay retryable for the activity's retry policy.
+ */
+export function clusterError(error: unknown, doing: string): Error {
+  if (error instanceof ApplicationFailure) return error;
+  const code = statusCode(error);
+  const message = `${doing}: ${code === undefined ? (error instanceof Error ? error.message : String(error)) : `${code} ${serverMessage(error)}`}`;
+  if (code === 400 || code === 401 || code === 403 || code === 404 || code === 422) return invalidInput(message);
+  return new Error(message, { cause: error });
+}
+
+/** The environment's own Deployment, which Ferry never creates: missing means a wrong config. */
+export async function readDeployment(cluster: Cluster, name: string): Promise<V1Deployment> {
+  const found = await findDeployment(cluster, name);
+  if (!found) throw invalidInput(`${cluster.where('Deployment', name)} does not exist`);
+  return found;
+}
+
+/** A Deployment Ferry manages beside the configured one (canary, colour), which may not exist yet. */
+export async function findDeployment(cluster: Cluster, name: string): Promise<V1Deployment | undefined> {
+  try {
+    return await cluster.apps.readNamespacedDeployment({ name, namespace: cluster.config.namespace });
+  } catch (error) {
+    if (statusCode(error) === 404) return undefined;
+    throw clusterError(error, `reading ${cluster.where('Deployment', name)}`);
+  }
+}
+
+export async function readService(cluster: Cluster): Promise<V1Service> {
+  const name = cluster.config.service;
+  if (!name) throw invalidInput(`target for ${cluster.where('Deployment', cluster.config.deployment)} has no service: blue-green switches a Service's selector`);
+  try {
+    return await cluster.core.readNamespacedService({ name, namespace: cluster.config.namespace });
+  } catch (error) {
+    if (statusCode(error) === 404) throw invalidInput(`${cluster.where('Service', name)} does not exist`);
+    throw clusterError(error, `reading ${cluster.where('Service', name)}`);
+  }
+}
+
+export async function patchDeployment(cluster: Cluster, name: string, body: object, doing: string): Promise<V1Deployment> {
+  try {
+    return await cluster.apps.patchNamespacedDeployment(
+      { name, namespace: cluster.config.namespace, body, fieldManager: FIELD_MANAGER },
+      STRATEGIC_MERGE,
+    );
+  } catch (error) {
+    throw clusterError(error, `${doing} (${cluster.where('Deployment', name)})`);
+  }
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(`cancelled: ${String(signal.reason)}`);
+}

@@ -1,0 +1,93 @@
+// The Kubernetes target: one kubeconfig context and namespace per environment, one strategy per
+// target. Every method reads its state from the cluster first, so each one is safe to repeat and
+// a worker that restarts mid-promotion carries on from what the cluster says.
+import type { StrategyConfig } from '../../../common/config-schema';
+import type { Target, TargetVersions } from '../target';
+import * as blueGreen from './blue-green';
+import * as canary from './canary';
+import { connect, invalidInput, readDeployment, type Cluster, type KubernetesTargetConfig, type TargetOptions } from './client';
+import { rollBack, rollTo } from './rolling';
+import { snapshotOf } from './snapshot';
+import { ANNOTATION, annotationOf, imageOf } from './workload';
+import type { V1Deployment } from '@kubernetes/client-node';
+
+export type { KubernetesTargetConfig, TargetOptions } from './client';
+export { canaryReplicas } from './canary';
+
+type Strategy = StrategyConfig['kind'];
+
+interface StrategyOps {
+  versions(cluster: Cluster): Promise<TargetVersions>;
+  deploy(cluster: Cluster, version: string): Promise<void>;
+  setCanaryWeight(cluster: Cluster, version: string, weight: number): Promise<void>;
+  promote(cluster: Cluster, version: string): Promise<void>;
+  retirePrevious(cluster: Cluster, version: string): Promise<void>;
+  rollback(cluster: Cluster, version: string): Promise<void>;
+  deploymentsFor(cluster: Cluster): Promise<V1Deployment[]>;
+}
+
+const stableDeployment = (cluster: Cluster) => readDeployment(cluster, cluster.config.deployment);
+const rollStable = async (cluster: Cluster, version: string) => {
+  await rollTo(cluster, cluster.config.deployment, version, `ferry: deploy ${version}`);
+};
+
+const rolling: StrategyOps = {
+  async versions(cluster) {
+    const stable = await stableDeployment(cluster);
+    return { stable: imageOf(cluster, stable), previous: annotationOf(stable, ANNOTATION.previousImage) };
+  },
+  deploy: rollStable,
+  setCanaryWeight: async (cluster) => {
+    throw invalidInput(`${cluster.where('Deployment', cluster.config.deployment)} is deployed rolling: it has no canary`);
+  },
+  promote: rollStable,
+  // A rolling update leaves nothing of the previous version running.
+  retirePrevious: async () => undefined,
+  rollback: (cluster, version) => rollBack(cluster, cluster.config.deployment, version),
+  deploymentsFor: async (cluster) => [await stableDeployment(cluster)],
+};
+
+const canaryOps: StrategyOps = {
+  versions: canary.versions,
+  // All traffic at once is a promote without steps before it.
+  deploy: canary.promote,
+  setCanaryWeight: canary.setCanaryWeight,
+  promote: canary.promote,
+  retirePrevious: canary.retirePrevious,
+  rollback: canary.rollback,
+  deploymentsFor: canary.deploymentsFor,
+};
+
+const blueGreenOps: StrategyOps = {
+  versions: blueGreen.versions,
+  deploy: async (cluster, version) => {
+    await blueGreen.bringUp(cluster, version, 0);
+    await blueGreen.promote(cluster, version);
+  },
+  setCanaryWeight: blueGreen.bringUp,
+  promote: blueGreen.promote,
+  retirePrevious: blueGreen.retirePrevious,
+  rollback: blueGreen.rollback,
+  deploymentsFor: blueGreen.deploymentsFor,
+};
+
+const STRATEGIES: Record<Strategy, StrategyOps> = { rolling, canary: canaryOps, 'blue-green': blueGreenOps };
+
+/**
+ * Reads the kubeconfig (KUBECONFIG or ~/.kube/config) now, so a missing context fails the
+ * activity at once with a non-retryable InvalidInput; the cluster is first called by a method.
+ */
+export function kubernetesTarget(config: KubernetesTargetConfig, strategy: Strategy, options: TargetOptions = {}): Target {
+  const ops = STRATEGIES[strategy];
+  if (!ops) throw invalidInput(`unknown strategy ${String(strategy)} for the Kubernetes target`);
+  const cluster = connect(config, options);
+  return {
+    versions: () => ops.versions(cluster),
+    deploy: (version) => ops.deploy(cluster, version),
+    setCanaryWeight: (version, weight) => ops.setCanaryWeight(cluster, version, weight),
+    promote: (version) => ops.promote(cluster, version),
+    retirePrevious: (version) => ops.retirePrevious(cluster, version),
+    rollback: (version) => ops.rollback(cluster, version),
+    snapshot: async (version) => snapshotOf(cluster, await ops.deploymentsFor(cluster), version),
+  };
+}

@@ -1,0 +1,139 @@
+// What Ferry writes on Deployments and Services, and the Deployments it makes beside the configured
+// one. Every fact Ferry needs again (previous image, canary weight, live colour) lives in the
+// cluster, not in the worker, so a restarted worker picks up where the last one stopped.
+import type { V1Container, V1Deployment } from '@kubernetes/client-node';
+import { clusterError, FIELD_MANAGER, findDeployment, invalidInput, type Cluster } from './client';
+
+export const ANNOTATION = {
+  /** Shown by `kubectl rollout history`: the ReplicaSet copies it from the Deployment. */
+  changeCause: 'kubernetes.io/change-cause',
+  /** The image the Deployment ran before Ferry's last change: what rollback puts back. */
+  previousImage: 'ferry.dev/previous-image',
+  /** The weight a canary Deployment was sized for (its replicas alone cannot say it). */
+  canaryWeight: 'ferry.dev/canary-weight',
+  /** On a blue-green colour that is not live: `candidate` (being brought up) or `previous` (kept for a switch back). */
+  standby: 'ferry.dev/standby',
+} as const;
+
+export const LABEL = {
+  /** On canary pods, so they can be told from the stable ones while both serve the same Service. */
+  track: 'ferry.dev/track',
+  /** On blue-green pods and in the Service's selector: the switch is a change of this value. */
+  colour: 'ferry.dev/colour',
+} as const;
+
+export function replicasOf(deployment: V1Deployment): number {
+  // The API server defaults a missing replicas to 1.
+  return deployment.spec?.replicas ?? 1;
+}
+
+export function annotationOf(deployment: { metadata?: { annotations?: Record<string, string> } }, key: string): string | undefined {
+  return deployment.metadata?.annotations?.[key];
+}
+
+/** The container whose image is the version: the configured one, or the first. */
+export function containerOf(cluster: Cluster, deployment: V1Deployment): V1Container {
+  const containers = deployment.spec?.template.spec?.containers ?? [];
+  const wanted = cluster.config.container;
+  const found = wanted === undefined ? containers[0] : containers.find((c) => c.name === wanted);
+  if (!found) {
+    const name = deployment.metadata?.name ?? cluster.config.deployment;
+    const has = containers.map((c) => c.name).join(', ') || 'none';
+    const missing = wanted === undefined ? 'containers' : `container ${wanted}`;
+    throw invalidInput(`${cluster.where('Deployment', name)} has no ${missing} (it has ${has})`);
+  }
+  return found;
+}
+
+export function imageOf(cluster: Cluster, deployment: V1Deployment): string | undefined {
+  return containerOf(cluster, deployment).image;
+}
+
+/** Equality selectors only: what a label selector query string and a Service selector can express. */
+export function labelSelector(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
+export interface TwinSpec {
+  name: string;
+  /** Added to the pod labels and the selector, so the twin's pods are its own. */
+  labels: Record<string, string>;
+  image: string;
+  replicas: number;
+  annotations: Record<string, string>;
+}
+
+/**
+ * A Deployment that runs like `source` (same pod spec, same labels, so the Service that selects
+ * the source's pods selects the twin's too) but with its own image, size and extra labels.
+ * The source's selector matches the twin's pods as well; that is safe because ReplicaSets only
+ * count the pods they own (controller references), which is how Kubernetes' own canary recipe works.
+ */
+export function twinOf(cluster: Cluster, source: V1Deployment, twin: TwinSpec): V1Deployment {
+  const spec = structuredClone(source.spec);
+  if (!spec) throw invalidInput(`${cluster.where('Deployment', source.metadata?.name ?? '?')} has no spec`);
+  spec.replicas = twin.replicas;
+  spec.selector = { ...spec.selector, matchLabels: { ...spec.selector.matchLabels, ...twin.labels } };
+  spec.template.metadata = { ...spec.template.metadata, labels: { ...spec.template.metadata?.labels, ...twin.labels } };
+  const wanted = containerOf(cluster, source).name;
+  spec.template.spec?.containers.forEach((container) => {
+    if (container.name === wanted) container.image = twin.image;
+  });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: twin.name,
+      namespace: cluster.config.namespace,
+      labels: { ...source.metadata?.labels, ...twin.labels },
+      annotations: twin.annotations,
+    },
+    spec,
+  };
+}
+
+function sameSelector(a: V1Deployment, b: V1Deployment): boolean {
+  return JSON.stringify(a.spec?.selector) === JSON.stringify(b.spec?.selector);
+}
+
+/**
+ * Creates the twin, or replaces the one there. A replaced twin whose pod template is unchanged
+ * keeps its pods (only its size changes); a selector cannot be changed, so a twin whose selector
+ * no longer fits (the source's changed) is deleted and made anew.
+ */
+export async function upsertTwin(cluster: Cluster, desired: V1Deployment): Promise<void> {
+  const name = desired.metadata?.name ?? '';
+  const namespace = cluster.config.namespace;
+  const where = cluster.where('Deployment', name);
+  try {
+    const existing = await findDeployment(cluster, name);
+    if (existing && sameSelector(existing, desired)) {
+      const body = { ...desired, metadata: { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion } };
+      await cluster.apps.replaceNamespacedDeployment({ name, namespace, body, fieldManager: FIELD_MANAGER });
+      return;
+    }
+    if (existing) {
+      await cluster.apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Foreground' });
+      await waitUntilGone(cluster, name);
+    }
+    await cluster.apps.createNamespacedDeployment({ namespace, body: desired, fieldManager: FIELD_MANAGER });
+  } catch (error) {
+    throw clusterError(error, `writing ${where}`);
+  }
+}
+
+/** Foreground deletion takes a moment; a create before it is done would meet a 409. */
+async function waitUntilGone(cluster: Cluster, name: string): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    if (!(await findDeployment(cluster, name))) return;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  throw new Error(`${cluster.where('Deployment', name)} is still being deleted after 60s`);
+}
+
+/** Sizes a Deployment Ferry manages (canary, colour), recording why beside it. */
+export function scaleBody(replicas: number, annotations: Record<string, string | null> = {}): object {
+  return { metadata: { annotations }, spec: { replicas } };
+}

@@ -1,0 +1,100 @@
+// One version of the app as a process on a port of its own. It runs detached from the worker
+// so a worker restart does not take the environment down with it.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { hasLiveMember, terminateGroup } from '../../process-group';
+
+export interface StartRequest {
+  command: string;
+  cwd: string;
+  logFile: string;
+  env: Record<string, string>;
+  healthUrl: (port: number) => string;
+  startTimeoutMs: number;
+  signal?: AbortSignal;
+  onWait?: () => void;
+}
+
+export interface StartedProcess {
+  pid: number;
+  port: number;
+}
+
+const LOG_TAIL_LINES = 20;
+const DRAIN_MS = 10_000;
+
+export function isRunning(pid: number | undefined): boolean {
+  return pid !== undefined && hasLiveMember(pid);
+}
+
+/** Starts the command with PORT set and returns once its health URL answers 2xx. */
+export async function startApp(request: StartRequest): Promise<StartedProcess> {
+  const port = await freePort();
+  fs.mkdirSync(path.dirname(request.logFile), { recursive: true });
+  const log = fs.openSync(request.logFile, 'a');
+  const child = spawn('/bin/sh', ['-c', request.command], {
+    cwd: request.cwd,
+    env: { ...process.env, ...request.env, PORT: String(port) },
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start "${request.command}"`);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+
+  const giveUpAt = Date.now() + request.startTimeoutMs;
+  for (;;) {
+    if (exited !== undefined) {
+      throw new Error(`"${request.command}" exited with ${exited} before it was healthy:\n${logTail(request.logFile)}`);
+    }
+    if (await answersHealthy(request.healthUrl(port))) return { pid, port };
+    if (request.signal?.aborted || Date.now() > giveUpAt) {
+      await terminateGroup(pid);
+      if (request.signal?.aborted) throw request.signal.reason;
+      throw new Error(`"${request.command}" was not healthy at ${request.healthUrl(port)} within ${request.startTimeoutMs} ms:\n${logTail(request.logFile)}`);
+    }
+    request.onWait?.();
+    await delay(100);
+  }
+}
+
+/** SIGTERM lets the app finish what it is serving; whatever ignores it is killed. */
+export async function stopApp(pid: number | undefined): Promise<void> {
+  if (pid !== undefined) await terminateGroup(pid, DRAIN_MS);
+}
+
+export function logTail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n') || '(no output)';
+  } catch {
+    return '(no output)';
+  }
+}
+
+async function answersHealthy(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** A port the OS says is free now; the app binds it a moment later. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,200 @@
+// The local target: each version a process on a port of its own, behind the environment's
+// weighted proxy. What runs is kept in a state file, so a restarted worker carries on.
+import path from 'node:path';
+import type { SourceRef } from '../../../common/activity-contracts';
+import type { StrategyConfig, TargetConfig } from '../../../common/config-schema';
+import type { Target, TargetVersions, VersionSnapshot } from '../target';
+import { isRunning, logTail, startApp, stopApp } from './app-process';
+import { ProxyControl } from './proxy-control';
+import { pruneReleases, releaseFolder } from './release-folder';
+import type { Routes } from './routes';
+import { StateFile, type LocalState, type Release, type RunningVersion } from './state';
+
+export type LocalTargetConfig = Extract<TargetConfig, { kind: 'local' }>;
+
+export interface LocalTargetContext {
+  app: string;
+  environment: string;
+  strategy: StrategyConfig['kind'];
+  /** The commit of the version being promoted; versions already running carry their own. */
+  source: SourceRef;
+  /** Where environments keep their state, releases, logs and proxy socket. */
+  stateDir: string;
+  signal?: AbortSignal;
+  heartbeat?: (detail?: unknown) => void;
+}
+
+/** Keeps operations on one environment in order within a worker; the environment lock orders promotions. */
+const queues = new Map<string, Promise<unknown>>();
+
+function environmentFiles(config: LocalTargetConfig, where: { stateDir: string; app: string; environment: string }) {
+  const dir = path.join(where.stateDir, where.app, where.environment);
+  const proxy = new ProxyControl(
+    {
+      environment: where.environment,
+      port: config.port,
+      metricsPort: config.metricsPort,
+      socketPath: path.join(dir, 'proxy.sock'),
+      routesFile: path.join(dir, 'routes.json'),
+    },
+    path.join(dir, 'logs', 'proxy.log'),
+  );
+  return { dir, state: new StateFile(path.join(dir, 'state.json')), releasesDir: path.join(dir, 'releases'), proxy };
+}
+
+/** Stops an environment's proxy and every version it runs, for shutting a single host down; the state file keeps what ran. */
+export async function stopLocalEnvironment(config: LocalTargetConfig, where: { stateDir: string; app: string; environment: string }): Promise<void> {
+  const { state, proxy } = environmentFiles(config, where);
+  await proxy.stop();
+  const s = await state.read();
+  await Promise.all([s.stable, s.canary, s.previous, ...(s.stopping ?? [])].map((p) => stopApp(p?.pid)));
+}
+
+export function localTarget(config: LocalTargetConfig, context: LocalTargetContext): Target {
+  const { dir, state, releasesDir, proxy } = environmentFiles(config, context);
+
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = (queues.get(dir) ?? Promise.resolve()).catch(() => undefined).then(work);
+    queues.set(dir, run);
+    return run;
+  };
+
+  /** Reads the state, brings the proxy up if it is down, and hands it the routes the state implies. */
+  async function current(): Promise<LocalState> {
+    const s = await state.read();
+    if (await proxy.ensureRunning()) await proxy.setRoutes(routesOf(s));
+    if (s.stopping?.length) return finishStopping(s);
+    return s;
+  }
+
+  /** Stopping is journalled in the state first, so a worker that dies half-way finishes it next time. */
+  async function finishStopping(s: LocalState): Promise<LocalState> {
+    for (const old of s.stopping ?? []) {
+      await proxy.drain(old.version);
+      await stopApp(old.pid);
+    }
+    const done = { ...s, stopping: undefined };
+    await state.write(done);
+    await pruneReleases(releasesDir, [done.stable?.sha, done.canary?.sha, done.previous?.sha].filter((sha): sha is string => !!sha));
+    return done;
+  }
+
+  async function start(release: Release): Promise<RunningVersion> {
+    const cwd = await releaseFolder(releasesDir, { repo: context.source.repo, sha: release.sha }, context.signal);
+    const started = await startApp({
+      command: config.start,
+      cwd,
+      logFile: path.join(dir, 'logs', `${release.sha.slice(0, 12)}.log`),
+      env: { VERSION: release.version, COMMIT: release.sha, ENVIRONMENT: context.environment },
+      healthUrl: (port) => `http://127.0.0.1:${port}${config.healthPath}`,
+      startTimeoutMs: config.startTimeout,
+      signal: context.signal,
+      onWait: () => context.heartbeat?.({ starting: release.version }),
+    });
+    return { ...release, ...started };
+  }
+
+  /** The running process of `release` if it is alive, else a fresh one. */
+  const ensureRunning = (release: Release, running?: RunningVersion) =>
+    running && running.sha === release.sha && isRunning(running.pid) ? Promise.resolve(running) : start(release);
+
+  /** Routes traffic as `next` says, records it, then stops (after draining) what `next` no longer runs. */
+  async function commit(before: LocalState, next: LocalState): Promise<void> {
+    const stillUsed = new Set(processesOf(next).map((p) => p.pid));
+    const stopping = processesOf(before).filter((p) => !stillUsed.has(p.pid));
+    await proxy.setRoutes(routesOf(next));
+    await state.write({ ...next, stopping });
+    await finishStopping({ ...next, stopping });
+  }
+
+  const release = (version: string): Release => ({ version, sha: context.source.sha });
+
+  return {
+    versions: () =>
+      serially(async () => {
+        const s = await state.read();
+        const canary = s.canary && { version: s.canary.version, weight: s.canary.weight };
+        return { stable: s.stable?.version, previous: s.previous?.version, canary } satisfies TargetVersions;
+      }),
+
+    deploy: (version) =>
+      serially(async () => {
+        const s = await current();
+        if (s.stable?.version === version && isRunning(s.stable.pid) && !s.canary) return;
+        const next = await ensureRunning(release(version), s.stable?.version === version ? s.stable : undefined);
+        const replaced = s.stable?.version === version ? s.previous : s.stable;
+        await commit(s, { stable: running(next), previous: replaced && stopped(replaced) });
+      }),
+
+    setCanaryWeight: (version, weight) =>
+      serially(async () => {
+        const s = await current();
+        const started = await ensureRunning(release(version), s.canary?.version === version ? s.canary : undefined);
+        if (s.canary && s.canary.pid === started.pid && s.canary.weight === weight) return;
+        await commit(s, { ...s, canary: { ...started, weight } });
+      }),
+
+    promote: (version) =>
+      serially(async () => {
+        const s = await current();
+        if (s.stable?.version === version && !s.canary) return;
+        const promoted = await ensureRunning(release(version), s.canary?.version === version ? s.canary : undefined);
+        const replaced = s.stable?.version === version ? s.previous : s.stable;
+        // The old colour keeps running where it serves an instant switch back: blue-green.
+        const previous = replaced && (context.strategy === 'blue-green' && hasProcess(replaced) ? running(replaced) : stopped(replaced));
+        await commit(s, { stable: running(promoted), previous });
+      }),
+
+    retirePrevious: () =>
+      serially(async () => {
+        const s = await current();
+        if (!s.previous?.pid) return;
+        await commit(s, { ...s, previous: stopped(s.previous) });
+      }),
+
+    rollback: (version) =>
+      serially(async () => {
+        const s = await current();
+        if (s.canary?.version === version) {
+          await commit(s, { ...s, canary: undefined });
+          return;
+        }
+        if (s.stable?.version !== version) return; // never got in, or already rolled back
+        const before = s.previous;
+        const restored = before && (await ensureRunning(before, hasProcess(before) ? before : undefined));
+        await commit(s, { stable: restored && running(restored) });
+      }),
+
+    snapshot: (version, windowMs) =>
+      serially(async () => {
+        const s = await current();
+        const running = [s.canary, s.stable].find((r) => r?.version === version);
+        const problems: string[] = [];
+        if (!running) problems.push(`${version} is not running in ${context.environment}`);
+        else if (!isRunning(running.pid)) {
+          problems.push(`${version}'s process (pid ${running.pid}) has exited: ${logTail(path.join(dir, 'logs', `${running.sha.slice(0, 12)}.log`))}`);
+        }
+        const stats = await proxy.stats(version, windowMs);
+        return {
+          version,
+          traffic: { requests: stats.requests, errors: stats.errors, p95LatencyMs: stats.p95LatencyMs, windowMs: stats.windowMs },
+          problems,
+          baseUrl: running ? `http://127.0.0.1:${running.port}` : undefined,
+        } satisfies VersionSnapshot;
+      }),
+  };
+}
+
+function routesOf(s: LocalState): Routes {
+  return {
+    stable: s.stable && { version: s.stable.version, port: s.stable.port },
+    canary: s.canary && { version: s.canary.version, port: s.canary.port, weight: s.canary.weight },
+  };
+}
+
+const processesOf = (s: LocalState): RunningVersion[] =>
+  [s.stable, s.canary, s.previous].filter((p): p is RunningVersion => p !== undefined && hasProcess(p));
+const running = ({ version, sha, port, pid }: RunningVersion): RunningVersion => ({ version, sha, port, pid });
+const stopped = ({ version, sha }: Release): Release => ({ version, sha });
+const hasProcess = (previous: NonNullable<LocalState['previous']>): previous is RunningVersion =>
+  previous.pid !== undefined && previous.port !== undefined;
