@@ -1,6 +1,7 @@
 // The Kubernetes target: one kubeconfig context and namespace per environment, one strategy per
 // target. Every method reads its state from the cluster first, so each one is safe to repeat and
 // a worker that restarts mid-promotion carries on from what the cluster says.
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { StrategyConfig } from '../../../common/config-schema';
 import type { Target, TargetVersions } from '../target';
 import * as blueGreen from './blue-green';
@@ -9,7 +10,6 @@ import { connect, invalidInput, readDeployment, type Cluster, type KubernetesTar
 import { rollBack, rollTo } from './rolling';
 import { snapshotOf } from './snapshot';
 import { ANNOTATION, annotationOf, imageOf } from './workload';
-import type { V1Deployment } from '@kubernetes/client-node';
 
 export type { KubernetesTargetConfig, TargetOptions } from './client';
 export { canaryReplicas } from './canary';
@@ -88,6 +88,7 @@ export function kubernetesTarget(config: KubernetesTargetConfig, strategy: Strat
     promote: (version) => ops.promote(cluster, version),
     retirePrevious: (version) => ops.retirePrevious(cluster, version),
     rollback: (version) => ops.rollback(cluster, version),
+    // The cluster counts no requests, so the window does not apply: replicas and pods are as of now.
     snapshot: async (version) => snapshotOf(cluster, await ops.deploymentsFor(cluster), version),
   };
 }

@@ -38,6 +38,7 @@ export class ProxyControl {
   /** Starts the proxy unless it answers already; returns its pid when it had to start one. */
   async ensureRunning(): Promise<number | undefined> {
     if (await this.isUp()) return undefined;
+    fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
     const log = fs.openSync(this.logFile, 'a');
     const child = spawn(process.execPath, [...entryArguments(), JSON.stringify(this.settings)], {
       detached: true,

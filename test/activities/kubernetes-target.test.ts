@@ -1,0 +1,339 @@
+// The Kubernetes target against a real API server (FERRY_TEST_KUBECONFIG): a fresh namespace per
+// run, real Deployments, ReplicaSets and pods. The cluster must make pods Ready: a real one, or a
+// control plane with kwok's fake nodes. Images are registry.k8s.io/pause tags, so a real cluster
+// can pull them; an image whose name contains "crashloop" cannot be pulled there (ErrImagePull),
+// and a kwok cluster with a crash-loop stage shows it in CrashLoopBackOff instead.
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { ApplicationFailure } from '@temporalio/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { canaryReplicas, kubernetesTarget, type KubernetesTargetConfig } from '../../activities/targets/kubernetes';
+
+const KUBECONFIG = process.env.FERRY_TEST_KUBECONFIG;
+const SKIPPED = 'skipped: set FERRY_TEST_KUBECONFIG (and optionally FERRY_TEST_KUBE_CONTEXT) to a disposable cluster to run the Kubernetes target tests';
+
+const V1 = 'registry.k8s.io/pause:3.8';
+const V2 = 'registry.k8s.io/pause:3.9';
+const V3 = 'registry.k8s.io/pause:3.10';
+const BROKEN = 'registry.k8s.io/ferry-test/crashloop:1';
+
+describe('canary replicas', () => {
+  test('give the canary its weight of the Service’s pods, at least one, without touching the stable', () => {
+    expect(canaryReplicas(4, 20)).toBe(1); // 1 / (4 + 1) = 20%
+    expect(canaryReplicas(4, 10)).toBe(1); // rounded up: a canary needs a pod
+    expect(canaryReplicas(4, 25)).toBe(2); // 4·25/75 = 1.33 → 2
+    expect(canaryReplicas(4, 50)).toBe(4);
+    expect(canaryReplicas(9, 10)).toBe(1);
+    expect(canaryReplicas(0, 10)).toBe(1);
+  });
+});
+
+if (!KUBECONFIG) {
+  console.warn(`Kubernetes target tests ${SKIPPED}`);
+  describe('Kubernetes target against a real API server', () => {
+    test.skip(SKIPPED, () => undefined);
+  });
+} else {
+  describe('Kubernetes target against a real API server', () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(KUBECONFIG);
+    const context = process.env.FERRY_TEST_KUBE_CONTEXT ?? kubeConfig.getCurrentContext();
+    kubeConfig.setCurrentContext(context);
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    const namespace = `ferry-k8s-test-${Date.now().toString(36)}`;
+    const savedKubeconfig = process.env.KUBECONFIG;
+
+    beforeAll(async () => {
+      // The target reads the default kubeconfig, as the worker does.
+      process.env.KUBECONFIG = KUBECONFIG;
+      await core.createNamespace({ body: { metadata: { name: namespace } } });
+    });
+
+    afterAll(async () => {
+      if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = savedKubeconfig;
+      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    });
+
+    const targetConfig = (app: string, extra: Partial<KubernetesTargetConfig> = {}): KubernetesTargetConfig => ({
+      kind: 'kubernetes',
+      context,
+      namespace,
+      deployment: app,
+      service: app,
+      ...extra,
+    });
+
+    const read = (name: string) => apps.readNamespacedDeployment({ name, namespace });
+    const imageOf = (d: V1Deployment) => d.spec?.template.spec?.containers[0].image;
+    const annotations = (d: { metadata?: { annotations?: Record<string, string> } }) => d.metadata?.annotations ?? {};
+
+    /** The test's own wait for its fixtures (polling is fine here), so setup does not lean on the code under test. */
+    async function waitAvailable(name: string, seconds = 60): Promise<V1Deployment> {
+      for (let i = 0; i < seconds * 4; i++) {
+        const d = await read(name);
+        const want = d.spec?.replicas ?? 1;
+        const s = d.status;
+        if ((s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) && s?.updatedReplicas === want && (s?.availableReplicas ?? 0) === want && (s?.replicas ?? 0) === want) {
+          return d;
+        }
+        await sleep(250);
+      }
+      throw new Error(`fixture Deployment ${name} did not become available in ${seconds}s`);
+    }
+
+    async function createApp(app: string, image: string, replicas: number, progressDeadlineSeconds = 600): Promise<void> {
+      const labels = { app };
+      await apps.createNamespacedDeployment({
+        namespace,
+        body: {
+          metadata: { name: app, labels },
+          spec: {
+            replicas,
+            progressDeadlineSeconds,
+            selector: { matchLabels: labels },
+            strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+            template: {
+              metadata: { labels },
+              spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'web', image }] },
+            },
+          },
+        },
+      });
+      await core.createNamespacedService({
+        namespace,
+        body: { metadata: { name: app }, spec: { selector: labels, ports: [{ port: 80, targetPort: 8080 }] } },
+      });
+      await waitAvailable(app);
+    }
+
+    async function serviceSelector(app: string): Promise<Record<string, string>> {
+      return (await core.readNamespacedService({ name: app, namespace })).spec?.selector ?? {};
+    }
+
+    /** Images of the pods the Service selects right now: what traffic reaches. */
+    async function imagesBehindService(app: string): Promise<string[]> {
+      const selector = Object.entries(await serviceSelector(app)).map(([k, v]) => `${k}=${v}`).join(',');
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: selector });
+      return pods.items
+        .filter((p) => !p.metadata?.deletionTimestamp)
+        .map((p) => p.spec?.containers[0].image ?? '')
+        .sort();
+    }
+
+    async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+      const error = await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ApplicationFailure);
+      return error as ApplicationFailure;
+    }
+
+    test('rolling: deploy sets the image, records the previous one and the cause, waits; rollback puts it back once', async () => {
+      await createApp('rolling', V1, 2);
+      const beats: unknown[] = [];
+      const target = kubernetesTarget(targetConfig('rolling'), 'rolling', { heartbeat: (d) => beats.push(d) });
+
+      await target.deploy(V2);
+      const deployed = await read('rolling');
+      expect(imageOf(deployed)).toBe(V2);
+      expect(annotations(deployed)['ferry.dev/previous-image']).toBe(V1);
+      expect(annotations(deployed)['kubernetes.io/change-cause']).toContain(V2);
+      // Returned only once the rollout was over: every replica new and available.
+      expect(deployed.status?.observedGeneration).toBeGreaterThanOrEqual(deployed.metadata?.generation ?? 0);
+      expect(deployed.status).toMatchObject({ updatedReplicas: 2, availableReplicas: 2, replicas: 2 });
+      expect(beats.length).toBeGreaterThan(0);
+      expect(beats[0]).toMatchObject({ deployment: 'rolling' });
+
+      // Repeating the deploy changes nothing: the recorded previous image is not overwritten.
+      await target.deploy(V2);
+      expect(annotations(await read('rolling'))['ferry.dev/previous-image']).toBe(V1);
+      expect(await target.versions()).toEqual({ stable: V2, previous: V1 });
+
+      await target.rollback(V3); // not running: nothing to undo
+      expect(imageOf(await read('rolling'))).toBe(V2);
+
+      await target.rollback(V2);
+      const rolledBack = await read('rolling');
+      expect(imageOf(rolledBack)).toBe(V1);
+      expect(rolledBack.status).toMatchObject({ updatedReplicas: 2, availableReplicas: 2, replicas: 2 });
+      expect(annotations(rolledBack)['kubernetes.io/change-cause']).toContain(`roll back ${V2}`);
+      await target.rollback(V2); // repeated: still V1, no swap back
+      expect(imageOf(await read('rolling'))).toBe(V1);
+      expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
+    });
+
+    test('rolling: a version whose pods never become ready fails once progressDeadlineSeconds passes, naming why', async () => {
+      await createApp('stuck', V1, 1, 5);
+      const target = kubernetesTarget(targetConfig('stuck'), 'rolling');
+      const started = Date.now();
+
+      const failure = await failureOf(target.deploy(BROKEN));
+      expect(failure.type).toBe('RolloutFailed');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toContain(`Deployment stuck in namespace ${namespace} (context ${context})`);
+      expect(failure.message).toContain('progressDeadlineSeconds (5s)');
+      expect(failure.message).toMatch(/CrashLoopBackOff|ErrImagePull|ImagePullBackOff/);
+      expect(Date.now() - started).toBeLessThan(60_000);
+
+      // What analysis sees of the broken version: a replica that is not ready and why.
+      const snapshot = await target.snapshot(BROKEN, 60_000);
+      expect(snapshot.replicas).toMatchObject({ desired: 1, ready: 0 });
+      expect(snapshot.problems.join('\n')).toMatch(/pod stuck-[a-z0-9]+-[a-z0-9]+ container web: (CrashLoopBackOff|ErrImagePull|ImagePullBackOff)/);
+      expect(snapshot.problems).toContain(`no ready replica of ${BROKEN} (1 wanted) in namespace ${namespace}`);
+      if (snapshot.problems.some((p) => p.includes('CrashLoopBackOff'))) expect(snapshot.replicas?.restarts).toBeGreaterThan(0);
+
+      // The saga's undo: back to the version before, which becomes ready again.
+      await target.rollback(BROKEN);
+      expect(imageOf(await read('stuck'))).toBe(V1);
+      const healthy = await target.snapshot(V1, 60_000);
+      expect(healthy).toMatchObject({ version: V1, replicas: { desired: 1, ready: 1, restarts: 0 }, problems: [] });
+    });
+
+    test('rolling: a wait is cancelled by the abort signal', async () => {
+      await createApp('cancel', V1, 1);
+      const controller = new AbortController();
+      const target = kubernetesTarget(targetConfig('cancel'), 'rolling', { signal: controller.signal });
+      const started = Date.now();
+      setTimeout(() => controller.abort(new Error('activity cancelled')), 1_500);
+      await expect(target.deploy(BROKEN)).rejects.toThrow('activity cancelled');
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await kubernetesTarget(targetConfig('cancel'), 'rolling').rollback(BROKEN);
+      expect(imageOf(await read('cancel'))).toBe(V1);
+    });
+
+    test('canary: weights size a second Deployment behind the same Service; promote, retire and rollback', async () => {
+      await createApp('shop', V1, 4);
+      const target = kubernetesTarget(targetConfig('shop', { url: 'http://shop.example.test' }), 'canary');
+
+      await target.setCanaryWeight(V2, 20);
+      let canary = await read('shop-canary');
+      expect(canary.spec?.replicas).toBe(1);
+      expect(imageOf(canary)).toBe(V2);
+      expect(canary.spec?.template.metadata?.labels).toEqual({ app: 'shop', 'ferry.dev/track': 'canary' });
+      expect(canary.status?.availableReplicas).toBe(1);
+      expect(await imagesBehindService('shop')).toEqual([V1, V1, V1, V1, V2]);
+      expect(await target.versions()).toEqual({ stable: V1, previous: undefined, canary: { version: V2, weight: 20 } });
+
+      await target.setCanaryWeight(V2, 50);
+      canary = await read('shop-canary');
+      expect(canary.spec?.replicas).toBe(4);
+      expect(canary.status?.availableReplicas).toBe(4);
+      const snapshot = await target.snapshot(V2, 60_000);
+      expect(snapshot).toEqual({ version: V2, replicas: { desired: 4, ready: 4, restarts: 0 }, problems: [], baseUrl: 'http://shop.example.test' });
+
+      // A worker that restarted reads the same state from the cluster.
+      const restarted = kubernetesTarget(targetConfig('shop'), 'canary');
+      expect(await restarted.versions()).toEqual({ stable: V1, previous: undefined, canary: { version: V2, weight: 50 } });
+      expect((await failureOf(restarted.setCanaryWeight(V2, 0))).type).toBe('InvalidInput');
+      expect((await failureOf(restarted.setCanaryWeight(V2, 100))).type).toBe('InvalidInput');
+
+      // Analysis failed: the canary goes, the stable never changed.
+      await restarted.rollback(V2);
+      expect((await read('shop-canary')).spec?.replicas).toBe(0);
+      expect(imageOf(await read('shop'))).toBe(V1);
+      expect(await restarted.versions()).toEqual({ stable: V1, previous: undefined });
+      await restarted.rollback(V2);
+
+      // Next try: promoted this time.
+      await target.setCanaryWeight(V2, 25);
+      expect((await read('shop-canary')).spec?.replicas).toBe(2);
+      await target.promote(V2);
+      const stable = await read('shop');
+      expect(imageOf(stable)).toBe(V2);
+      expect(stable.status).toMatchObject({ updatedReplicas: 4, availableReplicas: 4, replicas: 4 });
+      expect(annotations(stable)['ferry.dev/previous-image']).toBe(V1);
+      expect((await read('shop-canary')).spec?.replicas).toBe(0);
+      expect(await imagesBehindService('shop')).toEqual([V2, V2, V2, V2]);
+      await target.promote(V2);
+      await target.retirePrevious(V2);
+      expect(await target.versions()).toEqual({ stable: V2, previous: V1 });
+
+      // A failure while stabilizing: the promoted version is rolled back too.
+      await target.rollback(V2);
+      expect(imageOf(await read('shop'))).toBe(V1);
+      expect(await imagesBehindService('shop')).toEqual([V1, V1, V1, V1]);
+    });
+
+    test('blue-green: the idle colour comes up Ready, the Service switches, switches back, and colours alternate', async () => {
+      await createApp('web', V1, 2);
+      const target = kubernetesTarget(targetConfig('web'), 'blue-green');
+
+      await target.setCanaryWeight(V2, 0);
+      expect(await serviceSelector('web')).toEqual({ app: 'web', 'ferry.dev/colour': 'blue' });
+      const green = await read('web-green');
+      expect(imageOf(green)).toBe(V2);
+      expect(green.status).toMatchObject({ replicas: 2, availableReplicas: 2 });
+      expect(await imagesBehindService('web')).toEqual([V1, V1]);
+      expect(await target.versions()).toEqual({ stable: V1, previous: undefined, canary: { version: V2, weight: 0 } });
+      expect((await failureOf(target.setCanaryWeight(V2, 10))).type).toBe('InvalidInput');
+      expect((await failureOf(target.promote(V3))).message).toContain('does not run it');
+
+      await target.promote(V2);
+      expect(await serviceSelector('web')).toEqual({ app: 'web', 'ferry.dev/colour': 'green' });
+      expect(await imagesBehindService('web')).toEqual([V2, V2]);
+      expect((await read('web')).spec?.replicas).toBe(2); // kept for an instant switch back
+      expect(await kubernetesTarget(targetConfig('web'), 'blue-green').versions()).toEqual({ stable: V2, previous: V1 });
+
+      await target.retirePrevious(V2);
+      expect((await read('web')).spec?.replicas).toBe(0);
+
+      // Switch back: the retired colour is scaled up, Ready, then selected; the bad colour goes.
+      await target.rollback(V2);
+      expect(await serviceSelector('web')).toEqual({ app: 'web', 'ferry.dev/colour': 'blue' });
+      expect((await read('web')).status).toMatchObject({ replicas: 2, availableReplicas: 2 });
+      expect((await read('web-green')).spec?.replicas).toBe(0);
+      expect(await imagesBehindService('web')).toEqual([V1, V1]);
+      await target.rollback(V2);
+      expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
+
+      // The next releases alternate colours: V2 into green again, then V3 into blue.
+      await target.deploy(V2);
+      expect(await serviceSelector('web')).toMatchObject({ 'ferry.dev/colour': 'green' });
+      await target.setCanaryWeight(V3, 0);
+      expect(imageOf(await read('web'))).toBe(V3);
+      expect(await target.versions()).toEqual({ stable: V2, previous: V1, canary: { version: V3, weight: 0 } });
+      // Analysis of the idle colour failed: it is scaled away and traffic never moved.
+      await target.rollback(V3);
+      expect((await read('web')).spec?.replicas).toBe(0);
+      expect(await imagesBehindService('web')).toEqual([V2, V2]);
+      await target.setCanaryWeight(V3, 0);
+      await target.promote(V3);
+      expect(await serviceSelector('web')).toMatchObject({ 'ferry.dev/colour': 'blue' });
+      expect(await imagesBehindService('web')).toEqual([V3, V3]);
+      expect(await target.versions()).toEqual({ stable: V3, previous: V2 });
+    });
+
+    test('configuration errors are non-retryable and name the context, namespace and object', async () => {
+      await createApp('plain', V1, 1);
+      const missing = await failureOf(kubernetesTarget(targetConfig('nope'), 'rolling').deploy(V2));
+      expect(missing.type).toBe('InvalidInput');
+      expect(missing.nonRetryable).toBe(true);
+      expect(missing.message).toBe(`Deployment nope in namespace ${namespace} (context ${context}) does not exist`);
+
+      const noContext = (() => {
+        try {
+          kubernetesTarget({ ...targetConfig('plain'), context: 'no-such-context' }, 'rolling');
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(noContext).toBeInstanceOf(ApplicationFailure);
+      expect((noContext as ApplicationFailure).type).toBe('InvalidInput');
+      expect((noContext as ApplicationFailure).message).toMatch(/has no context "no-such-context"; it has .*\b/);
+      expect((noContext as ApplicationFailure).message).toContain(context);
+
+      const noContainer = await failureOf(kubernetesTarget(targetConfig('plain', { container: 'sidecar' }), 'rolling').deploy(V2));
+      expect(noContainer.message).toBe(`Deployment plain in namespace ${namespace} (context ${context}) has no container sidecar (it has web)`);
+
+      const noService = await failureOf(kubernetesTarget(targetConfig('plain', { service: undefined }), 'blue-green').setCanaryWeight(V2, 0));
+      expect(noService.type).toBe('InvalidInput');
+      expect(noService.message).toContain('has no service');
+
+      const wrongService = await failureOf(kubernetesTarget(targetConfig('plain', { service: 'missing-svc' }), 'blue-green').versions());
+      expect(wrongService.message).toBe(`Service missing-svc in namespace ${namespace} (context ${context}) does not exist`);
+      expect(imageOf(await read('plain'))).toBe(V1);
+    });
+  });
+}

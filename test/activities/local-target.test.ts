@@ -1,0 +1,172 @@
+// The local target against real processes: the shop app from examples/, started from real
+// release folders of a real git repository, behind the real proxy, with real HTTP traffic.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { StrategyConfig } from '../../common/config-schema';
+import { parseConfig } from '../../common/parse-config';
+import { analyzeVersion } from '../../activities/health/analysis';
+import { isRunning } from '../../activities/targets/local/app-process';
+import { localTarget, stopLocalEnvironment, type LocalTargetConfig } from '../../activities/targets/local/local-target';
+import { StateFile } from '../../activities/targets/local/state';
+import { removeTempDirs, tempDir } from '../helpers/git-repo';
+import { freePort, shopRepo, startTraffic, type TrafficReport } from '../helpers/shop';
+
+const { repo, shas } = shopRepo();
+const stateDir = tempDir('environments');
+const started: Array<{ config: LocalTargetConfig; environment: string }> = [];
+const version = (sha: string) => `shop:${sha.slice(0, 7)}`;
+
+/** An environment of its own per test, on a free port, with the analysis thresholds of the shop's staging. */
+async function environment(name: string, strategy: StrategyConfig['kind'] = 'canary') {
+  const port = await freePort();
+  const config: LocalTargetConfig = { kind: 'local', start: 'node server.js', port, healthPath: '/healthz', startTimeout: 20_000 };
+  started.push({ config, environment: name });
+  const analysis = parseConfig(
+    `app: shop\nrepo: r\nbuild: { command: b }\nenvironments:\n  - name: x\n    target: { kind: local, start: s, port: 2000 }\n    analysis: { maxErrorRate: 0.05, minRequests: 20, maxWait: 30s, http: [{ path: /healthz }] }\n`,
+  ).environments[0].analysis;
+  const target = (sha: string) => localTarget(config, { app: 'shop', environment: name, strategy, source: { repo: repo.dir, sha }, stateDir });
+  return { port, url: `http://127.0.0.1:${port}/`, target, analysis, state: new StateFile(`${stateDir}/shop/${name}/state.json`) };
+}
+
+async function servedBy(url: string): Promise<string | null> {
+  const response = await fetch(url);
+  await response.arrayBuffer();
+  return response.headers.get('x-ferry-version');
+}
+
+/** Answers so far: by `version`, and by any version. */
+function answeredBy(report: TrafficReport, version: string) {
+  const all = Object.values(report.byVersion).reduce((n, c) => n + c.ok + c.failed, 0);
+  const mine = (report.byVersion[version]?.ok ?? 0) + (report.byVersion[version]?.failed ?? 0);
+  return { all, mine };
+}
+
+afterAll(async () => {
+  await Promise.all(started.map(({ config, environment }) => stopLocalEnvironment(config, { stateDir, app: 'shop', environment })));
+  removeTempDirs();
+});
+
+test('a rolling deploy moves all traffic to the new version, stops the old one and can roll back to it', async () => {
+  const env = await environment('rolling', 'rolling');
+  await env.target(shas.spring).deploy(version(shas.spring));
+  expect(await servedBy(env.url)).toBe(version(shas.spring));
+  const spring = (await env.state.read()).stable!;
+
+  const traffic = startTraffic(env.url);
+  await env.target(shas.summer).deploy(version(shas.summer));
+  await delay(200);
+  const report = await traffic.stop();
+
+  expect(await servedBy(env.url)).toBe(version(shas.summer));
+  expect(await env.target(shas.summer).versions()).toEqual({ stable: version(shas.summer), previous: version(shas.spring) });
+  expect(isRunning(spring.pid)).toBe(false);
+  // The switch drops nothing: every request was answered, by one version or the other.
+  expect(report.unanswered).toBe(0);
+  expect(Object.values(report.byVersion).every((c) => c.failed === 0)).toBe(true);
+
+  await env.target(shas.summer).rollback(version(shas.summer));
+  expect(await servedBy(env.url)).toBe(version(shas.spring));
+  expect((await env.target(shas.summer).versions()).stable).toBe(version(shas.spring));
+  await env.target(shas.summer).rollback(version(shas.summer)); // again: nothing left to undo
+  expect(await servedBy(env.url)).toBe(version(shas.spring));
+});
+
+test('a canary goes 10 → 50 → 100 under real traffic, each share matching its weight, nothing failing', async () => {
+  const env = await environment('canary');
+  await env.target(shas.spring).deploy(version(shas.spring));
+  const canary = env.target(shas.summer);
+  const traffic = startTraffic(env.url);
+  try {
+    for (const weight of [10, 50]) {
+      await canary.setCanaryWeight(version(shas.summer), weight);
+      const before = answeredBy(traffic.report, version(shas.summer));
+      const verdict = await analyzeVersion({ target: canary, version: version(shas.summer), environment: 'canary', analysis: env.analysis });
+      expect(verdict).toMatchObject({ healthy: true, reasons: [] });
+      const after = answeredBy(traffic.report, version(shas.summer));
+      const share = (after.mine - before.mine) / (after.all - before.all);
+      expect(Math.abs(share - weight / 100)).toBeLessThan(0.03);
+    }
+    await canary.promote(version(shas.summer));
+  } finally {
+    await traffic.stop();
+  }
+  expect(await canary.versions()).toEqual({ stable: version(shas.summer), previous: version(shas.spring) });
+  expect(traffic.report.unanswered).toBe(0);
+  expect(traffic.report.byVersion[version(shas.summer)].ok).toBeGreaterThan(20);
+  expect(Object.values(traffic.report.byVersion).every((c) => c.failed === 0)).toBe(true);
+});
+
+test('a version answering 500s is caught at 10% and rolled back while the stable version keeps serving', async () => {
+  const env = await environment('failing');
+  await env.target(shas.spring).deploy(version(shas.spring));
+  const canary = env.target(shas.broken);
+  const traffic = startTraffic(env.url);
+  let verdict;
+  try {
+    await canary.setCanaryWeight(version(shas.broken), 10);
+    verdict = await analyzeVersion({ target: canary, version: version(shas.broken), environment: 'failing', analysis: env.analysis });
+    await canary.rollback(version(shas.broken));
+    await delay(300); // traffic after the rollback goes to the stable version alone
+  } finally {
+    await traffic.stop();
+  }
+  expect(verdict.healthy).toBe(false);
+  expect(verdict.reasons[0]).toMatch(/^error rate 100% \(\d+ of \d+\) > 5%$/);
+  expect(await canary.versions()).toEqual({ stable: version(shas.spring) });
+  const stable = traffic.report.byVersion[version(shas.spring)];
+  expect(stable).toMatchObject({ failed: 0 });
+  expect(stable.ok).toBeGreaterThan(100);
+  expect(traffic.report.byVersion[version(shas.broken)].ok).toBe(0);
+  expect(traffic.report.unanswered).toBe(0);
+  expect(await servedBy(env.url)).toBe(version(shas.spring));
+});
+
+test('blue-green: the idle colour gets no traffic until the switch, the old one stays for an instant switch back', async () => {
+  const env = await environment('blue-green', 'blue-green');
+  await env.target(shas.spring).deploy(version(shas.spring));
+  const green = env.target(shas.summer);
+  await green.setCanaryWeight(version(shas.summer), 0);
+  for (let i = 0; i < 10; i++) expect(await servedBy(env.url)).toBe(version(shas.spring));
+  expect((await analyzeVersion({ target: green, version: version(shas.summer), environment: 'blue-green', analysis: { ...env.analysis, minRequests: 0 } })).healthy).toBe(true);
+
+  await green.promote(version(shas.summer));
+  expect(await servedBy(env.url)).toBe(version(shas.summer));
+  const blue = (await env.state.read()).previous!;
+  expect(isRunning(blue.pid)).toBe(true);
+
+  await green.rollback(version(shas.summer));
+  expect(await servedBy(env.url)).toBe(version(shas.spring));
+  expect((await env.state.read()).stable!.pid).toBe(blue.pid); // the same process: no start-up wait
+
+  await green.promote(version(shas.summer));
+  await green.retirePrevious(version(shas.summer));
+  expect(isRunning(blue.pid)).toBe(false);
+  expect(await green.versions()).toEqual({ stable: version(shas.summer), previous: version(shas.spring) });
+});
+
+test('a restarted worker carries on: the state is on disk, and a proxy that died comes back with its routes', async () => {
+  const env = await environment('restart');
+  await env.target(shas.spring).deploy(version(shas.spring));
+  await env.target(shas.summer).setCanaryWeight(version(shas.summer), 50);
+  await stopLocalEnvironment(started.at(-1)!.config, { stateDir, app: 'shop', environment: 'restart' });
+  await expect(fetch(env.url)).rejects.toThrow();
+
+  // A new target object knows only the state folder, like a worker after a restart.
+  const again = env.target(shas.summer);
+  expect(await again.versions()).toEqual({ stable: version(shas.spring), canary: { version: version(shas.summer), weight: 50 } });
+  await again.setCanaryWeight(version(shas.summer), 50); // its process died too: started again
+  await again.promote(version(shas.summer));
+  expect(await servedBy(env.url)).toBe(version(shas.summer));
+});
+
+test('a version that cannot start fails with its own output, and the stable version stays untouched', async () => {
+  const env = await environment('cannot-start');
+  await env.target(shas.spring).deploy(version(shas.spring));
+  const before = await env.state.read();
+  const broken = localTarget(
+    { kind: 'local', start: 'echo "missing config: SHOP_SECRET" >&2; exit 3', port: env.port, healthPath: '/healthz', startTimeout: 5_000 },
+    { app: 'shop', environment: 'cannot-start', strategy: 'canary', source: { repo: repo.dir, sha: shas.summer }, stateDir },
+  );
+  await expect(broken.setCanaryWeight(version(shas.summer), 10)).rejects.toThrow(/exited with 3 before it was healthy:\nmissing config: SHOP_SECRET/);
+  expect(await env.state.read()).toEqual(before);
+  expect(await servedBy(env.url)).toBe(version(shas.spring));
+});
