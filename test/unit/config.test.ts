@@ -15,6 +15,9 @@ function invalid(text: string, source?: string): InvalidInputError {
 
 const problemsOf = (text: string) => invalid(text).problems;
 
+/** Judged by error rate alone, over the last minute, with no traffic required. */
+const DEFAULT_ANALYSIS = { maxErrorRate: 0.01, window: 60_000, minRequests: 0, maxWait: 120_000, http: [] };
+
 /** A valid config with one environment whose YAML body (indented under `- `) is `env`. */
 const withEnvironment = (env: string) => `
 app: shop
@@ -42,10 +45,11 @@ describe('SAMPLE_CONFIG', () => {
   it('dev: explicit stabilize, default interval, rolling strategy, default database settings', () => {
     expect(config.environments[0]).toEqual({
       name: 'dev',
-      target: { kind: 'local', start: 'node server.js', port: 18081, healthPath: '/healthz' },
+      target: { kind: 'local', start: 'node server.js', port: 18081, healthPath: '/healthz', startTimeout: 30_000 },
       database: { urlEnv: 'DEV_DATABASE_URL', migrations: 'migrations', undo: 'down' },
       backup: false,
       strategy: { kind: 'rolling' },
+      analysis: DEFAULT_ANALYSIS,
       stabilize: 120_000,
       healthCheckInterval: 30_000,
       freezeWindows: [],
@@ -54,12 +58,8 @@ describe('SAMPLE_CONFIG', () => {
 
   it('staging: canary with its own pause and the default analysis', () => {
     const staging = config.environments[1];
-    expect(staging.strategy).toEqual({
-      kind: 'canary',
-      steps: [10, 50, 100],
-      pause: 300_000,
-      analysis: { maxErrorRate: 0.01, minRequests: 0 },
-    });
+    expect(staging.strategy).toEqual({ kind: 'canary', steps: [10, 50, 100], pause: 300_000 });
+    expect(staging.analysis).toEqual(DEFAULT_ANALYSIS);
     expect(staging.stabilize).toBe(900_000);
     expect(staging.healthCheckInterval).toBe(30_000);
     expect(staging.approval).toBeUndefined();
@@ -101,12 +101,12 @@ describe('defaults of a minimal environment', () => {
 
   it('a canary without a pause pauses 1m between steps', () => {
     const [env] = parseConfig(withEnvironment('    strategy: { kind: canary, steps: [50, 100] }')).environments;
-    expect(env.strategy).toEqual({ kind: 'canary', steps: [50, 100], pause: 60_000, analysis: { maxErrorRate: 0.01, minRequests: 0 } });
+    expect(env.strategy).toEqual({ kind: 'canary', steps: [50, 100], pause: 60_000 });
   });
 
   it('blue-green keeps the previous colour 10m by default', () => {
     const [env] = parseConfig(withEnvironment('    strategy: { kind: blue-green }')).environments;
-    expect(env.strategy).toEqual({ kind: 'blue-green', keepPrevious: 600_000, analysis: { maxErrorRate: 0.01, minRequests: 0 } });
+    expect(env.strategy).toEqual({ kind: 'blue-green', keepPrevious: 600_000 });
   });
 });
 
@@ -195,6 +195,22 @@ describe('each rule on its own', () => {
       ['environments[0].approval.approvers: lists 2 approver(s) but 3 are required'],
     ],
     ['an unknown environment key', '    colour: blue', ['environments[0]: Unrecognized key: "colour"']],
+    [
+      'an HTTP check with neither path nor url',
+      '    analysis: { http: [{ expectStatus: 204 }] }',
+      ['environments[0].analysis.http[0]: needs exactly one of path and url'],
+    ],
+    [
+      'an HTTP check by path on a Kubernetes target without a url',
+      '    analysis: { http: [{ path: /healthz }] }\n  - name: prod\n    target: { kind: kubernetes, context: c, namespace: shop, deployment: shop }\n    analysis: { http: [{ path: /healthz }] }',
+      ['environments[1].analysis.http[0].path: needs target.url: the Kubernetes target has no address of its own'],
+    ],
+    [
+      'two local environments on one port',
+      '  - name: staging\n    target: { kind: local, start: "node server.js", port: 19000, metricsPort: 18081 }',
+      ['environments[1].target.metricsPort: 18081 is already used by environments[0].target.port'],
+    ],
+    ['a maximum error rate above 1', '    analysis: { maxErrorRate: 5 }', ['environments[0].analysis.maxErrorRate: must be between 0 and 1']],
     ['an unknown key in a strategy', '    strategy: { kind: rolling, batch: 2 }', ['environments[0].strategy: Unrecognized key: "batch"']],
     [
       'a bad stabilize duration',
