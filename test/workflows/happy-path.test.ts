@@ -81,3 +81,26 @@ test('a 15-minute stabilize runs on the durable clock, checking health every 30 
   // Reported, not asserted: wall-clock numbers belong to `npm run bench`.
   console.info(`canary + 15m stabilize took ${wallMs} ms of wall time`);
 });
+
+test('blue-green: the new colour is analysed before the switch, and the old one is retired once keepPrevious has passed', async () => {
+  const stub = stubActivities();
+  const plan = samplePlan((config) => {
+    config.environments = config.environments.filter((e) => e.name === 'staging');
+    config.environments[0].strategy = { kind: 'blue-green', keepPrevious: 20 * 60_000 };
+  });
+  const { status } = await runPromotion(env, stub.activities, plan);
+
+  expect(status.state).toBe('succeeded');
+  const targetCalls = stub.calls.filter((c) => !['migrateDatabase', 'resolveCommit', 'build', 'test', 'checkHealth'].includes(c.name));
+  expect(targetCalls.map((c) => (c.name === 'setCanaryWeight' ? `setCanaryWeight:${c.input.weight}` : c.name))).toEqual([
+    'setCanaryWeight:0',
+    'analyze',
+    'promote',
+    'retirePrevious',
+  ]);
+  expect(stub.callsTo('checkHealth', 'staging')).toHaveLength(30);
+  expect(step(status, 'staging', 'deploy')).toMatchObject({ state: 'succeeded', detail: 'switched; previous colour kept 20m' });
+  // Retired 20 minutes after the switch: 15 of them stabilizing, then 5 more.
+  const stabilize = step(status, 'staging', 'stabilize')!;
+  expect(Date.parse(status.endedAt!) - Date.parse(stabilize.startedAt!)).toBeGreaterThanOrEqual(20 * 60_000);
+});
