@@ -129,7 +129,8 @@ async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities
       await log.run('deploy', async (step) => {
         await act.target.setCanaryWeight({ ...target, weight: 0 }, `bring up ${target.version} beside the live colour in ${env.name}`);
         log.update(step, 'analysing the new colour');
-        await analyse(act, target, env.analysis, `analyse ${target.version} before the switch`);
+        // The idle colour has no traffic to count: HTTP checks and the target's own view judge it.
+        await analyse(act, target, { ...env.analysis, minRequests: 0 }, `analyse ${target.version} before the switch`);
         await act.target.promote(target, `switch ${env.name}'s traffic to ${target.version}`);
         return `switched; previous colour kept ${formatDuration(strategy.keepPrevious)}`;
       }, (detail) => detail);
