@@ -77,7 +77,9 @@ export async function startPrometheus(targets: string[]): Promise<RunningPrometh
     const stop = async () => {
       if (exited) return;
       child.kill('SIGTERM');
-      const killed = await Promise.race([exit.then(() => true), delay(STOP_TIMEOUT_MS, false)]);
+      const timer = new AbortController();
+      const killed = await Promise.race([exit.then(() => true), delay(STOP_TIMEOUT_MS, false, { signal: timer.signal }).catch(() => false)]);
+      timer.abort();
       if (!killed) {
         child.kill('SIGKILL');
         await exit;
