@@ -15,7 +15,8 @@ export interface HttpCheckResult {
 const GRACE_MS = 5_000;
 
 export async function runHttpCheck(check: HttpCheck, baseUrl: string | undefined, signal?: AbortSignal): Promise<HttpCheckResult> {
-  const url = check.url ?? (baseUrl ? new URL(check.path!, baseUrl).toString() : undefined);
+  // Appended, not resolved: a base URL with a path of its own (a gateway's /shop/) keeps it.
+  const url = check.url ?? (baseUrl ? `${baseUrl.replace(/\/+$/, '')}${check.path}` : undefined);
   if (!url) return { url: check.path ?? '?', latencyMs: 0, problem: `${check.path}: the target has no address to check it at` };
   const started = performance.now();
   try {

@@ -11,6 +11,8 @@ export interface Measurements {
 }
 
 const percent = (rate: number) => `${+(rate * 100).toFixed(2)}%`;
+/** Latencies are judged at 0.1 ms, the precision they are printed with, so a reason never reads "500 ms > 500 ms". */
+const tenths = (value: number) => Math.round(value * 10) / 10;
 
 export function judge(analysis: AnalysisConfig, { snapshot, http, prometheus }: Measurements): AnalysisResult {
   const reasons = [...snapshot.problems];
@@ -29,8 +31,8 @@ export function judge(analysis: AnalysisConfig, { snapshot, http, prometheus }: 
       }
     }
     if (traffic.p95LatencyMs !== undefined) {
-      metrics.p95LatencyMs = Math.round(traffic.p95LatencyMs);
-      if (analysis.maxP95LatencyMs !== undefined && traffic.p95LatencyMs > analysis.maxP95LatencyMs) {
+      metrics.p95LatencyMs = tenths(traffic.p95LatencyMs);
+      if (analysis.maxP95LatencyMs !== undefined && metrics.p95LatencyMs > analysis.maxP95LatencyMs) {
         reasons.push(`p95 latency ${metrics.p95LatencyMs} ms > ${analysis.maxP95LatencyMs} ms`);
       }
     }
@@ -39,6 +41,9 @@ export function judge(analysis: AnalysisConfig, { snapshot, http, prometheus }: 
     metrics.readyReplicas = snapshot.replicas.ready;
     metrics.desiredReplicas = snapshot.replicas.desired;
     metrics.restarts = snapshot.replicas.restarts;
+    if (snapshot.replicas.ready < snapshot.replicas.desired) {
+      reasons.push(`only ${snapshot.replicas.ready} of ${snapshot.replicas.desired} replicas of ${snapshot.version} are ready`);
+    }
   }
   http.forEach((check, i) => {
     if (check.status !== undefined) metrics[`http${i}LatencyMs`] = check.latencyMs;
@@ -52,9 +57,9 @@ export function judge(analysis: AnalysisConfig, { snapshot, http, prometheus }: 
     }
   }
   if (prometheus.p95LatencyMs !== undefined) {
-    metrics.prometheusP95LatencyMs = prometheus.p95LatencyMs;
-    if (analysis.maxP95LatencyMs !== undefined && prometheus.p95LatencyMs > analysis.maxP95LatencyMs) {
-      reasons.push(`Prometheus p95 latency ${Math.round(prometheus.p95LatencyMs)} ms > ${analysis.maxP95LatencyMs} ms`);
+    metrics.prometheusP95LatencyMs = tenths(prometheus.p95LatencyMs);
+    if (analysis.maxP95LatencyMs !== undefined && metrics.prometheusP95LatencyMs > analysis.maxP95LatencyMs) {
+      reasons.push(`Prometheus p95 latency ${metrics.prometheusP95LatencyMs} ms > ${analysis.maxP95LatencyMs} ms`);
     }
   }
   return { healthy: reasons.length === 0, reasons, metrics };

@@ -9,6 +9,8 @@ const answerSchema = z.discriminatedUnion('status', [
     data: z.discriminatedUnion('resultType', [
       z.object({ resultType: z.literal('vector'), result: z.array(z.object({ value: sample })) }),
       z.object({ resultType: z.literal('scalar'), result: sample }),
+      z.object({ resultType: z.literal('matrix'), result: z.array(z.unknown()) }),
+      z.object({ resultType: z.literal('string'), result: z.array(z.unknown()) }),
     ]),
   }),
   z.object({ status: z.literal('error'), error: z.string() }),
@@ -25,11 +27,17 @@ export async function queryPrometheus(baseUrl: string, query: string, signal?: A
   const url = new URL('api/v1/query', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   url.searchParams.set('query', query);
   const timeout = AbortSignal.timeout(10_000);
-  const response = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+  const response = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).catch((error: Error) => {
+    if (signal?.aborted) throw signal.reason;
+    throw new Error(`Prometheus at ${baseUrl} did not answer: ${error.cause ?? error.message}`);
+  });
   const answer = answerSchema.safeParse(await response.json().catch(() => undefined));
   if (!answer.success) throw new Error(`Prometheus at ${baseUrl} answered ${response.status} with something that is not a query result`);
   if (answer.data.status === 'error') throw new Error(`Prometheus rejected "${query}": ${answer.data.error}`);
   const { data } = answer.data;
+  if (data.resultType === 'matrix' || data.resultType === 'string') {
+    throw new Error(`"${query}" returns a ${data.resultType}; Ferry needs one number (an instant vector or a scalar)`);
+  }
   if (data.resultType === 'vector' && data.result.length > 1) {
     throw new Error(`"${query}" returned ${data.result.length} series; Ferry needs one number (wrap it in sum())`);
   }

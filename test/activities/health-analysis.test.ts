@@ -75,6 +75,8 @@ describe('HTTP checks against a real server', () => {
   test('a check by path is made against the base url the target gives, and needs one', async () => {
     expect(await runHttpCheck(check({ path: '/ok' }), base)).toMatchObject({ url: `${base}/ok`, status: 200, problem: undefined });
     expect(await runHttpCheck(check({ path: '/nothing' }), `${base}/`)).toMatchObject({ problem: `${base}/nothing answered 404, expected 200` });
+    // A base with a path of its own (a gateway's /shop/) keeps it.
+    expect(await runHttpCheck(check({ path: '/ok' }), `${base}/shop/`)).toMatchObject({ url: `${base}/shop/ok` });
     expect(await runHttpCheck(check({ path: '/ok' }), undefined)).toEqual({
       url: '/ok',
       latencyMs: 0,
@@ -125,7 +127,7 @@ describe('judge: each threshold, just within and just beyond', () => {
       healthy: true,
       metrics: { p95LatencyMs: 9_999 },
     });
-    expect(verdict({ snapshot: traffic(100, 0, 12.6) }).metrics.p95LatencyMs).toBe(13);
+    expect(verdict({ snapshot: traffic(100, 0, 12.6) }).metrics.p95LatencyMs).toBe(12.6);
   });
 
   test('minRequests: exactly enough is fine, one fewer is a reason; no traffic gives no error rate', () => {
@@ -140,10 +142,12 @@ describe('judge: each threshold, just within and just beyond', () => {
   test('replicas (a target without traffic numbers) are recorded, and the problems the target sees are reasons', () => {
     const replicas = snapshot({ traffic: undefined, replicas: { desired: 3, ready: 3, restarts: 2 } });
     expect(verdict({ snapshot: replicas })).toEqual({ healthy: true, reasons: [], metrics: { readyReplicas: 3, desiredReplicas: 3, restarts: 2 } });
-    const crashing = snapshot({ traffic: undefined, replicas: { desired: 3, ready: 0, restarts: 7 }, problems: ['no ready replica of shop:v2'] });
+    const partly = snapshot({ traffic: undefined, replicas: { desired: 3, ready: 2, restarts: 0 } });
+    expect(verdict({ snapshot: partly }).reasons).toEqual(['only 2 of 3 replicas of shop:v2 are ready']);
+    const crashing = snapshot({ traffic: undefined, replicas: { desired: 3, ready: 0, restarts: 7 }, problems: ['pod shop-v2-x: CrashLoopBackOff'] });
     expect(verdict({ snapshot: crashing })).toEqual({
       healthy: false,
-      reasons: ['no ready replica of shop:v2'],
+      reasons: ['pod shop-v2-x: CrashLoopBackOff', 'only 0 of 3 replicas of shop:v2 are ready'],
       metrics: { readyReplicas: 0, desiredReplicas: 3, restarts: 7 },
     });
   });
@@ -165,7 +169,8 @@ describe('judge: each threshold, just within and just beyond', () => {
     const prometheus = (errorRate?: number, p95LatencyMs?: number, problems: string[] = []) => ({ prometheus: { errorRate, p95LatencyMs, problems } });
     expect(verdict(prometheus(0.05, 500))).toMatchObject({ healthy: true, metrics: { prometheusErrorRate: 0.05, prometheusP95LatencyMs: 500 } });
     expect(verdict(prometheus(0.0501, 500)).reasons).toEqual(['Prometheus error rate 5.01% > 5%']);
-    expect(verdict(prometheus(0.05, 500.7)).reasons).toEqual(['Prometheus p95 latency 501 ms > 500 ms']);
+    expect(verdict(prometheus(0.05, 500.04)).healthy).toBe(true); // 500.0 ms at the precision it is judged and printed with
+    expect(verdict(prometheus(0.05, 500.07)).reasons).toEqual(['Prometheus p95 latency 500.1 ms > 500 ms']);
     expect(verdict(prometheus(0, 9_000), { maxP95LatencyMs: undefined }).healthy).toBe(true);
     const unmeasured = verdict(prometheus(undefined, undefined, ['Prometheus has no data for errorRate of shop:v2']));
     expect(unmeasured).toMatchObject({ healthy: false, reasons: ['Prometheus has no data for errorRate of shop:v2'] });
@@ -342,7 +347,7 @@ describe('Prometheus scraping the local target\'s proxy under real traffic', () 
   test('analyzeVersion: a p95 above maxP95LatencyMs from the Prometheus histogram is a reason', async () => {
     const verdict = await analyze(slowEnv, slowSha, analysis({ maxP95LatencyMs: 200 }));
     expect(verdict.healthy).toBe(false);
-    expect(verdict.reasons).toContainEqual(expect.stringMatching(/^Prometheus p95 latency \d+ ms > 200 ms$/));
+    expect(verdict.reasons).toContainEqual(expect.stringMatching(/^Prometheus p95 latency [\d.]+ ms > 200 ms$/));
     // Every answer took at least 300 ms, so all of them are in buckets above 0.25 s.
     expect(verdict.metrics.prometheusP95LatencyMs).toBeGreaterThanOrEqual(250);
     expect(verdict.metrics.prometheusErrorRate).toBe(0);
@@ -364,6 +369,11 @@ describe('Prometheus scraping the local target\'s proxy under real traffic', () 
     expect(verdict).toMatchObject({ healthy: false, reasons: [expect.stringMatching(/^Prometheus errorRate: .*returned 2 series.*wrap it in sum\(\)/)] });
   });
 
+  test('a query for a range of samples is refused: analysis needs one number now', async () => {
+    const query = `sum(ferry_proxy_requests_total{version="${spring}"})[30s:5s]`;
+    await expect(queryPrometheus(prometheus!.url, query)).rejects.toThrow(/returns a matrix; Ferry needs one number \(an instant vector or a scalar\)$/);
+  });
+
   test('invalid PromQL is reported as rejected by Prometheus', async () => {
     const query = 'sum(rate(ferry_proxy_requests_total[15s]';
     await expect(queryPrometheus(prometheus!.url, query)).rejects.toThrow(new RegExp(`^Prometheus rejected "${escapeRegExp(query)}": .*parse error`));
@@ -379,7 +389,7 @@ describe('Prometheus scraping the local target\'s proxy under real traffic', () 
 
   test('Prometheus unreachable is a reason, not a crash', async () => {
     const nowhere = `http://127.0.0.1:${await freePort()}`;
-    await expect(queryPrometheus(nowhere, 'up')).rejects.toThrow();
+    await expect(queryPrometheus(nowhere, 'up')).rejects.toThrow(new RegExp(`^Prometheus at ${escapeRegExp(nowhere)} did not answer: .*ECONNREFUSED`));
     const verdict = await analyze(canaryEnv, shas.spring, analysis({}, nowhere));
     expect(verdict.healthy).toBe(false);
     expect(verdict.reasons).toEqual([expect.stringMatching(/^Prometheus errorRate: /), expect.stringMatching(/^Prometheus p95LatencyMs: /)]);

@@ -77,9 +77,8 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
 
 function forward(request: http.IncomingMessage, response: http.ServerResponse, backend: Backend, stats: TrafficStats): void {
   const started = performance.now();
-  let status = 502;
+  let status: number | undefined;
   stats.started(backend.version);
-  response.once('close', () => stats.finished(backend.version, status, performance.now() - started));
 
   const upstream = http.request(
     { host: '127.0.0.1', port: backend.port, method: request.method, path: request.url, headers: request.headers },
@@ -90,13 +89,20 @@ function forward(request: http.IncomingMessage, response: http.ServerResponse, b
     },
   );
   upstream.once('error', (error) => {
+    if (response.destroyed) return; // the client left first: nothing to answer
     // A version that refuses connections is failing: that counts against it, like a 5xx.
+    status ??= 502;
     if (!response.headersSent) {
       response.writeHead(502, { 'content-type': 'text/plain', [VERSION_HEADER]: backend.version });
       response.end(`${backend.version} did not answer: ${error.message}\n`);
     } else {
       response.destroy(error);
     }
+  });
+  response.once('close', () => {
+    // A client that hangs up before the version answered says nothing about the version.
+    if (!response.writableFinished) upstream.destroy();
+    stats.finished(backend.version, status, performance.now() - started);
   });
   request.pipe(upstream);
 }

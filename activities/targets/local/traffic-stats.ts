@@ -64,8 +64,10 @@ export class TrafficStats {
     this.inFlight.set(version, (this.inFlight.get(version) ?? 0) + 1);
   }
 
-  finished(version: string, status: number, latencyMs: number): void {
+  /** `status` is undefined when the client left before the version answered: not counted. */
+  finished(version: string, status: number | undefined, latencyMs: number): void {
     this.inFlight.set(version, Math.max(0, (this.inFlight.get(version) ?? 1) - 1));
+    if (status === undefined) return;
     if (!this.recent.has(version)) this.reset(version);
     this.recent.get(version)!.record(status, latencyMs);
     const counters = this.countersOf(version);
@@ -94,7 +96,7 @@ export class TrafficStats {
       for (const [status, count] of counters.byStatus) lines.push(`ferry_proxy_requests_total${label(version, `,code="${status}"`)} ${count}`);
     }
     lines.push(
-      '# HELP ferry_proxy_request_duration_seconds Time from request to response headers, by version.',
+      '# HELP ferry_proxy_request_duration_seconds Time from request to the end of the response, by version.',
       '# TYPE ferry_proxy_request_duration_seconds histogram',
     );
     for (const [version, counters] of this.counters) {
