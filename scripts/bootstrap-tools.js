@@ -202,8 +202,16 @@ function aptDownload(name) {
     log(`downloading Debian's ${name} package into ${path.relative(ROOT, DEBS_DIR)} (not installing it)`);
     // As root, apt would try to drop to its _apt user, who may not reach this folder: say it need not.
     const asRoot = process.getuid?.() === 0 ? ['-o', 'APT::Sandbox::User=root'] : [];
-    const apt = spawnSync('apt-get', ['download', '-q', ...asRoot, name], { cwd: staging, encoding: 'utf8', timeout: 300_000 });
-    const deb = fs.readdirSync(staging).find((f) => f.startsWith(`${name}_`) && f.endsWith('.deb'));
+    const download = () => spawnSync('apt-get', ['download', '-q', ...asRoot, name], { cwd: staging, encoding: 'utf8', timeout: 300_000 });
+    const found = () => fs.readdirSync(staging).find((f) => f.startsWith(`${name}_`) && f.endsWith('.deb'));
+    let apt = download();
+    // A fresh machine may have no package lists yet; root can fetch them.
+    if ((apt.status !== 0 || !found()) && process.getuid?.() === 0) {
+      log('apt does not know the package yet: running `apt-get update` once');
+      spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', timeout: 300_000 });
+      apt = download();
+    }
+    const deb = found();
     if (apt.status !== 0 || !deb) {
       const output = `${apt.stderr ?? ''}${apt.stdout ?? ''}`.trim() || apt.error?.message || `exit ${apt.status}`;
       throw new Error(
