@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tempDir } from './git-repo';
-import { freePort } from './shop';
+import { answersOk, freePort } from '../../activities/targets/local/probes';
 import { toolPaths } from './tools';
 
 export interface RunningPrometheus {
@@ -86,7 +86,7 @@ export async function startPrometheus(targets: string[]): Promise<RunningPrometh
       }
     };
     for (const giveUpAt = Date.now() + START_TIMEOUT_MS; !exited && Date.now() < giveUpAt; await delay(POLL_MS)) {
-      if (await answers(`${url}/-/ready`)) return { url, stop };
+      if (await answersOk(`${url}/-/ready`)) return { url, stop };
     }
     await stop();
     const output = fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-10).join('\n');
@@ -95,15 +95,6 @@ export async function startPrometheus(targets: string[]): Promise<RunningPrometh
   }
 }
 
-async function answers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    await response.arrayBuffer();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
 
 export interface Sample {
   metric: Record<string, string>;

@@ -1,8 +1,9 @@
 // The example shop app as a real git repository, and real HTTP traffic to send it.
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { AUTHORS, TestRepo } from './git-repo';
+
+export { freePort } from '../../activities/targets/local/probes';
 
 const SHOP_DIR = path.join(__dirname, '..', '..', 'examples', 'shop');
 
@@ -27,18 +28,6 @@ export function shopRepo(): ShopRepo {
   const summer = repo.commit('Summer release', AUTHORS.grace, { 'release.json': '{ "name": "summer", "failRate": 0 }\n' });
   const broken = repo.commit('A release that fails every request', AUTHORS.linus, { 'release.json': '{ "name": "broken", "failRate": 1 }\n' });
   return { repo, shas: { spring, summer, broken } };
-}
-
-/** A port free right now, for an environment's proxy. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface TrafficReport {

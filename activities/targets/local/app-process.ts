@@ -2,10 +2,10 @@
 // so a worker restart does not take the environment down with it.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { hasLiveMember, terminateGroup } from '../../process-group';
+import { answersOk, freePort } from './probes';
 
 export interface StartRequest {
   command: string;
@@ -53,7 +53,7 @@ export async function startApp(request: StartRequest): Promise<StartedProcess> {
     if (exited !== undefined) {
       throw new Error(`"${request.command}" exited with ${exited} before it was healthy:\n${logTail(request.logFile)}`);
     }
-    if (await answersHealthy(request.healthUrl(port))) return { pid, port };
+    if (await answersOk(request.healthUrl(port))) return { pid, port };
     if (request.signal?.aborted || Date.now() > giveUpAt) {
       await terminateGroup(pid);
       if (request.signal?.aborted) throw request.signal.reason;
@@ -75,26 +75,4 @@ export function logTail(file: string): string {
   } catch {
     return '(no output)';
   }
-}
-
-async function answersHealthy(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    await response.arrayBuffer();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
-
-/** A port the OS says is free now; the app binds it a moment later. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
