@@ -4,7 +4,7 @@ import { build, test } from './commands';
 import { databaseActivities } from './database';
 import { lockActivities } from './environment-lock';
 import { resolveCommit } from './git';
-import { notAvailable } from './not-available';
+import { notifyActivities } from './notify';
 import { targetActivities, type TargetSettings } from './targets/activities';
 
 export type ActivitySettings = TargetSettings;
@@ -18,6 +18,6 @@ export function createActivities(client: Client, settings: ActivitySettings): Fe
     test,
     ...databaseActivities(),
     ...targetActivities(settings),
-    notify: notAvailable('notify', 'notification'),
+    ...notifyActivities(),
   };
 }
