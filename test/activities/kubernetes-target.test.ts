@@ -5,6 +5,9 @@
 // and a kwok cluster with a crash-loop stage shows it in CrashLoopBackOff instead.
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { canaryReplicas, kubernetesTarget, type KubernetesTargetConfig } from '../../activities/targets/kubernetes';
 
@@ -79,23 +82,32 @@ if (!KUBECONFIG) {
         }
         await sleep(250);
       }
-      throw new Error(`fixture Deployment ${name} did not become available in ${seconds}s`);
+      const pods = await core.listNamespacedPod({ namespace });
+      const state = pods.items.map((p) => `${p.metadata?.name} ${p.spec?.nodeName} ${p.status?.phase} ${JSON.stringify(p.status?.conditions)}`);
+      throw new Error(`fixture Deployment ${name} did not become available in ${seconds}s: ${JSON.stringify((await read(name)).status)}\n${state.join('\n')}`);
     }
 
-    async function createApp(app: string, image: string, replicas: number, progressDeadlineSeconds = 600): Promise<void> {
+    interface AppOptions {
+      progressDeadlineSeconds?: number;
+      /** A node selector no node matches: the pods stay Pending, and setup does not wait for them. */
+      unschedulable?: boolean;
+    }
+
+    async function createApp(app: string, image: string, replicas: number, options: AppOptions = {}): Promise<void> {
       const labels = { app };
+      const nodeSelector = options.unschedulable ? { 'ferry.dev/no-such-node': 'true' } : undefined;
       await apps.createNamespacedDeployment({
         namespace,
         body: {
           metadata: { name: app, labels },
           spec: {
             replicas,
-            progressDeadlineSeconds,
+            progressDeadlineSeconds: options.progressDeadlineSeconds ?? 600,
             selector: { matchLabels: labels },
             strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
             template: {
               metadata: { labels },
-              spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'web', image }] },
+              spec: { terminationGracePeriodSeconds: 0, nodeSelector, containers: [{ name: 'web', image }] },
             },
           },
         },
@@ -104,7 +116,7 @@ if (!KUBECONFIG) {
         namespace,
         body: { metadata: { name: app }, spec: { selector: labels, ports: [{ port: 80, targetPort: 8080 }] } },
       });
-      await waitAvailable(app);
+      if (!options.unschedulable) await waitAvailable(app);
     }
 
     async function serviceSelector(app: string): Promise<Record<string, string>> {
@@ -165,7 +177,7 @@ if (!KUBECONFIG) {
     });
 
     test('rolling: a version whose pods never become ready fails once progressDeadlineSeconds passes, naming why', async () => {
-      await createApp('stuck', V1, 1, 5);
+      await createApp('stuck', V1, 1, { progressDeadlineSeconds: 5 });
       const target = kubernetesTarget(targetConfig('stuck'), 'rolling');
       const started = Date.now();
 
@@ -189,6 +201,20 @@ if (!KUBECONFIG) {
       expect(imageOf(await read('stuck'))).toBe(V1);
       const healthy = await target.snapshot(V1, 60_000);
       expect(healthy).toMatchObject({ version: V1, replicas: { desired: 1, ready: 1, restarts: 0 }, problems: [] });
+    });
+
+    test('snapshot names pods that no node can take', async () => {
+      await createApp('pending', V1, 2, { unschedulable: true });
+      const target = kubernetesTarget(targetConfig('pending'), 'rolling');
+      let snapshot = await target.snapshot(V1, 60_000);
+      for (let i = 0; i < 40 && !snapshot.problems.some((p) => p.includes('cannot be scheduled')); i++) {
+        await sleep(250); // the scheduler needs a moment to give up on them
+        snapshot = await target.snapshot(V1, 60_000);
+      }
+      expect(snapshot.replicas).toEqual({ desired: 2, ready: 0, restarts: 0 });
+      expect(snapshot.problems.filter((p) => /^pod pending-[a-z0-9]+-[a-z0-9]+ cannot be scheduled: /.test(p))).toHaveLength(2);
+      expect(snapshot.problems).toContain(`no ready replica of ${V1} (2 wanted) in namespace ${namespace}`);
+      expect((await target.snapshot(V2, 60_000)).problems).toEqual([`${V2} is not running in namespace ${namespace} (context ${context})`]);
     });
 
     test('rolling: a wait is cancelled by the abort signal', async () => {
@@ -330,6 +356,27 @@ if (!KUBECONFIG) {
       const noService = await failureOf(kubernetesTarget(targetConfig('plain', { service: undefined }), 'blue-green').setCanaryWeight(V2, 0));
       expect(noService.type).toBe('InvalidInput');
       expect(noService.message).toContain('has no service');
+
+      // An API server that cannot be reached is not a configuration error: the activity retries.
+      const unreachable = join(mkdtempSync(join(tmpdir(), 'ferry-kubeconfig-')), 'config');
+      writeFileSync(
+        unreachable,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'clusters: [{ name: down, cluster: { server: "https://127.0.0.1:1" } }]',
+          'users: [{ name: nobody, user: { token: x } }]',
+          'contexts: [{ name: down, context: { cluster: down, user: nobody } }]',
+        ].join('\n'),
+      );
+      process.env.KUBECONFIG = `${KUBECONFIG}${delimiter}${unreachable}`;
+      const down = await kubernetesTarget({ ...targetConfig('plain'), context: 'down' }, 'rolling')
+        .deploy(V2)
+        .then(() => undefined, (e: unknown) => e);
+      process.env.KUBECONFIG = KUBECONFIG;
+      expect(down).not.toBeInstanceOf(ApplicationFailure);
+      expect((down as Error).message).toContain(`reading Deployment plain in namespace ${namespace} (context down): `);
+      expect((down as Error).message).toMatch(/ECONNREFUSED/);
 
       const wrongService = await failureOf(kubernetesTarget(targetConfig('plain', { service: 'missing-svc' }), 'blue-green').versions());
       expect(wrongService.message).toBe(`Service missing-svc in namespace ${namespace} (context ${context}) does not exist`);

@@ -1,6 +1,7 @@
 // Canary without a service mesh: a second Deployment `<name>-canary` runs the new version with the
 // stable's pod labels (plus ferry.dev/track=canary), so the same Service sends it a share of the
 // requests in proportion to its pods. The stable Deployment is never resized.
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { TargetVersions } from '../target';
 import { findDeployment, invalidInput, patchDeployment, readDeployment, type Cluster } from './client';
 import { rollBack, rollTo } from './rolling';
@@ -87,7 +88,7 @@ export async function versions(cluster: Cluster): Promise<TargetVersions> {
 }
 
 /** The Deployments that may run a version: the canary's pods first, then the stable's. */
-export async function deploymentsFor(cluster: Cluster) {
+export async function deploymentsFor(cluster: Cluster): Promise<V1Deployment[]> {
   const canary = await findDeployment(cluster, canaryName(cluster));
   const stable = await readDeployment(cluster, cluster.config.deployment);
   return canary ? [canary, stable] : [stable];

@@ -47,10 +47,14 @@ export function invalidInput(message: string): ApplicationFailure {
 
 export function connect(config: KubernetesTargetConfig, options: TargetOptions = {}): Cluster {
   const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
+  const source = process.env.KUBECONFIG ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config';
+  try {
+    kubeConfig.loadFromDefault();
+  } catch (error) {
+    throw invalidInput(`cannot read the kubeconfig (${source}): ${error instanceof Error ? error.message : String(error)}`);
+  }
   if (!kubeConfig.getContextObject(config.context)) {
     const known = kubeConfig.getContexts().map((c) => c.name);
-    const source = process.env.KUBECONFIG ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config';
     throw invalidInput(
       `kubeconfig (${source}) has no context "${config.context}"; it has ${known.length > 0 ? known.join(', ') : 'none'}`,
     );

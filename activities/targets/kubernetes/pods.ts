@@ -1,6 +1,7 @@
-// The pods of one Deployment and what is visibly wrong with them. Selectors overlap (a canary's
-// pods carry the stable's labels), so pods are found through owner references, not labels alone.
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+// The ReplicaSets and pods of one Deployment and what is visibly wrong with them. Selectors overlap
+// (a canary's pods carry the stable's labels), so they are found through owner references, not
+// labels alone.
+import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { clusterError, type Cluster } from './client';
 import { labelSelector } from './workload';
 
@@ -15,22 +16,52 @@ const BROKEN_WAITING = new Set([
   'RunContainerError',
 ]);
 
-export async function podsOf(cluster: Cluster, deployment: V1Deployment): Promise<V1Pod[]> {
+/** The Deployment controller numbers its templates; the ReplicaSet with the Deployment's number is the new one. */
+const REVISION = 'deployment.kubernetes.io/revision';
+
+export interface Workload {
+  sets: V1ReplicaSet[];
+  /** The ReplicaSet of the Deployment's current template, once the controller made it. */
+  current?: V1ReplicaSet;
+  pods: V1Pod[];
+}
+
+const ownedBy = (uid: string | undefined) => (o: { metadata?: { ownerReferences?: { controller?: boolean; uid: string }[] } }) =>
+  uid !== undefined && (o.metadata?.ownerReferences?.some((ref) => ref.controller && ref.uid === uid) ?? false);
+
+export async function workloadOf(cluster: Cluster, deployment: V1Deployment): Promise<Workload> {
   const namespace = cluster.config.namespace;
-  const name = deployment.metadata?.name ?? '';
   const selector = labelSelector(deployment.spec?.selector.matchLabels ?? {});
   try {
-    const sets = await cluster.apps.listNamespacedReplicaSet({ namespace, labelSelector: selector });
-    const owned = new Set(
-      sets.items
-        .filter((rs) => rs.metadata?.ownerReferences?.some((ref) => ref.controller && ref.uid === deployment.metadata?.uid))
-        .map((rs) => rs.metadata?.uid),
+    const sets = (await cluster.apps.listNamespacedReplicaSet({ namespace, labelSelector: selector })).items.filter(
+      ownedBy(deployment.metadata?.uid),
     );
-    const pods = await cluster.core.listNamespacedPod({ namespace, labelSelector: selector });
-    return pods.items.filter((pod) => pod.metadata?.ownerReferences?.some((ref) => ref.controller && owned.has(ref.uid)));
+    const revision = deployment.metadata?.annotations?.[REVISION];
+    const current = revision === undefined ? undefined : sets.find((rs) => rs.metadata?.annotations?.[REVISION] === revision);
+    const uids = new Set(sets.map((rs) => rs.metadata?.uid));
+    const pods = (await cluster.core.listNamespacedPod({ namespace, labelSelector: selector })).items.filter((pod) =>
+      pod.metadata?.ownerReferences?.some((ref) => ref.controller && uids.has(ref.uid)),
+    );
+    return { sets, current, pods };
   } catch (error) {
-    throw clusterError(error, `listing the pods of ${cluster.where('Deployment', name)}`);
+    throw clusterError(error, `listing the pods of ${cluster.where('Deployment', deployment.metadata?.name ?? '')}`);
   }
+}
+
+export async function podsOf(cluster: Cluster, deployment: V1Deployment): Promise<V1Pod[]> {
+  return (await workloadOf(cluster, deployment)).pods;
+}
+
+export function isOwnedBy(pod: V1Pod, set: V1ReplicaSet | undefined): boolean {
+  return ownedBy(set?.metadata?.uid)(pod);
+}
+
+export function isTerminating(pod: V1Pod): boolean {
+  return pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null;
+}
+
+export function isReady(pod: V1Pod): boolean {
+  return !isTerminating(pod) && (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
 }
 
 export function restartsOf(pods: V1Pod[]): number {
@@ -41,8 +72,8 @@ export function restartsOf(pods: V1Pod[]): number {
 export function podProblems(pods: V1Pod[]): string[] {
   const problems: string[] = [];
   for (const pod of pods) {
+    if (isTerminating(pod)) continue;
     const name = pod.metadata?.name ?? '?';
-    if (pod.metadata?.deletionTimestamp) continue;
     const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
     if (unschedulable) problems.push(`pod ${name} cannot be scheduled: ${unschedulable.message ?? 'Unschedulable'}`);
     const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];

@@ -1,25 +1,44 @@
-// Waits for a Deployment's rollout the way `kubectl rollout status` judges it, but on a watch:
-// the API server tells Ferry of every status change, so a 10-minute rollout costs one request,
-// not six hundred. The Deployment controller decides when progress stalled (progressDeadlineSeconds);
-// Ferry reports its verdict instead of keeping a clock of its own.
+// Waits for a Deployment's rollout on a watch: the API server tells Ferry of every status change, so a
+// 10-minute rollout costs a handful of requests, not six hundred. The Deployment controller decides
+// when progress stalled (progressDeadlineSeconds); Ferry reports its verdict rather than keeping a
+// clock of its own, except to see past a verdict left over from an earlier rollout.
 import type { V1Deployment } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
-import { invalidInput, readDeployment, throwIfAborted, type Cluster } from './client';
-import { podProblems, podsOf } from './pods';
+import { clusterError, invalidInput, throwIfAborted, type Cluster } from './client';
+import { isOwnedBy, isReady, isTerminating, podProblems, workloadOf, type Workload } from './pods';
 
 /** Well inside the target activities' one-minute heartbeat timeout. */
 const HEARTBEAT_EVERY_MS = 10_000;
 /** The server ends each watch after this long; Ferry re-reads and watches again. */
 const WATCH_SECONDS = 120;
+/** How soon to look again when the Deployment's status is ahead of its pods (no event may say so). */
+const RECHECK_PODS_SECONDS = 3;
 /** Consecutive failed watches (not ordinary ends) before the wait gives up and lets the activity retry. */
 const MAX_WATCH_FAILURES = 5;
 
 /** Not one of common/errors' types yet: a rollout the cluster itself declared stuck. Never retried. */
 export const ROLLOUT_FAILED = 'RolloutFailed';
 
-type Progress = { kind: 'done' } | { kind: 'waiting'; message: string } | { kind: 'failed'; message: string };
+type Progress = { kind: 'done' } | { kind: 'waiting'; message: string; recheckSeconds?: number } | { kind: 'failed'; message: string };
 
-export function rolloutProgress(deployment: V1Deployment): Progress {
+type StatusProgress = Progress | { kind: 'stalled'; message: string; replicaSet?: string };
+
+/** The replica counts of the status, the way `kubectl rollout status` reads them. */
+function countsProgress(deployment: V1Deployment): Progress {
+  const { spec, status } = deployment;
+  const desired = spec?.replicas ?? 1;
+  const updated = status?.updatedReplicas ?? 0;
+  const total = status?.replicas ?? 0;
+  const available = status?.availableReplicas ?? 0;
+  if (updated < desired) return { kind: 'waiting', message: `${updated} of ${desired} replicas updated` };
+  if (total > updated) return { kind: 'waiting', message: `${total - updated} old replicas still running` };
+  if (total > desired) return { kind: 'waiting', message: `${total - desired} replicas still to stop` };
+  if (available < updated) return { kind: 'waiting', message: `${available} of ${updated} updated replicas available` };
+  return { kind: 'done' };
+}
+
+/** What the Deployment's own status says: no API calls, so it can run on every watch event. */
+export function statusProgress(deployment: V1Deployment): StatusProgress {
   const { metadata, spec, status } = deployment;
   if ((status?.observedGeneration ?? 0) < (metadata?.generation ?? 0)) {
     return { kind: 'waiting', message: 'waiting for the Deployment controller to see the change' };
@@ -27,23 +46,75 @@ export function rolloutProgress(deployment: V1Deployment): Progress {
   const stalled = status?.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded');
   if (stalled) {
     const seconds = spec?.progressDeadlineSeconds ?? 600;
-    return { kind: 'failed', message: `made no progress for progressDeadlineSeconds (${seconds}s): ${stalled.message ?? stalled.reason}` };
+    const replicaSet = /ReplicaSet "([^"]+)"/.exec(stalled.message ?? '')?.[1];
+    const said = (stalled.message ?? stalled.reason ?? '').replace(/\.$/, '');
+    return { kind: 'stalled', replicaSet, message: `made no progress for progressDeadlineSeconds (${seconds}s): ${said}` };
   }
   if (spec?.paused) return { kind: 'failed', message: 'is paused, so its rollout cannot finish' };
-  const desired = spec?.replicas ?? 1;
-  const updated = status?.updatedReplicas ?? 0;
-  const total = status?.replicas ?? 0;
-  const available = status?.availableReplicas ?? 0;
-  if (updated < desired) return { kind: 'waiting', message: `${updated} of ${desired} replicas updated` };
-  if (total > updated) return { kind: 'waiting', message: `${total - updated} old replicas still running` };
-  if (available < updated) return { kind: 'waiting', message: `${available} of ${updated} updated replicas available` };
+  return countsProgress(deployment);
+}
+
+/**
+ * The status counts come from ReplicaSet status, which can lag: scaled 2 → 0 → 2 quickly, a
+ * Deployment looks complete before its new pods exist. The pods decide: every replica of the
+ * current ReplicaSet ready, nothing else still running.
+ */
+function podsProgress(deployment: V1Deployment, workload: Workload): Progress {
+  const desired = deployment.spec?.replicas ?? 1;
+  const running = workload.pods.filter((pod) => !isTerminating(pod));
+  const ready = running.filter((pod) => isOwnedBy(pod, workload.current) && isReady(pod)).length;
+  if (!workload.current && desired > 0) return { kind: 'waiting', message: 'waiting for the new ReplicaSet', recheckSeconds: RECHECK_PODS_SECONDS };
+  if (ready < desired) return { kind: 'waiting', message: `${ready} of ${desired} pods ready`, recheckSeconds: RECHECK_PODS_SECONDS };
+  if (running.length > desired) {
+    return { kind: 'waiting', message: `${running.length - desired} pods still to stop`, recheckSeconds: RECHECK_PODS_SECONDS };
+  }
   return { kind: 'done' };
 }
 
-type WatchEnd = { kind: 'settled'; deployment: V1Deployment } | { kind: 'closed'; error?: unknown };
+/**
+ * The status, checked against the ReplicaSets and pods when it claims an end. A
+ * ProgressDeadlineExceeded condition outlives its rollout (the controller leaves it until something
+ * progresses, and a rollback to a ReplicaSet that is already up may never count as progress): it
+ * fails this wait when it names the current ReplicaSet, or when this rollout did not finish within
+ * the deadline counted from the start of the wait.
+ */
+async function judge(cluster: Cluster, deployment: V1Deployment, startedAt: number): Promise<Progress> {
+  const status = statusProgress(deployment);
+  if (status.kind === 'waiting' || status.kind === 'failed') return status;
+  const workload = await workloadOf(cluster, deployment);
+  const pods = podsProgress(deployment, workload);
+  if (status.kind === 'done') return pods;
+  const currentName = workload.current?.metadata?.name;
+  const ours = status.replicaSet !== undefined && status.replicaSet === currentName;
+  if (!ours && countsProgress(deployment).kind === 'done' && pods.kind === 'done') return pods;
+  const deadlineMs = (deployment.spec?.progressDeadlineSeconds ?? 600) * 1_000;
+  const waited = Date.now() - startedAt;
+  if (ours || waited >= deadlineMs) {
+    const problems = podProblems(workload.pods.filter((pod) => isOwnedBy(pod, workload.current)));
+    return { kind: 'failed', message: [status.message, ...problems.slice(0, 3)].join('; ') };
+  }
+  // Until the controller names the current ReplicaSet (a rollback renumbers an old one), look again soon.
+  const recheckSeconds = currentName === undefined ? RECHECK_PODS_SECONDS : Math.min(RECHECK_PODS_SECONDS * 5, Math.ceil((deadlineMs - waited) / 1_000));
+  return { kind: 'waiting', message: 'an earlier rollout timed out; waiting on this one', recheckSeconds };
+}
 
-/** Resolves when the rollout is done or failed, or when the watch ends; rejects when cancelled. */
-function watchOnce(cluster: Cluster, name: string, resourceVersion: string | undefined, report: (p: Progress) => void): Promise<WatchEnd> {
+/** The Deployment and a resourceVersion to watch from: a list's is current, an object's may be long compacted. */
+async function readForWatch(cluster: Cluster, name: string): Promise<{ deployment: V1Deployment; resourceVersion?: string }> {
+  let list;
+  try {
+    list = await cluster.apps.listNamespacedDeployment({ namespace: cluster.config.namespace, fieldSelector: `metadata.name=${name}` });
+  } catch (error) {
+    throw clusterError(error, `reading ${cluster.where('Deployment', name)}`);
+  }
+  const deployment = list.items[0];
+  if (!deployment) throw invalidInput(`${cluster.where('Deployment', name)} does not exist`);
+  return { deployment, resourceVersion: list.metadata?.resourceVersion };
+}
+
+type WatchEnd = { kind: 'event' } | { kind: 'closed'; error?: unknown };
+
+/** Resolves on the first change worth judging, or when the watch ends; rejects when cancelled. */
+function watchOnce(cluster: Cluster, name: string, resourceVersion: string | undefined, seconds: number, report: (message: string) => void): Promise<WatchEnd> {
   const { signal } = cluster;
   return new Promise((resolve, reject) => {
     let controller: AbortController | undefined;
@@ -59,15 +130,17 @@ function watchOnce(cluster: Cluster, name: string, resourceVersion: string | und
     signal?.addEventListener('abort', onAbort, { once: true });
 
     const path = `/apis/apps/v1/namespaces/${encodeURIComponent(cluster.config.namespace)}/deployments`;
-    const query = { fieldSelector: `metadata.name=${name}`, resourceVersion, timeoutSeconds: WATCH_SECONDS };
+    const query = { fieldSelector: `metadata.name=${name}`, resourceVersion, timeoutSeconds: Math.max(1, seconds) };
     const onEvent = (phase: string, object: unknown) => {
-      // ERROR is usually 410 Gone (our resourceVersion is too old): re-read and watch again.
-      if (phase === 'ERROR') return finish(() => resolve({ kind: 'closed', error: object }));
+      if (phase === 'ERROR') {
+        // 410 Gone: the resourceVersion was compacted away meanwhile; read again, nothing failed.
+        const gone = (object as { code?: unknown } | undefined)?.code === 410;
+        return finish(() => resolve({ kind: 'closed', error: gone ? undefined : object }));
+      }
       if (phase === 'DELETED') return finish(() => reject(invalidInput(`${cluster.where('Deployment', name)} was deleted during its rollout`)));
-      const deployment = object as V1Deployment;
-      const progress = rolloutProgress(deployment);
-      report(progress);
-      if (progress.kind !== 'waiting') finish(() => resolve({ kind: 'settled', deployment }));
+      const progress = statusProgress(object as V1Deployment);
+      if (progress.kind === 'waiting') report(progress.message);
+      else finish(() => resolve({ kind: 'event' }));
     };
     cluster.watch
       .watch(path, query, onEvent, (error: unknown) => finish(() => resolve({ kind: 'closed', error: error ?? undefined })))
@@ -91,19 +164,18 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-async function failure(cluster: Cluster, deployment: V1Deployment, message: string): Promise<ApplicationFailure> {
-  const name = deployment.metadata?.name ?? '';
-  // The pods usually say why (no node fits, image cannot be pulled); best effort, the verdict stands.
-  const problems = await podsOf(cluster, deployment).then(podProblems, () => []);
-  const why = problems.length > 0 ? `; ${problems.slice(0, 3).join('; ')}` : '';
-  return ApplicationFailure.nonRetryable(`rollout of ${cluster.where('Deployment', name)} failed: it ${message}${why}`, ROLLOUT_FAILED);
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  const message = (error as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' ? message : JSON.stringify(error);
 }
 
-/** Returns the Deployment once every replica runs its current template and is available. */
+/** Returns the Deployment once every replica runs its current template, ready, and nothing else runs. */
 export async function waitForRollout(cluster: Cluster, name: string): Promise<V1Deployment> {
+  const startedAt = Date.now();
   let last = 'starting';
-  const report = (progress: Progress) => {
-    last = progress.kind === 'waiting' ? progress.message : progress.kind;
+  const report = (message: string) => {
+    last = message;
   };
   const beat = () => cluster.heartbeat({ deployment: name, rollout: last });
   const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
@@ -111,32 +183,25 @@ export async function waitForRollout(cluster: Cluster, name: string): Promise<V1
     let failures = 0;
     for (;;) {
       throwIfAborted(cluster.signal);
-      let deployment = await readDeployment(cluster, name);
-      let progress = rolloutProgress(deployment);
-      report(progress);
+      const { deployment, resourceVersion } = await readForWatch(cluster, name);
+      const verdict = await judge(cluster, deployment, startedAt);
+      report(verdict.kind === 'waiting' ? verdict.message : verdict.kind);
       beat();
-      if (progress.kind === 'waiting') {
-        const end = await watchOnce(cluster, name, deployment.metadata?.resourceVersion, report);
-        if (end.kind === 'closed') {
-          failures = end.error ? failures + 1 : 0;
-          if (failures >= MAX_WATCH_FAILURES) throw new Error(`watching ${cluster.where('Deployment', name)} failed ${failures} times: ${describe(end.error)}`);
-          // A failed watch backs off before the next read, so a broken watch never turns into polling.
-          if (failures > 0) await delay(Math.min(1_000 * 2 ** failures, 15_000), cluster.signal);
-          continue;
-        }
-        deployment = end.deployment;
-        progress = rolloutProgress(deployment);
+      if (verdict.kind === 'done') return deployment;
+      if (verdict.kind === 'failed') {
+        throw ApplicationFailure.nonRetryable(`rollout of ${cluster.where('Deployment', name)} failed: it ${verdict.message}`, ROLLOUT_FAILED);
       }
-      if (progress.kind === 'done') return deployment;
-      if (progress.kind === 'failed') throw await failure(cluster, deployment, progress.message);
+      const end = await watchOnce(cluster, name, resourceVersion, verdict.recheckSeconds ?? WATCH_SECONDS, report);
+      if (end.kind === 'closed' && end.error !== undefined) {
+        failures += 1;
+        if (failures >= MAX_WATCH_FAILURES) throw new Error(`watching ${cluster.where('Deployment', name)} failed ${failures} times: ${describe(end.error)}`);
+        // A failing watch backs off before the next read, so a broken watch never turns into polling.
+        await delay(Math.min(1_000 * 2 ** failures, 15_000), cluster.signal);
+      } else {
+        failures = 0;
+      }
     }
   } finally {
     clearInterval(heartbeat);
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  const message = (error as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' ? message : JSON.stringify(error);
 }
