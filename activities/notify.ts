@@ -46,14 +46,14 @@ export function notifyActivities(env: NodeJS.ProcessEnv = process.env): NotifyAc
         signal: AbortSignal.timeout(10_000),
       }).catch((error: Error) => {
         const reason = `${error.cause ?? error.message}`.replaceAll(url, `$${input.webhookEnv}`);
-        throw ApplicationFailure.retryable(`the webhook in ${input.webhookEnv} did not answer: ${reason}`, 'WebhookFailed');
+        throw ApplicationFailure.retryable(`the webhook in ${input.webhookEnv} did not answer: ${reason}`, FailureType.WebhookFailed);
       });
       await response.arrayBuffer();
       if (response.ok) return;
       const message = `the webhook in ${input.webhookEnv} answered ${response.status}`;
       // 4xx but 429: the URL or payload is wrong, and asking again will not change the answer.
       const permanent = response.status >= 400 && response.status < 500 && response.status !== 429;
-      throw permanent ? ApplicationFailure.nonRetryable(message, 'WebhookRefused') : ApplicationFailure.retryable(message, 'WebhookFailed');
+      throw permanent ? ApplicationFailure.nonRetryable(message, FailureType.WebhookRefused) : ApplicationFailure.retryable(message, FailureType.WebhookFailed);
     },
   };
 }

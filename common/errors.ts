@@ -11,6 +11,10 @@ export const FailureType = {
   ApprovalRejected: 'ApprovalRejected',
   Aborted: 'Aborted',
   NotAvailable: 'NotAvailable',
+  RolloutFailed: 'RolloutFailed',
+  NoPreviousVersion: 'NoPreviousVersion',
+  WebhookFailed: 'WebhookFailed',
+  WebhookRefused: 'WebhookRefused',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

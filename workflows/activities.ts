@@ -34,7 +34,7 @@ export const POLICIES = {
   target: {
     startToCloseTimeout: '20m',
     heartbeatTimeout: '1m',
-    retry: { maximumAttempts: 5, nonRetryableErrorTypes: NEVER_RETRY_BAD_INPUT },
+    retry: { maximumAttempts: 5, nonRetryableErrorTypes: [...NEVER_RETRY_BAD_INPUT, FailureType.RolloutFailed, FailureType.NoPreviousVersion] },
   },
   /** Undoing must try hard: giving up leaves an environment half-changed. */
   compensation: {
@@ -45,7 +45,10 @@ export const POLICIES = {
   lock: { startToCloseTimeout: '30s', retry: { maximumInterval: '10s' } },
   health: { startToCloseTimeout: '1m', retry: { maximumAttempts: 3, maximumInterval: '10s' } },
   /** A notification is a courtesy: a few tries, then the promotion goes on without it. */
-  notify: { startToCloseTimeout: '30s', retry: { maximumAttempts: 5, maximumInterval: '30s' } },
+  notify: {
+    startToCloseTimeout: '30s',
+    retry: { maximumAttempts: 5, maximumInterval: '30s', nonRetryableErrorTypes: [...NEVER_RETRY_BAD_INPUT, FailureType.WebhookRefused] },
+  },
 } satisfies Record<string, ActivityOptions>;
 
 /** Each call names its purpose, so the Web UI's event history reads like the pipeline. */

@@ -22,6 +22,7 @@ import {
 } from './client';
 import { waitForRollout } from './rollout-wait';
 import { ANNOTATION, annotationOf, containerOf, imageOf, labelSelector, LABEL, replicasOf, scaleBody, twinOf, upsertTwin } from './workload';
+import { FailureType } from '../../../common/errors';
 
 type Colour = 'blue' | 'green';
 
@@ -167,7 +168,7 @@ export async function rollback(cluster: Cluster, version: string): Promise<void>
   if (!back || previous === version) {
     throw ApplicationFailure.nonRetryable(
       `cannot roll back ${version}: the other colour (${cluster.where('Deployment', colourDeployment(cluster, state.idle))}) holds no previous version`,
-      'NoPreviousVersion',
+      FailureType.NoPreviousVersion,
     );
   }
   await scaleTo(cluster, state.idle, Math.max(replicasOf(back), replicasOf(state.liveDeployment)), { [ANNOTATION.standby]: null });

@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { patchDeployment, readDeployment, type Cluster } from './client';
 import { waitForRollout } from './rollout-wait';
 import { ANNOTATION, annotationOf, containerOf } from './workload';
+import { FailureType } from '../../../common/errors';
 
 /** Marks which version a rollback took out, so a retried rollback still waits for its rollout. */
 const ROLLED_BACK = 'ferry.dev/rolled-back';
@@ -45,7 +46,7 @@ export async function rollBack(cluster: Cluster, name: string, version: string):
     // Retrying cannot make the annotation appear; the saga should report it rather than spin.
     throw ApplicationFailure.nonRetryable(
       `cannot roll back ${version}: ${cluster.where('Deployment', name)} has no ${ANNOTATION.previousImage} annotation saying what ran before it`,
-      'NoPreviousVersion',
+      FailureType.NoPreviousVersion,
     );
   }
   await patchDeployment(

@@ -6,6 +6,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import { clusterError, invalidInput, throwIfAborted, type Cluster } from './client';
 import { isOwnedBy, isReady, isTerminating, podProblems, workloadOf, type Workload } from './pods';
+import { FailureType } from '../../../common/errors';
 
 /** Well inside the target activities' one-minute heartbeat timeout. */
 const HEARTBEAT_EVERY_MS = 10_000;
@@ -15,9 +16,6 @@ const WATCH_SECONDS = 120;
 const RECHECK_PODS_SECONDS = 3;
 /** Consecutive failed watches (not ordinary ends) before the wait gives up and lets the activity retry. */
 const MAX_WATCH_FAILURES = 5;
-
-/** Not one of common/errors' types yet: a rollout the cluster itself declared stuck. Never retried. */
-export const ROLLOUT_FAILED = 'RolloutFailed';
 
 type Progress = { kind: 'done' } | { kind: 'waiting'; message: string; recheckSeconds?: number } | { kind: 'failed'; message: string };
 
@@ -189,7 +187,7 @@ export async function waitForRollout(cluster: Cluster, name: string): Promise<V1
       beat();
       if (verdict.kind === 'done') return deployment;
       if (verdict.kind === 'failed') {
-        throw ApplicationFailure.nonRetryable(`rollout of ${cluster.where('Deployment', name)} failed: it ${verdict.message}`, ROLLOUT_FAILED);
+        throw ApplicationFailure.nonRetryable(`rollout of ${cluster.where('Deployment', name)} failed: it ${verdict.message}`, FailureType.RolloutFailed);
       }
       const end = await watchOnce(cluster, name, resourceVersion, verdict.recheckSeconds ?? WATCH_SECONDS, report);
       if (end.kind === 'closed' && end.error !== undefined) {
