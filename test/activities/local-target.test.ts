@@ -8,7 +8,7 @@ import { isRunning } from '../../activities/targets/local/app-process';
 import { localTarget, stopLocalEnvironment, type LocalTargetConfig } from '../../activities/targets/local/local-target';
 import { StateFile } from '../../activities/targets/local/state';
 import { removeTempDirs, tempDir } from '../helpers/git-repo';
-import { freePort, shopRepo, startTraffic, type TrafficReport } from '../helpers/shop';
+import { freePort, shopRepo, startTraffic } from '../helpers/shop';
 
 const { repo, shas } = shopRepo();
 const stateDir = tempDir('environments');
@@ -31,13 +31,6 @@ async function servedBy(url: string): Promise<string | null> {
   const response = await fetch(url);
   await response.arrayBuffer();
   return response.headers.get('x-ferry-version');
-}
-
-/** Answers so far: by `version`, and by any version. */
-function answeredBy(report: TrafficReport, version: string) {
-  const all = Object.values(report.byVersion).reduce((n, c) => n + c.ok + c.failed, 0);
-  const mine = (report.byVersion[version]?.ok ?? 0) + (report.byVersion[version]?.failed ?? 0);
-  return { all, mine };
 }
 
 afterAll(async () => {
@@ -74,25 +67,27 @@ test('a canary goes 10 → 50 → 100 under real traffic, each share matching it
   const env = await environment('canary');
   await env.target(shas.spring).deploy(version(shas.spring));
   const canary = env.target(shas.summer);
-  const traffic = startTraffic(env.url);
-  try {
-    for (const weight of [10, 50]) {
-      await canary.setCanaryWeight(version(shas.summer), weight);
-      const before = answeredBy(traffic.report, version(shas.summer));
-      const verdict = await analyzeVersion({ target: canary, version: version(shas.summer), environment: 'canary', analysis: env.analysis });
-      expect(verdict).toMatchObject({ healthy: true, reasons: [] });
-      const after = answeredBy(traffic.report, version(shas.summer));
-      const share = (after.mine - before.mine) / (after.all - before.all);
-      expect(Math.abs(share - weight / 100)).toBeLessThan(0.03);
-    }
-    await canary.promote(version(shas.summer));
-  } finally {
-    await traffic.stop();
+  const reports = [];
+  for (const weight of [10, 50]) {
+    const traffic = startTraffic(env.url);
+    await canary.setCanaryWeight(version(shas.summer), weight);
+    const verdict = await analyzeVersion({ target: canary, version: version(shas.summer), environment: 'canary', analysis: env.analysis });
+    reports.push(await traffic.stop());
+    expect(verdict).toMatchObject({ healthy: true, reasons: [] });
+    // The proxy's own counts of this step, read once the traffic stopped: the weight, to the request.
+    const [mine, stable] = await Promise.all([shas.summer, shas.spring].map((sha) => canary.snapshot(version(sha), 60_000)));
+    const share = mine.traffic!.requests / (mine.traffic!.requests + stable.traffic!.requests);
+    expect(Math.abs(share - weight / 100)).toBeLessThan(0.01);
   }
+  const traffic = startTraffic(env.url);
+  await canary.promote(version(shas.summer));
+  reports.push(await traffic.stop());
   expect(await canary.versions()).toEqual({ stable: version(shas.summer), previous: version(shas.spring) });
-  expect(traffic.report.unanswered).toBe(0);
-  expect(traffic.report.byVersion[version(shas.summer)].ok).toBeGreaterThan(20);
-  expect(Object.values(traffic.report.byVersion).every((c) => c.failed === 0)).toBe(true);
+  for (const report of reports) {
+    expect(report.unanswered).toBe(0);
+    expect(report.byVersion[version(shas.summer)].ok).toBeGreaterThan(0);
+    expect(Object.values(report.byVersion).every((c) => c.failed === 0)).toBe(true);
+  }
 });
 
 test('a version answering 500s is caught at 10% and rolled back while the stable version keeps serving', async () => {
@@ -153,7 +148,11 @@ test('a restarted worker carries on: the state is on disk, and a proxy that died
   // A new target object knows only the state folder, like a worker after a restart.
   const again = env.target(shas.summer);
   expect(await again.versions()).toEqual({ stable: version(shas.spring), canary: { version: version(shas.summer), weight: 50 } });
-  await again.setCanaryWeight(version(shas.summer), 50); // its process died too: started again
+  // After a reboot the stable version comes back; the canary, a step of a promotion, does not.
+  await again.resume();
+  expect(await servedBy(env.url)).toBe(version(shas.spring));
+  expect(await again.versions()).toEqual({ stable: version(shas.spring) });
+  await again.setCanaryWeight(version(shas.summer), 50);
   await again.promote(version(shas.summer));
   expect(await servedBy(env.url)).toBe(version(shas.summer));
 });

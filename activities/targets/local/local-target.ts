@@ -50,7 +50,13 @@ export async function stopLocalEnvironment(config: LocalTargetConfig, where: { s
   await Promise.all([s.stable, s.canary, s.previous, ...(s.stopping ?? [])].map((p) => stopApp(p?.pid)));
 }
 
-export function localTarget(config: LocalTargetConfig, context: LocalTargetContext): Target {
+/** What only a single host needs beyond the Target calls: bringing its environment back after a reboot. */
+export interface LocalTarget extends Target {
+  /** Starts the stable version again if its process is gone, and drops a dead canary. */
+  resume(): Promise<void>;
+}
+
+export function localTarget(config: LocalTargetConfig, context: LocalTargetContext): LocalTarget {
   const { dir, state, releasesDir, proxy } = environmentFiles(config, context);
 
   const serially = <T>(work: () => Promise<T>): Promise<T> => {
@@ -163,6 +169,16 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
         const before = s.previous;
         const restored = before && (await ensureRunning(before, hasProcess(before) ? before : undefined));
         await commit(s, { stable: restored && running(restored) });
+      }),
+
+    resume: () =>
+      serially(async () => {
+        const s = await current();
+        const stableAlive = s.stable && isRunning(s.stable.pid);
+        const canaryAlive = s.canary && isRunning(s.canary.pid);
+        if ((!s.stable || stableAlive) && (!s.canary || canaryAlive)) return;
+        const stable = s.stable && (stableAlive ? s.stable : running(await start(s.stable)));
+        await commit(s, { ...s, stable, canary: canaryAlive ? s.canary : undefined });
       }),
 
     snapshot: (version, windowMs) =>

@@ -38,7 +38,7 @@ export function versionsWithNewShare(before: Routes, after: Routes): string[] {
     routes.canary?.version === version
       ? `canary:${routes.canary.port}:${routes.canary.weight}`
       : routes.stable?.version === version
-        ? `stable:${routes.stable.port}`
+        ? `stable:${routes.stable.port}:${100 - (routes.canary?.weight ?? 0)}`
         : undefined;
   const versions = [after.stable?.version, after.canary?.version].filter((v): v is string => v !== undefined);
   return versions.filter((version) => share(before, version) !== share(after, version));

@@ -21,8 +21,9 @@ class RecentRequests {
 
   constructor(readonly since = Date.now()) {}
 
+  /** Kept by the time the request arrived: one routed before a share changed belongs to the share before. */
   record(status: number, latencyMs: number): void {
-    this.at.push(Date.now());
+    this.at.push(Date.now() - latencyMs);
     this.status.push(status);
     this.latencyMs.push(latencyMs);
     // Trimmed in batches: dropping one entry per request would copy the whole list every time.
@@ -32,9 +33,10 @@ class RecentRequests {
   /** Requests of the last `windowMs` (or since the share changed, if that is later). */
   summary(windowMs: number): Omit<WindowStats, 'inFlight'> {
     const from = Math.max(this.since, Date.now() - windowMs);
-    const first = this.at.findIndex((t) => t >= from);
-    const statuses = first < 0 ? [] : this.status.slice(first);
-    const latencies = first < 0 ? [] : this.latencyMs.slice(first).sort((a, b) => a - b);
+    // By arrival time, which is not the order requests finish in: filter, don't cut.
+    const inWindow = this.at.flatMap((t, i) => (t >= from ? [i] : []));
+    const statuses = inWindow.map((i) => this.status[i]);
+    const latencies = inWindow.map((i) => this.latencyMs[i]).sort((a, b) => a - b);
     return {
       requests: statuses.length,
       errors: statuses.filter((s) => s >= 500).length,
