@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The `ferry` command: the compiled CLI when there is one (npm run build), else the TypeScript
+// sources through ts-node, so a fresh clone works without a build step.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const compiled = path.join(__dirname, '..', 'dist', 'client', 'cli.js');
+if (!fs.existsSync(compiled)) {
+  require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '..', 'tsconfig.json') });
+}
+const { main } = require(fs.existsSync(compiled) ? compiled : '../client/cli.ts');
+main(process.argv).then((code) => process.exit(code));

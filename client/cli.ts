@@ -1,0 +1,113 @@
+// `ferry`: what CI, approvers and SREs use. Exit codes: 0 done, 1 failed, 2 bad input or
+// usage, 3 refused, 4 nondeterminism (see exit-codes.ts).
+import { Command, CommanderError } from 'commander';
+import { InvalidInputError } from '../common/problems';
+import { abort, decide } from './commands/decide';
+import { list, status } from './commands/inspect';
+import { dev, worker } from './commands/serve';
+import { start } from './commands/start';
+import { connectClient } from './connect';
+import { CliExit, ExitCode } from './exit-codes';
+
+const print = (line: string) => console.log(line);
+
+export function program(): Command {
+  const cli = new Command('ferry')
+    .description('Promotes releases from dev to staging to production as durable Temporal workflows.')
+    .showHelpAfterError()
+    .exitOverride();
+  // Each action sets the exit code; main() exits with it.
+  const run = (work: () => Promise<ExitCode>) => async () => {
+    process.exitCode = await work();
+  };
+
+  cli
+    .command('start')
+    .description('start a promotion of a commit; prints its workflow ID')
+    .option('-c, --config <file>', 'the pipeline', 'ferry.config.yaml')
+    .option('-r, --ref <ref>', 'branch, tag or commit to promote', 'HEAD')
+    .option('--to <env>', 'stop after this environment')
+    .option('--as <who>', 'who asks (default: $GITHUB_ACTOR or the user)')
+    .option('--wait', 'follow it; the exit code is the outcome')
+    .option('--json', 'machine-readable output')
+    .action((options) => run(() => start(connectClient, options, print))());
+
+  cli
+    .command('status <id>')
+    .description('environments and steps of a promotion, with state and durations')
+    .option('--watch', 'refresh until it ends')
+    .option('--json', 'machine-readable output')
+    .action((id, options) => run(() => status(connectClient, id, options, print))());
+
+  cli
+    .command('approve <id>')
+    .description('approve an environment of a promotion (exit 3 with the reason when refused)')
+    .requiredOption('--env <env>', 'the environment waiting for approval')
+    .requiredOption('--as <who>', 'who approves')
+    .option('--comment <text>')
+    .action((id, options) => run(() => decide(connectClient, id, 'approve', options, print))());
+
+  cli
+    .command('reject <id>')
+    .description('reject an environment of a promotion')
+    .requiredOption('--env <env>', 'the environment waiting for approval')
+    .requiredOption('--as <who>', 'who rejects')
+    .requiredOption('--reason <text>', 'why')
+    .action((id, options) => run(() => decide(connectClient, id, 'reject', options, print))());
+
+  cli
+    .command('abort <id>')
+    .description('stop a promotion; what it changed in the running environment is undone')
+    .requiredOption('--as <who>', 'who aborts')
+    .requiredOption('--reason <text>', 'why')
+    .action((id, options) => run(() => abort(connectClient, id, options, print))());
+
+  cli
+    .command('list')
+    .description('promotions, newest first, filtered by search attributes')
+    .option('--app <app>')
+    .option('--state <state>', 'running, waiting, succeeded, failed, rejected or aborted')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'machine-readable output')
+    .action((options) => run(() => list(connectClient, options, print))());
+
+  cli
+    .command('worker')
+    .description('run a worker for one task queue (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS from the environment)')
+    .option('--task-queue <queue>', 'default: $FERRY_TASK_QUEUE or ferry')
+    .action((options) => run(() => worker(options, print))());
+
+  cli
+    .command('dev')
+    .description('Temporal dev server + Web UI, embedded PostgreSQL and a worker, on this machine')
+    .option('-c, --config <file...>', 'the pipelines to serve', ['ferry.config.yaml'])
+    .option('--dir <dir>', 'where state and logs go', '.ferry')
+    .option('--port <port>', 'Temporal gRPC port', '7233')
+    .option('--ui-port <port>', 'Web UI port', '8233')
+    .action((options) => run(() => dev(options, print))());
+
+  return cli;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Done : ExitCode.BadInput;
+    if (error instanceof CliExit) {
+      console.error(error.message);
+      return error.code;
+    }
+    if (error instanceof InvalidInputError) {
+      console.error(error.message);
+      return ExitCode.BadInput;
+    }
+    console.error(`ferry: ${error instanceof Error ? error.message : String(error)}`);
+    return ExitCode.Failed;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => process.exit(code));
+}
