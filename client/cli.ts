@@ -3,8 +3,10 @@
 import { Command, CommanderError } from 'commander';
 import { InvalidInputError } from '../common/problems';
 import { abort, decide } from './commands/decide';
+import { history, replay } from './commands/history';
 import { list, status } from './commands/inspect';
 import { dev, worker } from './commands/serve';
+import { retry } from './commands/retry';
 import { start } from './commands/start';
 import { connectClient } from './connect';
 import { CliExit, ExitCode } from './exit-codes';
@@ -70,6 +72,28 @@ export function program(): Command {
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'machine-readable output')
     .action((options) => run(() => list(connectClient, options, print))());
+
+  cli
+    .command('history <id>')
+    .description('the timeline of a promotion and its stages')
+    .option('--json', 'machine-readable output')
+    .option('--mermaid', 'a Mermaid chart (for a GitHub job summary)')
+    .action((id, options) => run(() => history(connectClient, id, options, print))());
+
+  cli
+    .command('replay [id]')
+    .description("replay a promotion's history against the workflow code (exit 4 when it is nondeterministic)")
+    .option('--file <history>', 'a history downloaded from the Web UI or `temporal workflow show --output json`')
+    .option('--workflow-id <id>', 'for --file: the ID it ran under (Ferry works it out for its own workflows)')
+    .option('--workflows <module>', 'the workflow code to replay against (default: this Ferry)')
+    .action((id, options) => run(() => replay(connectClient, id, options, print))());
+
+  cli
+    .command('retry <id>')
+    .description('promote the same commit again, starting at the environment that failed')
+    .option('--wait', 'follow it; the exit code is the outcome')
+    .option('--json', 'machine-readable output')
+    .action((id, options) => run(() => retry(connectClient, id, options, print))());
 
   cli
     .command('worker')

@@ -4,7 +4,8 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { resolveCommit } from '../../activities/git';
-import { buildPlan, promotionWorkflowId } from '../../common/plan';
+import { buildPlan, promotionWorkflowId, type PromotionPlan } from '../../common/plan';
+import { earlierRun } from '../earlier-run';
 import { CliExit, ExitCode } from '../exit-codes';
 import { asBadInput, parseFlags } from '../flags';
 import { follow } from '../follow';
@@ -27,7 +28,7 @@ function requester(flag?: string): string {
 
 export async function start(connect: () => Promise<{ client: Client; close(): Promise<void> }>, options: unknown, print: (line: string) => void) {
   const flags = parseFlags(startFlagsSchema, options);
-  let plan;
+  let plan: PromotionPlan;
   try {
     const config = loadConfig(flags.config);
     const commit = await resolveCommit({ repo: config.repo, ref: flags.ref }).catch((error: unknown) => {
@@ -42,22 +43,37 @@ export async function start(connect: () => Promise<{ client: Client; close(): Pr
   const workflowId = promotionWorkflowId(plan.app, plan.sha);
   const { client, close } = await connect();
   try {
-    try {
-      await client.workflow.start('promotion', { taskQueue: plan.taskQueue, workflowId, args: [plan] });
-    } catch (error) {
-      // The same commit again (a re-run CI job): follow the promotion that is already going.
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      if (!flags.json) print(`${workflowId} is already running this commit; following it`);
+    // This commit went some of the way before (main to staging, now on to production): those
+    // environments are recorded as skipped rather than promoted twice.
+    const earlier = await earlierRun(client, workflowId);
+    const promoted = earlier?.promoted.filter((name) => plan.environments.some((e) => e.name === name)) ?? [];
+    if (promoted.length > 0) {
+      plan = { ...plan, environments: plan.environments.map((e) => ({ ...e, skip: e.skip || promoted.includes(e.name) })) };
+      if (!flags.json) print(`${workflowId} already promoted ${promoted.join(', ')}: skipping them`);
     }
-    if (!flags.wait) {
-      print(flags.json ? JSON.stringify({ workflowId }) : workflowId);
-      return ExitCode.Done;
-    }
-    if (!flags.json) print(`${workflowId}: promoting ${plan.artifact} (${flags.ref}) through ${plan.environments.map((e) => e.name).join(' → ')}`);
-    const status = await follow(client, workflowId, flags.json ? () => undefined : print);
-    print(flags.json ? JSON.stringify(status, null, 2) : statusTable(status));
-    return isSuccess(status) ? ExitCode.Done : ExitCode.Failed;
+    return await launch(client, plan, flags, print);
   } finally {
     await close();
   }
+}
+
+/** Starts (or, for the same commit, joins) a promotion; with --wait follows it to its end. */
+export async function launch(client: Client, plan: PromotionPlan, flags: { wait: boolean; json: boolean }, print: (line: string) => void) {
+  const workflowId = promotionWorkflowId(plan.app, plan.sha);
+  try {
+    await client.workflow.start('promotion', { taskQueue: plan.taskQueue, workflowId, args: [plan] });
+  } catch (error) {
+    // The same commit again while it runs (a re-run CI job): follow the promotion already going.
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    if (!flags.json) print(`${workflowId} is already running this commit; following it`);
+  }
+  if (!flags.wait) {
+    print(flags.json ? JSON.stringify({ workflowId }) : workflowId);
+    return ExitCode.Done;
+  }
+  const through = plan.environments.filter((e) => !e.skip).map((e) => e.name);
+  if (!flags.json) print(`${workflowId}: promoting ${plan.artifact} (${plan.ref}) through ${through.join(' → ')}`);
+  const status = await follow(client, workflowId, flags.json ? () => undefined : print);
+  print(flags.json ? JSON.stringify(status, null, 2) : statusTable(status));
+  return isSuccess(status) ? ExitCode.Done : ExitCode.Failed;
 }

@@ -1,0 +1,105 @@
+// `ferry history` (the timeline of a promotion and its stages) and `ferry replay` (its history
+// against the current workflow code, before that code reaches the workers).
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { temporal } from '@temporalio/proto';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { z } from 'zod';
+import { promotionWorkflowId, stageWorkflowId } from '../../common/plan';
+import { CliExit, ExitCode } from '../exit-codes';
+import { parseFlags } from '../flags';
+import { mermaidOf } from '../history/mermaid';
+import { historyFromFile, replayHistory } from '../history/replay';
+import { timelineOf, type TimelineEntry } from '../history/timeline';
+
+type Connect = () => Promise<{ client: Client; close(): Promise<void> }>;
+
+const historyFlags = z
+  .object({ json: z.boolean().default(false), mermaid: z.boolean().default(false) })
+  .refine((f) => !(f.json && f.mermaid), { message: 'choose one of --json and --mermaid', path: ['json'] });
+
+/** The promotion's timeline followed by each stage child's, so the chart shows every step. */
+async function timelineWithStages(client: Client, workflowId: string): Promise<TimelineEntry[]> {
+  const timeline = timelineOf(await client.workflow.getHandle(workflowId).fetchHistory());
+  const children = timeline.filter((e): e is Extract<TimelineEntry, { kind: 'child' }> => e.kind === 'child');
+  const stages = await Promise.all(children.map((c) => client.workflow.getHandle(c.workflowId).fetchHistory().then(timelineOf, () => [])));
+  return [...timeline, ...stages.flat()];
+}
+
+function line(entry: TimelineEntry): string {
+  const { kind, at, ...rest } = entry as TimelineEntry & Record<string, unknown>;
+  const what = ['name', 'summary', 'workflowId', 'state', 'by', 'reason', 'failure']
+    .map((key) => rest[key])
+    .filter((v): v is string => typeof v === 'string' && v.length > 0);
+  return `${at}  ${kind.padEnd(8)}  ${[...new Set(what)].join('  ')}`;
+}
+
+export async function history(connect: Connect, workflowId: string, options: unknown, print: (text: string) => void) {
+  const flags = parseFlags(historyFlags, options);
+  const { client, close } = await connect();
+  try {
+    const timeline = await timelineWithStages(client, workflowId).catch((error: Error) => {
+      throw new CliExit(ExitCode.BadInput, `${workflowId}: ${error.message}`);
+    });
+    if (flags.json) print(JSON.stringify(timeline, null, 2));
+    else if (flags.mermaid) print(['```mermaid', mermaidOf(workflowId, timeline), '```'].join('\n'));
+    else print(timeline.map(line).join('\n'));
+    return ExitCode.Done;
+  } finally {
+    await close();
+  }
+}
+
+const replayFlags = z.object({ file: z.string().min(1).optional(), workflows: z.string().min(1).optional(), workflowId: z.string().min(1).optional() });
+
+/**
+ * A downloaded history does not say which workflow ID it ran under, yet Ferry's workflows derive
+ * child IDs from it: Ferry's own IDs follow from the workflow's input.
+ */
+function workflowIdFromInput(history: temporal.api.history.v1.IHistory): string | undefined {
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const payload = started?.input?.payloads?.[0];
+  if (!payload) return undefined;
+  const input = defaultPayloadConverter.fromPayload<Record<string, any>>(payload);
+  switch (started?.workflowType?.name) {
+    case 'promotion':
+      return promotionWorkflowId(input.app, input.sha);
+    case 'stage':
+      return stageWorkflowId(input.promotionId, input.environment?.name);
+    default:
+      return undefined;
+  }
+}
+
+export async function replay(connect: Connect, workflowId: string | undefined, options: unknown, print: (text: string) => void) {
+  const flags = parseFlags(replayFlags, options);
+  if (!workflowId === !flags.file) throw new CliExit(ExitCode.BadInput, 'replay needs a workflow ID or --file <history.json>, not both');
+  // Replaying runs the workflow code in this process; the Runtime's own log would bury the verdict.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  let loaded: { history: temporal.api.history.v1.IHistory; id: string };
+  if (flags.file) {
+    let history;
+    try {
+      history = historyFromFile(flags.file);
+    } catch (error) {
+      throw new CliExit(ExitCode.BadInput, `--file: ${(error as Error).message}`);
+    }
+    const id = flags.workflowId ?? workflowIdFromInput(history);
+    if (!id) throw new CliExit(ExitCode.BadInput, `--workflow-id: ${flags.file} is not a Ferry promotion or stage; say which workflow ID it ran under`);
+    loaded = { history, id };
+  } else {
+    const { client, close } = await connect();
+    try {
+      loaded = { history: await client.workflow.getHandle(workflowId!).fetchHistory(), id: workflowId! };
+    } finally {
+      await close();
+    }
+  }
+  const workflowsPath = flags.workflows === undefined ? undefined : require.resolve(flags.workflows, { paths: [process.cwd()] });
+  const result = await replayHistory(loaded.history, { workflowId: loaded.id, workflowsPath });
+  if (result.ok) {
+    print(`${loaded.id}: replays cleanly against ${flags.workflows ?? 'the current workflow code'}`);
+    return ExitCode.Done;
+  }
+  throw new CliExit(result.nondeterministic ? ExitCode.Nondeterministic : ExitCode.Failed, `${loaded.id}: ${result.nondeterministic ? 'nondeterministic' : 'replay failed'}: ${result.reason}`);
+}

@@ -1,0 +1,34 @@
+// A promotion's workflow ID names its commit, so starting a commit again finds the earlier run
+// under the same ID: what it promoted is not promoted twice, and `ferry retry` reuses its plan.
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { statusQuery } from '../common/messages';
+import type { PromotionPlan } from '../common/plan';
+
+export interface EarlierRun {
+  running: boolean;
+  /** Environments it promoted (or had skipped): a new run records them as skipped. */
+  promoted: string[];
+  state?: string;
+}
+
+/** Queries a closed run too (its worker answers from history); a dead worker must not hang the CLI. */
+const QUERY_DEADLINE_MS = 15_000;
+
+export async function earlierRun(client: Client, workflowId: string): Promise<EarlierRun | undefined> {
+  const handle = client.workflow.getHandle(workflowId);
+  const description = await handle.describe().catch(() => undefined);
+  if (!description) return undefined;
+  if (description.status.name === 'RUNNING') return { running: true, promoted: [] };
+  const status = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery)).catch(() => undefined);
+  const promoted = status?.environments.filter((e) => e.state === 'succeeded' || e.state === 'skipped').map((e) => e.name) ?? [];
+  return { running: false, promoted, state: status?.state ?? description.status.name.toLowerCase() };
+}
+
+/** The plan the earlier run was started with, from the first event of its history. */
+export async function earlierPlan(client: Client, workflowId: string): Promise<PromotionPlan> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!input) throw new Error(`${workflowId}: its history has no start input`);
+  return defaultPayloadConverter.fromPayload<PromotionPlan>(input);
+}
