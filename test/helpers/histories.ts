@@ -23,7 +23,7 @@ export async function recordHistories(env: TestWorkflowEnvironment, handle: Work
   for (const id of ids) {
     const history = await env.client.workflow.getHandle(id).fetchHistory();
     // Named test__workflowId: replay needs the real ID, which the stage IDs derive from.
-    // Binary protobuf: this install's JSON helper trips over two protobufjs copies.
+    // Binary protobuf: compact, and read by `ferry replay --file` like the JSON the Web UI gives.
     const bytes = History.encode(History.fromObject(history)).finish();
     fs.writeFileSync(path.join(HISTORIES_DIR, `${testName}__${id}.history.pb`), bytes);
   }

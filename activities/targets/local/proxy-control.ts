@@ -75,7 +75,8 @@ export class ProxyControl {
 
   private request(method: string, pathname: string, body?: unknown): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const request = http.request({ socketPath: this.settings.socketPath, method, path: pathname, timeout: 5_000 }, (response) => {
+      // agent: false, a connection per call: a kept-alive socket would hold a finished process open.
+      const request = http.request({ socketPath: this.settings.socketPath, method, path: pathname, timeout: 5_000, agent: false }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => {
