@@ -1,4 +1,5 @@
 // `ferry worker` (one task queue against any Temporal) and `ferry dev` (everything on this machine).
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
 import type { FerryConfig } from '../../common/config-schema';
 import { workerSettings } from '../../worker/connection-options';
@@ -43,6 +44,8 @@ export async function dev(options: unknown, print: (line: string) => void) {
   } catch (error) {
     asBadInput(error);
   }
+  // The SDK's INFO lines (bundling, state changes) would drown what `ferry dev` has to say.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const services = await startDevServices({ dir: flags.dir, port: flags.port, uiPort: flags.uiPort, configs, log: print });
   try {
     const env = { ...process.env, TEMPORAL_ADDRESS: services.temporal.address, FERRY_STATE_DIR: services.stateDir };
