@@ -390,7 +390,7 @@ describe('the docker-compose.yml checks fail on a broken copy', () => {
     ['the worker pointed at localhost', 'frontend', () => changed((c) => (workerEnv(c).TEMPORAL_ADDRESS = 'localhost:7233')), /TEMPORAL_ADDRESS is localhost:7233/],
     ['a misspelt worker variable', 'workerEnv', () => edited('TEMPORAL_NAMESPACE: default', 'TEMPORAL_NAMESPCE: default'), /does not read TEMPORAL_NAMESPCE/],
     ['a variable the worker ignores', 'workerEnv', () => changed((c) => (workerEnv(c).FERRY_QUEUE = 'ferry')), /does not read FERRY_QUEUE/],
-    ['a value workerSettings refuses', 'workerEnv', () => changed((c) => (workerEnv(c).FERRY_TASK_QUEUE = '')), /refuses the environment/],
+    ['a value workerSettings refuses', 'workerEnv', () => changed((c) => (workerEnv(c).TEMPORAL_TLS_KEY = '/run/secrets/key.pem')), /refuses the environment/],
     ['a search attribute left out', 'searchAttributes', () => edited(/\s+--name FerryStage --type Keyword \\/, ''), /does not register FerryStage/],
     ['a search attribute of another type', 'searchAttributes', () => edited('--name FerryApp --type Keyword', '--name FerryApp --type Text'), /registers FerryApp as Text/],
     ['a search attribute Ferry does not define', 'searchAttributes', () => edited('--name FerryState --type Keyword', '--name FerryState --type Keyword \\\n            --name FerryTeam --type Keyword'), /registers FerryTeam/],
