@@ -15,11 +15,16 @@ const workerEnvSchema = z.object({
   FERRY_STATE_DIR: z.string().min(1).default('.ferry/environments'),
 });
 
+/** Every variable a worker (and the CLI, which connects the same way) reads. */
+export const WORKER_ENV_VARS: readonly string[] = Object.keys(workerEnvSchema.shape);
+
 export type WorkerSettings = ReturnType<typeof workerSettings>;
 
 /** Where the worker connects and what it serves, from the environment, checked before anything starts. */
 export function workerSettings(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = workerEnvSchema.safeParse(env);
+  // An empty variable counts as unset: CI systems pass secrets that were never set as "".
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = workerEnvSchema.safeParse(given);
   if (!parsed.success) throw new InvalidInputError('the worker environment', describeIssues(parsed.error));
   const s = parsed.data;
   if (!!s.TEMPORAL_TLS_CERT !== !!s.TEMPORAL_TLS_KEY) {

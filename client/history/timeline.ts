@@ -4,7 +4,6 @@ import type { temporal } from '@temporalio/proto';
 import { z } from 'zod';
 
 type History = temporal.api.history.v1.IHistory;
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Payload = temporal.api.common.v1.IPayload;
 type Failure = temporal.api.failure.v1.IFailure;
 

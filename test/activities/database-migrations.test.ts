@@ -1,6 +1,5 @@
 // Migrations against a real PostgreSQL: applying, re-applying, two migrators at once, a failing
 // migration, drift, and undoing exactly one promotion's migrations with its down files.
-import { ApplicationFailure } from '@temporalio/common';
 import { applyMigrations, loadMigrations, MIGRATION_LOCK_KEY, undoMigrationsWithDownFiles } from '../../activities/database';
 import { FailureType } from '../../common/errors';
 import { migrationFolder, migrationRows, query, reportDuration, passwordOf, startTestPostgres, tableExists, type TestPostgres } from '../helpers/postgres';

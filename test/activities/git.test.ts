@@ -1,7 +1,6 @@
 // resolveCommit and withWorktree against real repositories made by the git CLI.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { resolveCommit } from '../../activities/git';

@@ -3,11 +3,10 @@
 // settings, the search attributes the workflows write, and Ferry's default ports. Each check
 // returns its problems; the second half edits copies of the file to show every check can fail.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
-import { workerSettings } from '../../worker/connection-options';
+import { WORKER_ENV_VARS, workerSettings } from '../../worker/connection-options';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const COMPOSE_TEXT = fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
@@ -151,22 +150,7 @@ function checkTemporalFrontend(compose: Compose): string[] {
   return problems;
 }
 
-const PROBE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-compose-'));
-afterAll(() => fs.rmSync(PROBE_DIR, { recursive: true, force: true }));
-
-/** Whether workerSettings reads `name`: setting it (to a readable file, for the TLS ones) changes the result. */
-function workerReads(name: string): boolean {
-  const file = path.join(PROBE_DIR, 'probe.pem');
-  fs.writeFileSync(file, 'probe');
-  const pair = ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY'];
-  const probe: Record<string, string> = { [name]: name.startsWith('TEMPORAL_TLS_') ? file : `probe-${name.toLowerCase()}` };
-  if (pair.includes(name)) for (const other of pair) probe[other] = file;
-  try {
-    return JSON.stringify(workerSettings(probe)) !== JSON.stringify(workerSettings({}));
-  } catch {
-    return false;
-  }
-}
+const workerReads = (name: string): boolean => WORKER_ENV_VARS.includes(name);
 
 function checkWorkerEnvironment(compose: Compose): string[] {
   const [name, service] = worker(compose);

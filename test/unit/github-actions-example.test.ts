@@ -3,10 +3,9 @@
 // CLI's contract, and its secrets against the variables the CLI reads. The second half edits
 // copies of the file to show every check can fail.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { workerSettings } from '../../worker/connection-options';
+import { WORKER_ENV_VARS, workerSettings } from '../../worker/connection-options';
 
 const FILE = path.resolve(__dirname, '..', '..', 'examples', 'github-actions', 'promote.yml');
 const TEXT = fs.readFileSync(FILE, 'utf8');
@@ -365,22 +364,7 @@ function checkSummaries(workflow: Workflow): string[] {
   return problems;
 }
 
-const PROBE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-actions-'));
-afterAll(() => fs.rmSync(PROBE_DIR, { recursive: true, force: true }));
-
-/** Whether workerSettings (which the CLI connects with) reads `name`: setting it changes the result. */
-function cliReads(name: string): boolean {
-  const file = path.join(PROBE_DIR, 'probe.pem');
-  fs.writeFileSync(file, 'probe');
-  const pair = ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY'];
-  const probe: Record<string, string> = { [name]: name.startsWith('TEMPORAL_TLS_') ? file : `probe-${name.toLowerCase()}` };
-  if (pair.includes(name)) for (const other of pair) probe[other] = file;
-  try {
-    return JSON.stringify(workerSettings(probe)) !== JSON.stringify(workerSettings({}));
-  } catch {
-    return false;
-  }
-}
+const cliReads = (name: string): boolean => WORKER_ENV_VARS.includes(name);
 
 const CONNECTION_SECRETS = ['TEMPORAL_ADDRESS', 'TEMPORAL_API_KEY', 'TEMPORAL_NAMESPACE'];
 
