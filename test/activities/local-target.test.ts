@@ -74,10 +74,11 @@ test('a canary goes 10 → 50 → 100 under real traffic, each share matching it
     const verdict = await analyzeVersion({ target: canary, version: version(shas.summer), environment: 'canary', analysis: env.analysis });
     reports.push(await traffic.stop());
     expect(verdict).toMatchObject({ healthy: true, reasons: [] });
-    // The proxy's own counts of this step, read once the traffic stopped: the weight, to the request.
+    // The proxy's own counts of this step, read once the traffic stopped: the weight to within two
+    // requests (those in flight at the switch, by the millisecond they arrived).
     const [mine, stable] = await Promise.all([shas.summer, shas.spring].map((sha) => canary.snapshot(version(sha), 60_000)));
-    const share = mine.traffic!.requests / (mine.traffic!.requests + stable.traffic!.requests);
-    expect(Math.abs(share - weight / 100)).toBeLessThan(0.01);
+    const total = mine.traffic!.requests + stable.traffic!.requests;
+    expect(Math.abs(mine.traffic!.requests - (total * weight) / 100)).toBeLessThanOrEqual(2);
   }
   const traffic = startTraffic(env.url);
   await canary.promote(version(shas.summer));
