@@ -146,7 +146,7 @@ test('start → approve by a signal, as the Web UI sends it → succeeded; statu
   expect(listed).toMatchObject({ state: 'succeeded', commit: sha.slice(0, 7) });
 });
 
-test('a refused approval exits 3 with the reason; a rejection stops before production and `start --wait` exits 1', async () => {
+test('a refused approval exits 3 with the reason; a rejection by signal stops before production and `start --wait` exits 1; retry goes on from there', async () => {
   const sha = commitRelease('summer');
   const workflowId = `ferry-shop-${sha.slice(0, 7)}`;
   const started = ferryInBackground(['start', '--ref', sha, '--wait', '--as', 'ci-bot']);
@@ -156,7 +156,11 @@ test('a refused approval exits 3 with the reason; a rejection stops before produ
   expect(refused.code).toBe(3);
   expect(refused.stderr).toMatch(/^refused: .*mallory.*/m);
 
-  const rejected = await ferry(['reject', workflowId, '--env', 'production', '--as', 'sam', '--reason', 'the release notes are missing']);
+  // `ferry reject` without a reason is refused before anything is sent; the Web UI's signal then rejects.
+  const noReason = await ferry(['reject', workflowId, '--env', 'production', '--as', 'sam', '--reason', ' ']);
+  expect(noReason.code).toBe(2);
+  expect(noReason.stderr).toContain('--reason: must say why');
+  const rejected = await temporalSignal(workflowId, 'reject', { environment: 'production', approver: 'sam', reason: 'the release notes are missing' });
   expect(rejected).toMatchObject({ code: 0 });
   const result = await started;
   expect(result.code).toBe(1);
@@ -226,9 +230,9 @@ test('abort from the CLI stops a running promotion; bad flags and bad config exi
   });
   expect(status.abort).toMatchObject({ by: 'sre-on-call', reason: 'incident 4711' });
 
-  const noReason = await ferry(['abort', workflowId, '--as', 'sre', '--reason', '  ']);
-  expect(noReason.code).toBe(2);
-  expect(noReason.stderr).toContain('--reason: must say why');
+  const abortNoReason = await ferry(['abort', workflowId, '--as', 'sre', '--reason', '  ']);
+  expect(abortNoReason.code).toBe(2);
+  expect(abortNoReason.stderr).toContain('--reason: must say why');
 
   const unknownEnv = await ferry(['start', '--ref', sha, '--to', 'moon']);
   expect(unknownEnv.code).toBe(2);
