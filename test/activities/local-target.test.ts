@@ -1,5 +1,6 @@
 // The local target against real processes: the shop app from examples/, started from real
 // release folders of a real git repository, behind the real proxy, with real HTTP traffic.
+import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { StrategyConfig } from '../../common/config-schema';
 import { parseConfig } from '../../common/parse-config';
@@ -168,5 +169,21 @@ test('a version that cannot start fails with its own output, and the stable vers
   );
   await expect(broken.setCanaryWeight(version(shas.summer), 10)).rejects.toThrow(/exited with 3 before it was healthy:\nmissing config: SHOP_SECRET/);
   expect(await env.state.read()).toEqual(before);
+  expect(await servedBy(env.url)).toBe(version(shas.spring));
+});
+
+test('a process a dead worker left half-started is stopped by the next call, from the journal in the state', async () => {
+  const env = await environment('half-started');
+  await env.target(shas.spring).deploy(version(shas.spring));
+  // What a worker that died while a version started leaves: the process, journalled as to stop.
+  const orphan = spawn('/bin/sh', ['-c', 'sleep 60'], { detached: true, stdio: 'ignore' });
+  orphan.unref();
+  const s = await env.state.read();
+  await env.state.write({ ...s, stopping: [{ version: version(shas.summer), sha: shas.summer, port: 1, pid: orphan.pid! }] });
+  expect(isRunning(orphan.pid)).toBe(true);
+
+  await env.target(shas.summer).snapshot(version(shas.spring), 60_000);
+  expect(isRunning(orphan.pid)).toBe(false);
+  expect((await env.state.read()).stopping).toBeUndefined();
   expect(await servedBy(env.url)).toBe(version(shas.spring));
 });

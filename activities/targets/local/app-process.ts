@@ -16,6 +16,8 @@ export interface StartRequest {
   startTimeoutMs: number;
   signal?: AbortSignal;
   onWait?: () => void;
+  /** Called once the process exists, before it is healthy: the caller records it. */
+  onSpawn?: (process: StartedProcess) => Promise<void>;
 }
 
 export interface StartedProcess {
@@ -47,6 +49,7 @@ export async function startApp(request: StartRequest): Promise<StartedProcess> {
   if (pid === undefined) throw new Error(`could not start "${request.command}"`);
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
+  await request.onSpawn?.({ pid, port });
 
   const giveUpAt = Date.now() + request.startTimeoutMs;
   for (;;) {

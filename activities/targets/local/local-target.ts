@@ -87,6 +87,7 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
 
   async function start(release: Release): Promise<RunningVersion> {
     const cwd = await releaseFolder(releasesDir, { repo: context.source.repo, sha: release.sha }, context.signal);
+    let spawnedPid: number | undefined;
     const started = await startApp({
       command: config.start,
       cwd,
@@ -96,6 +97,19 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
       startTimeoutMs: config.startTimeout,
       signal: context.signal,
       onWait: () => context.heartbeat?.({ starting: release.version }),
+      // Journalled as one to stop until a commit records it as running: a worker that dies
+      // while it starts leaves no process behind that the state does not know.
+      onSpawn: async (spawned) => {
+        spawnedPid = spawned.pid;
+        const s = await state.read();
+        await state.write({ ...s, stopping: [...(s.stopping ?? []), { ...release, ...spawned }] });
+      },
+    }).catch(async (error: unknown) => {
+      // startApp stopped what it started: nothing is left for the journal to stop.
+      const s = await state.read();
+      const stopping = s.stopping?.filter((p) => p.pid !== spawnedPid);
+      await state.write({ ...s, stopping: stopping?.length ? stopping : undefined });
+      throw error;
     });
     return { ...release, ...started };
   }
