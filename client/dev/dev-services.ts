@@ -4,9 +4,12 @@ import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { localTarget, stopLocalEnvironment } from '../../activities/targets/local/local-target';
 import type { FerryConfig } from '../../common/config-schema';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../scripts/embedded-postgres';
+import type { EmbeddedPostgres } from '../../scripts/embedded-postgres';
 import { startDevServer, type DevServer } from './temporal-dev-server';
-import { ensureTools } from './tools';
+import { ensureTools, PROJECT_ROOT } from './tools';
+
+// A plain script (it also runs by hand), so it is loaded from the checkout, not from dist/.
+const { startEmbeddedPostgres } = require(path.join(PROJECT_ROOT, 'scripts', 'embedded-postgres.js')) as typeof import('../../scripts/embedded-postgres');
 
 export interface DevServicesOptions {
   /** Where the dev server's SQLite file, the environments' state and the logs go. */

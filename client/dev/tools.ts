@@ -4,7 +4,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+/** The checkout: the folder with package.json above this file, whether it runs from sources or dist/. */
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+export const PROJECT_ROOT = findProjectRoot(__dirname);
 const MANIFEST = path.join(PROJECT_ROOT, '.tools', 'tools.json');
 
 const toolsSchema = z.object({ temporal: z.string(), testServer: z.string(), prometheus: z.string().nullable().optional() });
