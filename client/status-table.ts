@@ -10,19 +10,19 @@ function duration(step: Pick<StepStatus, 'startedAt' | 'endedAt'>, now: number):
   return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-export function statusTable(status: PromotionStatus, now = Date.now()): string {
-  const rows: string[][] = [['ENVIRONMENT', 'STEP', 'STATE', 'TIME', 'DETAIL']];
-  for (const step of status.steps) rows.push(['', step.name, step.state, duration(step, now), step.error ?? step.detail ?? '']);
-  for (const env of status.environments) {
-    rows.push([env.name, '', env.state, '', env.error ?? '']);
-    for (const step of env.steps) rows.push(['', step.name, step.state, duration(step, now), step.error ?? step.detail ?? '']);
-  }
+/** Rows as aligned columns, two spaces apart; the first row is the header. */
+export function formatTable(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const lines = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd());
-  const head = `${status.workflowId}  ${status.artifact}  (${status.ref} → ${status.sha.slice(0, 7)})  ${status.state.toUpperCase()}`;
-  return [head, ...lines, ...(status.error ? [`error: ${status.error}`] : [])].join('\n');
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }
 
-/** Exit code of a finished promotion: 0 succeeded, 1 anything else. */
+export function statusTable(status: PromotionStatus, now = Date.now()): string {
+  const stepRow = (step: StepStatus) => ['', step.name, step.state, duration(step, now), step.error ?? step.detail ?? ''];
+  const rows: string[][] = [['ENVIRONMENT', 'STEP', 'STATE', 'TIME', 'DETAIL'], ...status.steps.map(stepRow)];
+  for (const env of status.environments) rows.push([env.name, '', env.state, '', env.error ?? ''], ...env.steps.map(stepRow));
+  const head = `${status.workflowId}  ${status.artifact}  (${status.ref} → ${status.sha.slice(0, 7)})  ${status.state.toUpperCase()}`;
+  return [head, formatTable(rows), ...(status.error ? [`error: ${status.error}`] : [])].join('\n');
+}
+
 export const isSuccess = (status: PromotionStatus) => status.state === 'succeeded';
 export const isFinished = (status: PromotionStatus) => !['running', 'waiting'].includes(status.state);

@@ -6,7 +6,7 @@ import { SearchAttr } from '../../common/search-attributes';
 import { ExitCode } from '../exit-codes';
 import { parseFlags } from '../flags';
 import { liveStatus } from '../live-status';
-import { isFinished, isSuccess, statusTable } from '../status-table';
+import { formatTable, isFinished, isSuccess, statusTable } from '../status-table';
 
 type Connect = () => Promise<{ client: Client; close(): Promise<void> }>;
 
@@ -64,9 +64,7 @@ export async function list(connect: Connect, options: unknown, print: (text: str
     }
     if (flags.json) print(JSON.stringify(rows, null, 2));
     else {
-      const table = [['ID', 'APP', 'COMMIT', 'STATE', 'ENVIRONMENT', 'STAGE', 'STARTED'], ...rows.map((r) => [r.workflowId, r.app, r.commit, r.state, r.environment, r.stage, r.startedAt])];
-      const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-      print(table.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n'));
+      print(formatTable([['ID', 'APP', 'COMMIT', 'STATE', 'ENVIRONMENT', 'STAGE', 'STARTED'], ...rows.map((r) => [r.workflowId, r.app, r.commit, r.state, r.environment, r.stage, r.startedAt])]));
     }
     return ExitCode.Done;
   } finally {
