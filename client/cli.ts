@@ -1,5 +1,6 @@
 // `ferry`: what CI, approvers and SREs use. Exit codes: 0 done, 1 failed, 2 bad input or
 // usage, 3 refused, 4 nondeterminism (see exit-codes.ts).
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Command, CommanderError } from 'commander';
 import { InvalidInputError } from '../common/problems';
 import { abort, decide } from './commands/decide';
@@ -122,6 +123,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CliExit) {
       console.error(error.message);
       return error.code;
+    }
+    if (error instanceof WorkflowNotFoundError) {
+      console.error(`no such promotion: ${error.workflowId}`);
+      return ExitCode.BadInput;
     }
     if (error instanceof InvalidInputError) {
       console.error(error.message);

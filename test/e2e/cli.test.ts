@@ -234,6 +234,9 @@ test('abort from the CLI stops a running promotion; bad flags and bad config exi
   expect(abortNoReason.code).toBe(2);
   expect(abortNoReason.stderr).toContain('--reason: must say why');
 
+  const unknownId = await ferry(['status', 'ferry-shop-0000000']);
+  expect(unknownId).toMatchObject({ code: 2, stderr: 'no such promotion: ferry-shop-0000000\n' });
+
   const unknownEnv = await ferry(['start', '--ref', sha, '--to', 'moon']);
   expect(unknownEnv.code).toBe(2);
   expect(unknownEnv.stderr).toContain('--to: unknown environment "moon" (environments: dev, production)');
