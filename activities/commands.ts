@@ -10,7 +10,9 @@ import type { CommandInput, CommandResult } from '../common/activity-contracts';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
 import { parseActivityInput } from './activity-input';
+import { commandEnvironment } from './command-environment';
 import { terminateGroup } from './process-group';
+import { createMasker, secretsIn, type Masker } from './secret-masking';
 import { withWorktree } from './worktree';
 
 /** Enough to see why a command failed, small enough for an error message in workflow history. */
@@ -20,13 +22,21 @@ const MAX_LINE_CHARS = 2_000;
 const HEARTBEAT_EVERY_MS = 5_000;
 const OUTPUT_DRAIN_MS = 5_000;
 
+const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').max(200);
+const variableNames = z.array(variableName).max(100, 'must name at most 100 variables');
+// Generous bounds: they only keep a broken or hostile input from growing without end.
+const script = z.string().trim().min(1, 'must not be empty').max(100_000);
+
 const commandInputSchema = z.object({
-  promotionId: z.string().min(1, 'must not be empty'),
-  source: z.object({ repo: z.string(), sha: z.string() }),
-  command: z.string().trim().min(1, 'must not be empty'),
-  skipIf: z.string().trim().min(1, 'must not be empty').optional(),
+  promotionId: z.string().min(1, 'must not be empty').max(1_000),
+  source: z.object({ repo: z.string().max(4_000), sha: z.string().max(64) }),
+  command: script,
+  skipIf: script.optional(),
   timeoutMs: z.number().int().positive(),
-  env: z.record(z.string(), z.string()),
+  env: z.record(variableName, z.string().max(10_000)).refine((env) => Object.keys(env).length <= 100, 'must hold at most 100 variables'),
+  // Histories from before passEnv and secretEnv have neither.
+  passEnv: variableNames.default([]),
+  secretEnv: variableNames.default([]),
 });
 
 type Step = 'build' | 'test';
@@ -40,8 +50,9 @@ interface Script {
   label: string;
   script: string;
   cwd: string;
-  env: NodeJS.ProcessEnv;
+  env: Record<string, string>;
   deadline: number;
+  mask: Masker;
 }
 
 class LastLines {
@@ -59,10 +70,12 @@ class LastLines {
   }
 }
 
-function streamLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) =>
-    onLine(line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line),
-  );
+/** Masked before it is cut, so a secret that straddles the cut is still recognised whole. */
+function streamLines(stream: NodeJS.ReadableStream, mask: Masker, onLine: (line: string) => void): void {
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (raw) => {
+    const line = mask(raw);
+    onLine(line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line);
+  });
 }
 
 /**
@@ -70,7 +83,7 @@ function streamLines(stream: NodeJS.ReadableStream, onLine: (line: string) => vo
  * Whatever the ending, the group is gone when this returns: a background process left behind
  * would otherwise keep running in a worktree that is about to be deleted.
  */
-async function runScript(context: Context, { label, script, cwd, env, deadline }: Script) {
+async function runScript(context: Context, { label, script, cwd, env, deadline, mask }: Script) {
   const tail = new LastLines(TAIL_LINES);
   const cancellation = context.cancellationSignal;
   if (cancellation.aborted) return { ending: { kind: 'cancelled', reason: cancellation.reason } as Ending, tail };
@@ -78,7 +91,7 @@ async function runScript(context: Context, { label, script, cwd, env, deadline }
   const child = spawn('/bin/sh', ['-c', script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   for (const stream of [child.stdout, child.stderr]) {
-    streamLines(stream, (line) => {
+    streamLines(stream, mask, (line) => {
       tail.push(line);
       context.log.info(`${label}: ${line}`);
     });
@@ -113,25 +126,12 @@ async function runScript(context: Context, { label, script, cwd, env, deadline }
   }
 }
 
-// Values the worker holds that look like credentials (database URLs, tokens, keys).
-const SECRET_NAME = /(URL|TOKEN|KEY|SECRET|PASSWORD|PASS|CREDENTIAL)/i;
-
 /**
- * A command's output reaches workflow history in its error, and a script run with `set -x`
- * or one that prints its environment would carry the worker's secrets along: mask them.
+ * Throws for every ending but a clean exit; cancellation is rethrown as the SDK's own failure.
+ * The tail was masked line by line as it was read, before it reaches this error and history.
  */
-export function maskSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
-  let masked = text;
-  for (const [name, value] of Object.entries(env)) {
-    if (value && value.length >= 8 && SECRET_NAME.test(name)) masked = masked.split(value).join(`***${name}***`);
-  }
-  return masked;
-}
-
-/** Throws for every ending but a clean exit; cancellation is rethrown as the SDK's own failure. */
 function throwUnlessSucceeded(label: string, ending: Ending, tail: LastLines, timeoutMs: number): void {
-  const failed = (what: string) =>
-    ApplicationFailure.nonRetryable(maskSecrets(`${label} ${what}: last lines:\n${tail}`), FailureType.CommandFailed);
+  const failed = (what: string) => ApplicationFailure.nonRetryable(`${label} ${what}: last lines:\n${tail}`, FailureType.CommandFailed);
   switch (ending.kind) {
     case 'cancelled':
       throw ending.reason;
@@ -145,17 +145,19 @@ function throwUnlessSucceeded(label: string, ending: Ending, tail: LastLines, ti
 
 async function runStep(step: Step, input: CommandInput): Promise<CommandResult> {
   const context = Context.current();
-  const { promotionId, source, command, skipIf, timeoutMs, env } = parseActivityInput(commandInputSchema, input, step);
+  const { promotionId, source, command, skipIf, timeoutMs, env, passEnv, secretEnv } = parseActivityInput(commandInputSchema, input, step);
   const startedAt = Date.now();
   // One budget for the whole step: a slow skipIf check eats into the command's time.
   const deadline = startedAt + timeoutMs;
-  const shellEnv = { ...process.env, ...env };
+  const shellEnv = commandEnvironment(process.env, passEnv, env);
+  // Every secret of the worker, not only those passed: a command may find one another way (a file, a tool).
+  const mask = createMasker(secretsIn(process.env, secretEnv));
 
   return withWorktree(source, promotionId, async (cwd) => {
     // Only a build may be skipped (its artifact already exists); a release is tested every time.
     if (step === 'build' && skipIf) {
       const label = `${step} skipIf`;
-      const check = await runScript(context, { label, script: skipIf, cwd, env: shellEnv, deadline });
+      const check = await runScript(context, { label, script: skipIf, cwd, env: shellEnv, deadline, mask });
       if (check.ending.kind === 'exited') {
         if (check.ending.code === 0) {
           context.log.info(`${step}: skipped, because skipIf succeeded`);
@@ -165,7 +167,7 @@ async function runStep(step: Step, input: CommandInput): Promise<CommandResult> 
         throwUnlessSucceeded(label, check.ending, check.tail, timeoutMs);
       }
     }
-    const run = await runScript(context, { label: step, script: command, cwd, env: shellEnv, deadline });
+    const run = await runScript(context, { label: step, script: command, cwd, env: shellEnv, deadline, mask });
     throwUnlessSucceeded(step, run.ending, run.tail, timeoutMs);
     return { skipped: false, durationMs: Date.now() - startedAt };
   });

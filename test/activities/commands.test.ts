@@ -1,4 +1,5 @@
 // build and test as real shell processes in real worktrees, run through MockActivityEnvironment.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -65,9 +66,13 @@ function inputFor(overrides: Partial<CommandInput>): CommandInput {
   };
 }
 
+let attempts = 0;
+
+/** Each run is its own activity, so no run takes another for an earlier attempt of itself. */
 function start(activity: typeof build, input: CommandInput) {
   const logger = new CapturingLogger();
-  const env = new MockActivityEnvironment(undefined, { logger });
+  const info = { workflowExecution: { workflowId: `commands-test-${process.pid}`, runId: 'run' }, activityId: String(++attempts) };
+  const env = new MockActivityEnvironment(info, { logger });
   let heartbeats = 0;
   env.on('heartbeat', () => heartbeats++);
   const result = env.run<[CommandInput], CommandResult, typeof build>(activity, input);
@@ -124,7 +129,7 @@ describe('build and test', () => {
     expect(logger.outputOf('build')).toEqual(['second', 'no feature here']);
   });
 
-  test('COMMIT and ARTIFACT reach the command, next to the worker’s own environment', async () => {
+  test('COMMIT and ARTIFACT reach the command, next to the allowed part of the worker’s environment', async () => {
     const { logger, result } = start(runTests, inputFor({ command: 'echo "commit=$COMMIT artifact=$ARTIFACT"; echo "path=${PATH:+set}"' }));
     await result;
     expect(logger.outputOf('test')).toEqual([
@@ -204,6 +209,99 @@ describe('build and test', () => {
     expect(failure.message).toMatch(/^build timed out after 2s: last lines:/);
     expect(groupMembers(logger.pgid()!)).toEqual([]);
     await expectGroupForgotten(logger.pgid()!);
+  });
+
+  describe('secrets', () => {
+    const DB = 'SHOP_DATABASE_URL';
+    const HOOK = 'PROD_SLACK_WEBHOOK';
+    const REGION = 'SHOP_REGION';
+    const dbUrl = 'postgres://shop:pa55%2Fw0rd-x9@db.internal:5432/shop';
+    const hook = 'https://hooks.example.com/services/T0FERRY/B0FERRY/h00kT0kenXYZ';
+    const password = 'pa55/w0rd-x9';
+    const basicAuth = Buffer.from(`shop:${password}`).toString('base64');
+    /** Every form in which a secret may leave a command: none may reach a log line or an error. */
+    const forms = [dbUrl, encodeURIComponent(dbUrl), password, encodeURIComponent(password), basicAuth, hook, encodeURIComponent(hook)];
+    const secretEnv = [DB, HOOK];
+
+    beforeAll(() => {
+      process.env[DB] = dbUrl;
+      process.env[HOOK] = hook;
+      process.env[REGION] = 'eu-west-1';
+    });
+    afterAll(() => {
+      for (const name of [DB, HOOK, REGION]) delete process.env[name];
+    });
+
+    function expectNoSecretIn(texts: string[]): void {
+      for (const text of texts) for (const form of forms) expect(text).not.toContain(form);
+    }
+
+    /** The command's environment as it dumped it to `file` with `env -0`. */
+    function dumpedEnv(file: string): Map<string, string> {
+      const entries = fs.readFileSync(file, 'utf8').split('\0').filter(Boolean);
+      return new Map(entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+    }
+
+    test('a command sees the allow-list, its passEnv and Ferry’s variables, none of the worker’s secrets', async () => {
+      const dump = path.join(tempDir('env'), 'env');
+      const command = `env -0 > "$DUMP"; env; printenv ${DB} ${HOOK}; echo "db=$${DB} hook=$${HOOK}"; echo "region=$${REGION}"; exit 1`;
+      const { logger, result } = start(
+        build,
+        inputFor({ command, passEnv: [REGION, 'SHOP_NEVER_SET'], secretEnv, env: { ...inputFor({}).env, DUMP: dump } }),
+      );
+      const failure = await failureOf(result);
+
+      const seen = dumpedEnv(dump);
+      expect(seen.has(DB)).toBe(false);
+      expect(seen.has(HOOK)).toBe(false);
+      expect(seen.has('SHOP_NEVER_SET')).toBe(false);
+      expect(seen.has('JEST_WORKER_ID')).toBe(false); // the worker's own variables stay with the worker
+      expect(seen.get(REGION)).toBe('eu-west-1');
+      expect(seen.get('COMMIT')).toBe(sample.shas.second);
+      expect(seen.get('PATH')).toBe(process.env.PATH);
+      expect(logger.outputOf('build')).toContain('region=eu-west-1');
+      expectNoSecretIn([...logger.outputOf('build'), failure.message]);
+    });
+
+    test('output is masked for every secret the config names, in every form, wherever the command found it', async () => {
+      const file = path.join(tempDir('secrets'), 'found.txt');
+      const lines = [`url ${dbUrl}`, `password ${password}`, `encoded ${encodeURIComponent(password)}`, `query ?db=${encodeURIComponent(dbUrl)}`, `Authorization: Basic ${basicAuth}`, `hook ${hook}`];
+      fs.writeFileSync(file, `${lines.join('\n')}\n`);
+      const { logger, result } = start(runTests, inputFor({ command: 'cat "$FOUND"; exit 1', secretEnv, env: { FOUND: file } }));
+      const failure = await failureOf(result);
+
+      const output = logger.outputOf('test');
+      expect(output).toEqual([
+        `url ***${DB}***`,
+        `password ***${DB}***`,
+        `encoded ***${DB}***`,
+        `query ?db=***${DB}***`,
+        `Authorization: Basic ***${DB}***`,
+        `hook ***${HOOK}***`,
+      ]);
+      expectNoSecretIn([...output, failure.message]);
+      expect(failure.message).toContain(`hook ***${HOOK}***`);
+    });
+
+    test('a secret the config passes to a command reaches it whole, and what it prints of it is masked', async () => {
+      const script = `const u = new URL(process.env.${DB}); const p = decodeURIComponent(u.password);
+        console.log(require("crypto").createHash("sha256").update(process.env.${DB}).digest("hex"));
+        console.log(process.env.${DB}); console.log(p); console.log(encodeURIComponent(process.env.${DB}));
+        console.log("Basic " + Buffer.from("shop:" + p).toString("base64"));`;
+      const { logger, result } = start(build, inputFor({ command: `node -e '${script}'; exit 2`, passEnv: [DB], secretEnv }));
+      const failure = await failureOf(result);
+
+      const [digest, ...rest] = logger.outputOf('build');
+      expect(digest).toBe(createHash('sha256').update(dbUrl).digest('hex'));
+      expect(rest).toEqual([`***${DB}***`, `***${DB}***`, `***${DB}***`, `Basic ***${DB}***`]);
+      expectNoSecretIn([...logger.outputOf('build'), failure.message]);
+    });
+
+    test('passEnv and secretEnv are bounded: a name that is not a variable name is refused', async () => {
+      const failure = await failureOf(start(build, inputFor({ passEnv: ['NOT A NAME'] })).result);
+      expect(failure.type).toBe(FailureType.InvalidInput);
+      expect(failure.message).toContain('passEnv');
+    });
   });
 
   describe('skipIf', () => {

@@ -1,0 +1,101 @@
+import { createMasker, secretForms, secretsIn } from '../../activities/secret-masking';
+
+const masker = (secrets: Record<string, string>) => createMasker(new Map(Object.entries(secrets)));
+
+describe('which secrets', () => {
+  test('the variables the config names, and those whose names look like a credential; nothing else, nothing empty', () => {
+    const env = {
+      PROD_DATABASE_URL: 'postgres://ferry:hunter2hunter2@db.internal/shop',
+      NPM_TOKEN: 'npm_abcdef123456',
+      PROD_SLACK_WEBHOOK: 'https://hooks.example.com/T0/B0/xyz',
+      EMPTY_TOKEN: '',
+      HOME: '/home/ferry-builder',
+    };
+    expect([...secretsIn(env, ['PROD_SLACK_WEBHOOK', 'NOT_SET']).keys()].sort()).toEqual(['NPM_TOKEN', 'PROD_DATABASE_URL', 'PROD_SLACK_WEBHOOK']);
+  });
+});
+
+describe('the forms of a secret', () => {
+  test('a plain value: itself and its URL-encoded form', () => {
+    expect(secretForms('s3cret/value')).toEqual(['s3cret/value', 's3cret%2Fvalue']);
+  });
+
+  test('a URL with credentials: also its password as written, decoded and re-encoded, and the Basic auth of user and password', () => {
+    const forms = secretForms('postgres://shop%40acme:p%40ss word@db/shop');
+    expect(forms).toEqual(
+      expect.arrayContaining([
+        'postgres://shop%40acme:p%40ss word@db/shop',
+        encodeURIComponent('postgres://shop%40acme:p%40ss word@db/shop'),
+        'p%40ss%20word', // how WHATWG URL writes it
+        'p@ss word',
+        'p%40ss%20word',
+        Buffer.from('shop@acme:p@ss word').toString('base64'),
+      ]),
+    );
+  });
+
+  test('a URL without a password has no parts of its own to mask', () => {
+    expect(secretForms('https://hooks.example.com/services/T0/B0/tok3n')).toEqual([
+      'https://hooks.example.com/services/T0/B0/tok3n',
+      encodeURIComponent('https://hooks.example.com/services/T0/B0/tok3n'),
+    ]);
+  });
+
+  test('forms shorter than four characters are left out: masking them would shred the output', () => {
+    expect(secretForms('abc')).toEqual([]);
+    expect(secretForms('')).toEqual([]);
+    // The two-character password is not masked on its own, but the URL still is.
+    expect(secretForms('postgres://u:pw@db/x')).toEqual(['postgres://u:pw@db/x', encodeURIComponent('postgres://u:pw@db/x'), Buffer.from('u:pw').toString('base64')]);
+  });
+
+  test('each line of a multi-line value is a form of its own', () => {
+    const key = '-----BEGIN KEY-----\nAAAAsecretline1\r\nBBBBsecretline2\n-----END KEY-----';
+    expect(secretForms(key)).toEqual(expect.arrayContaining(['AAAAsecretline1', 'BBBBsecretline2', '-----BEGIN KEY-----']));
+  });
+});
+
+describe('masking', () => {
+  test('every occurrence of every form becomes ***NAME***; other text is untouched', () => {
+    const mask = masker({ PROD_DATABASE_URL: 'postgres://ferry:hunter2hunter2@db.internal/shop', NPM_TOKEN: 'npm_abcdef123456' });
+    expect(mask('+ psql postgres://ferry:hunter2hunter2@db.internal/shop\ntoken=npm_abcdef123456 pw=hunter2hunter2 again npm_abcdef123456')).toBe(
+      '+ psql ***PROD_DATABASE_URL***\ntoken=***NPM_TOKEN*** pw=***PROD_DATABASE_URL*** again ***NPM_TOKEN***',
+    );
+    expect(mask('nothing secret here')).toBe('nothing secret here');
+  });
+
+  test('no secrets, empty text or a too-short secret: the text is returned as it is', () => {
+    expect(masker({})('some output')).toBe('some output');
+    expect(masker({ SHORT_KEY: 'abc' })('key=abc')).toBe('key=abc');
+    expect(masker({ A_TOKEN: 'abcdef' })('')).toBe('');
+  });
+
+  test('a secret inside another is replaced with the whole of the longer one', () => {
+    const mask = masker({ INNER_TOKEN: 'abcd1234', OUTER_TOKEN: 'xx-abcd1234-yy' });
+    expect(mask('a xx-abcd1234-yy b abcd1234 c')).toBe('a ***OUTER_TOKEN*** b ***INNER_TOKEN*** c');
+  });
+
+  test('secrets that overlap without one containing the other are replaced as one stretch, no piece of either left', () => {
+    const mask = masker({ LEFT_TOKEN: 'aaaa-bbbb', RIGHT_TOKEN: 'bbbb-cccc' });
+    expect(mask('>aaaa-bbbb-cccc<')).toBe('>***LEFT_TOKEN***<');
+  });
+
+  test('URL-encoded and Basic-auth forms are found inside other text', () => {
+    const url = 'postgres://shop:pa55%2Fw0rd@db:5432/shop';
+    const mask = masker({ SHOP_DATABASE_URL: url });
+    expect(mask(`GET /?db=${encodeURIComponent(url)} Authorization: Basic ${Buffer.from('shop:pa55/w0rd').toString('base64')}`)).toBe(
+      'GET /?db=***SHOP_DATABASE_URL*** Authorization: Basic ***SHOP_DATABASE_URL***',
+    );
+  });
+
+  test('a multi-line secret is masked in multi-line text, and line by line', () => {
+    const key = 'line-one-secret\nline-two-secret';
+    const mask = masker({ DEPLOY_KEY: key });
+    expect(mask(`before\n${key}\nafter`)).toBe('before\n***DEPLOY_KEY***\nafter');
+    expect(['x line-one-secret', 'line-two-secret y'].map(mask)).toEqual(['x ***DEPLOY_KEY***', '***DEPLOY_KEY*** y']);
+  });
+
+  test('a secret cut in two across calls is not recognised: callers mask whole lines before cutting them', () => {
+    const mask = masker({ API_TOKEN: 'tok-0123456789' });
+    expect(mask('tok-01234')).toBe('tok-01234');
+  });
+});
