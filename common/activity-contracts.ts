@@ -27,6 +27,10 @@ export interface CommandInput {
   timeoutMs: number;
   /** COMMIT, ARTIFACT and (for per-environment commands) ENVIRONMENT. */
   env: Record<string, string>;
+  /** Worker variables the config lets the command see, besides a short allow-list (absent in older histories). */
+  passEnv?: string[];
+  /** Names of every worker variable the config holds a secret in; their values are masked in the command's output. */
+  secretEnv?: string[];
 }
 
 export interface CommandResult {
