@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from './duration';
-import { freezeWindowSchema } from './freeze-windows';
+import { freezeEndsAt, freezeWindowSchema, type FreezeWindow } from './freeze-windows';
+import { credentialsInPath, credentialsInRepo, credentialsInUrl } from './url-credentials';
 
 /**
  * Cross-field checks run even when the object also has type errors, so a user sees every
@@ -10,19 +11,68 @@ const evenWithOtherProblems = {
   when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null,
 };
 
-const name = z
-  .string()
+// Bounds: every string and list has one, so a config (and the plan made of it, which travels in
+// the workflow input) stays small, and an error never echoes megabytes. Each is far above what a
+// real pipeline needs; the error says the bound.
+// `abort`: a string over its bound is not checked further (no regex runs over megabytes).
+const text = (max: number) => z.string().max(max, { message: `must be at most ${max} characters`, abort: true });
+const list = <T extends z.ZodType>(item: T, max: number, what: string) => z.array(item).max(max, `must list at most ${max} ${what}`);
+
+/** A command line; a longer script belongs in a file in the repository. */
+const COMMAND_MAX = 10_000;
+/** Longer than any URL a browser or proxy takes. */
+const URL_MAX = 2_048;
+const PATH_MAX = 1_024;
+
+const name = text(40)
   .regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be lowercase letters, digits and dashes (at most 40)');
 
 /** Secrets never sit in config or workflow input: only the name of the variable that holds them. */
-const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
+const envVarName = text(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
+
+/** A duration as written in config (`15m`); bounded before it is parsed, so its error stays short. */
+const duration = text(40).pipe(durationSchema);
+/** A wait or timeout of 0 would end at once (or, for a check interval, loop without pause). */
+const positiveDuration = duration.refine((ms) => ms > 0, 'must be longer than 0');
+
+/**
+ * A task queue must be exactly the name the worker polls: a blank one, or one with spaces around
+ * it, would leave the promotion waiting for a worker that never comes.
+ */
+const taskQueue = text(200).regex(/^\S(.*\S)?$/, 'must not be blank, nor begin or end with spaces');
+
+/**
+ * HTTP headers whose values are secrets (`{ Authorization: PROM_AUTH }`): the header's name, and
+ * the name of the worker variable holding its value, read by the worker when it checks.
+ */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
+const headersEnvSchema = z.record(z.string(), envVarName).superRefine((headers, ctx) => {
+  const names = Object.keys(headers);
+  if (names.length > 10) ctx.addIssue({ code: 'custom', message: 'must name at most 10 headers' });
+  const seen = new Set<string>();
+  for (const header of names.slice(0, 10)) {
+    const lower = header.toLowerCase();
+    if (!HEADER_NAME.test(header)) ctx.addIssue({ code: 'custom', message: `"${header.slice(0, 100)}" is not an HTTP header name` });
+    else if (seen.has(lower)) ctx.addIssue({ code: 'custom', message: `names the header "${lower}" twice (header names ignore case)` });
+    seen.add(lower);
+  }
+}, evenWithOtherProblems);
+
+/**
+ * Refuses a credential inside a URL (it would travel in workflow history), saying which field
+ * takes it from a worker variable instead; the message never repeats the credential.
+ */
+const credentialsProblem = (what: string, advice: string) => `must not hold credentials (${what}): name a worker variable ${advice}`;
+const headerAdvice = (field: string, variable: string) => `in ${field} instead, e.g. { Authorization: ${variable} }`;
 
 const commandSchema = z
   .object({
-    command: z.string().min(1, 'must not be empty'),
-    timeout: durationSchema.prefault('30m'),
+    command: text(COMMAND_MAX).min(1, 'must not be empty'),
+    timeout: positiveDuration.prefault('30m'),
     /** A command that exits 0 when the artifact already exists, so a re-run skips the build. */
-    skipIf: z.string().min(1).optional(),
+    skipIf: text(COMMAND_MAX).min(1).optional(),
+    /** Worker variables the command may see beyond the small allow-list every command gets. */
+    passEnv: list(envVarName, 50, 'variables').default([]),
   })
   .strict();
 
@@ -32,14 +82,14 @@ const localTargetSchema = z
   .object({
     kind: z.literal('local'),
     /** Runs one version from its release folder; gets PORT, VERSION, COMMIT and ENVIRONMENT. */
-    start: z.string().min(1, 'must not be empty'),
+    start: text(COMMAND_MAX).min(1, 'must not be empty'),
     /** Where the environment's weighted proxy listens. */
     port,
     /** Where the proxy serves its counters in Prometheus' text format, when set. */
     metricsPort: port.optional(),
-    healthPath: z.string().startsWith('/').default('/healthz'),
+    healthPath: text(PATH_MAX).startsWith('/').default('/healthz'),
     /** How long a started version may take to answer its health path. */
-    startTimeout: durationSchema.prefault('30s'),
+    startTimeout: positiveDuration.prefault('30s'),
   })
   .strict();
 
@@ -47,7 +97,7 @@ const kubernetesTargetSchema = z
   .object({
     kind: z.literal('kubernetes'),
     /** A context of the worker's kubeconfig (KUBECONFIG or ~/.kube/config). */
-    context: z.string().min(1),
+    context: text(253).min(1),
     namespace: name,
     deployment: name,
     /** The container whose image is set; the Deployment's first container when not given. */
@@ -55,7 +105,14 @@ const kubernetesTargetSchema = z
     /** The Service in front of the app; blue-green switches its selector. */
     service: name.optional(),
     /** Where the worker reaches the Service, for HTTP checks given by path. */
-    url: z.url().optional(),
+    url: z
+      .url()
+      .max(URL_MAX, `must be at most ${URL_MAX} characters`)
+      .superRefine((url, ctx) => {
+        const what = credentialsInUrl(url);
+        if (what) ctx.addIssue({ code: 'custom', message: credentialsProblem(what, headerAdvice('analysis.http[].headersEnv', 'HEALTH_AUTH')) });
+      })
+      .optional(),
   })
   .strict();
 
@@ -64,16 +121,17 @@ const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, kubernetes
 const httpCheckSchema = z
   .object({
     /** Relative to the version under analysis (local target, or a Kubernetes target with `url`). */
-    path: z.string().startsWith('/').optional(),
-    url: z.url().optional(),
+    path: text(PATH_MAX).startsWith('/').optional(),
+    url: z.url().max(URL_MAX, `must be at most ${URL_MAX} characters`).optional(),
     expectStatus: z.number().int().min(100).max(599).default(200),
     maxLatencyMs: z.number().positive('must be positive').default(1000),
+    headersEnv: headersEnvSchema.optional(),
   })
   .strict()
   .refine((check) => (check.path === undefined) !== (check.url === undefined), 'needs exactly one of path and url');
 
 /** PromQL returning one number; {version} and {environment} are filled in. */
-const promQuery = z.string().min(1, 'must not be empty');
+const promQuery = text(COMMAND_MAX).min(1, 'must not be empty');
 
 /** How Ferry judges a version: in canary steps, before a blue-green switch, and while it stabilizes. */
 const analysisSchema = z
@@ -81,17 +139,37 @@ const analysisSchema = z
     maxErrorRate: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.01),
     maxP95LatencyMs: z.number().positive('must be positive').optional(),
     /** The traffic judged: the last `window`, or less when the version's share changed since. */
-    window: durationSchema.prefault('1m'),
+    window: positiveDuration.prefault('1m'),
     /** Analysis waits (up to `maxWait`) until the version has served this many requests. */
     minRequests: z.number().int().min(0).default(0),
-    maxWait: durationSchema.prefault('2m'),
-    http: z.array(httpCheckSchema).default([]),
+    maxWait: duration.prefault('2m'),
+    http: list(httpCheckSchema, 20, 'checks').default([]),
     prometheus: z
-      .object({ url: z.url(), errorRate: promQuery.optional(), p95LatencyMs: promQuery.optional() })
+      .object({
+        url: z.url().max(URL_MAX, `must be at most ${URL_MAX} characters`),
+        errorRate: promQuery.optional(),
+        p95LatencyMs: promQuery.optional(),
+        headersEnv: headersEnvSchema.optional(),
+      })
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((analysis, ctx) => {
+    const refuse = (path: PropertyKey[], what: string | undefined, instead: string, variable: string) => {
+      if (what) ctx.addIssue({ code: 'custom', path, message: credentialsProblem(what, headerAdvice(instead, variable)) });
+    };
+    const prometheusUrl = analysis.prometheus?.url;
+    if (typeof prometheusUrl === 'string') {
+      refuse(['prometheus', 'url'], credentialsInUrl(prometheusUrl), 'analysis.prometheus.headersEnv', 'PROMETHEUS_AUTH');
+    }
+    if (!Array.isArray(analysis.http)) return;
+    analysis.http.forEach((check, i) => {
+      const instead = `analysis.http[${i}].headersEnv`;
+      if (typeof check?.url === 'string') refuse(['http', i, 'url'], credentialsInUrl(check.url), instead, 'HEALTH_AUTH');
+      if (typeof check?.path === 'string') refuse(['http', i, 'path'], credentialsInPath(check.path), instead, 'HEALTH_AUTH');
+    });
+  }, evenWithOtherProblems);
 
 // Not `.int()`: it would stop the checks of the whole list at the first fraction.
 const weightStep = z
@@ -105,8 +183,7 @@ const strategySchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('canary'),
-      steps: z
-        .array(weightStep)
+      steps: list(weightStep, 100, 'weights')
         .min(1, 'needs at least one weight')
         .superRefine((steps, ctx) => {
           steps.forEach((weight, i) => {
@@ -118,14 +195,14 @@ const strategySchema = z.discriminatedUnion('kind', [
             ctx.addIssue({ code: 'custom', path: [steps.length - 1], message: 'the last step must be 100' });
           }
         }, evenWithOtherProblems),
-      pause: durationSchema.prefault('1m'),
+      pause: duration.prefault('1m'),
     })
     .strict(),
   z
     .object({
       kind: z.literal('blue-green'),
       /** How long the old colour is kept after the switch, for an instant switch back. */
-      keepPrevious: durationSchema.prefault('10m'),
+      keepPrevious: duration.prefault('10m'),
     })
     .strict(),
 ]);
@@ -133,7 +210,7 @@ const strategySchema = z.discriminatedUnion('kind', [
 const databaseSchema = z
   .object({
     urlEnv: envVarName,
-    migrations: z.string().min(1).default('migrations'),
+    migrations: text(PATH_MAX).min(1).default('migrations'),
     undo: z.enum(['down', 'restore']).default('down'),
   })
   .strict();
@@ -141,9 +218,10 @@ const databaseSchema = z
 const approvalSchema = z
   .object({
     required: z.number().int().min(1, 'must be at least 1').default(1),
-    approvers: z.array(z.string().min(1)).optional(),
+    /** As long as a name in an approve or reject message may be (common/messages.ts). */
+    approvers: list(text(200).regex(/\S/, 'must not be blank'), 100, 'approvers').optional(),
     preventSelfApproval: z.boolean().default(true),
-    timeout: durationSchema.prefault('72h'),
+    timeout: positiveDuration.prefault('72h'),
     onTimeout: z.enum(['reject', 'approve']).default('reject'),
   })
   .strict()
@@ -155,7 +233,43 @@ const approvalSchema = z
         message: `lists ${approval.approvers.length} approver(s) but ${approval.required} are required`,
       });
     }
+    // The gate counts a person once, by the same comparison, so a name listed twice can make the quorum unreachable.
+    const first = new Map<string, number>();
+    (Array.isArray(approval.approvers) ? approval.approvers : []).forEach((approver, i) => {
+      if (typeof approver !== 'string') return;
+      const key = sameApprover(approver);
+      const earlier = first.get(key);
+      if (earlier === undefined) first.set(key, i);
+      else {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approvers', i],
+          message: `"${approver}" is already listed as approvers[${earlier}] (approvers are compared without case and surrounding spaces)`,
+        });
+      }
+    });
   }, evenWithOtherProblems);
+
+/** How the approval gate compares people (workflows/approval-gate.ts). */
+const sameApprover = (who: string) => who.trim().toLowerCase();
+
+/**
+ * Freeze windows that leave no time free: the freeze would never end (and the workflow's
+ * `freezeEndsAt` gives up). Asked the way the workflow asks, from a winter and a summer
+ * instant, since windows in time zones with and without daylight saving may tile only in one.
+ */
+const FREEZE_PROBES = [Date.UTC(2026, 0, 14, 12), Date.UTC(2026, 6, 15, 12)];
+
+function neverEnd(windows: FreezeWindow[]): boolean {
+  return FREEZE_PROBES.some((at) => {
+    try {
+      freezeEndsAt(windows, at);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
 
 const environmentSchema = z
   .object({
@@ -165,12 +279,14 @@ const environmentSchema = z
     backup: z.boolean().default(false),
     strategy: strategySchema.default({ kind: 'rolling' }),
     analysis: analysisSchema.prefault({}),
-    stabilize: durationSchema.prefault('15m'),
-    healthCheckInterval: durationSchema.prefault('30s'),
+    stabilize: duration.prefault('15m'),
+    healthCheckInterval: positiveDuration.prefault('30s'),
     approval: approvalSchema.optional(),
-    freezeWindows: z.array(freezeWindowSchema).default([]),
+    freezeWindows: list(freezeWindowSchema, 20, 'windows')
+      .refine((windows) => !neverEnd(windows), 'never end (together they leave no time free): a promotion would wait forever')
+      .default([]),
     /** Runs this environment's side effects on a worker inside its own network. */
-    taskQueue: z.string().min(1).optional(),
+    taskQueue: taskQueue.optional(),
     notify: z.object({ webhookEnv: envVarName }).strict().optional(),
   })
   .strict()
@@ -198,15 +314,24 @@ const environmentSchema = z
 export const ferryConfigSchema = z
   .object({
     app: name,
-    repo: z.string().min(1, 'must be a local path or a git URL'),
+    repo: text(URL_MAX)
+      .min(1, 'must be a local path or a git URL')
+      .superRefine((repo, ctx) => {
+        const what = credentialsInRepo(repo);
+        if (what) ctx.addIssue({ code: 'custom', message: credentialsProblem(what, 'holding user:password (or a token) in repoCredentialsEnv instead') });
+      }),
+    /**
+     * The worker variable holding `user:password` (or a token) for an http(s) repo; the worker
+     * sends it as a header, never in a URL.
+     */
+    repoCredentialsEnv: envVarName.optional(),
     /** How the artifact is named from the commit: {app}, {sha} and {shortSha} are filled in. */
-    artifact: z.string().min(1).default('{app}:{shortSha}'),
+    artifact: text(500).min(1).default('{app}:{shortSha}'),
     build: commandSchema,
     test: commandSchema.optional(),
     /** The task queue of the promotion workflows and of environments without their own. */
-    taskQueue: z.string().min(1).default('ferry'),
-    environments: z
-      .array(environmentSchema)
+    taskQueue: taskQueue.default('ferry'),
+    environments: list(environmentSchema, 50, 'environments')
       .min(1, 'needs at least one environment')
       .superRefine((envs, ctx) => {
         const seen = new Map<string, number>();
@@ -230,9 +355,49 @@ export const ferryConfigSchema = z
             ports.set(value, `environments[${i}].target.${key}`);
           }
         });
+        // Two environments on one Deployment would deploy (and roll back) each other's versions.
+        const deployments = new Map<string, number>();
+        envs.forEach((env, i) => {
+          const target = env?.target;
+          if (target?.kind !== 'kubernetes' || [target.context, target.namespace, target.deployment].some((v) => typeof v !== 'string')) return;
+          const key = JSON.stringify([target.context, target.namespace, target.deployment]);
+          const owner = deployments.get(key);
+          if (owner === undefined) deployments.set(key, i);
+          else {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'target', 'deployment'],
+              message: `deployment ${target.deployment} in namespace ${target.namespace} of context ${target.context} is already the target of environments[${owner}]`,
+            });
+          }
+        });
+        // Two environments on one database would migrate it twice and restore one's backup over the other.
+        const databases = new Map<string, number>();
+        envs.forEach((env, i) => {
+          const urlEnv = env?.database?.urlEnv;
+          if (typeof urlEnv !== 'string') return;
+          const owner = databases.get(urlEnv);
+          if (owner === undefined) databases.set(urlEnv, i);
+          else {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'database', 'urlEnv'],
+              message: `${urlEnv} is already the database of environments[${owner}]: each environment needs its own database`,
+            });
+          }
+        });
       }, evenWithOtherProblems),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    if (typeof config.repoCredentialsEnv === 'string' && typeof config.repo === 'string' && !/^https?:\/\//i.test(config.repo)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['repoCredentialsEnv'],
+        message: 'is only for an http(s) repo: git over ssh uses the worker\'s keys, and a local repo needs none',
+      });
+    }
+  }, evenWithOtherProblems);
 
 export type FerryConfig = z.output<typeof ferryConfigSchema>;
 export type FerryConfigInput = z.input<typeof ferryConfigSchema>;

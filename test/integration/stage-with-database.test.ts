@@ -47,8 +47,8 @@ async function promoteToDev(analysisHealthy: boolean) {
   const plan = samplePlan(
     (config) => {
       config.repo = repo.dir;
-      config.build = { command: 'test -d migrations', timeout: 60_000 };
-      config.test = { command: 'true', timeout: 60_000 };
+      config.build = { command: 'test -d migrations', timeout: 60_000, passEnv: [] };
+      config.test = { command: 'true', timeout: 60_000, passEnv: [] };
       const dev = config.environments[1]; // the canary environment of the sample
       config.environments = [
         { ...dev, name: 'dev', backup: true, database: { urlEnv: 'FERRY_IT_DATABASE_URL', migrations: 'migrations', undo: 'down' } },

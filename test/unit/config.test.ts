@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseConfig } from '../../common/parse-config';
 import { formatPath, InvalidInputError } from '../../common/problems';
 import { SAMPLE_CONFIG } from '../helpers/fixtures';
@@ -37,8 +39,8 @@ describe('SAMPLE_CONFIG', () => {
     expect(config.repo).toBe('/srv/git/shop.git');
     expect(config.artifact).toBe('shop:{shortSha}');
     expect(config.taskQueue).toBe('ferry');
-    expect(config.build).toEqual({ command: 'make build', timeout: 1_800_000 });
-    expect(config.test).toEqual({ command: 'make test', timeout: 1_800_000 });
+    expect(config.build).toEqual({ command: 'make build', timeout: 1_800_000, passEnv: [] });
+    expect(config.test).toEqual({ command: 'make test', timeout: 1_800_000, passEnv: [] });
     expect(config.environments.map((e) => e.name)).toEqual(['dev', 'staging', 'production']);
   });
 
@@ -381,5 +383,238 @@ describe('malformed values where objects or lists belong', () => {
   ])('%s is reported with its path, not a crash', (_, environments, problem) => {
     const text = `app: shop\nrepo: .\nbuild: { command: make }\nenvironments:\n${environments}`;
     expect(problemsOf(text)).toContain(problem);
+  });
+});
+
+/** `withEnvironment` plus a second environment whose YAML body (under `- `) is `env`. */
+const withTwoEnvironments = (first: string, second: string) => `${withEnvironment(first)}
+  - name: staging
+${second}`;
+
+describe('credentials inside URLs are refused, naming the field and never echoing the secret', () => {
+  const PASSWORD = 'hunter2-s3cr3t';
+  const refused = (text: string) => {
+    const error = invalid(text);
+    expect(error.message).not.toContain(PASSWORD);
+    return error.problems;
+  };
+
+  it.each<[string, string, string]>([
+    [
+      'a password in the Prometheus URL',
+      `    analysis: { prometheus: { url: "https://ferry:${PASSWORD}@prometheus.example.com" } }`,
+      'environments[0].analysis.prometheus.url: must not hold credentials (it has a password): name a worker variable in analysis.prometheus.headersEnv instead, e.g. { Authorization: PROMETHEUS_AUTH }',
+    ],
+    [
+      'a user name alone in the Prometheus URL',
+      '    analysis: { prometheus: { url: "https://ferry@prometheus.example.com" } }',
+      'environments[0].analysis.prometheus.url: must not hold credentials (it has a user name): name a worker variable in analysis.prometheus.headersEnv instead, e.g. { Authorization: PROMETHEUS_AUTH }',
+    ],
+    [
+      'a token in the query of an HTTP check URL',
+      `    analysis: { http: [{ url: "https://shop.example.com/healthz?Access_Token=${PASSWORD}" }] }`,
+      'environments[0].analysis.http[0].url: must not hold credentials (its query has "Access_Token"): name a worker variable in analysis.http[0].headersEnv instead, e.g. { Authorization: HEALTH_AUTH }',
+    ],
+    [
+      'a signature in the query of an HTTP check path',
+      `    analysis: { http: [{ path: "/healthz?sig=${PASSWORD}" }] }`,
+      'environments[0].analysis.http[0].path: must not hold credentials (its query has "sig"): name a worker variable in analysis.http[0].headersEnv instead, e.g. { Authorization: HEALTH_AUTH }',
+    ],
+  ])('%s', (_, env, expected) => {
+    expect(refused(withEnvironment(env))).toEqual([expected]);
+  });
+
+  it('a password in the Kubernetes target url', () => {
+    const text = withTwoEnvironments('', `    target: { kind: kubernetes, context: c, namespace: shop, deployment: shop, url: "https://u:${PASSWORD}@shop.example.com" }`);
+    expect(refused(text)).toEqual([
+      'environments[1].target.url: must not hold credentials (it has a password): name a worker variable in analysis.http[].headersEnv instead, e.g. { Authorization: HEALTH_AUTH }',
+    ]);
+  });
+
+  it.each([
+    ['an https repo with user and password', `https://ferry-bot:${PASSWORD}@git.example.com/acme/shop.git`, 'it has a password'],
+    ['an https repo with a user name (a token as the user)', `https://${PASSWORD}@git.example.com/acme/shop.git`, 'it has a user name'],
+    ['an ssh repo with a password', `ssh://git:${PASSWORD}@git.example.com/acme/shop.git`, 'it has a password'],
+    ['an scp-like repo with a password', `git:${PASSWORD}@git.example.com:acme/shop.git`, 'it has a password'],
+    ['an https repo with a private token in its query', `https://git.example.com/acme/shop.git?private_token=${PASSWORD}`, 'its query has "private_token"'],
+  ])('%s', (_, repo, what) => {
+    const text = withEnvironment('').replace('repo: /srv/git/shop.git', `repo: "${repo}"`);
+    expect(refused(text)).toEqual([
+      `repo: must not hold credentials (${what}): name a worker variable holding user:password (or a token) in repoCredentialsEnv instead`,
+    ]);
+  });
+
+  it.each(['git@git.example.com:acme/shop.git', 'ssh://git@git.example.com/acme/shop.git', 'https://git.example.com/acme/shop.git', 'file:///srv/git/shop.git'])(
+    'a user name for ssh, or no credentials at all, is fine: %s',
+    (repo) => {
+      const text = withEnvironment('').replace('repo: /srv/git/shop.git', `repo: "${repo}"`);
+      expect(parseConfig(text).repo).toBe(repo);
+    },
+  );
+
+  it('harmless query parameters are fine', () => {
+    const text = withEnvironment('    analysis: { http: [{ url: "https://shop.example.com/healthz?verbose=1&token_count=3" }] }');
+    expect(parseConfig(text).environments[0].analysis.http[0].url).toBe('https://shop.example.com/healthz?verbose=1&token_count=3');
+  });
+});
+
+describe('credentials by variable name', () => {
+  it('headersEnv on Prometheus and on an HTTP check, and repoCredentialsEnv, are carried as names', () => {
+    const text = withEnvironment(
+      '    analysis:\n' +
+        '      http: [{ url: "https://shop.example.com/healthz", headersEnv: { X-Health-Key: HEALTH_KEY } }]\n' +
+        '      prometheus: { url: "https://prometheus.example.com", headersEnv: { Authorization: PROM_AUTH } }',
+    ).replace('repo: /srv/git/shop.git', 'repo: https://git.example.com/acme/shop.git\nrepoCredentialsEnv: SHOP_GIT_CREDENTIALS');
+    const config = parseConfig(text);
+    expect(config.repoCredentialsEnv).toBe('SHOP_GIT_CREDENTIALS');
+    expect(config.environments[0].analysis.prometheus?.headersEnv).toEqual({ Authorization: 'PROM_AUTH' });
+    expect(config.environments[0].analysis.http[0].headersEnv).toEqual({ 'X-Health-Key': 'HEALTH_KEY' });
+  });
+
+  it.each<[string, string, string[]]>([
+    [
+      'a header name with a space',
+      '    analysis: { prometheus: { url: "https://p.example.com", headersEnv: { "Bad Header": PROM_AUTH } } }',
+      ['environments[0].analysis.prometheus.headersEnv: "Bad Header" is not an HTTP header name'],
+    ],
+    [
+      'a value that is not a variable name (a secret pasted in)',
+      '    analysis: { prometheus: { url: "https://p.example.com", headersEnv: { Authorization: "Bearer abc" } } }',
+      ['environments[0].analysis.prometheus.headersEnv.Authorization: must be the name of an environment variable'],
+    ],
+    [
+      'the same header twice, in different case',
+      '    analysis: { http: [{ url: "https://s.example.com/", headersEnv: { Authorization: A, authorization: B } }] }',
+      ['environments[0].analysis.http[0].headersEnv: names the header "authorization" twice (header names ignore case)'],
+    ],
+    [
+      'more than 10 headers',
+      `    analysis: { prometheus: { url: "https://p.example.com", headersEnv: { ${Array.from({ length: 11 }, (_, i) => `X-H${i}: V${i}`).join(', ')} } } }`,
+      ['environments[0].analysis.prometheus.headersEnv: must name at most 10 headers'],
+    ],
+  ])('%s is refused', (_, env, expected) => {
+    expect(problemsOf(withEnvironment(env))).toEqual(expected);
+  });
+
+  it('repoCredentialsEnv must be a variable name', () => {
+    const text = withEnvironment('').replace('repo: /srv/git/shop.git', 'repo: https://git.example.com/a.git\nrepoCredentialsEnv: "bot:pa55"');
+    expect(problemsOf(text)).toEqual(['repoCredentialsEnv: must be the name of an environment variable']);
+  });
+});
+
+describe('configs that are clearly wrong are refused, each naming its field', () => {
+  it.each<[string, string, string[]]>([
+    [
+      'the same approver twice, in another case and with spaces',
+      '    approval: { required: 2, approvers: [olivia, sam, " Olivia "] }',
+      ['environments[0].approval.approvers[2]: " Olivia " is already listed as approvers[0] (approvers are compared without case and surrounding spaces)'],
+    ],
+    [
+      'a freeze window on every day, all day',
+      '    freezeWindows: [{ days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "24:00", timezone: UTC }]',
+      ['environments[0].freezeWindows: never end (together they leave no time free): a promotion would wait forever'],
+    ],
+    [
+      'freeze windows that together cover the whole week',
+      '    freezeWindows:\n' +
+        '      - { days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "12:00", timezone: Europe/Berlin }\n' +
+        '      - { days: [mon, tue, wed, thu, fri, sat, sun], from: "12:00", to: "00:00", timezone: Europe/Berlin }',
+      ['environments[0].freezeWindows: never end (together they leave no time free): a promotion would wait forever'],
+    ],
+    ['an approval timeout of 0', '    approval: { timeout: 0s }', ['environments[0].approval.timeout: must be longer than 0']],
+    ['a blank per-environment task queue', '    taskQueue: "   "', ['environments[0].taskQueue: must not be blank, nor begin or end with spaces']],
+    ['a per-environment task queue with a trailing space', '    taskQueue: "ferry-production "', ['environments[0].taskQueue: must not be blank, nor begin or end with spaces']],
+  ])('%s', (_, env, expected) => {
+    expect(problemsOf(withEnvironment(env))).toEqual(expected);
+  });
+
+  it('freeze windows with a gap are fine', () => {
+    const env = '    freezeWindows: [{ days: [mon, tue, wed, thu, fri, sat, sun], from: "00:01", to: "00:00", timezone: UTC }]';
+    expect(parseConfig(withEnvironment(env)).environments[0].freezeWindows).toHaveLength(1);
+  });
+
+  it.each([
+    ['build', 'build:\n  command: make build', 'build:\n  command: make build\n  timeout: 0m'],
+    ['test', 'build:\n  command: make build', 'build:\n  command: make build\ntest: { command: make test, timeout: 0s }'],
+  ])('a %s timeout of 0', (field, from, to) => {
+    expect(problemsOf(withEnvironment('').replace(from, to))).toEqual([`${field}.timeout: must be longer than 0`]);
+  });
+
+  it.each(['""', '"  "', '" ferry"'])('a top-level task queue of %s', (queue) => {
+    expect(problemsOf(`${withEnvironment('')}\ntaskQueue: ${queue}\n`)).toEqual(['taskQueue: must not be blank, nor begin or end with spaces']);
+  });
+
+  it('two environments on the same Kubernetes deployment', () => {
+    const k8s = '    target: { kind: kubernetes, context: prod, namespace: shop, deployment: shop }';
+    const text = `${withTwoEnvironments('', k8s)}\n  - name: production\n${k8s}\n  - name: eu\n${k8s.replace('context: prod', 'context: eu')}\n`;
+    expect(problemsOf(text)).toEqual([
+      'environments[2].target.deployment: deployment shop in namespace shop of context prod is already the target of environments[1]',
+    ]);
+  });
+
+  it('two environments sharing one database variable', () => {
+    const text = withTwoEnvironments(
+      '    database: { urlEnv: SHOP_DATABASE_URL }',
+      '    target: { kind: local, start: "node server.js", port: 18082 }\n    database: { urlEnv: SHOP_DATABASE_URL }',
+    );
+    expect(problemsOf(text)).toEqual([
+      'environments[1].database.urlEnv: SHOP_DATABASE_URL is already the database of environments[0]: each environment needs its own database',
+    ]);
+  });
+});
+
+describe('passEnv on build and test', () => {
+  it('defaults to none, and carries the names it is given', () => {
+    const config = parseConfig(withEnvironment('').replace('command: make build', 'command: make build\n  passEnv: [NPM_TOKEN, DOCKER_HOST]'));
+    expect(config.build.passEnv).toEqual(['NPM_TOKEN', 'DOCKER_HOST']);
+    expect(parseConfig(SAMPLE_CONFIG).test?.passEnv).toEqual([]);
+  });
+
+  it('names variables, at most 50', () => {
+    const many = Array.from({ length: 51 }, (_, i) => `V${i}`).join(', ');
+    expect(problemsOf(withEnvironment('').replace('command: make build', 'command: make build\n  passEnv: ["a b"]'))).toEqual([
+      'build.passEnv[0]: must be the name of an environment variable',
+    ]);
+    expect(problemsOf(withEnvironment('').replace('command: make build', `command: make build\n  passEnv: [${many}]`))).toEqual([
+      'build.passEnv: must list at most 50 variables',
+    ]);
+  });
+});
+
+describe('every string and list is bounded, and the error says the bound', () => {
+  const long = (n: number) => 'x'.repeat(n);
+  it.each<[string, (text: string) => string, string]>([
+    ['the build command', (t) => t.replace('command: make build', `command: ${long(10_001)}`), 'build.command: must be at most 10000 characters'],
+    ['the repo', (t) => t.replace('repo: /srv/git/shop.git', `repo: /${long(2_048)}`), 'repo: must be at most 2048 characters'],
+    ['the artifact', (t) => `${t}\nartifact: ${long(501)}\n`, 'artifact: must be at most 500 characters'],
+    ['an approver', (t) => `${t}    approval: { approvers: [${long(201)}] }\n`, 'environments[0].approval.approvers[0]: must be at most 200 characters'],
+    ['a duration', (t) => `${t}    stabilize: ${long(41)}\n`, 'environments[0].stabilize: must be at most 40 characters'],
+    ['a PromQL query', (t) => `${t}    analysis: { prometheus: { url: "http://p:9090", errorRate: ${long(10_001)} } }\n`, 'environments[0].analysis.prometheus.errorRate: must be at most 10000 characters'],
+    ['a freeze reason', (t) => `${t}    freezeWindows: [{ days: [sat], from: "00:00", to: "08:00", timezone: UTC, reason: ${long(201)} }]\n`, 'environments[0].freezeWindows[0].reason: must be at most 200 characters'],
+    ['the approvers', (t) => `${t}    approval: { approvers: [${Array.from({ length: 101 }, (_, i) => `p${i}`).join(', ')}] }\n`, 'environments[0].approval.approvers: must list at most 100 approvers'],
+    ['the HTTP checks', (t) => `${t}    analysis: { http: [${Array.from({ length: 21 }, () => '{ path: /healthz }').join(', ')}] }\n`, 'environments[0].analysis.http: must list at most 20 checks'],
+    ['the freeze windows', (t) => `${t}    freezeWindows: [${Array.from({ length: 21 }, () => '{ days: [sat], from: "00:00", to: "01:00", timezone: UTC }').join(', ')}]\n`, 'environments[0].freezeWindows: must list at most 20 windows'],
+  ])('%s', (_, edit, expected) => {
+    expect(problemsOf(edit(withEnvironment('')))).toEqual([expected]);
+  });
+
+  it('the environments: at most 50', () => {
+    const envs = Array.from({ length: 51 }, (_, i) => `  - name: e${i}\n    target: { kind: local, start: x, port: ${20_000 + i} }`).join('\n');
+    const text = `app: shop\nrepo: /r\nbuild: { command: make }\nenvironments:\n${envs}\n`;
+    expect(problemsOf(text)).toEqual(['environments: must list at most 50 environments']);
+  });
+});
+
+describe('the configs people copy from', () => {
+  const root = path.join(__dirname, '..', '..');
+  it('the example shop config parses', () => {
+    expect(parseConfig(fs.readFileSync(path.join(root, 'examples', 'shop', 'ferry.config.yaml'), 'utf8')).app).toBe('shop');
+  });
+
+  it("the README's configuration example parses", () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const example = /## Configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme);
+    expect(example).not.toBeNull();
+    expect(parseConfig(example![1]).app).toBe('shop');
   });
 });
