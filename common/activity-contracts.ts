@@ -44,6 +44,8 @@ export interface CommandActivities {
 }
 
 export interface DatabaseInput {
+  /** Backups are kept per (app, environment); absent in stages started before it was sent. */
+  app?: string;
   promotionId: string;
   environment: string;
   source: SourceRef;
@@ -54,6 +56,8 @@ export interface BackupResult {
   file: string;
   bytes: number;
   sha256: string;
+  /** The stage run that took it (a retry is a new run): only that run may restore it. Older Ferry recorded none. */
+  runId?: string;
 }
 
 export interface DatabaseActivities {

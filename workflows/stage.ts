@@ -58,7 +58,7 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
     version: artifact,
     source: input.source,
   };
-  const database = env.database && { promotionId: input.promotionId, environment: env.name, source: input.source, database: env.database };
+  const database = env.database && { app: input.app, promotionId: input.promotionId, environment: env.name, source: input.source, database: env.database };
   const compensations: Compensation[] = [];
   const pipeline = new CancellationScope();
   let aborted: AbortPayload | undefined;

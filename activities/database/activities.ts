@@ -7,7 +7,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { DatabaseError } from 'pg';
 import type { BackupResult, DatabaseActivities, DatabaseInput, SourceRef } from '../../common/activity-contracts';
 import { FailureType } from '../../common/errors';
-import { backupDatabase, defaultBackupDir, restoreBackup } from './backup';
+import { backupDatabase, backupKeep, defaultBackupDir, restoreBackup } from './backup';
 import { databaseTarget, type Progress } from './connection';
 import { applyMigrations, undoMigrationsWithDownFiles } from './migrations';
 
@@ -16,7 +16,7 @@ export type WithWorktree = <T>(source: SourceRef, promotionId: string, work: (di
 export interface DatabaseActivityDeps {
   /** Checks the release out (activities/worktree.ts) and runs `work` in it. */
   withWorktree: WithWorktree;
-  /** Where the URLs and FERRY_BACKUP_DIR are read (default: process.env, at call time). */
+  /** Where the URLs, FERRY_BACKUP_DIR and FERRY_BACKUP_KEEP are read (default: process.env, at call time). */
   env?: () => NodeJS.ProcessEnv;
 }
 
@@ -26,10 +26,22 @@ export function createDatabaseActivities(deps: DatabaseActivityDeps): DatabaseAc
   const env = deps.env ?? (() => process.env);
 
   return {
-    backupDatabase: (input) =>
-      run(input, env(), (url, progress) =>
-        backupDatabase(url, { ...progress, dir: defaultBackupDir(env()), promotionId: input.promotionId, environment: input.environment }),
-      ),
+    backupDatabase: (input) => {
+      const startedAt = Date.now();
+      return run(input, env(), (url, progress) =>
+        backupDatabase(url, {
+          ...progress,
+          dir: defaultBackupDir(env()),
+          keep: backupKeep(env()),
+          startedAt,
+          // Stages started before the app was sent keep their backups per promotion instead.
+          app: input.app ?? input.promotionId,
+          environment: input.environment,
+          promotionId: input.promotionId,
+          runId: currentRunId(),
+        }),
+      );
+    },
 
     migrateDatabase: (input) =>
       run(input, env(), (url, progress) =>
@@ -42,7 +54,7 @@ export function createDatabaseActivities(deps: DatabaseActivityDeps): DatabaseAc
       run(input, env(), (url, progress) => {
         if (input.database.undo === 'restore') {
           const backup = checkBackup(input.backup);
-          return restoreBackup(url, backup, { ...progress, promotionId: input.promotionId });
+          return restoreBackup(url, backup, { ...progress, dir: defaultBackupDir(env()), promotionId: input.promotionId, runId: currentRunId() });
         }
         return deps.withWorktree(input.source, input.promotionId, (worktree) =>
           undoMigrationsWithDownFiles(url, migrationsDir(worktree, input.database.migrations), input.promotionId, progress),
@@ -115,6 +127,13 @@ async function run<T>(input: DatabaseInput, env: NodeJS.ProcessEnv, work: (url: 
   } finally {
     if (timer) clearInterval(timer);
   }
+}
+
+/** The stage workflow's run: what keys a backup, so that a retried promotion (same workflow ID, new run) never sees an earlier run's. */
+function currentRunId(): string {
+  const runId = currentContext()?.info.workflowExecution?.runId;
+  if (!runId) throw ApplicationFailure.nonRetryable('backups are taken and restored by a stage workflow run only', FailureType.InvalidInput);
+  return runId;
 }
 
 function currentContext(): Context | undefined {

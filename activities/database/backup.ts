@@ -1,5 +1,5 @@
-// Backups with pg_dump (custom format), one file per (promotion, environment), and restoring one.
-import { createHash, randomBytes } from 'node:crypto';
+// Backups with pg_dump (custom format), one file per stage run, and restoring one.
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -7,30 +7,48 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from 'pg';
+import { z } from 'zod';
 import type { BackupResult } from '../../common/activity-contracts';
 import { FailureType } from '../../common/errors';
 import { databaseTarget, serverMajorVersion, withClient, type DatabaseTarget, type Progress } from './connection';
 import { appliedMigrations, migrationsTableExists, withMigrationLock } from './migrations';
 import { resolvePgTools, runTool, type PgTools } from './pg-tools';
+import { removeStalePartials, partialFileFor, pruneBackups } from './backup-files';
 
 /** FERRY_BACKUP_DIR, or <tmpdir>/ferry-backups. */
 export function defaultBackupDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.FERRY_BACKUP_DIR || path.join(os.tmpdir(), 'ferry-backups');
 }
 
-/** A file name that is safe on any file system and unique per (promotion, environment). */
-export function backupFileName(promotionId: string, environment: string): string {
-  const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
-  const name = `${safe(promotionId)}--${safe(environment)}`;
-  const exact = name === `${promotionId}--${environment}` && !promotionId.includes('--') && !environment.includes('--');
-  const suffix = exact ? '' : `-${createHash('sha256').update(JSON.stringify([promotionId, environment])).digest('hex').slice(0, 10)}`;
-  return `${name}${suffix}.dump`;
+/** Whose backup it is. The run ID is the stage workflow's: `ferry retry` reuses the workflow ID, never the run. */
+export interface BackupKey {
+  app: string;
+  environment: string;
+  promotionId: string;
+  runId: string;
+}
+
+/** A path segment that is safe on any file system; a name that had to change gets a hash, so two never meet. */
+function segment(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 80);
+  return safe === name && !name.includes('--') ? name : `${safe}-${createHash('sha256').update(name).digest('hex').slice(0, 10)}`;
+}
+
+const RUN_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/**
+ * `<app>/<environment>/<promotion>--<run>.dump`, relative to the backup folder: one folder per
+ * (app, environment), which is what pruning counts, and one file per run of a stage.
+ */
+export function backupPath(key: BackupKey): string {
+  if (!RUN_ID.test(key.runId)) throw ApplicationFailure.nonRetryable(`"${key.runId.slice(0, 80)}" is not a workflow run ID`, FailureType.InvalidInput);
+  return path.join(segment(key.app), segment(key.environment), `${segment(key.promotionId)}--${key.runId}.dump`);
 }
 
 const DUMP_MAGIC = Buffer.from('PGDMP');
 
 /** Size and sha256 of a finished custom-format dump, or undefined when there is none. */
-export async function describeBackup(file: string): Promise<BackupResult | undefined> {
+export async function describeBackup(file: string, runId: string): Promise<BackupResult | undefined> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(file, 'r');
@@ -46,7 +64,7 @@ export async function describeBackup(file: string): Promise<BackupResult | undef
     await handle.close();
   }
   const { size } = await fs.stat(file);
-  return { file, bytes: size, sha256: await fileSha256(file) };
+  return { file, bytes: size, sha256: await fileSha256(file), runId };
 }
 
 export async function fileSha256(file: string): Promise<string> {
@@ -55,31 +73,66 @@ export async function fileSha256(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export interface BackupOptions extends Progress {
+export const DEFAULT_BACKUP_KEEP = 10;
+
+/** FERRY_BACKUP_KEEP: finished backups kept per (app, environment). The worker checks it at start-up too. */
+export const backupKeepSchema = z.coerce
+  .number({ error: 'must be a whole number of backups from 1 to 1000' })
+  .int('must be a whole number of backups from 1 to 1000')
+  .min(1, 'must be at least 1: the backup of the running stage is always kept')
+  .max(1000, 'must be at most 1000')
+  .default(DEFAULT_BACKUP_KEEP);
+
+export function backupKeep(env: NodeJS.ProcessEnv = process.env): number {
+  const parsed = backupKeepSchema.safeParse(env.FERRY_BACKUP_KEEP || undefined);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`FERRY_BACKUP_KEEP "${String(env.FERRY_BACKUP_KEEP).slice(0, 40)}" ${parsed.error.issues[0].message}`, FailureType.InvalidInput);
+  }
+  return parsed.data;
+}
+
+export interface BackupOptions extends Progress, BackupKey {
   /** Folder of the backups (default: defaultBackupDir()). */
   dir?: string;
-  promotionId: string;
-  environment: string;
+  /** How many finished backups of this (app, environment) to keep, this run's included (default 10). */
+  keep?: number;
+  /** When this attempt started: half-written dumps last touched before it are left over (default: now). */
+  startedAt?: number;
 }
 
 /**
- * pg_dump --format=custom into <dir>/<promotion>--<environment>.dump. Idempotent: the dump is
+ * pg_dump --format=custom into <dir>/<backupPath(key)>. Idempotent within a run: the dump is
  * written to a .partial file and renamed only when complete, so an existing file is a finished
- * backup of this promotion and is returned as it is, without dumping again.
+ * backup of this run and is returned as it is. Another run of the same workflow ID (a retry)
+ * gets a file of its own. Before dumping, half-written files of attempts that are gone are
+ * removed; afterwards only the newest `keep` backups of the (app, environment) are kept.
  */
 export async function backupDatabase(url: string, options: BackupOptions): Promise<BackupResult> {
+  const startedAt = options.startedAt ?? Date.now();
   const target = databaseTarget(url);
   const dir = path.resolve(options.dir ?? defaultBackupDir());
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, backupFileName(options.promotionId, options.environment));
-  const existing = await describeBackup(file);
-  if (existing) {
-    options.onProgress?.(`reusing the finished backup ${file}`);
-    return existing;
-  }
+  const file = path.join(dir, backupPath(options));
+  const folder = path.dirname(file);
+  await fs.mkdir(folder, { recursive: true, mode: 0o700 });
+  const removed = await removeStalePartials([folder, dir], startedAt);
+  if (removed.length > 0) options.onProgress?.(`removed ${removed.length} half-written backups of attempts that are gone`);
 
+  let done = await describeBackup(file, options.runId);
+  if (done) {
+    options.onProgress?.(`reusing this run's finished backup ${file}`);
+  } else {
+    await dump(target, file, options);
+    done = await describeBackup(file, options.runId);
+    if (!done) throw new Error(`pg_dump finished but ${file} is not a custom-format dump`);
+  }
+  const pruned = await pruneBackups(folder, file, options.keep ?? DEFAULT_BACKUP_KEEP);
+  if (pruned.length > 0) options.onProgress?.(`removed ${pruned.length} older backups of ${options.app}/${options.environment}`);
+  return done;
+}
+
+async function dump(target: DatabaseTarget, file: string, options: Progress): Promise<void> {
   const tools = await withClient(target, options, async (client) => resolvePgTools(await serverMajorVersion(client)));
-  const partial = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.partial`;
+  const partial = partialFileFor(file);
   try {
     options.onProgress?.(`pg_dump ${tools.version} of ${target.redacted}`);
     await runTool(tools.pgDump, ['--format=custom', '--no-password', `--file=${partial}`, `--dbname=${target.toolUrl}`], {
@@ -96,13 +149,10 @@ export async function backupDatabase(url: string, options: BackupOptions): Promi
     const handle = await fs.open(partial, 'r+');
     await handle.sync().finally(() => handle.close());
     await fs.rename(partial, file);
-    await syncDir(dir);
+    await syncDir(path.dirname(file));
   } finally {
     await fs.rm(partial, { force: true });
   }
-  const done = await describeBackup(file);
-  if (!done) throw new Error(`pg_dump finished but ${file} is not a custom-format dump`);
-  return done;
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -115,62 +165,96 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 export interface RestoreOptions extends Progress {
-  /** Only this promotion's migrations are reported as undone; with none applied, nothing is restored. */
+  /** Only this promotion's migrations are reported as undone; with none of them to undo, nothing is restored. */
   promotionId: string;
+  /** The run restoring: only a backup this run took is restored. */
+  runId: string;
+  /** This worker's backup folder (default: defaultBackupDir()). */
+  dir?: string;
 }
 
 /**
- * Puts the database back to the backup, atomically: one transaction (psql --single-transaction)
- * that first drops what was created after the backup (tables, views, sequences, types, functions,
- * schemas and extensions the backup does not have), then runs pg_restore --clean --if-exists
- * --no-owner's script. Checks the file's sha256 first and schema_migrations afterwards.
+ * Puts the database back to the backup this run took, atomically: one transaction (psql
+ * --single-transaction) that first drops what was created after the backup (tables, views,
+ * sequences, types, functions, schemas and extensions the backup does not have), then runs
+ * pg_restore --clean --if-exists --no-owner's script. Refuses a backup of another run, finds the
+ * file in this worker's backup folder, checks its sha256 first and schema_migrations afterwards.
  *
- * With none of this promotion's migrations in schema_migrations there is nothing to undo, and
- * nothing is restored: a retry after a successful restore must not throw away newer writes.
+ * What is undone is what this promotion applied that the backup does not hold; with nothing of
+ * that kind there is nothing to undo, and nothing is restored: a retry after a successful
+ * restore, or a run that re-used migrations an earlier run applied, must not throw away newer writes.
  */
 export async function restoreBackup(url: string, backup: BackupResult, options: RestoreOptions): Promise<{ undone: string[] }> {
+  checkBackupRun(backup, options.runId);
   const target = databaseTarget(url);
+  const file = await localBackupFile(backup, path.resolve(options.dir ?? defaultBackupDir()));
   return withClient(target, options, (client) =>
     withMigrationLock(client, options, async () => {
-      const mine = (await appliedMigrations(client, options.promotionId)).reverse().map((m) => `${m.version}_${m.name}`);
-      if (mine.length === 0) return { undone: [] };
-      await checkBackupFile(backup);
       const tools = resolvePgTools(await serverMajorVersion(client));
       const common = { env: target.toolEnv, redact: target.redact, signal: options.signal };
+      const inBackup = new Set(await migrationsInBackup(tools, file, common));
+      const mine = (await appliedMigrations(client, options.promotionId))
+        .filter((m) => !inBackup.has(m.version))
+        .reverse()
+        .map((m) => `${m.version}_${m.name}`);
+      if (mine.length === 0) return { undone: [] };
 
-      options.onProgress?.(`reading the contents of ${backup.file}`);
-      const toc = parseToc(await runTool(tools.pgRestore, ['--list', backup.file], { ...common, captureStdout: true }));
+      options.onProgress?.(`reading the contents of ${file}`);
+      const toc = parseToc(await runTool(tools.pgRestore, ['--list', file], { ...common, captureStdout: true }));
       const prelude = await dropsForObjectsNotIn(client, toc);
       const preludeFile = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-restore-')), 'prelude.sql');
       try {
         await fs.writeFile(preludeFile, prelude.join('\n') + '\n', { mode: 0o600 });
-        options.onProgress?.(`restoring ${backup.file} into ${target.redacted}`);
-        await restoreInOneTransaction(tools, backup.file, preludeFile, target, options);
+        options.onProgress?.(`restoring ${file} into ${target.redacted}`);
+        await restoreInOneTransaction(tools, file, preludeFile, target, options);
       } finally {
         await fs.rm(path.dirname(preludeFile), { recursive: true, force: true });
       }
 
-      await verifyMigrationsTable(client, tools, backup.file, common);
+      await verifyMigrationsTable(client, [...inBackup].sort(), file);
       return { undone: mine };
     }),
   );
 }
 
-/** The file must be here and be exactly what backupDatabase reported. */
-async function checkBackupFile(backup: BackupResult): Promise<void> {
-  const actual = await fileSha256(backup.file).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') {
-      // Retryable: on a task queue with several workers, another one may hold the file.
-      throw ApplicationFailure.retryable(`the backup ${backup.file} is not on this worker (${os.hostname()})`, 'BackupNotFound');
-    }
-    throw error;
+/** A backup of another run (an earlier run of a retried promotion) holds the database as it was then: restoring it loses every write since. */
+function checkBackupRun(backup: BackupResult, runId: string): void {
+  if (backup.runId !== runId) {
+    throw ApplicationFailure.nonRetryable(
+      `the backup ${backup.file} was taken by another run (${backup.runId ?? 'an older Ferry, which recorded none'}) than this one (${runId}): ` +
+        'restoring it would throw away every write made since; refusing (restore it by hand with pg_restore if that is really meant)',
+      'WrongBackup',
+    );
+  }
+}
+
+/**
+ * The run's file in this worker's backup folder (its name says which run took it), and exactly
+ * what backupDatabase reported. A worker that does not have it fails for good: another attempt
+ * on the same worker would not find it either, and skipping the restore would leave the
+ * migration in place.
+ */
+async function localBackupFile(backup: BackupResult, dir: string): Promise<string> {
+  const relative = path.join(...backup.file.split(path.sep).slice(-3));
+  if (!backup.file.endsWith(`--${backup.runId}.dump`) || relative.startsWith('..')) {
+    throw ApplicationFailure.nonRetryable(`${backup.file} is not the name of a Ferry backup of run ${backup.runId}; refusing to restore it`, 'WrongBackup');
+  }
+  const file = path.join(dir, relative);
+  const actual = await fileSha256(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+    throw ApplicationFailure.nonRetryable(
+      `this run's backup ${relative} (taken as ${backup.file}) is not in this worker's backup folder ${dir} (FERRY_BACKUP_DIR) on ${os.hostname()}: ` +
+        "the environment's workers must share that folder, or the environment must have one worker; nothing was restored",
+      'BackupNotFound',
+    );
   });
   if (actual !== backup.sha256) {
     throw ApplicationFailure.nonRetryable(
-      `the backup ${backup.file} has changed since it was taken (sha256 ${actual} instead of ${backup.sha256}); refusing to restore it`,
+      `the backup ${file} has changed since it was taken (sha256 ${actual} instead of ${backup.sha256}); refusing to restore it`,
       FailureType.ChecksumDrift,
     );
   }
+  return file;
 }
 
 /** pg_restore renders the script; psql runs the drops and it as one transaction that stops at the first error. */
@@ -307,19 +391,22 @@ async function dropsForObjectsNotIn(client: Client, toc: TocEntry[]): Promise<st
   return drops.sort((a, b) => order(a) - order(b));
 }
 
-/** After a restore, schema_migrations must hold exactly the versions the backup holds. */
-async function verifyMigrationsTable(
-  client: Client,
+/** The versions in the backup's schema_migrations ([] when it has none). */
+async function migrationsInBackup(
   tools: PgTools,
   file: string,
   common: { env: NodeJS.ProcessEnv; redact: (s: string) => string; signal?: AbortSignal },
-): Promise<void> {
+): Promise<string[]> {
   const data = await runTool(tools.pgRestore, ['--data-only', '--table=schema_migrations', '--file=-', file], { ...common, captureStdout: true });
-  const expected = copyRows(data).map((row) => row[0]).sort();
+  return copyRows(data).map((row) => row[0]);
+}
+
+/** After a restore, schema_migrations must hold exactly the versions the backup holds. */
+async function verifyMigrationsTable(client: Client, expected: string[], file: string): Promise<void> {
   const actual = (await migrationsTableExists(client)) ? (await appliedMigrations(client)).map((m) => m.version).sort() : [];
   if (JSON.stringify(expected) !== JSON.stringify(actual)) {
     throw ApplicationFailure.nonRetryable(
-      `the restore finished but schema_migrations does not match the backup: it holds [${actual.join(', ')}], the backup [${expected.join(', ')}]`,
+      `the restore of ${file} finished but schema_migrations does not match the backup: it holds [${actual.join(', ')}], the backup [${expected.join(', ')}]`,
       FailureType.MigrationFailed,
     );
   }

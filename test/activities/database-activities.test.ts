@@ -1,6 +1,7 @@
 // The DatabaseActivities as a worker runs them: the URL from the worker's environment, migrations
 // from the release's own worktree, heartbeats, cancellation, and no password in errors or logs.
 import fs from 'node:fs';
+import type { Info as ActivityInfo } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
@@ -45,10 +46,14 @@ afterAll(async () => {
 });
 
 /** Runs an activity the way a worker does, collecting its heartbeats and log lines. */
-async function inActivity<R>(work: () => Promise<R>, onHeartbeat?: (details: unknown, env: MockActivityEnvironment) => void) {
+async function inActivity<R>(
+  work: () => Promise<R>,
+  onHeartbeat?: (details: unknown, env: MockActivityEnvironment) => void,
+  info?: Partial<ActivityInfo>,
+) {
   const heartbeats: unknown[] = [];
   const logs: string[] = [];
-  const env = new MockActivityEnvironment(undefined, {
+  const env = new MockActivityEnvironment(info, {
     logger: new DefaultLogger('INFO', (entry: LogEntry) => logs.push(`${entry.message} ${JSON.stringify(entry.meta ?? {})}`)),
   });
   env.on('heartbeat', (details: unknown) => {
@@ -144,6 +149,65 @@ test('backup then undo by restore, through the activities, gives back the rows',
   const withoutBackup = await inActivity(() => acts.undoMigrations(input('ferry-shop-second', shas.second, db)));
   expect((withoutBackup.error as ApplicationFailure).type).toBe(FailureType.InvalidInput);
   expect((withoutBackup.error as ApplicationFailure).message).toContain('took no backup');
+});
+
+/** The activity as a given run of the stage workflow `ferry-shop-second-staging` runs it. */
+const inRun = (runId: string) => ({ workflowExecution: { workflowId: 'ferry-shop-second-staging', runId } });
+
+test("a retried promotion (same workflow ID, new run) backs up again and restores its own run's dump, keeping the writes made between the runs", async () => {
+  const url = await pg.createDatabase();
+  const acts = activities({ PROD_DATABASE_URL: url });
+  const db = { urlEnv: 'PROD_DATABASE_URL', undo: 'restore' as const };
+  const first = inRun('11111111-1111-4111-8111-111111111111');
+  const second = inRun('22222222-2222-4222-8222-222222222222');
+  await inActivity(() => acts.migrateDatabase(input('ferry-shop-first', shas.first, db)));
+  await query(url, 'insert into orders select i, i from generate_series(1, 10) i');
+
+  // The first run backs up, migrates, fails later and restores its backup.
+  const backup1 = await inActivity(() => acts.backupDatabase(input('ferry-shop-second', shas.second, db)), undefined, first);
+  expect(backup1.error).toBeUndefined();
+  await inActivity(() => acts.migrateDatabase(input('ferry-shop-second', shas.second, db)), undefined, first);
+  const undo1 = await inActivity(() => acts.undoMigrations({ ...input('ferry-shop-second', shas.second, db), backup: backup1.value }), undefined, first);
+  expect(undo1.value).toEqual({ undone: ['002_create_lines'] });
+
+  // The application keeps writing; then `ferry retry` starts a new run under the same workflow ID.
+  await query(url, 'insert into orders select i, i from generate_series(11, 40) i');
+  const beforeRetry = await fingerprint(url, 'orders');
+  expect(beforeRetry.rows).toBe(40);
+
+  const backup2 = await inActivity(() => acts.backupDatabase(input('ferry-shop-second', shas.second, db)), undefined, second);
+  expect(backup2.error).toBeUndefined();
+  expect(backup2.value!.file).not.toBe(backup1.value!.file);
+  expect(backup2.value!.sha256).not.toBe(backup1.value!.sha256);
+  await inActivity(() => acts.migrateDatabase(input('ferry-shop-second', shas.second, db)), undefined, second);
+  expect((await fingerprint(url, 'orders')).rows).toBe(5);
+
+  // A retry of the backup activity within the second run gets the same backup, not a new one.
+  const again = await inActivity(() => acts.backupDatabase(input('ferry-shop-second', shas.second, db)), undefined, second);
+  expect(again.value).toEqual(backup2.value);
+
+  // The second run's restore refuses the first run's backup, loudly and for good ...
+  const stale = await inActivity(() => acts.undoMigrations({ ...input('ferry-shop-second', shas.second, db), backup: backup1.value }), undefined, second);
+  expect(stale.error).toBeInstanceOf(ApplicationFailure);
+  expect((stale.error as ApplicationFailure).nonRetryable).toBe(true);
+  expect((stale.error as ApplicationFailure).message).toMatch(/taken by another run/);
+  expect((await fingerprint(url, 'orders')).rows).toBe(5);
+
+  // ... and restores its own: every write made before the retry is back.
+  const undo2 = await inActivity(() => acts.undoMigrations({ ...input('ferry-shop-second', shas.second, db), backup: backup2.value }), undefined, second);
+  expect(undo2.error).toBeUndefined();
+  expect(undo2.value).toEqual({ undone: ['002_create_lines'] });
+  expect(await fingerprint(url, 'orders')).toEqual(beforeRetry);
+});
+
+test('FERRY_BACKUP_KEEP is checked where it is read: a bad value is a non-retryable InvalidInput naming it', async () => {
+  const url = await pg.createDatabase();
+  for (const bad of ['0', 'ten', '2.5']) {
+    const { error } = await inActivity(() => activities({ STAGING_DATABASE_URL: url, FERRY_BACKUP_KEEP: bad }).backupDatabase(input('ferry-shop-keep', shas.first)));
+    expect((error as ApplicationFailure).type).toBe(FailureType.InvalidInput);
+    expect((error as ApplicationFailure).nonRetryable).toBe(true);
+    expect((error as ApplicationFailure).message).toContain(`FERRY_BACKUP_KEEP "${bad}"`);
+  }
 });
 
 test('a wrong password fails without showing it', async () => {
