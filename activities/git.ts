@@ -10,6 +10,7 @@ import { simpleGit, type SimpleGit } from 'simple-git';
 import { z } from 'zod';
 import type { CommitInfo, SourceRef } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
+import { isRemote } from '../common/url-credentials';
 import { parseActivityInput } from './activity-input';
 
 const notAnOption = (text: string) => !text.startsWith('-');
@@ -35,13 +36,7 @@ export function redactCredentials(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi, '$1');
 }
 
-/** Git's own rule: a scheme (`https://`, `file://`) or a colon before the first slash (`git@host:org/repo.git`). */
-export function isRemote(repo: string): boolean {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repo)) return true;
-  const colon = repo.indexOf(':');
-  const slash = repo.indexOf('/');
-  return colon > 0 && (slash === -1 || colon < slash);
-}
+export { isRemote };
 
 function cacheRoot(): string {
   return process.env.FERRY_GIT_CACHE || path.join(os.tmpdir(), 'ferry-git-cache');

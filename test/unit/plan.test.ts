@@ -1,8 +1,13 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../client/load-config';
 import { parseConfig } from '../../common/parse-config';
 import {
   artifactName,
   buildPlan,
   lockWorkflowId,
+  MAX_PLAN_BYTES,
   promotionWorkflowId,
   shortSha,
   stageWorkflowId,
@@ -178,5 +183,61 @@ describe('workflow IDs', () => {
   it('artifactName is what buildPlan uses', () => {
     expect(artifactName('{app}:{shortSha}', 'shop', SHA)).toBe('shop:0123456');
     expect(artifactName('{app}@{sha}', 'shop', SHA)).toBe(`shop@${SHA}`);
+  });
+});
+
+describe('repository credentials by variable name', () => {
+  it('the plan carries repoCredentialsEnv, the name and never a value', () => {
+    const text = SAMPLE_CONFIG.replace('repo: /srv/git/shop.git', 'repo: https://git.example.com/acme/shop.git\nrepoCredentialsEnv: SHOP_GIT_CREDENTIALS');
+    const plan = buildPlan(parseConfig(text), release);
+    expect(plan.repo).toBe('https://git.example.com/acme/shop.git');
+    expect(plan.repoCredentialsEnv).toBe('SHOP_GIT_CREDENTIALS');
+  });
+});
+
+describe('a plan too large for Temporal', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+  /** A config within every bound of the schema whose plan is still about `environments` × 20 × 1 KiB. */
+  function largeConfig(environments: number): string {
+    const checks = Array.from({ length: 20 }, (_, i) => `      - { url: "https://shop.example.com/${'p'.repeat(1_000)}/${i}" }`).join('\n');
+    const envs = Array.from(
+      { length: environments },
+      (_, i) => `  - name: env-${i}\n    target: { kind: local, start: "node server.js", port: ${20_000 + i} }\n    analysis:\n      http:\n${checks}`,
+    );
+    return `app: shop\nrepo: /srv/git/shop.git\nbuild: { command: make }\nenvironments:\n${envs.join('\n')}\n`;
+  }
+
+  function writeConfig(text: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-plan-size-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'ferry.config.yaml');
+    fs.writeFileSync(file, text);
+    return file;
+  }
+
+  it('is refused when the file is loaded, naming the file and the limit', () => {
+    const file = writeConfig(largeConfig(40));
+    const error = invalidInput(() => loadConfig(file));
+    expect(error.source).toBe(file);
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^the promotion made from this file would be \d+ KiB of workflow input; Ferry's limit is 512 KiB/),
+    ]);
+    expect(error.message.startsWith(`${file} is not valid:\n`)).toBe(true);
+    expect(MAX_PLAN_BYTES).toBe(512 * 1024);
+  });
+
+  it('a config just below the limit loads and plans', () => {
+    const config = loadConfig(writeConfig(largeConfig(20)));
+    expect(buildPlan(config, release).environments).toHaveLength(20);
+  });
+
+  it('buildPlan refuses an oversized plan too, whatever made it large', () => {
+    const edited = config();
+    edited.environments[0].analysis.http = Array.from({ length: 600 }, () => ({ url: `https://x.example.com/${'a'.repeat(1_000)}`, expectStatus: 200, maxLatencyMs: 1000 }));
+    const error = invalidInput(() => buildPlan(edited, release));
+    expect(error.source).toBe('the promotion request');
+    expect(error.problems).toEqual([expect.stringMatching(/would be \d+ KiB of workflow input; Ferry's limit is 512 KiB/)]);
   });
 });
