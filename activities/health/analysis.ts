@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { AnalysisResult } from '../../common/activity-contracts';
 import type { AnalysisConfig } from '../../common/config-schema';
 import type { Target, VersionSnapshot } from '../targets/target';
+import { headersFromEnv } from './headers';
 import { runHttpCheck } from './http-checks';
 import { judge, type Measurements } from './judge';
 import { fillQuery, queryPrometheus } from './prometheus';
@@ -19,9 +20,13 @@ export interface AnalysisRequest {
 const POLL_MS = 500;
 
 export async function analyzeVersion(request: AnalysisRequest): Promise<AnalysisResult> {
+  // Read before waiting for traffic: a variable missing on this worker fails the analysis at once.
+  const { analysis } = request;
+  const httpHeaders = analysis.http.map((check, i) => headersFromEnv(check.headersEnv, `analysis.http[${i}].headersEnv`));
+  const prometheusHeaders = headersFromEnv(analysis.prometheus?.headersEnv, 'analysis.prometheus.headersEnv');
   const snapshot = await snapshotWithEnoughTraffic(request);
-  const http = await Promise.all(request.analysis.http.map((check) => runHttpCheck(check, snapshot.baseUrl, request.signal)));
-  return judge(request.analysis, { snapshot, http, prometheus: await prometheusMeasurements(request) });
+  const http = await Promise.all(analysis.http.map((check, i) => runHttpCheck(check, snapshot.baseUrl, request.signal, httpHeaders[i])));
+  return judge(analysis, { snapshot, http, prometheus: await prometheusMeasurements(request, prometheusHeaders) });
 }
 
 /**
@@ -40,7 +45,10 @@ async function snapshotWithEnoughTraffic({ target, version, analysis, signal, he
   }
 }
 
-async function prometheusMeasurements({ analysis, version, environment, signal }: AnalysisRequest): Promise<Measurements['prometheus']> {
+async function prometheusMeasurements(
+  { analysis, version, environment, signal }: AnalysisRequest,
+  headers: Record<string, string>,
+): Promise<Measurements['prometheus']> {
   const measured: Measurements['prometheus'] = { problems: [] };
   const prometheus = analysis.prometheus;
   if (!prometheus) return measured;
@@ -48,7 +56,7 @@ async function prometheusMeasurements({ analysis, version, environment, signal }
     const query = prometheus[key];
     if (!query) continue;
     try {
-      const value = await queryPrometheus(prometheus.url, fillQuery(query, { version, environment }), signal);
+      const value = await queryPrometheus(prometheus.url, fillQuery(query, { version, environment }), signal, headers);
       // No data means no traffic yet; it only counts against a version when traffic was required.
       if (value !== undefined) measured[key] = value;
       else if (analysis.minRequests > 0) measured.problems.push(`Prometheus has no data for ${key} of ${version}`);

@@ -14,14 +14,20 @@ export interface HttpCheckResult {
 /** A check waits a little beyond its latency limit, so a slow answer is reported as slow, not as missing. */
 const GRACE_MS = 5_000;
 
-export async function runHttpCheck(check: HttpCheck, baseUrl: string | undefined, signal?: AbortSignal): Promise<HttpCheckResult> {
+/** `headers`: the check's `headersEnv` already read (headers.ts), so a missing variable fails before any check. */
+export async function runHttpCheck(
+  check: HttpCheck,
+  baseUrl: string | undefined,
+  signal?: AbortSignal,
+  headers: Record<string, string> = {},
+): Promise<HttpCheckResult> {
   // Appended, not resolved: a base URL with a path of its own (a gateway's /shop/) keeps it.
   const url = check.url ?? (baseUrl ? `${baseUrl.replace(/\/+$/, '')}${check.path}` : undefined);
   if (!url) return { url: check.path ?? '?', latencyMs: 0, problem: `${check.path}: the target has no address to check it at` };
   const started = performance.now();
   try {
     const timeout = AbortSignal.timeout(check.maxLatencyMs + GRACE_MS);
-    const response = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, redirect: 'manual' });
+    const response = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, redirect: 'manual', headers });
     await response.arrayBuffer();
     const latencyMs = Math.round(performance.now() - started);
     const problems = [

@@ -23,14 +23,24 @@ export function fillQuery(query: string, values: { version: string; environment:
 }
 
 /** The query's value, or undefined when it has no data (no samples yet, or 0/0). */
-export async function queryPrometheus(baseUrl: string, query: string, signal?: AbortSignal): Promise<number | undefined> {
+/** `headers`: the values of `analysis.prometheus.headersEnv`, read on this worker (headers.ts). */
+export async function queryPrometheus(
+  baseUrl: string,
+  query: string,
+  signal?: AbortSignal,
+  headers: Record<string, string> = {},
+): Promise<number | undefined> {
   const url = new URL('api/v1/query', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   url.searchParams.set('query', query);
   const timeout = AbortSignal.timeout(10_000);
-  const response = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).catch((error: Error) => {
+  const response = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, headers }).catch((error: Error) => {
     if (signal?.aborted) throw signal.reason;
     throw new Error(`Prometheus at ${baseUrl} did not answer: ${error.cause ?? error.message}`);
   });
+  if (response.status === 401 || response.status === 403) {
+    await response.body?.cancel();
+    throw new Error(`Prometheus at ${baseUrl} answered ${response.status} (not authorized: see analysis.prometheus.headersEnv)`);
+  }
   const answer = answerSchema.safeParse(await response.json().catch(() => undefined));
   if (!answer.success) throw new Error(`Prometheus at ${baseUrl} answered ${response.status} with something that is not a query result`);
   if (answer.data.status === 'error') throw new Error(`Prometheus rejected "${query}": ${answer.data.error}`);

@@ -5,14 +5,19 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AnalysisConfig } from '../../common/config-schema';
 import { analyzeVersion } from '../../activities/health/analysis';
+import { headersFromEnv } from '../../activities/health/headers';
 import { runHttpCheck, type HttpCheck, type HttpCheckResult } from '../../activities/health/http-checks';
 import { judge, type Measurements } from '../../activities/health/judge';
 import { fillQuery, queryPrometheus } from '../../activities/health/prometheus';
 import { localTarget, stopLocalEnvironment, type LocalTargetConfig } from '../../activities/targets/local/local-target';
-import type { VersionSnapshot } from '../../activities/targets/target';
+import type { Target, VersionSnapshot } from '../../activities/targets/target';
+import { FailureType } from '../../common/errors';
+import { failureOf } from '../helpers/failures';
 import { AUTHORS, removeTempDirs, tempDir } from '../helpers/git-repo';
 import { startPrometheus, waitForData, type RunningPrometheus } from '../helpers/prometheus';
 import { freePort, shopRepo, startTraffic } from '../helpers/shop';
+
+const HEALTH_KEY = 'open-sesame-7f3a';
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -26,6 +31,7 @@ describe('HTTP checks against a real server', () => {
       if (request.url === '/ok') return void response.writeHead(200).end('ok');
       if (request.url === '/moved') return void response.writeHead(302, { location: '/ok' }).end();
       if (request.url === '/slow') return void setTimeout(() => response.writeHead(200).end('late'), 300);
+      if (request.url === '/private') return void response.writeHead(request.headers['x-health-key'] === HEALTH_KEY ? 200 : 401).end();
       response.writeHead(404).end('no such page');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -81,6 +87,53 @@ describe('HTTP checks against a real server', () => {
       url: '/ok',
       latencyMs: 0,
       problem: '/ok: the target has no address to check it at',
+    });
+  });
+
+  describe('headers whose values come from worker variables (headersEnv)', () => {
+    const variables = { FERRY_TEST_HEALTH_KEY: HEALTH_KEY, FERRY_TEST_OTHER_SECRET: 'other-s3cret-value' };
+    beforeEach(() => Object.assign(process.env, variables));
+    afterEach(() => Object.keys(variables).forEach((name) => delete process.env[name]));
+
+    /** A target that only says where its version answers, so analysis is down to the HTTP checks. */
+    const at = (baseUrl: string): Target => ({ snapshot: async (version: string) => ({ version, baseUrl, problems: [] }) }) as unknown as Target;
+    const judged = (analysis: Partial<AnalysisConfig>) =>
+      analyzeVersion({ target: at(base), version: 'shop:v2', environment: 'prod', analysis: { maxErrorRate: 0.01, window: 60_000, minRequests: 0, maxWait: 0, http: [], ...analysis } });
+
+    test('the server refuses a check without the header, and lets it in with the value of the variable it names', async () => {
+      expect((await runHttpCheck(check({ url: `${base}/private` }), undefined)).problem).toBe(`${base}/private answered 401, expected 200`);
+      const headers = headersFromEnv({ 'X-Health-Key': 'FERRY_TEST_HEALTH_KEY' }, 'analysis.http[0].headersEnv');
+      expect(headers).toEqual({ 'X-Health-Key': HEALTH_KEY });
+      expect(await runHttpCheck(check({ url: `${base}/private` }), undefined, undefined, headers)).toMatchObject({ status: 200, problem: undefined });
+    });
+
+    test('analyzeVersion sends each check its own headers, by url and by path', async () => {
+      const verdict = await judged({
+        http: [
+          check({ url: `${base}/private`, headersEnv: { 'X-Health-Key': 'FERRY_TEST_HEALTH_KEY' } }),
+          check({ path: '/private', headersEnv: { 'x-health-key': 'FERRY_TEST_HEALTH_KEY' } }),
+          check({ path: '/private' }),
+        ],
+      });
+      expect(verdict.reasons).toEqual([`${base}/private answered 401, expected 200`]);
+    });
+
+    test('an unset variable is a non-retryable error naming the variable and the field, before anything is checked', async () => {
+      const failure = await failureOf(
+        judged({ http: [check({ url: `${base}/private`, headersEnv: { 'X-Health-Key': 'FERRY_TEST_UNSET_KEY', 'X-Other': 'FERRY_TEST_OTHER_SECRET' } })] }),
+      );
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.type).toBe(FailureType.InvalidInput);
+      expect(failure.message).toBe('FERRY_TEST_UNSET_KEY is not set on this worker (analysis.http[0].headersEnv names it for X-Health-Key)');
+      expect(failure.message).not.toContain(variables.FERRY_TEST_OTHER_SECRET);
+    });
+
+    test('a value that cannot be a header value is refused without being repeated', async () => {
+      process.env.FERRY_TEST_OTHER_SECRET = 'other-s3cret-value\r\nX-Injected: 1';
+      const failure = await failureOf(judged({ http: [check({ url: `${base}/private`, headersEnv: { 'X-Health-Key': 'FERRY_TEST_OTHER_SECRET' } })] }));
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe('FERRY_TEST_OTHER_SECRET holds a value that cannot be sent as a header (a line break or other control character): analysis.http[0].headersEnv names it for X-Health-Key');
+      expect(failure.message).not.toContain('s3cret');
     });
   });
 
@@ -385,6 +438,51 @@ describe('Prometheus scraping the local target\'s proxy under real traffic', () 
     // The proxy's metrics port answers every path with its counters: text, not a query result.
     const notPrometheus = `http://127.0.0.1:${canaryEnv.config.metricsPort}`;
     await expect(queryPrometheus(notPrometheus, 'up')).rejects.toThrow(`Prometheus at ${notPrometheus} answered 200 with something that is not a query result`);
+  });
+
+  describe('behind a proxy that requires an Authorization header', () => {
+    const TOKEN = 'Bearer prom-s3cret-9c1d';
+    let guard: http.Server;
+    let guarded: string;
+
+    beforeAll(async () => {
+      // A reverse proxy in front of the real Prometheus, as teams put one; it answers 401 without the header.
+      guard = http.createServer((request, response) => {
+        if (request.headers.authorization !== TOKEN) return void response.writeHead(401, { 'www-authenticate': 'Bearer' }).end('unauthorized\n');
+        const upstream = http.request(new URL(request.url!, prometheus!.url), { method: request.method, headers: request.headers }, (answer) => {
+          response.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(response);
+        });
+        request.pipe(upstream);
+      });
+      await new Promise<void>((resolve) => guard.listen(0, '127.0.0.1', resolve));
+      guarded = `http://127.0.0.1:${(guard.address() as AddressInfo).port}`;
+      process.env.FERRY_TEST_PROM_AUTH = TOKEN;
+    });
+
+    afterAll(async () => {
+      delete process.env.FERRY_TEST_PROM_AUTH;
+      guard.closeAllConnections();
+      await new Promise((resolve) => guard.close(resolve));
+    });
+
+    test('queryPrometheus sends the headers it is given; without them the refusal says so', async () => {
+      expect(await queryPrometheus(guarded, 'vector(1)', undefined, { Authorization: TOKEN })).toBe(1);
+      await expect(queryPrometheus(guarded, 'vector(1)')).rejects.toThrow(
+        `Prometheus at ${guarded} answered 401 (not authorized: see analysis.prometheus.headersEnv)`,
+      );
+    });
+
+    test('analyzeVersion reads the header from the variable headersEnv names', async () => {
+      const behindProxy = (headersEnv?: Record<string, string>) => analysis({ prometheus: { url: guarded, errorRate: ERROR_RATE, headersEnv } });
+      const verdict = await analyze(canaryEnv, shas.spring, behindProxy({ Authorization: 'FERRY_TEST_PROM_AUTH' }));
+      expect(verdict).toMatchObject({ healthy: true, reasons: [] });
+      expect(verdict.metrics.prometheusErrorRate).toBe(0);
+      const refused = await analyze(canaryEnv, shas.spring, behindProxy());
+      expect(refused.reasons).toEqual([expect.stringMatching(/^Prometheus errorRate: .*answered 401/)]);
+      const unset = await failureOf(analyze(canaryEnv, shas.spring, behindProxy({ Authorization: 'FERRY_TEST_PROM_UNSET' })));
+      expect(unset).toMatchObject({ nonRetryable: true, message: 'FERRY_TEST_PROM_UNSET is not set on this worker (analysis.prometheus.headersEnv names it for Authorization)' });
+    });
   });
 
   test('Prometheus unreachable is a reason, not a crash', async () => {
