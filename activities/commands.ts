@@ -1,9 +1,10 @@
 // Build and test: a shell command run in a private worktree of the release, as one process group
 // so that cancelling or timing out kills everything it started, not just the shell.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Context } from '@temporalio/activity';
+import type { Readable, Writable } from 'node:stream';
+import { Context, type Info } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { CommandInput, CommandResult } from '../common/activity-contracts';
@@ -11,6 +12,7 @@ import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
 import { parseActivityInput } from './activity-input';
 import { commandEnvironment } from './command-environment';
+import { forgetGroup, recordGroup, stopEarlierAttempts, type CommandOwner } from './command-records';
 import { terminateGroup } from './process-group';
 import { createMasker, secretsIn, type Masker } from './secret-masking';
 import { withWorktree } from './worktree';
@@ -79,6 +81,17 @@ function streamLines(stream: NodeJS.ReadableStream, mask: Masker, onLine: (line:
 }
 
 /**
+ * The shell waits for a line on fd 3 before it runs the script, so the record of its group is on
+ * disk before anything starts; if the worker dies first, the pipe closes and nothing runs.
+ */
+const GATED = 'read -r go <&3 || exit 125; exec 3<&-; exec /bin/sh -c "$1"';
+
+function ownerOf(info: Info): CommandOwner {
+  // A standalone activity (no workflow) is told apart by its activity ID alone.
+  return { workflowId: info.workflowExecution?.workflowId ?? '', activityId: info.activityId, attempt: info.attempt };
+}
+
+/**
  * Runs `script` with /bin/sh in its own process group, streaming its output to the activity log.
  * Whatever the ending, the group is gone when this returns: a background process left behind
  * would otherwise keep running in a worktree that is about to be deleted.
@@ -88,20 +101,28 @@ async function runScript(context: Context, { label, script, cwd, env, deadline, 
   const cancellation = context.cancellationSignal;
   if (cancellation.aborted) return { ending: { kind: 'cancelled', reason: cancellation.reason } as Ending, tail };
 
-  const child = spawn('/bin/sh', ['-c', script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('/bin/sh', ['-c', GATED, 'ferry-command', script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  // Typed as the stdio option above makes them: no stdin, pipes for output and the gate.
+  const { stdout, stderr } = child as ChildProcessByStdio<null, Readable, Readable>;
+  const gate = child.stdio[3] as Writable;
+  gate.on('error', () => undefined); // the shell is gone already; its ending says why
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  for (const stream of [child.stdout, child.stderr]) {
+  for (const stream of [stdout, stderr]) {
     streamLines(stream, mask, (line) => {
       tail.push(line);
       context.log.info(`${label}: ${line}`);
     });
   }
   const pgid = child.pid;
-  if (pgid !== undefined) context.log.info(`${label}: running in process group ${pgid}`, { pgid });
-  context.heartbeat({ step: label });
 
   const stopWatching: Array<() => void> = [];
   try {
+    if (pgid !== undefined) {
+      recordGroup(ownerOf(context.info), pgid);
+      context.log.info(`${label}: running in process group ${pgid}`, { pgid });
+    }
+    gate.end('go\n');
+    context.heartbeat({ step: label });
     const ending = await new Promise<Ending>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code, signal) => resolve({ kind: 'exited', code, signal }));
@@ -118,11 +139,15 @@ async function runScript(context: Context, { label, script, cwd, env, deadline, 
     return { ending, tail };
   } finally {
     stopWatching.forEach((stop) => stop());
-    if (pgid !== undefined) await terminateGroup(pgid);
+    gate.destroy();
+    if (pgid !== undefined) {
+      await terminateGroup(pgid);
+      forgetGroup(pgid);
+    }
     // Output still in the pipes belongs in the tail; a process that escaped the group must not hold us.
     await Promise.race([closed, delay(OUTPUT_DRAIN_MS, undefined, { ref: false })]);
-    child.stdout.destroy();
-    child.stderr.destroy();
+    stdout.destroy();
+    stderr.destroy();
   }
 }
 
@@ -152,6 +177,7 @@ async function runStep(step: Step, input: CommandInput): Promise<CommandResult> 
   const shellEnv = commandEnvironment(process.env, passEnv, env);
   // Every secret of the worker, not only those passed: a command may find one another way (a file, a tool).
   const mask = createMasker(secretsIn(process.env, secretEnv));
+  await stopEarlierAttempts(ownerOf(context.info), (message) => context.log.warn(`${step}: ${message}`));
 
   return withWorktree(source, promotionId, async (cwd) => {
     // Only a build may be skipped (its artifact already exists); a release is tested every time.

@@ -15,14 +15,30 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
-function isLiveMember(pid: string, pgid: number): boolean {
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces), from the state on. */
+function statFields(pid: number | string): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(group) === pgid && state !== 'Z';
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return false; // it ended while we looked
+    return undefined;
   }
+}
+
+/**
+ * When `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat): with the pid it
+ * names one process for good, where a pid alone may be reused. Undefined without /proc or once
+ * the process is gone.
+ */
+export function processStartTime(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+function isLiveMember(pid: string, pgid: number): boolean {
+  const fields = statFields(pid);
+  if (!fields) return false; // it ended while we looked
+  const [state, , group] = fields;
+  return Number(group) === pgid && state !== 'Z';
 }
 
 /**

@@ -1,10 +1,14 @@
 // build and test as real shell processes in real worktrees, run through MockActivityEnvironment.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CancelledFailure, type LogLevel, type LogMetadata, type Logger } from '@temporalio/common';
+import type { Info } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { commandRecordsDir } from '../../activities/command-records';
 import { build, test as runTests } from '../../activities/commands';
 import type { CommandInput, CommandResult } from '../../common/activity-contracts';
 import { FailureType } from '../../common/errors';
@@ -37,7 +41,7 @@ class CapturingLogger implements Logger {
   /** Output lines of `step`, without the prefix. */
   outputOf(step: string): string[] {
     return this.entries
-      .filter(({ message, meta }) => message.startsWith(`${step}: `) && meta?.pgid === undefined)
+      .filter(({ level, message, meta }) => level === 'INFO' && message.startsWith(`${step}: `) && meta?.pgid === undefined)
       .map(({ message }) => message.slice(step.length + 2));
   }
 
@@ -68,10 +72,13 @@ function inputFor(overrides: Partial<CommandInput>): CommandInput {
 
 let attempts = 0;
 
-/** Each run is its own activity, so no run takes another for an earlier attempt of itself. */
-function start(activity: typeof build, input: CommandInput) {
+function activityInfo(activityId: string, attempt: number): Partial<Info> {
+  return { workflowExecution: { workflowId: `commands-test-${process.pid}`, runId: 'run' }, activityId, attempt };
+}
+
+/** Each run is its own activity unless told otherwise, so no run takes another for an earlier attempt of itself. */
+function start(activity: typeof build, input: CommandInput, info: Partial<Info> = activityInfo(String(++attempts), 1)) {
   const logger = new CapturingLogger();
-  const info = { workflowExecution: { workflowId: `commands-test-${process.pid}`, runId: 'run' }, activityId: String(++attempts) };
   const env = new MockActivityEnvironment(info, { logger });
   let heartbeats = 0;
   env.on('heartbeat', () => heartbeats++);
@@ -209,6 +216,90 @@ describe('build and test', () => {
     expect(failure.message).toMatch(/^build timed out after 2s: last lines:/);
     expect(groupMembers(logger.pgid()!)).toEqual([]);
     await expectGroupForgotten(logger.pgid()!);
+  });
+
+  describe('a worker killed mid-command', () => {
+    const worker = path.join(__dirname, 'children', 'command-attempt.ts');
+
+    /** Whether `pid` is a process that has not ended (a zombie has ended). */
+    function isRunning(pid: number): boolean {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    }
+
+    /** Process groups recorded as running for `workflowId`'s commands. */
+    function recordsOf(workflowId: string): number[] {
+      const dir = commandRecordsDir();
+      if (!fs.existsSync(dir)) return [];
+      return fs
+        .readdirSync(dir)
+        .filter((name) => name.endsWith('.json'))
+        .map((name) => JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')))
+        .filter((record) => record.workflowId === workflowId)
+        .map((record) => record.pgid);
+    }
+
+    test('the next attempt stops the command the killed attempt left running before it starts its own', async () => {
+      const dir = tempDir('attempts');
+      const log = path.join(dir, 'log');
+      const pidFile = path.join(dir, 'first.pid');
+      const lines = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
+      const first = inputFor({
+        command: 'echo $$ > "$PIDS"; while :; do echo "first $$" >> "$LOG"; sleep 0.1; done',
+        env: { PIDS: pidFile, LOG: log },
+      });
+      const attempt1 = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', worker, JSON.stringify(first), JSON.stringify(activityInfo('build', 1))], {
+        stdio: 'ignore',
+      });
+      let pid: number | undefined;
+      try {
+        await eventually(() => (lines().length >= 2 ? true : undefined), 'the first attempt’s command to run', 60_000);
+        pid = Number(fs.readFileSync(pidFile, 'utf8'));
+        attempt1.kill('SIGKILL');
+        await once(attempt1, 'exit');
+        // The worker is gone and its command is not: that is what the next attempt meets.
+        expect(isRunning(pid)).toBe(true);
+
+        const second = inputFor({
+          command: 's=$(cut -d" " -f3 /proc/$(cat "$PIDS")/stat 2>/dev/null); case "$s" in ""|Z|X) s=gone;; esac; echo "second; first is $s" | tee -a "$LOG"',
+          env: { PIDS: pidFile, LOG: log },
+        });
+        const { logger, result } = start(build, { ...second, promotionId: first.promotionId }, activityInfo('build', 2));
+        await result;
+        expect(logger.outputOf('build')).toEqual(['second; first is gone']);
+        expect(logger.entries.filter(({ level }) => level === 'WARN').map(({ message }) => message)).toEqual([
+          expect.stringMatching(/^build: stopping process group \d+, left running by attempt 1 \(worker pid \d+\)$/),
+        ]);
+        const all = lines();
+        expect(all.slice(all.indexOf('second; first is gone') + 1)).toEqual([]);
+        expect(groupMembers(pid)).toEqual([]);
+        expect(recordsOf(`commands-test-${process.pid}`)).toEqual([]); // stopped is forgotten, finished too
+      } finally {
+        attempt1.kill('SIGKILL');
+        if (pid && !groupIsGone(pid)) process.kill(-pid, 'SIGKILL');
+      }
+    });
+
+    test('a worker that exits while its command runs takes the command’s whole group with it', async () => {
+      const pidFile = path.join(tempDir('exits'), 'command.pid');
+      const input = inputFor({ command: 'echo $$ > "$PIDS"; sleep 30 & echo started; sleep 30', env: { PIDS: pidFile } });
+      const attempt = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', worker, JSON.stringify(input), JSON.stringify(activityInfo('exits', 1)), 'exit-on-output'], {
+        stdio: 'ignore',
+      });
+      const [code] = await once(attempt, 'exit');
+      expect(code).toBe(0);
+      const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+      try {
+        // SIGKILL was sent before the worker exited; the processes end a moment later.
+        await eventually(() => (groupMembers(pid).length === 0 ? true : undefined), `process group ${pid} to end`);
+      } finally {
+        if (!groupIsGone(pid)) process.kill(-pid, 'SIGKILL');
+      }
+    });
   });
 
   describe('secrets', () => {
