@@ -34,6 +34,22 @@ export function processStartTime(pid: number): string | undefined {
   return statFields(pid)?.[19];
 }
 
+/**
+ * Whether `pid` runs (a zombie has ended) and, given its start time, is still that process and
+ * not another under a reused pid. Without /proc, kill() alone decides.
+ */
+export function processIsRunning(pid: number, startTime?: string): boolean {
+  const fields = statFields(pid);
+  if (fields) return fields[0] !== 'Z' && (startTime === undefined || fields[19] === startTime);
+  if (fs.existsSync('/proc/self/stat')) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function isLiveMember(pid: string, pgid: number): boolean {
   const fields = statFields(pid);
   if (!fields) return false; // it ended while we looked
