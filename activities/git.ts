@@ -15,20 +15,30 @@ import { parseActivityInput } from './activity-input';
 
 const notAnOption = (text: string) => !text.startsWith('-');
 
+/** The name of the worker variable holding an http(s) repository's `user:password` or token. */
+const credentialsEnvSchema = z
+  .string()
+  .max(128)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
+  .optional();
+
 // Refs and repos reach git as arguments: one starting with "-" would be read as an option.
 const resolveInputSchema = z.object({
-  repo: z.string().trim().min(1, 'must not be empty').refine(notAnOption, 'must not start with "-"'),
+  repo: z.string().trim().min(1, 'must not be empty').max(2048).refine(notAnOption, 'must not start with "-"'),
   ref: z
     .string()
     .trim()
     .min(1, 'must not be empty')
+    .max(1024)
     .refine(notAnOption, 'must not start with "-"')
     .refine((ref) => !/[\s\x00-\x1f\x7f]/.test(ref), 'must not contain spaces or control characters'),
+  credentialsEnv: credentialsEnvSchema,
 });
 
 const sourceRefSchema = z.object({
   repo: resolveInputSchema.shape.repo,
   sha: z.string().regex(/^[0-9a-f]{7,40}$/i, 'must be a commit SHA (7 to 40 hex digits)'),
+  credentialsEnv: credentialsEnvSchema,
 });
 
 /** Removes `user:password@` from every URL in `text`: git repeats URLs in its errors, and errors reach workflow history. */
@@ -45,13 +55,79 @@ function cacheRoot(): string {
 // Keys simple-git refuses to pass on explicitly (it strips them from the ambient environment anyway).
 const GUARDED_ENV = /^(git_.*|editor|visual|pager|prefix|ssh_askpass)$/i;
 
+/**
+ * How git authenticates to an http(s) repository: one `http.<origin>/.extraHeader` setting, given
+ * to git through its GIT_CONFIG_* variables, so the credential is never in a URL, a config file
+ * on disk or git's argv (which `ps` shows); `mask` hides it in anything git says.
+ */
+export interface RepoAccess {
+  config: Record<string, string>;
+  mask: (text: string) => string;
+}
+
+const CONFIG_ENV = ['GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0'];
+
 /** A git client for `dir`; without a terminal prompt, so a missing credential fails instead of hanging a worker. */
-export function gitIn(dir: string, signal?: AbortSignal): SimpleGit {
+export function gitIn(dir: string, signal?: AbortSignal, access?: RepoAccess): SimpleGit {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !GUARDED_ENV.test(key)));
-  return simpleGit({ baseDir: dir, abort: signal, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env({
+  return simpleGit({
+    baseDir: dir,
+    abort: signal,
+    allowEnvironment: ['GIT_TERMINAL_PROMPT', ...CONFIG_ENV],
+    // simple-git guards GIT_CONFIG_COUNT because config from the environment could run commands;
+    // here Ferry writes the one key itself (an http header), from a value checked in repoAccess.
+    unsafe: access ? { allowUnsafeConfigEnvCount: true } : undefined,
+  }).env({
     ...env,
+    ...access?.config,
     GIT_TERMINAL_PROMPT: '0',
   });
+}
+
+/** Replaces `value`, and every form git or a URL could show it in, with `***`. */
+export function maskCredential(value: string): (text: string) => string {
+  const colon = value.indexOf(':');
+  const parts = colon > 0 ? [value, value.slice(colon + 1)] : [value];
+  const forms = parts.flatMap((part) => [part, encodeURIComponent(part), Buffer.from(part).toString('base64')]);
+  // Longest first, so a whole value is replaced before a part of it; short parts are not secrets worth garbling text for.
+  const secrets = [...new Set(forms)].filter((form) => form.length >= 4).sort((a, b) => b.length - a.length);
+  return (text) => secrets.reduce((masked, secret) => masked.split(secret).join('***'), text);
+}
+
+/**
+ * The credential `credentialsEnv` names, read on this worker, for `repo`. The config refuses it for
+ * anything but http(s); an unset variable is a configuration error, never retried.
+ */
+function repoAccess(repo: string, credentialsEnv: string | undefined): RepoAccess | undefined {
+  if (credentialsEnv === undefined) return undefined;
+  const url = /^https?:\/\//i.test(repo) ? new URL(repo) : undefined;
+  if (!url) {
+    throw ApplicationFailure.nonRetryable(
+      `repoCredentialsEnv (${credentialsEnv}) is only for an http(s) repository, not ${redactCredentials(repo)}`,
+      FailureType.InvalidInput,
+    );
+  }
+  const value = process.env[credentialsEnv];
+  if (!value) {
+    throw ApplicationFailure.nonRetryable(`${credentialsEnv} is not set on this worker (repoCredentialsEnv names it)`, FailureType.InvalidInput);
+  }
+  if (/[\x00-\x1f\x7f]/.test(value)) {
+    throw ApplicationFailure.nonRetryable(
+      `${credentialsEnv} holds a line break or other control character, which cannot be sent as a header (repoCredentialsEnv names it)`,
+      FailureType.InvalidInput,
+    );
+  }
+  // `user:password` (a token as the password, e.g. `x-access-token:<token>`) is basic auth; a bare token a bearer token.
+  const authorization = value.includes(':') ? `Basic ${Buffer.from(value).toString('base64')}` : `Bearer ${value}`;
+  return {
+    config: {
+      GIT_CONFIG_COUNT: '1',
+      // Scoped to the repository's origin: a redirect to another host does not get the header.
+      GIT_CONFIG_KEY_0: `http.${url.origin}/.extraHeader`,
+      GIT_CONFIG_VALUE_0: `Authorization: ${authorization}`,
+    },
+    mask: maskCredential(value),
+  };
 }
 
 /** The running activity's cancellation signal, when there is a running activity. */
@@ -59,9 +135,9 @@ export function activitySignal(): AbortSignal | undefined {
   return asyncLocalStorage.getStore()?.cancellationSignal;
 }
 
-/** Git's own verdict (its `fatal:`/`error:` line), not the progress chatter before it. */
-function gitReason(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+/** Git's own verdict (its `fatal:`/`error:` line), not the progress chatter before it; never the credential. */
+function gitReason(error: unknown, access?: RepoAccess): string {
+  const text = access ? access.mask(error instanceof Error ? error.message : String(error)) : error instanceof Error ? error.message : String(error);
   const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
   return redactCredentials(lines.find((line) => /^(fatal|error):/.test(line)) ?? lines.at(-1) ?? 'unknown error');
 }
@@ -126,15 +202,15 @@ async function exists(target: string): Promise<boolean> {
  * Clones into a staging folder and renames it into place, so a clone interrupted by a crash
  * never leaves a half-made mirror, and two workers sharing the cache agree on one winner.
  */
-async function cloneMirror(url: string, dir: string, signal?: AbortSignal): Promise<void> {
+async function cloneMirror(url: string, dir: string, signal?: AbortSignal, access?: RepoAccess): Promise<void> {
   await fs.mkdir(path.dirname(dir), { recursive: true });
   const staging = await fs.mkdtemp(`${dir}.clone-`);
   try {
-    await gitIn(path.dirname(dir), signal).raw(['clone', '--mirror', url, staging]);
+    await gitIn(path.dirname(dir), signal, access).raw(['clone', '--mirror', url, staging]);
   } catch (error) {
     await fs.rm(staging, { recursive: true, force: true });
     rethrowIfCancelled(signal);
-    throw unreachable(url, `clone failed: ${gitReason(error)}`);
+    throw unreachable(url, `clone failed: ${gitReason(error, access)}`);
   }
   try {
     await fs.rename(staging, dir);
@@ -149,12 +225,12 @@ async function cloneMirror(url: string, dir: string, signal?: AbortSignal): Prom
  * A fetch that fails on an existing mirror is retryable (a network blip, or another worker
  * fetching the same mirror at this moment), unlike a clone that never succeeded.
  */
-async function fetchMirror(url: string, dir: string, signal?: AbortSignal): Promise<void> {
+async function fetchMirror(url: string, dir: string, signal?: AbortSignal, access?: RepoAccess): Promise<void> {
   try {
-    await gitIn(dir, signal).raw(['fetch', '--prune', 'origin', '+refs/*:refs/*']);
+    await gitIn(dir, signal, access).raw(['fetch', '--prune', 'origin', '+refs/*:refs/*']);
   } catch (error) {
     rethrowIfCancelled(signal);
-    throw new Error(`fetching ${redactCredentials(url)} failed: ${gitReason(error)}`);
+    throw new Error(`fetching ${redactCredentials(url)} failed: ${gitReason(error, access)}`);
   }
 }
 
@@ -174,18 +250,22 @@ function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
 
 type Freshness = 'fetch' | 'as-cached';
 
-async function openMirror(url: string, freshness: Freshness, signal?: AbortSignal): Promise<string> {
+async function openMirror(url: string, freshness: Freshness, signal?: AbortSignal, access?: RepoAccess): Promise<string> {
   const dir = mirrorDir(url);
   return oneAtATime(dir, async () => {
-    if (!(await exists(dir))) await cloneMirror(url, dir, signal);
-    else if (freshness === 'fetch') await fetchMirror(url, dir, signal);
+    if (!(await exists(dir))) await cloneMirror(url, dir, signal, access);
+    else if (freshness === 'fetch') await fetchMirror(url, dir, signal, access);
     return dir;
   });
 }
 
-/** A local directory holding `repo`: the repository itself, or its mirror in the cache. */
-export async function openRepository(repo: string, freshness: Freshness, signal?: AbortSignal): Promise<string> {
-  return isRemote(repo) ? openMirror(repo, freshness, signal) : openLocal(repo, signal);
+/**
+ * A local directory holding `repo`: the repository itself, or its mirror in the cache, reached
+ * with the credential `credentialsEnv` names when it has one.
+ */
+export async function openRepository(repo: string, freshness: Freshness, signal?: AbortSignal, credentialsEnv?: string): Promise<string> {
+  const access = repoAccess(repo, credentialsEnv);
+  return isRemote(repo) ? openMirror(repo, freshness, signal, access) : openLocal(repo, signal);
 }
 
 async function commitSha(dir: string, ref: string, signal?: AbortSignal): Promise<string | undefined> {
@@ -202,10 +282,10 @@ async function readCommit(dir: string, sha: string, signal?: AbortSignal): Promi
 }
 
 /** Resolves a branch, tag (annotated ones peeled to their commit) or SHA to the commit it names. */
-export async function resolveCommit(input: { repo: string; ref: string }): Promise<CommitInfo> {
-  const { repo, ref } = parseActivityInput(resolveInputSchema, input, 'resolveCommit');
+export async function resolveCommit(input: { repo: string; ref: string; credentialsEnv?: string }): Promise<CommitInfo> {
+  const { repo, ref, credentialsEnv } = parseActivityInput(resolveInputSchema, input, 'resolveCommit');
   const signal = activitySignal();
-  const dir = await openRepository(repo, 'fetch', signal);
+  const dir = await openRepository(repo, 'fetch', signal, credentialsEnv);
   let sha: string | undefined;
   try {
     sha = await commitSha(dir, ref, signal);
@@ -226,10 +306,10 @@ async function hasCommit(dir: string, sha: string, signal?: AbortSignal): Promis
  * on another worker, so a cached mirror that lacks it is fetched once before giving up.
  */
 export async function repositoryWithCommit(source: SourceRef, signal?: AbortSignal): Promise<string> {
-  const { repo, sha } = parseActivityInput(sourceRefSchema, source, 'source');
-  let dir = await openRepository(repo, 'as-cached', signal);
+  const { repo, sha, credentialsEnv } = parseActivityInput(sourceRefSchema, source, 'source');
+  let dir = await openRepository(repo, 'as-cached', signal, credentialsEnv);
   if (!(await hasCommit(dir, sha, signal)) && isRemote(repo)) {
-    dir = await openRepository(repo, 'fetch', signal);
+    dir = await openRepository(repo, 'fetch', signal, credentialsEnv);
   }
   if (!(await hasCommit(dir, sha, signal))) {
     rethrowIfCancelled(signal);

@@ -6,6 +6,8 @@ import type { AnalysisConfig, DatabaseConfig, StrategyConfig, TargetConfig } fro
 export interface SourceRef {
   repo: string;
   sha: string;
+  /** The worker variable holding an http(s) repo's credentials (config `repoCredentialsEnv`): a name, never a value. */
+  credentialsEnv?: string;
 }
 
 export interface CommitInfo {
@@ -16,7 +18,7 @@ export interface CommitInfo {
 }
 
 export interface GitActivities {
-  resolveCommit(input: { repo: string; ref: string }): Promise<CommitInfo>;
+  resolveCommit(input: { repo: string; ref: string; credentialsEnv?: string }): Promise<CommitInfo>;
 }
 
 export interface CommandInput {

@@ -3,11 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { resolveCommit } from '../../activities/git';
+import { maskCredential, resolveCommit } from '../../activities/git';
 import { withWorktree } from '../../activities/worktree';
 import { FailureType } from '../../common/errors';
-import { AUTHORS, removeTempDirs, sampleRepo, tempDir, TestRepo, type SampleRepo } from '../helpers/git-repo';
+import { AUTHORS, git, removeTempDirs, sampleRepo, tempDir, TestRepo, type SampleRepo } from '../helpers/git-repo';
 import { failureOf } from '../helpers/failures';
+import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server';
 
 let sample: SampleRepo;
 let cacheDir: string;
@@ -230,5 +231,98 @@ describe('withWorktree', () => {
     );
     expect(failure.type).toBe(FailureType.UnknownRef);
     expect(failure.nonRetryable).toBe(true);
+  });
+});
+
+describe('a private repository over HTTP, credentials by variable name', () => {
+  const USER = 'ferry-bot';
+  const PASSWORD = 's3cr3t-pa55-4b1e';
+  const WRONG = 'wr0ng-pa55-77aa';
+  const forms = (value: string) => [value, Buffer.from(value).toString('base64'), encodeURIComponent(value)];
+  let server: GitHttpServer;
+  let origin: TestRepo;
+  let url: string;
+  let otherUrl: string;
+  let bare: string;
+
+  beforeAll(async () => {
+    origin = new TestRepo();
+    origin.commit('One', AUTHORS.ada, { 'release.txt': 'one\n' });
+    bare = origin.bareClone();
+    const root = path.dirname(bare);
+    git(root, ['clone', '--quiet', '--bare', bare, path.join(root, 'other.git')]);
+    server = await startGitHttpServer(root, { username: USER, password: PASSWORD });
+    url = `${server.url}/origin.git`;
+    otherUrl = `${server.url}/other.git`;
+    Object.assign(process.env, { FERRY_TEST_GIT_CREDENTIALS: `${USER}:${PASSWORD}`, FERRY_TEST_GIT_WRONG: `${USER}:${WRONG}` });
+  });
+
+  afterAll(async () => {
+    delete process.env.FERRY_TEST_GIT_CREDENTIALS;
+    delete process.env.FERRY_TEST_GIT_WRONG;
+    await server.stop();
+  });
+
+  const resolveWith = (repo: string, ref: string, credentialsEnv?: string) => inActivity(() => resolveCommit({ repo, ref, credentialsEnv }));
+
+  /** Every file under `dir`, as text. */
+  const filesUnder = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'latin1'));
+
+  test('without credentials the server refuses: RepoUnreachable, not retried', async () => {
+    const failure = await failureOf(resolveWith(url, 'main'));
+    expect(failure).toMatchObject({ type: FailureType.RepoUnreachable, nonRetryable: true });
+    expect(failure.message).toContain(url);
+  });
+
+  test('with repoCredentialsEnv it resolves; the credential travels as a header only, never in a URL or a file on disk', async () => {
+    const commit = await resolveWith(url, 'main', 'FERRY_TEST_GIT_CREDENTIALS');
+    expect(commit).toMatchObject({ sha: origin.head(), subject: 'One' });
+    const expected = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+    expect(server.requests.some((r) => r.authorization === expected)).toBe(true);
+    for (const request of server.requests) for (const form of forms(PASSWORD)) expect(request.path).not.toContain(form);
+    const cached = filesUnder(cacheDir);
+    expect(cached.length).toBeGreaterThan(0);
+    for (const text of cached) for (const form of [...forms(PASSWORD), ...forms(`${USER}:${PASSWORD}`)]) expect(text).not.toContain(form);
+  });
+
+  test('a commit the mirror lacks is fetched with the credential (SourceRef.credentialsEnv)', async () => {
+    await resolveWith(url, 'main', 'FERRY_TEST_GIT_CREDENTIALS');
+    const two = origin.commit('Two', AUTHORS.grace, { 'release.txt': 'two\n' });
+    origin.git(['push', '--quiet', bare, 'main']);
+    const release = await inActivity(() =>
+      withWorktree({ repo: url, sha: two, credentialsEnv: 'FERRY_TEST_GIT_CREDENTIALS' }, 'ferry-private', async (dir) =>
+        fs.readFileSync(path.join(dir, 'release.txt'), 'utf8'),
+      ),
+    );
+    expect(release).toBe('two\n');
+  });
+
+  test('wrong credentials fail without the error repeating them', async () => {
+    const failure = await failureOf(resolveWith(otherUrl, 'main', 'FERRY_TEST_GIT_WRONG'));
+    expect(failure).toMatchObject({ type: FailureType.RepoUnreachable, nonRetryable: true });
+    for (const form of [...forms(WRONG), ...forms(`${USER}:${WRONG}`)]) expect(failure.message).not.toContain(form);
+  });
+
+  test('an unset variable is a non-retryable InvalidInput naming the variable', async () => {
+    const failure = await failureOf(resolveWith(url, 'main', 'FERRY_TEST_GIT_UNSET'));
+    expect(failure).toMatchObject({ type: FailureType.InvalidInput, nonRetryable: true });
+    expect(failure.message).toBe('FERRY_TEST_GIT_UNSET is not set on this worker (repoCredentialsEnv names it)');
+  });
+
+  test('credentials for a repository that is not http(s) are refused', async () => {
+    const failure = await failureOf(resolveWith(sample.repo.dir, 'main', 'FERRY_TEST_GIT_CREDENTIALS'));
+    expect(failure).toMatchObject({ type: FailureType.InvalidInput, nonRetryable: true });
+    expect(failure.message).not.toContain(PASSWORD);
+  });
+
+  test('maskCredential hides the value in every form git could print it', () => {
+    const mask = maskCredential(`${USER}:${PASSWORD}`);
+    const said = `fatal: unable to access 'https://${USER}:${encodeURIComponent(PASSWORD)}@h/x.git/': header Authorization: Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')} ${PASSWORD}`;
+    const masked = mask(said);
+    for (const form of forms(PASSWORD)) expect(masked).not.toContain(form);
+    expect(masked).not.toContain(Buffer.from(`${USER}:${PASSWORD}`).toString('base64'));
+    expect(masked).toContain('fatal: unable to access');
+    expect(maskCredential('just-a-token-value')('token just-a-token-value here')).toBe('token *** here');
   });
 });
