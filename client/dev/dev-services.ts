@@ -1,18 +1,16 @@
 // What `ferry dev` and the demo run on one machine: the Temporal dev server with its Web UI, an
-// embedded PostgreSQL holding a database per environment, and the local environments' state.
+// embedded PostgreSQL holding a database per environment, and the local environments' state,
+// all kept in the dev folder so that a restart carries on where the last run stopped.
 import path from 'node:path';
-import { Client as PgClient } from 'pg';
 import { localTarget, stopLocalEnvironment } from '../../activities/targets/local/local-target';
 import type { FerryConfig } from '../../common/config-schema';
 import type { EmbeddedPostgres } from '../../scripts/embedded-postgres';
+import { startDevPostgres } from './dev-postgres';
 import { startDevServer, type DevServer } from './temporal-dev-server';
-import { ensureTools, PROJECT_ROOT } from './tools';
-
-// A plain script (it also runs by hand), so it is loaded from the checkout, not from dist/.
-const { startEmbeddedPostgres } = require(path.join(PROJECT_ROOT, 'scripts', 'embedded-postgres.js')) as typeof import('../../scripts/embedded-postgres');
+import { ensureTools } from './tools';
 
 export interface DevServicesOptions {
-  /** Where the dev server's SQLite file, the environments' state and the logs go. */
+  /** Where the dev server's SQLite file, PostgreSQL's data, the environments' state and the logs go. */
   dir: string;
   port: number;
   uiPort: number;
@@ -26,25 +24,6 @@ export interface DevServices {
   postgres: EmbeddedPostgres;
   stateDir: string;
   stop(): Promise<void>;
-}
-
-/** A database per environment that has one, its URL put in the variable the config names. */
-async function createDatabases(postgres: EmbeddedPostgres, configs: FerryConfig[], log: (line: string) => void): Promise<void> {
-  const admin = new PgClient({ connectionString: postgres.url() });
-  await admin.connect();
-  try {
-    for (const config of configs) {
-      for (const env of config.environments) {
-        if (!env.database || process.env[env.database.urlEnv]) continue;
-        const name = `${config.app}_${env.name}`.replace(/-/g, '_');
-        await admin.query(`CREATE DATABASE "${name}"`);
-        process.env[env.database.urlEnv] = postgres.url(name);
-        log(`  database ${name} for ${config.app}/${env.name} (${env.database.urlEnv})`);
-      }
-    }
-  } finally {
-    await admin.end();
-  }
 }
 
 /** After a reboot (or a stopped `ferry dev`), the local environments serve what they served before. */
@@ -74,17 +53,13 @@ export async function startDevServices(options: DevServicesOptions): Promise<Dev
     uiPort: options.uiPort,
     logFile: path.resolve(options.dir, 'temporal.log'),
   });
-  let postgres: EmbeddedPostgres | undefined;
+  let pg: EmbeddedPostgres;
   try {
-    options.log('starting PostgreSQL (embedded)');
-    postgres = await startEmbeddedPostgres();
-    await createDatabases(postgres, options.configs, options.log);
+    pg = await startDevPostgres({ dir: options.dir, configs: options.configs, log: options.log });
   } catch (error) {
-    await postgres?.stop();
     await temporal.stop();
     throw error;
   }
-  const pg = postgres;
   await resumeLocalEnvironments(options.configs, stateDir, options.log);
   return {
     temporal,
