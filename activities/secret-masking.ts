@@ -8,8 +8,12 @@
  */
 export const MIN_SECRET_CHARS = 4;
 
-/** Names that usually hold a credential, for the worker's variables the config does not name. */
+/**
+ * Names that usually hold a credential, for the worker's variables the config does not name. A
+ * guess by name needs a longer value: `FEATURE_KEY=true` must not mask every "true" in a build log.
+ */
 const SECRET_NAME = /(URL|TOKEN|KEY|SECRET|PASSWORD|PASS|CREDENTIAL)/i;
+const MIN_GUESSED_SECRET_CHARS = 8;
 
 function decoded(text: string): string {
   try {
@@ -55,7 +59,8 @@ export function secretForms(value: string): string[] {
 export function secretsIn(env: NodeJS.ProcessEnv, secretNames: readonly string[]): Map<string, string> {
   const secrets = new Map<string, string>();
   for (const [name, value] of Object.entries(env)) {
-    if (value && (secretNames.includes(name) || SECRET_NAME.test(name))) secrets.set(name, value);
+    if (!value) continue;
+    if (secretNames.includes(name) || (SECRET_NAME.test(name) && value.length >= MIN_GUESSED_SECRET_CHARS)) secrets.set(name, value);
   }
   return secrets;
 }

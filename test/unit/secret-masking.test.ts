@@ -3,15 +3,22 @@ import { createMasker, secretForms, secretsIn } from '../../activities/secret-ma
 const masker = (secrets: Record<string, string>) => createMasker(new Map(Object.entries(secrets)));
 
 describe('which secrets', () => {
-  test('the variables the config names, and those whose names look like a credential; nothing else, nothing empty', () => {
+  test('the variables the config names, and those whose names look like a credential with a value of 8 characters or more', () => {
     const env = {
       PROD_DATABASE_URL: 'postgres://ferry:hunter2hunter2@db.internal/shop',
       NPM_TOKEN: 'npm_abcdef123456',
       PROD_SLACK_WEBHOOK: 'https://hooks.example.com/T0/B0/xyz',
       EMPTY_TOKEN: '',
+      FEATURE_KEY: 'true', // a guess by name needs 8 characters
+      SHORT_SECRET: 'abcd', // named by the config: 4 are enough
       HOME: '/home/ferry-builder',
     };
-    expect([...secretsIn(env, ['PROD_SLACK_WEBHOOK', 'NOT_SET']).keys()].sort()).toEqual(['NPM_TOKEN', 'PROD_DATABASE_URL', 'PROD_SLACK_WEBHOOK']);
+    expect([...secretsIn(env, ['PROD_SLACK_WEBHOOK', 'SHORT_SECRET', 'NOT_SET']).keys()].sort()).toEqual([
+      'NPM_TOKEN',
+      'PROD_DATABASE_URL',
+      'PROD_SLACK_WEBHOOK',
+      'SHORT_SECRET',
+    ]);
   });
 });
 
