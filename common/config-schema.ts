@@ -46,6 +46,8 @@ const taskQueue = text(200).regex(/^\S(.*\S)?$/, 'must not be blank, nor begin o
  * the name of the worker variable holding its value, read by the worker when it checks.
  */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
+// Names (and their bound of 100 characters) are checked in the refinement: zod's own error for a
+// bad record key says only "Invalid key in record".
 const headersEnvSchema = z.record(z.string(), envVarName).superRefine((headers, ctx) => {
   const names = Object.keys(headers);
   if (names.length > 10) ctx.addIssue({ code: 'custom', message: 'must name at most 10 headers' });
