@@ -9,5 +9,6 @@ const compiled = path.join(__dirname, '..', 'dist', 'client', 'cli.js');
 if (!fs.existsSync(compiled)) {
   require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '..', 'tsconfig.json') });
 }
-const { main } = require(fs.existsSync(compiled) ? compiled : '../client/cli.ts');
-main(process.argv).then((code) => process.exit(code));
+const { main, exitWhenFlushed } = require(fs.existsSync(compiled) ? compiled : '../client/cli.ts');
+// Not process.exit(): output still in a pipe's way (a large `--json`) would be cut off.
+main(process.argv).then(exitWhenFlushed);

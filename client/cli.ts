@@ -9,8 +9,12 @@ import { list, status } from './commands/inspect';
 import { dev, worker } from './commands/serve';
 import { retry } from './commands/retry';
 import { start } from './commands/start';
+import { unlock } from './commands/unlock';
 import { connectClient } from './connect';
+import { exitWhenFlushed } from './exit';
 import { CliExit, ExitCode } from './exit-codes';
+
+export { exitWhenFlushed };
 
 const print = (line: string) => console.log(line);
 
@@ -37,8 +41,8 @@ export function program(): Command {
 
   cli
     .command('status <id>')
-    .description('environments and steps of a promotion, with state and durations')
-    .option('--watch', 'refresh until it ends')
+    .description('environments and steps of a promotion, with state and durations (a closed one is read without a worker)')
+    .option('--watch', 'follow it until it ends; the exit code is the outcome')
     .option('--json', 'machine-readable output')
     .action((id, options) => run(() => status(connectClient, id, options, print))());
 
@@ -66,10 +70,19 @@ export function program(): Command {
     .action((id, options) => run(() => abort(connectClient, id, options, print))());
 
   cli
+    .command('unlock <app> <env>')
+    .description("take an environment's lock from a holder that will not give it back (shows the lock first)")
+    .requiredOption('--as <who>', 'who unlocks (recorded by the lock)')
+    .requiredOption('--reason <text>', 'why (recorded by the lock)')
+    .option('--holder <id>', 'the holder to take it from, as shown; refused if the lock has moved on')
+    .option('-y, --yes', 'take it from the holder shown without asking (needed without a terminal, unless --holder)')
+    .action((app, env, options) => run(() => unlock(connectClient, app, env, options, print))());
+
+  cli
     .command('list')
     .description('promotions, newest first, filtered by search attributes')
     .option('--app <app>')
-    .option('--state <state>', 'running, waiting, succeeded, failed, rejected or aborted')
+    .option('--state <state>', 'running, waiting, succeeded, failed, rejected, aborted, terminated, timed-out or cancelled')
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'machine-readable output')
     .action((options) => run(() => list(connectClient, options, print))());
@@ -138,5 +151,5 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  void main(process.argv).then((code) => process.exit(code));
+  void main(process.argv).then(exitWhenFlushed);
 }

@@ -1,5 +1,6 @@
 // The CLI talks to the same Temporal as the workers, configured by the same variables.
 import { Client, Connection } from '@temporalio/client';
+import { ferryDataConverter } from '../common/data-converter';
 import { workerSettings } from '../worker/connection-options';
 
 export interface FerryClient {
@@ -10,5 +11,6 @@ export interface FerryClient {
 export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promise<FerryClient> {
   const settings = workerSettings(env);
   const connection = await Connection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, connectTimeout: '10s' });
-  return { client: new Client({ connection, namespace: settings.namespace }), close: () => connection.close() };
+  // The workers' converter: a payload someone sent in an odd encoding must not crash a reader either.
+  return { client: new Client({ connection, namespace: settings.namespace, dataConverter: ferryDataConverter }), close: () => connection.close() };
 }

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { statusQuery } from '../common/messages';
 import type { PromotionPlan } from '../common/plan';
+import { hasStatus, outcomeOf } from './outcome';
 
 export interface EarlierRun {
   running: boolean;
@@ -12,7 +13,7 @@ export interface EarlierRun {
   state?: string;
 }
 
-/** Queries a closed run too (its worker answers from history); a dead worker must not hang the CLI. */
+/** A run closed without a final status (terminated) is queried: its worker answers from history. A dead worker must not hang the CLI. */
 const QUERY_DEADLINE_MS = 15_000;
 
 export async function earlierRun(client: Client, workflowId: string): Promise<EarlierRun | undefined> {
@@ -20,9 +21,11 @@ export async function earlierRun(client: Client, workflowId: string): Promise<Ea
   const description = await handle.describe().catch(() => undefined);
   if (!description) return undefined;
   if (description.status.name === 'RUNNING') return { running: true, promoted: [] };
-  const status = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery)).catch(() => undefined);
+  // The final status is in its result or failure; only a terminated or timed-out run needs its worker.
+  const outcome = await outcomeOf(client, workflowId);
+  const status = hasStatus(outcome) ? outcome : await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery)).catch(() => undefined);
   const promoted = status?.environments.filter((e) => e.state === 'succeeded' || e.state === 'skipped').map((e) => e.name) ?? [];
-  return { running: false, promoted, state: status?.state ?? description.status.name.toLowerCase() };
+  return { running: false, promoted, state: outcome.state };
 }
 
 /** The plan the earlier run was started with, from the first event of its history. */

@@ -50,7 +50,7 @@ export async function history(connect: Connect, workflowId: string, options: unk
   }
 }
 
-const replayFlags = z.object({ file: z.string().min(1).optional(), workflows: z.string().min(1).optional(), workflowId: z.string().min(1).optional() });
+const replayFlags = z.object({ file: z.string().min(1).max(4096).optional(), workflows: z.string().min(1).max(4096).optional(), workflowId: z.string().min(1).max(300).optional() });
 
 /**
  * A downloaded history does not say which workflow ID it ran under, yet Ferry's workflows derive
@@ -71,9 +71,21 @@ function workflowIdFromInput(history: temporal.api.history.v1.IHistory): string 
   }
 }
 
+/** The workflow code to replay against, checked before anything else so a typo is named at once. */
+function workflowsModule(flag: string | undefined): string | undefined {
+  if (flag === undefined) return undefined;
+  try {
+    return require.resolve(flag, { paths: [process.cwd()] });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new CliExit(ExitCode.BadInput, `--workflows: ${flag} is not a module ferry can load${code ? ` (${code})` : ''}; give the folder of the workflow code (with its index) or the file itself`);
+  }
+}
+
 export async function replay(connect: Connect, workflowId: string | undefined, options: unknown, print: (text: string) => void) {
   const flags = parseFlags(replayFlags, options);
   if (!workflowId === !flags.file) throw new CliExit(ExitCode.BadInput, 'replay needs a workflow ID or --file <history.json>, not both');
+  const workflowsPath = workflowsModule(flags.workflows);
   // Replaying runs the workflow code in this process; the Runtime's own log would bury the verdict.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   let loaded: { history: temporal.api.history.v1.IHistory; id: string };
@@ -90,12 +102,14 @@ export async function replay(connect: Connect, workflowId: string | undefined, o
   } else {
     const { client, close } = await connect();
     try {
-      loaded = { history: await client.workflow.getHandle(workflowId!).fetchHistory(), id: workflowId! };
+      const handle = client.workflow.getHandle(workflowId!);
+      // fetchHistory reports an unknown ID as a bare gRPC NOT_FOUND; describe() names it.
+      await handle.describe();
+      loaded = { history: await handle.fetchHistory(), id: workflowId! };
     } finally {
       await close();
     }
   }
-  const workflowsPath = flags.workflows === undefined ? undefined : require.resolve(flags.workflows, { paths: [process.cwd()] });
   const result = await replayHistory(loaded.history, { workflowId: loaded.id, workflowsPath });
   if (result.ok) {
     print(`${loaded.id}: replays cleanly against ${flags.workflows ?? 'the current workflow code'}`);

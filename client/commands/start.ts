@@ -10,7 +10,8 @@ import { CliExit, ExitCode } from '../exit-codes';
 import { asBadInput, parseFlags } from '../flags';
 import { follow } from '../follow';
 import { loadConfig } from '../load-config';
-import { isSuccess, statusTable } from '../status-table';
+import { exitCodeOf } from './inspect';
+import { outcomeTable } from '../status-table';
 
 export const startFlagsSchema = z.object({
   config: z.string().min(1).default('ferry.config.yaml'),
@@ -73,7 +74,7 @@ export async function launch(client: Client, plan: PromotionPlan, flags: { wait:
   }
   const through = plan.environments.filter((e) => !e.skip).map((e) => e.name);
   if (!flags.json) print(`${workflowId}: promoting ${plan.artifact} (${plan.ref}) through ${through.join(' → ')}`);
-  const status = await follow(client, workflowId, flags.json ? () => undefined : print);
-  print(flags.json ? JSON.stringify(status, null, 2) : statusTable(status));
-  return isSuccess(status) ? ExitCode.Done : ExitCode.Failed;
+  const outcome = await follow(client, workflowId, flags.json ? () => undefined : print);
+  print(flags.json ? JSON.stringify(outcome, null, 2) : outcomeTable(outcome));
+  return exitCodeOf(outcome);
 }

@@ -16,7 +16,9 @@ import { CliExit, ExitCode } from '../exit-codes';
 import { parseFlags } from '../flags';
 import { follow } from '../follow';
 import { loadConfig } from '../load-config';
-import { statusTable } from '../status-table';
+import { exitWhenFlushed } from '../exit';
+import { hasStatus } from '../outcome';
+import { outcomeTable } from '../status-table';
 import { commitShopRelease } from './shop-repository';
 import { startTraffic } from './traffic';
 import { startWebhookReceiver } from './webhook-receiver';
@@ -76,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
         await client.workflow.start('promotion', { taskQueue: config.taskQueue, workflowId, args: [plan] });
         log(`started ${workflowId} — watch it in the Web UI: ${services.temporal.uiUrl}/namespaces/default/workflows/${workflowId}`);
         let asked = false;
-        return follow(client, workflowId, (line) => log(`  ${line}`), async (current) => {
+        return follow(client, workflowId, (line) => log(`  ${line}`), { onStatus: async (current) => {
           const production = current.environments.find((e) => e.name === 'production');
           if (asked || production?.state !== 'waiting' || !production.approval) return;
           asked = true;
@@ -86,18 +88,18 @@ async function main(argv: string[]): Promise<number> {
           await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, {
             args: [{ decision: 'approve', environment: 'production', approver: APPROVER, comment: 'approved by npm run demo -- --yes' }],
           });
-        });
+        } });
       });
       const traffic = await Promise.all(users.map((u) => u.stop()));
       log('');
-      log(statusTable(status));
+      log(outcomeTable(status));
       // Answers by a version; before an environment's first deploy its proxy has none to offer.
       const byVersions = traffic.flatMap((t) => Object.entries(t.byVersion).filter(([version]) => version !== '(none)').map(([, c]) => c));
       const answered = byVersions.reduce((n, c) => n + c.ok + c.failed, 0);
       const failed = byVersions.reduce((n, c) => n + c.failed, 0);
       log(`\nusers sent ${answered} requests to the running versions while it ran; ${failed} failed`);
       log(`demo took ${((Date.now() - startedAt) / 1000).toFixed(1)} s; the history stays in ${path.join(flags.dir, 'temporal.db')} (npx ferry dev --config ${path.relative(process.cwd(), shop.configFile)} to browse it)`);
-      if (status.state !== 'succeeded') throw new CliExit(ExitCode.Failed, `the promotion ended ${status.state}: ${status.error ?? ''}`);
+      if (status.state !== 'succeeded') throw new CliExit(ExitCode.Failed, `the promotion ended ${status.state}: ${(hasStatus(status) ? status.error : status.reason) ?? ''}`);
       return ExitCode.Done;
     } finally {
       await client.connection.close();
@@ -110,10 +112,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof CliExit ? error.message : error);
-    process.exit(error instanceof CliExit ? error.code : ExitCode.Failed);
-  },
-);
+main(process.argv).then(exitWhenFlushed, (error: unknown) => {
+  console.error(error instanceof CliExit ? error.message : error);
+  exitWhenFlushed(error instanceof CliExit ? error.code : ExitCode.Failed);
+});

@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import fs from 'node:fs';
+import { ferryDataConverter } from '../../common/data-converter';
 
 type History = temporal.api.history.v1.IHistory;
 
@@ -24,7 +25,8 @@ export interface ReplayOptions {
 export async function replayHistory(history: History, options: ReplayOptions): Promise<ReplayResult> {
   try {
     await Worker.runReplayHistory(
-      { workflowsPath: options.workflowsPath ?? require.resolve('../../workflows') },
+      // The workers' converter, so a recorded undecodable signal replays as they saw it.
+      { workflowsPath: options.workflowsPath ?? require.resolve('../../workflows'), dataConverter: ferryDataConverter },
       history,
       options.workflowId,
     );

@@ -1,0 +1,351 @@
+// End to end, what an operator meets when things go wrong: `ferry status` of closed promotions
+// with no worker running, `--wait` through a worker restart and a server restart, `ferry list`
+// of a terminated promotion, output larger than a pipe's buffer, `ferry unlock`, and `ferry
+// replay` given an unknown ID or a workflows path that does not exist. The real `ferry` command,
+// a real dev server (restarted on the same port and SQLite file) and real workers.
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { stopLocalEnvironment } from '../../activities/targets/local/local-target';
+import { ferryDataConverter } from '../../common/data-converter';
+import { lockStateQuery, type LockState } from '../../common/messages';
+import { lockWorkflowId } from '../../common/plan';
+import type { PromotionStatus, StepStatus } from '../../common/status';
+import { startDevServer, type DevServer, type DevServerOptions } from '../../client/dev/temporal-dev-server';
+import { createFerryWorker } from '../../worker/create-worker';
+import { AUTHORS, removeTempDirs, tempDir } from '../helpers/git-repo';
+import { freePort, shopRepo } from '../helpers/shop';
+import { REPO_ROOT, toolPaths } from '../helpers/tools';
+
+const FERRY = path.join(REPO_ROOT, 'bin', 'ferry.js');
+const STAND_IN_QUEUE = 'stand-in';
+const stateDir = tempDir('e2e-operations-environments');
+const { repo } = shopRepo();
+let serverOptions: DevServerOptions;
+let server: DevServer;
+let client: Client;
+let bundle: WorkflowBundleWithSourceMap;
+let ferryWorker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
+let ports: { dev: number; production: number };
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const cliEnv = () => ({ ...process.env, TEMPORAL_ADDRESS: server.address });
+
+function ferry(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [FERRY, ...args], { cwd: repo.dir, env: cliEnv(), maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** A `ferry` still running: what it printed so far, and its end. */
+interface Background {
+  output: { stdout: string; stderr: string };
+  exited: boolean;
+  done: Promise<Run>;
+}
+
+function ferryInBackground(args: string[]): Background {
+  const child = spawn(process.execPath, [FERRY, ...args], { cwd: repo.dir, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const bg: Background = { output: { stdout: '', stderr: '' }, exited: false, done: undefined as unknown as Promise<Run> };
+  child.stdout.on('data', (chunk) => (bg.output.stdout += chunk));
+  child.stderr.on('data', (chunk) => (bg.output.stderr += chunk));
+  bg.done = new Promise((resolve) =>
+    child.on('close', (code) => {
+      bg.exited = true;
+      resolve({ code: code ?? 1, ...bg.output });
+    }),
+  );
+  return bg;
+}
+
+function temporal(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(toolPaths().temporal, [...args, '--address', server.address], (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }));
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, seconds = 90): Promise<T> {
+  for (const giveUpAt = Date.now() + seconds * 1000; Date.now() < giveUpAt; await new Promise((r) => setTimeout(r, 250))) {
+    const value = await probe();
+    if (value !== undefined) return value;
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+function commitRelease(name: string): string {
+  return repo.commit(`Release ${name}`, AUTHORS.grace, {
+    'release.json': `{ "name": "${name}", "failRate": 0 }\n`,
+    'ferry.config.yaml': `app: shop
+repo: .
+artifact: "shop:{shortSha}"
+build: { command: node --check server.js }
+test: { command: node test.js }
+environments:
+  - name: dev
+    target: { kind: local, start: "node server.js", port: ${ports.dev} }
+    stabilize: 1s
+    healthCheckInterval: 1s
+    analysis: { http: [{ path: /healthz }] }
+  - name: production
+    target: { kind: local, start: "node server.js", port: ${ports.production} }
+    stabilize: 1s
+    healthCheckInterval: 1s
+    analysis: { http: [{ path: /healthz }] }
+    approval: { required: 1, approvers: [olivia, sam] }
+`,
+  });
+}
+
+const idOf = (sha: string) => `ferry-shop-${sha.slice(0, 7)}`;
+
+/** Asked of the workflow itself (the CLI's reading of closed runs is what is under test). */
+async function productionWaits(workflowId: string): Promise<void> {
+  await waitFor(`${workflowId} to wait for production's approval`, async () => {
+    const status = await client.workflow
+      .getHandle(workflowId)
+      .query<PromotionStatus>('status')
+      .catch(() => undefined);
+    return status?.environments.find((e) => e.name === 'production')?.state === 'waiting' ? true : undefined;
+  });
+}
+
+async function startFerryWorker(): Promise<void> {
+  const connection = await NativeConnection.connect({ address: server.address });
+  const worker = await createFerryWorker({ connection, client, namespace: 'default', taskQueue: 'ferry', workflowBundle: bundle, activities: { stateDir } });
+  ferryWorker = { worker, connection, running: worker.run() };
+}
+
+async function stopFerryWorker(): Promise<void> {
+  if (!ferryWorker) return;
+  const { worker, running, connection } = ferryWorker;
+  ferryWorker = undefined;
+  worker.shutdown();
+  await running;
+  await connection.close();
+}
+
+/** The stand-in workflows (test/fixtures/stand-in-workflows) served while `work` runs. */
+async function withStandIns<T>(work: () => Promise<T>): Promise<T> {
+  const connection = await NativeConnection.connect({ address: server.address });
+  try {
+    const worker = await Worker.create({
+      connection,
+      taskQueue: STAND_IN_QUEUE,
+      workflowsPath: require.resolve('../fixtures/stand-in-workflows'),
+      bundlerOptions: { logger: new DefaultLogger('WARN') } as never,
+    });
+    return await worker.runUntil(work);
+  } finally {
+    await connection.close();
+  }
+}
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  ports = { dev: await freePort(), production: await freePort() };
+  const dir = tempDir('e2e-operations-server');
+  serverOptions = {
+    temporal: toolPaths().temporal,
+    dbFile: path.join(dir, 'temporal.db'),
+    port: await freePort(),
+    uiPort: await freePort(),
+    logFile: path.join(dir, 'temporal.log'),
+  };
+  server = await startDevServer(serverOptions);
+  client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), payloadConverterPath: ferryDataConverter.payloadConverterPath, logger: new DefaultLogger('WARN') });
+  await startFerryWorker();
+}, 180_000);
+
+afterAll(async () => {
+  await stopFerryWorker();
+  for (const [environment, port] of Object.entries(ports ?? {})) {
+    await stopLocalEnvironment({ kind: 'local', start: '', port, healthPath: '/healthz', startTimeout: 1 }, { stateDir, app: 'shop', environment });
+  }
+  await client?.connection.close();
+  await server?.stop();
+  removeTempDirs();
+});
+
+test('closed promotions read without a worker; --wait and --watch outlive a worker restart and a server restart; list and status say terminated', async () => {
+  // Three promotions that end before the worker goes away: one succeeds, one is rejected, one is terminated.
+  const succeeded = commitRelease('spring');
+  expect((await ferry(['start', '--ref', succeeded, '--to', 'dev', '--wait'])).code).toBe(0);
+
+  const rejected = commitRelease('summer');
+  const rejecting = ferryInBackground(['start', '--ref', rejected, '--wait']);
+  await productionWaits(idOf(rejected));
+  expect((await temporal(['workflow', 'signal', '--workflow-id', idOf(rejected), '--name', 'reject', '--input', JSON.stringify({ environment: 'production', approver: 'sam', reason: 'no release notes' })])).code).toBe(0);
+  expect((await rejecting.done).code).toBe(1);
+
+  const terminated = commitRelease('autumn');
+  expect((await ferry(['start', '--ref', terminated])).code).toBe(0);
+  await productionWaits(idOf(terminated));
+  const terminate = await temporal(['workflow', 'terminate', '--workflow-id', idOf(terminated), '--reason', 'stuck behind the change board']);
+  expect(terminate).toMatchObject({ code: 0 });
+
+  // One that waits for a person while its worker and then the server go away and come back.
+  const waiting = commitRelease('winter');
+  const waitingId = idOf(waiting);
+  const startWait = ferryInBackground(['start', '--ref', waiting, '--wait']);
+  await productionWaits(waitingId);
+  const watch = ferryInBackground(['status', waitingId, '--watch']);
+  await waitFor('ferry status --watch to show production waiting', () => (/^production\s+waiting/m.test(watch.output.stdout) ? true : undefined));
+
+  await stopFerryWorker();
+  for (const bg of [startWait, watch]) {
+    await waitFor('the CLI to notice the worker is gone (or to give up)', () => (bg.exited || /^ferry: waiting for a worker/m.test(bg.output.stderr) ? true : undefined));
+    expect(bg.exited).toBe(false);
+  }
+  await server.stop();
+  for (const bg of [startWait, watch]) {
+    await waitFor('the CLI to notice the server is gone (or to give up)', () => (bg.exited || /^ferry: waiting for the Temporal server/m.test(bg.output.stderr) ? true : undefined));
+    expect(bg.exited).toBe(false);
+  }
+  server = await startDevServer(serverOptions);
+
+  // No worker: a closed promotion's outcome comes from its result or its failure, never a query.
+  const ok = await ferry(['status', idOf(succeeded)]);
+  expect(ok).toMatchObject({ code: 0, stderr: '' });
+  expect(ok.stdout).toMatch(/^dev\s+succeeded/m);
+  expect(ok.stdout).toMatch(/SUCCEEDED/);
+  const no = await ferry(['status', idOf(rejected), '--json']);
+  expect(no.code).toBe(1);
+  expect(JSON.parse(no.stdout)).toMatchObject({ state: 'rejected', environments: [{ name: 'dev', state: 'succeeded' }, { name: 'production', state: 'rejected' }] });
+  const gone = await ferry(['status', idOf(terminated), '--json']);
+  expect(gone.code).toBe(1);
+  expect(JSON.parse(gone.stdout)).toMatchObject({ workflowId: idOf(terminated), state: 'terminated', reason: 'stuck behind the change board' });
+  const goneTable = await ferry(['status', idOf(terminated)]);
+  expect(goneTable.code).toBe(1);
+  expect(goneTable.stdout).toMatch(/TERMINATED/);
+  expect(goneTable.stdout).toContain('stuck behind the change board');
+
+  // The list tells the terminated promotion from the waiting one, whatever FerryState last said.
+  const listed = JSON.parse((await ferry(['list', '--app', 'shop', '--json'])).stdout) as Array<{ workflowId: string; state: string }>;
+  expect(Object.fromEntries(listed.map((r) => [r.workflowId, r.state]))).toEqual({
+    [idOf(succeeded)]: 'succeeded',
+    [idOf(rejected)]: 'rejected',
+    [idOf(terminated)]: 'terminated',
+    [waitingId]: 'waiting',
+  });
+  const stillWaiting = JSON.parse((await ferry(['list', '--state', 'waiting', '--json'])).stdout) as Array<{ workflowId: string }>;
+  expect(stillWaiting.map((r) => r.workflowId)).toEqual([waitingId]);
+  const terminatedOnly = JSON.parse((await ferry(['list', '--state', 'terminated', '--json'])).stdout) as Array<{ workflowId: string }>;
+  expect(terminatedOnly.map((r) => r.workflowId)).toEqual([idOf(terminated)]);
+
+  // The worker comes back; the approval decides, and both followers exit with the real outcome.
+  await startFerryWorker();
+  expect((await temporal(['workflow', 'signal', '--workflow-id', waitingId, '--name', 'approve', '--input', JSON.stringify({ environment: 'production', approver: 'olivia' })])).code).toBe(0);
+  const [started, watched] = await Promise.all([startWait.done, watch.done]);
+  expect(started.code).toBe(0);
+  expect(started.stdout).toMatch(/SUCCEEDED/);
+  expect(watched.code).toBe(0);
+  for (const run of [started, watched]) {
+    // Said once per outage, not once per retry.
+    expect(run.stderr.match(/^ferry: waiting for a worker/gm)).toHaveLength(1);
+    expect(run.stderr.match(/^ferry: waiting for the Temporal server/gm)).toHaveLength(1);
+  }
+}, 600_000);
+
+function bigStatus(workflowId: string): PromotionStatus {
+  const steps: StepStatus[] = Array.from({ length: 400 }, (_, i) => ({
+    name: 'canary',
+    state: 'succeeded',
+    attempts: 1,
+    detail: `round ${i}: ${'every request answered within the budget; '.repeat(14)}`,
+  }));
+  return {
+    workflowId,
+    app: 'bigapp',
+    ref: 'main',
+    sha: '0123456789abcdef0123456789abcdef01234567',
+    artifact: 'bigapp:0123456',
+    state: 'succeeded',
+    startedAt: '2025-01-01T00:00:00.000Z',
+    endedAt: '2025-01-01T01:00:00.000Z',
+    steps: [],
+    environments: [{ name: 'production', state: 'succeeded', steps }],
+    ignored: [],
+    ignoredCount: 0,
+  };
+}
+
+test('ferry status --json larger than a pipe buffer arrives whole through a slow reader', async () => {
+  const workflowId = 'ferry-bigapp-0123456';
+  const status = bigStatus(workflowId);
+  expect(JSON.stringify(status, null, 2).length).toBeGreaterThan(200 * 1024);
+  // The stand-in's worker stays up, so only the pipe is under test here (closed runs are read without one above).
+  const piped = await withStandIns(async () => {
+    await client.workflow.execute('promotion', { taskQueue: STAND_IN_QUEUE, workflowId, args: [status] });
+    return new Promise<Run>((resolve) =>
+      execFile(
+        'sh',
+        ['-c', '"$0" "$1" status "$2" --json | (sleep 1; cat)', process.execPath, FERRY, workflowId],
+        { cwd: repo.dir, env: cliEnv(), maxBuffer: 64 << 20 },
+        (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+      ),
+    );
+  });
+  expect(piped.stdout.length).toBeGreaterThan(200 * 1024);
+  expect(JSON.parse(piped.stdout)).toEqual(status);
+});
+
+test('ferry unlock shows the lock, needs the holder named (or --yes) without a terminal, and passes the lock on', async () => {
+  const lockId = lockWorkflowId('standin', 'production');
+  const noLock = await ferry(['unlock', 'standin', 'staging', '--as', 'sre', '--reason', 'stuck', '--yes']);
+  expect(noLock.code).toBe(2);
+  expect(noLock.stderr).toContain(`nothing holds staging of standin (${lockWorkflowId('standin', 'staging')} is not running)`);
+  const blank = await ferry(['unlock', 'standin', 'production', '--as', 'sre', '--reason', ' ', '--yes']);
+  expect(blank).toMatchObject({ code: 2 });
+  expect(blank.stderr).toContain('--reason: must say why');
+
+  await withStandIns(async () => {
+    const handle = await client.workflow.start('standInLock', {
+      taskQueue: STAND_IN_QUEUE,
+      workflowId: lockId,
+      args: [{ lockId, holder: 'ferry-standin-1111111', since: '2025-01-01T00:00:00.000Z', queue: ['ferry-standin-2222222', 'ferry-standin-3333333'] }],
+    });
+    const unnamed = await ferry(['unlock', 'standin', 'production', '--as', 'sre', '--reason', 'holder terminated']);
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.stdout).toContain('held by ferry-standin-1111111 since 2025-01-01T00:00:00.000Z');
+    expect(unnamed.stdout).toContain('queue: ferry-standin-2222222, ferry-standin-3333333');
+    expect(unnamed.stderr).toContain('--holder');
+    expect(unnamed.stderr).toContain('--yes');
+
+    const wrong = await ferry(['unlock', 'standin', 'production', '--as', 'sre', '--reason', 'holder terminated', '--holder', 'ferry-standin-2222222']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('ferry-standin-2222222 does not hold');
+
+    const named = await ferry(['unlock', 'standin', 'production', '--as', 'sre', '--reason', 'holder terminated', '--holder', 'ferry-standin-1111111']);
+    expect(named).toMatchObject({ code: 0, stderr: '' });
+    expect(named.stdout).toContain('took production of standin from ferry-standin-1111111; now held by ferry-standin-2222222');
+    const yes = await ferry(['unlock', 'standin', 'production', '--as', 'sre', '--reason', 'second one stuck too', '-y']);
+    expect(yes.code).toBe(0);
+    expect(yes.stdout).toContain('from ferry-standin-2222222; now held by ferry-standin-3333333');
+    const state: LockState = await handle.query(lockStateQuery);
+    expect(state.passedOn.map((p) => p.why)).toEqual(['unlocked by sre: holder terminated', 'unlocked by sre: second one stuck too']);
+    await handle.terminate('test over');
+  });
+});
+
+test('ferry replay of an unknown ID, or with --workflows that does not exist, exits 2 naming it', async () => {
+  const unknown = await ferry(['replay', 'ferry-shop-0000000']);
+  expect(unknown).toMatchObject({ code: 2, stderr: 'no such promotion: ferry-shop-0000000\n' });
+  const recorded = fs.readdirSync(path.join(REPO_ROOT, 'test/histories')).find((f) => f.endsWith('.history.pb'))!;
+  const missing = await ferry(['replay', '--file', path.join(REPO_ROOT, 'test/histories', recorded), '--workflows', '/does/not/exist']);
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toMatch(/^--workflows: \/does\/not\/exist/m);
+  expect(missing.stderr).not.toMatch(/^\s+at /m);
+  const missingWithId = await ferry(['replay', 'ferry-shop-0000000', '--workflows', '/does/not/exist']);
+  expect(missingWithId.code).toBe(2);
+  expect(missingWithId.stderr).toMatch(/^--workflows: \/does\/not\/exist/m);
+});
