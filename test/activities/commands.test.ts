@@ -249,8 +249,8 @@ describe('build and test', () => {
       const pidFile = path.join(dir, 'first.pid');
       const lines = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
       const first = inputFor({
-        command: 'echo $$ > "$PIDS"; while :; do echo "first $$" >> "$LOG"; sleep 0.1; done',
-        env: { PIDS: pidFile, LOG: log },
+        command: 'pwd > "$WORKTREE"; echo $$ > "$PIDS"; while :; do echo "first $$" >> "$LOG"; sleep 0.1; done',
+        env: { PIDS: pidFile, LOG: log, WORKTREE: path.join(dir, 'worktree') },
       });
       const attempt1 = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', worker, JSON.stringify(first), JSON.stringify(activityInfo('build', 1))], {
         stdio: 'ignore',
@@ -273,7 +273,9 @@ describe('build and test', () => {
         expect(logger.outputOf('build')).toEqual(['second; first is gone']);
         expect(logger.entries.filter(({ level }) => level === 'WARN').map(({ message }) => message)).toEqual([
           expect.stringMatching(/^build: stopping process group \d+, left running by attempt 1 \(worker pid \d+\)$/),
+          'removing a worktree left by a worker that is gone',
         ]);
+        expect(fs.existsSync(fs.readFileSync(path.join(dir, 'worktree'), 'utf8').trim())).toBe(false);
         const all = lines();
         expect(all.slice(all.indexOf('second; first is gone') + 1)).toEqual([]);
         expect(groupMembers(pid)).toEqual([]);
