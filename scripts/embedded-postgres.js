@@ -155,7 +155,8 @@ function startServer(bin, dataDir, socketDir, port, user, durable) {
       '-c', 'synchronous_commit=off',
       '-c', 'max_connections=60',
     ],
-    { ...user, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+    // Its own process group: a Ctrl-C meant for `ferry dev` must not stop it before the workers have drained.
+    { ...user, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, detached: true },
   );
   let log = '';
   return new Promise((resolve, reject) => {

@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { backupKeepSchema } from '../common/backup-keep';
+import { durationSchema, formatDuration } from '../common/duration';
 import { describeIssues, InvalidInputError } from '../common/problems';
+
+/** Long enough for a typical build, migration or rollout step to finish when the worker is stopped. */
+export const DEFAULT_SHUTDOWN_GRACE = '5m';
+const MAX_SHUTDOWN_GRACE_MS = 24 * 3_600_000;
 
 const workerEnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
@@ -13,6 +19,15 @@ const workerEnvSchema = z.object({
   TEMPORAL_API_KEY: z.string().optional(),
   /** Where local environments keep what runs in them; relative to the worker's directory. */
   FERRY_STATE_DIR: z.string().min(1).default('.ferry/environments'),
+  /** How long running activities may go on after SIGINT/SIGTERM before they are cancelled. */
+  FERRY_SHUTDOWN_GRACE: z
+    .string()
+    .max(40)
+    .default(DEFAULT_SHUTDOWN_GRACE)
+    .pipe(durationSchema)
+    .refine((ms) => ms <= MAX_SHUTDOWN_GRACE_MS, `must be at most ${formatDuration(MAX_SHUTDOWN_GRACE_MS)}`),
+  /** Finished backups kept per (app, environment); read by the database activities, checked here at start-up. */
+  FERRY_BACKUP_KEEP: backupKeepSchema,
 });
 
 /** Every variable a worker (and the CLI, which connects the same way) reads. */
@@ -46,5 +61,6 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env) {
     tls: tls ?? (s.TEMPORAL_API_KEY ? true : undefined),
     apiKey: s.TEMPORAL_API_KEY,
     stateDir: path.resolve(s.FERRY_STATE_DIR),
+    shutdownGraceMs: s.FERRY_SHUTDOWN_GRACE,
   };
 }

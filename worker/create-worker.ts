@@ -10,7 +10,12 @@ export interface FerryWorkerOptions {
   /** A prebuilt bundle (tests); production bundles the workflows at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   activities: ActivitySettings;
+  /** How long running activities may finish after shutdown is asked for (SIGINT/SIGTERM) before they are cancelled. */
+  shutdownGraceMs?: number;
 }
+
+/** After the grace, cancelled activities get this long to stop (kill their process groups) before the worker gives up on them. */
+const CANCEL_GRACE_MS = 30_000;
 
 /** A worker that runs Ferry's workflows and activities on one task queue. */
 export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> {
@@ -22,5 +27,7 @@ export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> 
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(options.client, options.activities),
+    shutdownGraceTime: options.shutdownGraceMs ?? 0,
+    shutdownForceTime: (options.shutdownGraceMs ?? 0) + CANCEL_GRACE_MS,
   });
 }

@@ -1,16 +1,28 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { formatDuration } from '../common/duration';
 import type { WorkerSettings } from './connection-options';
 import { createFerryWorker } from './create-worker';
 
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
 /**
- * Serves one task queue until SIGINT or SIGTERM (the SDK's default shutdown signals); the
- * worker then drains running tasks before this returns.
+ * Serves one task queue until SIGINT or SIGTERM (the SDK's shutdown signals). The worker then
+ * takes no new tasks, lets running activities finish for up to FERRY_SHUTDOWN_GRACE, cancels
+ * the ones still running (commands lose their process groups), and this returns. A second
+ * signal stops the process at once.
  */
 export async function runWorker(settings: WorkerSettings, log: (line: string) => void = console.info): Promise<void> {
   const connectOptions = { address: settings.address, tls: settings.tls, apiKey: settings.apiKey };
   const connection = await NativeConnection.connect(connectOptions);
   const client = new Client({ connection: await Connection.connect(connectOptions), namespace: settings.namespace });
+  const grace = formatDuration(settings.shutdownGraceMs);
+  const stopListening = () => SHUTDOWN_SIGNALS.forEach((signal) => process.off(signal, onSignal));
+  // Only the first signal: the SDK stops listening too, so a second one ends the process as usual.
+  const onSignal = (signal: string) => {
+    stopListening();
+    log(`ferry worker (${settings.taskQueue}): ${signal}: taking no new tasks; running activities have up to ${grace} to finish (a second signal stops at once)`);
+  };
   try {
     const worker = await createFerryWorker({
       connection,
@@ -18,10 +30,13 @@ export async function runWorker(settings: WorkerSettings, log: (line: string) =>
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
       activities: { stateDir: settings.stateDir },
+      shutdownGraceMs: settings.shutdownGraceMs,
     });
-    log(`ferry worker: ${settings.address}, namespace ${settings.namespace}, task queue ${settings.taskQueue}`);
+    for (const signal of SHUTDOWN_SIGNALS) process.on(signal, onSignal);
+    log(`ferry worker: ${settings.address}, namespace ${settings.namespace}, task queue ${settings.taskQueue}, shutdown grace ${grace}`);
     await worker.run();
   } finally {
+    stopListening();
     await connection.close();
     await client.connection.close();
   }

@@ -7,8 +7,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from 'pg';
-import { z } from 'zod';
 import type { BackupResult } from '../../common/activity-contracts';
+import { backupKeepSchema, DEFAULT_BACKUP_KEEP } from '../../common/backup-keep';
 import { FailureType } from '../../common/errors';
 import { databaseTarget, serverMajorVersion, withClient, type DatabaseTarget, type Progress } from './connection';
 import { appliedMigrations, migrationsTableExists, withMigrationLock } from './migrations';
@@ -73,16 +73,7 @@ export async function fileSha256(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export const DEFAULT_BACKUP_KEEP = 10;
-
-/** FERRY_BACKUP_KEEP: finished backups kept per (app, environment). The worker checks it at start-up too. */
-export const backupKeepSchema = z.coerce
-  .number({ error: 'must be a whole number of backups from 1 to 1000' })
-  .int('must be a whole number of backups from 1 to 1000')
-  .min(1, 'must be at least 1: the backup of the running stage is always kept')
-  .max(1000, 'must be at most 1000')
-  .default(DEFAULT_BACKUP_KEEP);
-
+/** FERRY_BACKUP_KEEP as this worker has it now; a bad value is a configuration error naming it. */
 export function backupKeep(env: NodeJS.ProcessEnv = process.env): number {
   const parsed = backupKeepSchema.safeParse(env.FERRY_BACKUP_KEEP || undefined);
   if (!parsed.success) {

@@ -36,9 +36,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       '--log-level', 'warn',
       ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
     ],
-    { stdio: ['ignore', log, log] },
+    // Its own process group: Ctrl-C reaches `ferry dev`, which stops this server only once its
+    // workers have drained, since finishing activities still need it.
+    { stdio: ['ignore', log, log], detached: true },
   );
   fs.closeSync(log);
+  const stopOnExit = () => child.kill('SIGTERM');
+  process.once('exit', stopOnExit);
+  child.once('exit', () => process.off('exit', stopOnExit));
   const address = `127.0.0.1:${options.port}`;
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));

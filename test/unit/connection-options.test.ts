@@ -21,4 +21,24 @@ describe('workerSettings', () => {
     expect(() => workerSettings({ TEMPORAL_TLS_CERT: '/nowhere/cert.pem' })).toThrow(InvalidInputError);
     expect(() => workerSettings({ TEMPORAL_TLS_CERT: '/nowhere/cert.pem' })).toThrow('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together');
   });
+
+  test('FERRY_SHUTDOWN_GRACE: a duration, 5m by default, at most a day; anything else is refused naming it', () => {
+    expect(workerSettings({}).shutdownGraceMs).toBe(5 * 60_000);
+    expect(workerSettings({ FERRY_SHUTDOWN_GRACE: '' }).shutdownGraceMs).toBe(5 * 60_000);
+    expect(workerSettings({ FERRY_SHUTDOWN_GRACE: '90s' }).shutdownGraceMs).toBe(90_000);
+    expect(workerSettings({ FERRY_SHUTDOWN_GRACE: '1h30m' }).shutdownGraceMs).toBe(5_400_000);
+    expect(workerSettings({ FERRY_SHUTDOWN_GRACE: '0s' }).shutdownGraceMs).toBe(0);
+    for (const bad of ['5', 'five minutes', '-1m', '25h', 'x'.repeat(100)]) {
+      expect(() => workerSettings({ FERRY_SHUTDOWN_GRACE: bad })).toThrow(InvalidInputError);
+      expect(() => workerSettings({ FERRY_SHUTDOWN_GRACE: bad })).toThrow(/FERRY_SHUTDOWN_GRACE: /);
+    }
+  });
+
+  test('FERRY_BACKUP_KEEP: a whole number from 1 to 1000 (default 10), checked at start-up', () => {
+    expect(() => workerSettings({})).not.toThrow();
+    expect(() => workerSettings({ FERRY_BACKUP_KEEP: '3' })).not.toThrow();
+    for (const bad of ['0', '-2', '2.5', 'ten', '1001']) {
+      expect(() => workerSettings({ FERRY_BACKUP_KEEP: bad })).toThrow(/FERRY_BACKUP_KEEP: /);
+    }
+  });
 });
