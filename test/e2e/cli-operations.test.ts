@@ -12,7 +12,7 @@ import { stopLocalEnvironment } from '../../activities/targets/local/local-targe
 import { ferryDataConverter } from '../../common/data-converter';
 import { lockStateQuery, type LockState } from '../../common/messages';
 import { lockWorkflowId } from '../../common/plan';
-import type { PromotionStatus, StepStatus } from '../../common/status';
+import type { EnvironmentState, PromotionStatus, StepStatus } from '../../common/status';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../client/dev/temporal-dev-server';
 import { createFerryWorker } from '../../worker/create-worker';
 import { AUTHORS, removeTempDirs, tempDir } from '../helpers/git-repo';
@@ -175,6 +175,93 @@ afterAll(async () => {
   await server?.stop();
   removeTempDirs();
 });
+
+/** The stand-ins' worker, started and stopped by the test like a real worker that dies and comes back. */
+async function startStandInWorker(): Promise<() => Promise<void>> {
+  const connection = await NativeConnection.connect({ address: server.address });
+  const worker = await Worker.create({ connection, taskQueue: STAND_IN_QUEUE, workflowsPath: require.resolve('../fixtures/stand-in-workflows') });
+  const running = worker.run();
+  return async () => {
+    worker.shutdown();
+    await running;
+    await connection.close();
+  };
+}
+
+function standInStatus(workflowId: string, state: PromotionStatus['state'], production: EnvironmentState): PromotionStatus {
+  return {
+    workflowId,
+    app: 'standin',
+    ref: 'main',
+    sha: `${workflowId.slice(-7)}${'0'.repeat(33)}`,
+    artifact: `standin:${workflowId.slice(-7)}`,
+    state,
+    startedAt: '2025-01-01T00:00:00.000Z',
+    endedAt: '2025-01-01T01:00:00.000Z',
+    steps: [{ name: 'build', state: 'succeeded', attempts: 1 }],
+    environments: [{ name: 'production', state: production, steps: [] }],
+    ...(state === 'succeeded' ? {} : { error: `production: ${production}` }),
+    ignored: [{ name: 'approve', at: '2025-01-01T00:30:00.000Z', from: 'mallory', reason: 'mallory may not approve production' }],
+    ignoredCount: 1,
+  };
+}
+
+test('stand-ins: closed runs read without a worker, --watch outlives a worker restart and a server restart, list and status say terminated', async () => {
+  let stopStandIns = await startStandInWorker();
+  const start = (id: string, final: PromotionStatus, waitForApproval = false) =>
+    client.workflow.start('promotion', { taskQueue: STAND_IN_QUEUE, workflowId: id, args: [final, { waitForApproval }] });
+  const [succeeded, rejected, terminated, waiting] = ['ferry-standin-1000001', 'ferry-standin-1000002', 'ferry-standin-1000003', 'ferry-standin-1000004'];
+  await (await start(succeeded, standInStatus(succeeded, 'succeeded', 'succeeded'))).result();
+  await expect((await start(rejected, standInStatus(rejected, 'rejected', 'rejected'))).result()).rejects.toThrow();
+  await start(terminated, standInStatus(terminated, 'succeeded', 'succeeded'), true);
+  await start(waiting, standInStatus(waiting, 'succeeded', 'succeeded'), true);
+  const watch = ferryInBackground(['status', waiting, '--watch']);
+  await waitFor('ferry status --watch to show the promotion waiting', () => (/WAITING/.test(watch.output.stdout) ? true : undefined));
+  expect((await temporal(['workflow', 'terminate', '--workflow-id', terminated, '--reason', 'stuck behind the change board'])).code).toBe(0);
+
+  await stopStandIns();
+  await waitFor('the CLI to notice the worker is gone (or to give up)', () => (watch.exited || /^ferry: waiting for a worker/m.test(watch.output.stderr) ? true : undefined));
+  expect(watch.exited).toBe(false);
+  await server.stop();
+  await waitFor('the CLI to notice the server is gone (or to give up)', () => (watch.exited || /^ferry: waiting for the Temporal server/m.test(watch.output.stderr) ? true : undefined));
+  expect(watch.exited).toBe(false);
+  server = await startDevServer(serverOptions);
+
+  // No worker: a closed run's outcome comes from its result or its failure's details, never a query.
+  const ok = await ferry(['status', succeeded]);
+  expect(ok).toMatchObject({ code: 0, stderr: '' });
+  expect(ok.stdout).toMatch(/^production\s+succeeded/m);
+  expect(ok.stdout).toMatch(/2025-01-01T00:30:00.000Z\s+approve\s+mallory\s+mallory may not approve production/);
+  const no = await ferry(['status', rejected, '--json']);
+  expect(no.code).toBe(1);
+  expect(JSON.parse(no.stdout)).toEqual(standInStatus(rejected, 'rejected', 'rejected'));
+  const gone = await ferry(['status', terminated, '--json']);
+  expect(gone.code).toBe(1);
+  expect(JSON.parse(gone.stdout)).toMatchObject({ workflowId: terminated, state: 'terminated', reason: 'stuck behind the change board', lastSeen: { state: 'waiting' } });
+  const goneTable = await ferry(['status', terminated]);
+  expect(goneTable.code).toBe(1);
+  expect(goneTable.stdout).toMatch(/TERMINATED/);
+  expect(goneTable.stdout).toContain('reason: stuck behind the change board');
+  const stillRunning = await ferry(['status', waiting]);
+  expect(stillRunning.code).toBe(1);
+  expect(stillRunning.stderr).toMatch(/is running, but no worker answered its status query/);
+
+  const listed = JSON.parse((await ferry(['list', '--app', 'standin', '--json'])).stdout) as Array<{ workflowId: string; state: string }>;
+  expect(Object.fromEntries(listed.map((r) => [r.workflowId, r.state]))).toEqual({ [succeeded]: 'succeeded', [rejected]: 'rejected', [terminated]: 'terminated', [waiting]: 'waiting' });
+  const waitingOnly = JSON.parse((await ferry(['list', '--app', 'standin', '--state', 'waiting', '--json'])).stdout) as Array<{ workflowId: string }>;
+  expect(waitingOnly.map((r) => r.workflowId)).toEqual([waiting]);
+
+  // The worker comes back; the approval decides, and the follower exits with the real outcome.
+  stopStandIns = await startStandInWorker();
+  expect((await temporal(['workflow', 'signal', '--workflow-id', waiting, '--name', 'approve'])).code).toBe(0);
+  const watched = await watch.done;
+  expect(watched.code).toBe(0);
+  expect(watched.stdout).toMatch(/SUCCEEDED/);
+  // Said once per outage, not once per retry.
+  expect(watched.stderr.match(/^ferry: waiting for a worker/gm)).toHaveLength(1);
+  expect(watched.stderr.match(/^ferry: waiting for the Temporal server/gm)).toHaveLength(1);
+  await stopStandIns();
+}, 300_000);
 
 test('closed promotions read without a worker; --wait and --watch outlive a worker restart and a server restart; list and status say terminated', async () => {
   // Three promotions that end before the worker goes away: one succeeds, one is rejected, one is terminated.
