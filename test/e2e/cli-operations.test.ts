@@ -324,9 +324,9 @@ test('closed promotions read without a worker; --wait and --watch outlive a work
     [idOf(terminated)]: 'terminated',
     [waitingId]: 'waiting',
   });
-  const stillWaiting = JSON.parse((await ferry(['list', '--state', 'waiting', '--json'])).stdout) as Array<{ workflowId: string }>;
+  const stillWaiting = JSON.parse((await ferry(['list', '--app', 'shop', '--state', 'waiting', '--json'])).stdout) as Array<{ workflowId: string }>;
   expect(stillWaiting.map((r) => r.workflowId)).toEqual([waitingId]);
-  const terminatedOnly = JSON.parse((await ferry(['list', '--state', 'terminated', '--json'])).stdout) as Array<{ workflowId: string }>;
+  const terminatedOnly = JSON.parse((await ferry(['list', '--app', 'shop', '--state', 'terminated', '--json'])).stdout) as Array<{ workflowId: string }>;
   expect(terminatedOnly.map((r) => r.workflowId)).toEqual([idOf(terminated)]);
 
   // The worker comes back; the approval decides, and both followers exit with the real outcome.
