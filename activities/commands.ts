@@ -11,6 +11,7 @@ import type { CommandInput, CommandResult } from '../common/activity-contracts';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
 import { parseActivityInput } from './activity-input';
+import { sourceRefSchema } from './git';
 import { commandEnvironment } from './command-environment';
 import { forgetGroup, recordGroup, stopEarlierAttempts, type CommandOwner } from './command-records';
 import { terminateGroup } from './process-group';
@@ -31,7 +32,7 @@ const script = z.string().trim().min(1, 'must not be empty').max(100_000);
 
 const commandInputSchema = z.object({
   promotionId: z.string().min(1, 'must not be empty').max(1_000),
-  source: z.object({ repo: z.string().max(4_000), sha: z.string().max(64) }),
+  source: sourceRefSchema,
   command: script,
   skipIf: script.optional(),
   timeoutMs: z.number().int().positive(),

@@ -1,19 +1,68 @@
-import type { Client } from '@temporalio/client';
-import type { LockActivities } from '../common/activity-contracts';
-import { lockAcquireSignal } from '../common/messages';
+// The environment lock's dealings with Temporal that a workflow cannot do itself: starting the
+// lock with a signal, and asking the other side's own state (queries cannot be forged, signals
+// can: the Web UI sends any signal by name).
+import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { LockActivities, LockParty } from '../common/activity-contracts';
+import { lockAcquireSignal, lockClaimsQuery, lockGrantedSignal, lockStateQuery } from '../common/messages';
 
-/** Joins an environment lock's queue, starting the lock workflow when none runs (atomically). */
+const OPEN = 'RUNNING';
+
 export function lockActivities(client: Client): LockActivities {
+  const handle = (party: LockParty) => client.workflow.getHandle(party.workflowId, party.runId);
+
+  /** Why `party` has no claim on `lockId`, or undefined while it wants or holds it. */
+  async function noClaim(lockId: string, party: LockParty): Promise<string | undefined> {
+    const run = handle(party);
+    try {
+      const { status } = await run.describe();
+      if (status.name !== OPEN) return `${party.workflowId} is ${status.name.toLowerCase()}`;
+      const claims = await run.query(lockClaimsQuery);
+      if (claims.wanted.includes(lockId) || claims.held.includes(lockId)) return undefined;
+      return `${party.workflowId} neither holds nor awaits ${lockId}`;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return `${party.workflowId} (run ${party.runId}) does not exist`;
+      // A requester that cannot answer for itself is not a promotion: nobody to hold for.
+      if (error instanceof QueryNotRegisteredError) return `${party.workflowId} does not take part in locks`;
+      throw error; // unknown (its worker may be restarting): retried, and the lock stays where it is
+    }
+  }
+
   return {
     async requestLock({ lockId, requester, taskQueue }) {
       await client.workflow.signalWithStart('environmentLock', {
         workflowId: lockId,
         taskQueue,
-        args: [[]],
+        args: [{ queue: [] }],
         signal: lockAcquireSignal,
-        signalArgs: [{ requester }],
+        signalArgs: [{ requester: requester.workflowId, runId: requester.runId }],
         staticSummary: `one promotion at a time: ${lockId}`,
       });
+    },
+
+    async grantLock({ lockId, holder }) {
+      if (await noClaim(lockId, holder)) return 'gone';
+      try {
+        await handle(holder).signal(lockGrantedSignal, { lock: lockId });
+        return 'granted';
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return 'gone'; // closed between the two calls
+        throw error;
+      }
+    },
+
+    async checkHolder({ lockId, holder }) {
+      const why = await noClaim(lockId, holder);
+      return why ? { holds: false, why } : { holds: true };
+    },
+
+    async confirmGrant({ lockId, requester }) {
+      try {
+        const state = await client.workflow.getHandle(lockId).query(lockStateQuery);
+        return state.holder === requester.workflowId && state.holderRunId === requester.runId;
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      }
     },
   };
 }

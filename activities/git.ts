@@ -35,7 +35,7 @@ const resolveInputSchema = z.object({
   credentialsEnv: credentialsEnvSchema,
 });
 
-const sourceRefSchema = z.object({
+export const sourceRefSchema = z.object({
   repo: resolveInputSchema.shape.repo,
   sha: z.string().regex(/^[0-9a-f]{7,40}$/i, 'must be a commit SHA (7 to 40 hex digits)'),
   credentialsEnv: credentialsEnvSchema,

@@ -114,9 +114,24 @@ export interface NotifyActivities {
   notify(input: { webhookEnv: string; event: NotifyEvent; promotionId: string; environment: string; text: string }): Promise<void>;
 }
 
+/** One run of one workflow: a retried promotion keeps its ID but is another run. */
+export interface LockParty {
+  workflowId: string;
+  runId: string;
+}
+
 export interface LockActivities {
   /** Starts the environment's lock workflow if it is not running, and joins its queue. */
-  requestLock(input: { lockId: string; requester: string; taskQueue: string }): Promise<void>;
+  requestLock(input: { lockId: string; requester: LockParty; taskQueue: string }): Promise<void>;
+  /**
+   * The lock's side: tells `holder` it has the lock, but only if that run is still open and
+   * asks for it (its own `lockClaims` query says so); 'gone' when it is not.
+   */
+  grantLock(input: { lockId: string; holder: LockParty }): Promise<'granted' | 'gone'>;
+  /** The lock's side: whether `holder` still holds or awaits the lock, by its own account; why not, when not. */
+  checkHolder(input: { lockId: string; holder: LockParty }): Promise<{ holds: boolean; why?: string }>;
+  /** The requester's side: whether the lock itself names this run as its holder. */
+  confirmGrant(input: { lockId: string; requester: LockParty }): Promise<boolean>;
 }
 
 export type FerryActivities = GitActivities &

@@ -1,19 +1,21 @@
 // The Temporal contract of a promotion: what the Web UI, the CLI and the tests send and read.
+// Anyone who can open the Web UI can send any of these names with any bytes, so every payload
+// is declared `unknown` and parsed here with bounded schemas before anything acts on it.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { EnvironmentStatus, PromotionStatus } from './status';
+import type { EnvironmentStatus, IgnoredMessage, PromotionStatus } from './status';
 
-const who = z.string().trim().min(1, 'must name a person').max(200);
+const who = z.string().trim().min(1, 'must name a person').max(200, 'must be at most 200 characters');
+const why = z.string().trim().min(1, 'must say why').max(2000, 'must be at most 2000 characters');
+const environment = z.string().min(1, 'must name an environment').max(100, 'must be at most 100 characters');
+/** Workflow IDs: a promotion's, or a lock's `ferry-lock/<app>/<env>`. */
+const workflowId = z.string().min(1, 'must name a workflow').max(300, 'must be at most 300 characters');
 
 export const approvePayloadSchema = z
-  .object({ environment: z.string().min(1), approver: who, comment: z.string().max(2000).optional() })
+  .object({ environment, approver: who, comment: z.string().max(2000, 'must be at most 2000 characters').optional() })
   .strict();
-export const rejectPayloadSchema = z
-  .object({ environment: z.string().min(1), approver: who, reason: z.string().trim().min(1, 'must say why').max(2000) })
-  .strict();
-export const abortPayloadSchema = z
-  .object({ by: who, reason: z.string().trim().min(1, 'must say why').max(2000) })
-  .strict();
+export const rejectPayloadSchema = z.object({ environment, approver: who, reason: why }).strict();
+export const abortPayloadSchema = z.object({ by: who, reason: why }).strict();
 export const decidePayloadSchema = z.discriminatedUnion('decision', [
   approvePayloadSchema.extend({ decision: z.literal('approve') }),
   rejectPayloadSchema.extend({ decision: z.literal('reject') }),
@@ -24,16 +26,52 @@ export type RejectPayload = z.infer<typeof rejectPayloadSchema>;
 export type AbortPayload = z.infer<typeof abortPayloadSchema>;
 export type DecisionPayload = z.infer<typeof decidePayloadSchema>;
 
-// Signal payloads arrive untyped from the Web UI: the workflow validates them itself.
 export const approveSignal = defineSignal<[unknown]>('approve');
 export const rejectSignal = defineSignal<[unknown]>('reject');
 export const abortSignal = defineSignal<[unknown]>('abort');
 /** The CLI's way to approve or reject: the validator answers at once whether it counts. */
-export const decideUpdate = defineUpdate<EnvironmentStatus['approval'], [DecisionPayload]>('decide');
+export const decideUpdate = defineUpdate<EnvironmentStatus['approval'], [unknown]>('decide');
 export const statusQuery = defineQuery<PromotionStatus>('status');
 
-// Between Ferry's own workflows.
+// Between Ferry's own workflows. The Web UI lists these too, so none of them is trusted by its
+// name: each only prompts the receiver to check the real state (see workflows/environment-lock.ts).
+const runId = z.string().min(1, 'must name a run').max(100, 'must be at most 100 characters');
+export const lockRequestSchema = z.object({ requester: workflowId, runId }).strict();
+export const lockGrantSchema = z.object({ lock: workflowId }).strict();
+export type LockRequest = z.infer<typeof lockRequestSchema>;
+
 export const stageStatusQuery = defineQuery<EnvironmentStatus>('status');
-export const lockAcquireSignal = defineSignal<[{ requester: string }]>('acquire');
-export const lockReleaseSignal = defineSignal<[{ requester: string }]>('release');
-export const lockGrantedSignal = defineSignal<[{ lock: string }]>('lockGranted');
+export const lockAcquireSignal = defineSignal<[unknown]>('acquire');
+export const lockReleaseSignal = defineSignal<[unknown]>('release');
+export const lockGrantedSignal = defineSignal<[unknown]>('lockGranted');
+/** A promotion's own answer to "which locks do you want or hold?": a query, so nobody can forge it. */
+export const lockClaimsQuery = defineQuery<LockClaims>('lockClaims');
+
+export interface LockClaims {
+  /** Locks this workflow has asked for and not yet got or given up. */
+  wanted: string[];
+  /** Locks this workflow holds, as confirmed by the lock itself. */
+  held: string[];
+}
+
+/** An environment lock's state, as `ferry unlock` and the Web UI see it. */
+export interface LockState {
+  lockId: string;
+  /** The holder's workflow ID, and its run: a retried promotion is another run of the same ID. */
+  holder?: string;
+  holderRunId?: string;
+  /** When the holder was given the lock. */
+  since?: string;
+  queue: string[];
+  /** How the lock last passed on without a release by its holder: the holder closed, or an operator unlocked. */
+  passedOn: { at: string; holder: string; why: string }[];
+  ignored: IgnoredMessage[];
+  ignoredCount: number;
+}
+
+export const lockStateQuery = defineQuery<LockState>('lockState');
+
+/** `ferry unlock`: an operator takes the lock from a holder that cannot give it back (recorded). */
+export const unlockPayloadSchema = z.object({ by: who, reason: why, holder: workflowId }).strict();
+export type UnlockPayload = z.infer<typeof unlockPayloadSchema>;
+export const unlockUpdate = defineUpdate<LockState, [unknown]>('unlock');

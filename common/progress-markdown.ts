@@ -1,4 +1,4 @@
-import type { EnvironmentStatus, PromotionStatus, StepStatus } from './status';
+import type { EnvironmentStatus, IgnoredMessage, PromotionStatus, StepStatus } from './status';
 
 const ICON: Record<StepStatus['state'], string> = {
   pending: '·',
@@ -10,31 +10,61 @@ const ICON: Record<StepStatus['state'], string> = {
   cancelled: '⊘',
 };
 
-const step = (s: StepStatus) => `${ICON[s.state]} ${s.name}${s.detail ? ` (${s.detail})` : ''}`;
+/** Refusals listed in the Web UI; the status keeps more. */
+export const REFUSALS_SHOWN = 5;
+
+/**
+ * Names and reasons come from whoever sent a signal: shown as text, never as markdown, so
+ * nobody can put a link or a fake heading in front of an approver.
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`).replace(/\s+/g, ' ');
+}
+
+const step = (s: StepStatus) => `${ICON[s.state]} ${s.name}${s.detail ? ` (${escapeMarkdown(s.detail)})` : ''}`;
 
 export function stageMarkdown(env: EnvironmentStatus): string {
   const steps = env.steps.map(step).join(' → ');
-  return `- **${env.name}**: ${env.state}${steps ? ` — ${steps}` : ''}${env.error ? `\n  - ${env.error}` : ''}`;
+  return `- **${env.name}**: ${env.state}${steps ? ` — ${steps}` : ''}${env.error ? `\n  - ${escapeMarkdown(env.error)}` : ''}`;
+}
+
+function approvalLines(env: EnvironmentStatus): string[] {
+  const approval = env.approval!;
+  const approvedBy = approval.received.filter((r) => r.decision === 'approve').map((r) => escapeMarkdown(r.approver));
+  const mayApprove = approval.approvers?.length ? approval.approvers.map(escapeMarkdown).join(', ') : 'anyone who may signal this workflow';
+  return [
+    '',
+    `Waiting for approval of **${env.name}** (${approvedBy.length}/${approval.required}) until ${approval.deadline}.`,
+    `Approved by: ${approvedBy.length ? approvedBy.join(', ') : 'nobody yet'}. May approve: ${mayApprove}.`,
+    `Send signal \`approve\` with \`{"environment": "${env.name}", "approver": "<you>"}\`.`,
+  ];
+}
+
+function refusalLine(message: IgnoredMessage): string {
+  const from = message.from ? ` from ${escapeMarkdown(message.from)}` : '';
+  return `- \`${escapeMarkdown(message.name)}\`${from} at ${message.at}: ${escapeMarkdown(message.reason)}`;
+}
+
+/** The latest refusals: the Web UI tells every sender "sent", so this is where they learn otherwise. */
+function refusalLines(status: PromotionStatus): string[] {
+  if (status.ignored.length === 0) return [];
+  const shown = status.ignored.slice(-REFUSALS_SHOWN);
+  const more = status.ignoredCount - shown.length;
+  return ['', `**Refused signals** (latest ${shown.length}${more > 0 ? `; ${more} earlier` : ''}):`, ...shown.map(refusalLine)];
 }
 
 /** The short progress view the Web UI shows as the workflow's current details. */
 export function progressMarkdown(status: PromotionStatus): string {
   const lines = [
-    `**${status.app}** \`${status.sha.slice(0, 7)}\` (${status.ref}) → **${status.state}**`,
-    status.commit ? `_${status.commit.subject}_ — ${status.commit.authorName}` : '',
+    `**${status.app}** \`${status.sha.slice(0, 7)}\` (${escapeMarkdown(status.ref)}) → **${status.state}**`,
+    status.commit ? `_${escapeMarkdown(status.commit.subject)}_ — ${escapeMarkdown(status.commit.authorName)}` : '',
     '',
     `- release: ${status.steps.map(step).join(' → ')}`,
     ...status.environments.map(stageMarkdown),
   ];
-  const waiting = status.environments.find((env) => env.state === 'waiting' && env.approval);
-  if (waiting?.approval) {
-    const got = waiting.approval.received.filter((r) => r.decision === 'approve').length;
-    lines.push(
-      '',
-      `Waiting for approval of **${waiting.name}** (${got}/${waiting.approval.required}) until ${waiting.approval.deadline}.`,
-      `Send signal \`approve\` with \`{"environment": "${waiting.name}", "approver": "<you>"}\`.`,
-    );
-  }
-  if (status.error) lines.push('', `**Error:** ${status.error}`);
+  const waiting = status.environments.find((env) => env.approval && env.steps.some((s) => s.name === 'approval' && s.state === 'waiting'));
+  if (waiting) lines.push(...approvalLines(waiting));
+  lines.push(...refusalLines(status));
+  if (status.error) lines.push('', `**Error:** ${escapeMarkdown(status.error)}`);
   return lines.filter((line, i) => line !== '' || i > 1).join('\n');
 }

@@ -67,12 +67,19 @@ export interface EnvironmentStatus {
 
 export type PromotionState = 'running' | 'waiting' | 'succeeded' | 'failed' | 'rejected' | 'aborted';
 
-/** A signal that was recorded but not acted on, with the reason (malformed, not allowed, too late). */
+/**
+ * A message that was recorded but not acted on, with the reason (malformed, not allowed, too
+ * late, undecodable). Only a bounded preview of what was sent is kept: a refusal must never
+ * make the status, or the result, too large for Temporal.
+ */
 export interface IgnoredMessage {
   name: string;
   at: string;
   reason: string;
-  payload: unknown;
+  /** Who sent it, when the payload names someone (approver, by). */
+  from?: string;
+  /** The payload as JSON, cut to a few hundred characters. */
+  payload?: string;
 }
 
 export interface PromotionStatus {
@@ -87,7 +94,10 @@ export interface PromotionStatus {
   commit?: CommitInfo;
   steps: StepStatus[];
   environments: EnvironmentStatus[];
+  /** The latest refusals, newest last; older ones are only counted. */
   ignored: IgnoredMessage[];
+  /** Every refusal since the promotion started, including those no longer listed. */
+  ignoredCount: number;
   abort?: { by: string; reason: string; at: string };
   error?: string;
 }

@@ -1,6 +1,7 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivitySettings } from '../activities';
+import { ferryDataConverter } from '../common/data-converter';
 
 export interface FerryWorkerOptions {
   connection: NativeConnection;
@@ -26,6 +27,7 @@ export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> 
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
+    dataConverter: ferryDataConverter,
     activities: createActivities(options.client, options.activities),
     shutdownGraceTime: options.shutdownGraceMs ?? 0,
     shutdownForceTime: (options.shutdownGraceMs ?? 0) + CANCEL_GRACE_MS,

@@ -12,7 +12,7 @@ import {
   rejectSignal,
   type DecisionPayload,
 } from '../common/messages';
-import { describeIssues } from '../common/problems';
+import { parseMessage } from '../common/inbound-message';
 import type { ApprovalRecord, EnvironmentStatus } from '../common/status';
 
 export type GateOutcome = 'approved' | 'rejected' | 'timed-out' | 'interrupted';
@@ -44,8 +44,8 @@ export class ApprovalGate {
     // The handler gets the raw payload; it decides on the parsed one, as the validator did.
     setHandler(decideUpdate, (raw) => this.decide(decidePayloadSchema.parse(raw), 'update'), {
       validator: (raw) => {
-        const parsed = decidePayloadSchema.safeParse(raw);
-        if (!parsed.success) throw new Error(describeIssues(parsed.error).join('; '));
+        const parsed = parseMessage(decidePayloadSchema, raw);
+        if (!parsed.ok) throw new Error(parsed.reason);
         const refusal = this.refusal(parsed.data);
         if (refusal) throw new Error(refusal);
       },
@@ -91,8 +91,8 @@ export class ApprovalGate {
     raw: unknown,
     decision: DecisionPayload['decision'],
   ): void {
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) return this.ignore(name, describeIssues(parsed.error).join('; '), raw);
+    const parsed = parseMessage(schema, raw);
+    if (!parsed.ok) return this.ignore(name, parsed.reason, raw);
     const payload = { ...parsed.data, decision } as DecisionPayload;
     const refusal = this.refusal(payload);
     if (refusal) return this.ignore(name, refusal, raw);

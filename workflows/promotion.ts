@@ -4,6 +4,7 @@ import {
   ChildWorkflowHandle,
   isCancellation,
   setCurrentDetails,
+  setDefaultSignalHandler,
   setHandler,
   startChild,
   workflowInfo,
@@ -11,10 +12,11 @@ import {
 import type { CommitInfo, NotifyEvent } from '../common/activity-contracts';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
+import { keepRefusal, parseMessage, refusal } from '../common/inbound-message';
 import { abortPayloadSchema, abortSignal, statusQuery, type AbortPayload } from '../common/messages';
 import { lockWorkflowId, shortSha, stageWorkflowId, type EnvironmentPlan, type PromotionPlan } from '../common/plan';
-import { describeIssues } from '../common/problems';
 import { progressMarkdown } from '../common/progress-markdown';
+import { secretVariableNames } from '../common/secret-variables';
 import type { EnvironmentStatus, PromotionState, PromotionStatus } from '../common/status';
 import { commandActivities, environmentActivities, gitActivities } from './activities';
 import { ApprovalGate } from './approval-gate';
@@ -36,13 +38,14 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
   let abort: AbortPayload | undefined;
   let runningStage: ChildWorkflowHandle<typeof stage> | undefined;
   const release = new CancellationScope();
+  const source = { repo: plan.repo, sha: plan.sha, credentialsEnv: plan.repoCredentialsEnv };
 
   const gate = new ApprovalGate(() => selfIdentities(plan, status.commit), ignore, changed);
-  const locks = new EnvironmentLockClient();
+  const locks = new EnvironmentLockClient(ignore);
   setHandler(statusQuery, () => status);
   setHandler(abortSignal, async (raw) => {
-    const parsed = abortPayloadSchema.safeParse(raw);
-    if (!parsed.success) return ignore('abort', describeIssues(parsed.error).join('; '), raw);
+    const parsed = parseMessage(abortPayloadSchema, raw);
+    if (!parsed.ok) return ignore('abort', parsed.reason, raw);
     if (abort || status.endedAt) return ignore('abort', 'the promotion is already ending', raw);
     abort = parsed.data;
     status.abort = { ...abort, at: new Date().toISOString() };
@@ -51,8 +54,11 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
     await runningStage?.signal(abortSignal, abort);
   });
 
+  // Last: setting it hands it every buffered signal that has no handler yet.
+  setDefaultSignalHandler((name, ...args) => ignore(name, 'a promotion takes no such signal (approve, reject, abort)', args[0]));
+
   function ignore(signal: string, reason: string, payload: unknown): void {
-    status.ignored.push({ name: signal, reason, payload, at: new Date().toISOString() });
+    status.ignoredCount = keepRefusal(status.ignored, refusal(signal, reason, payload, new Date().toISOString()), status.ignoredCount);
     changed();
   }
 
@@ -107,10 +113,11 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       }
       envStatus.state = 'running';
       progress.gateStepsDone(envStatus);
+      changed();
       envStatus.stageWorkflowId = stageWorkflowId(status.workflowId, env.name);
       const child = await startChild(stage, {
         workflowId: envStatus.stageWorkflowId,
-        args: [{ promotionId: status.workflowId, app: plan.app, source: { repo: plan.repo, sha: plan.sha }, artifact: plan.artifact, environment: env }],
+        args: [{ promotionId: status.workflowId, app: plan.app, source, artifact: plan.artifact, environment: env }],
         staticSummary: `promote ${plan.artifact} to ${env.name}`,
       });
       runningStage = child;
@@ -133,17 +140,19 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
 
   try {
     await release.run(async () => {
-      status.commit = await log.run('resolve', () => gitActivities().resolveCommit({ repo: plan.repo, ref: plan.sha }, `resolve ${plan.ref} (${shortSha(plan.sha)})`), describeCommit);
+      status.commit = await log.run('resolve', () => gitActivities().resolveCommit({ repo: plan.repo, ref: plan.sha, credentialsEnv: plan.repoCredentialsEnv }, `resolve ${plan.ref} (${shortSha(plan.sha)})`), describeCommit);
       if (status.commit.sha !== plan.sha) {
         throw ApplicationFailure.nonRetryable(`${plan.repo} resolves ${plan.sha} to ${status.commit.sha}`, FailureType.UnknownRef);
       }
       const commandInput = (command: PromotionPlan['build']) => ({
         promotionId: status.workflowId,
-        source: { repo: plan.repo, sha: plan.sha },
+        source,
         command: command.command,
         skipIf: command.skipIf,
         timeoutMs: command.timeout,
         env: { COMMIT: plan.sha, ARTIFACT: plan.artifact, IMAGE: plan.artifact },
+        passEnv: command.passEnv,
+        secretEnv: secretVariableNames(plan),
       });
       await log.run('build', () => commandActivities(plan.build.timeout).build(commandInput(plan.build), `build ${plan.artifact}`), (r) =>
         r.skipped ? 'artifact already exists' : `built in ${formatDuration(r.durationMs)}`,
@@ -213,6 +222,7 @@ function initialStatus(plan: PromotionPlan): PromotionStatus {
     steps: [],
     environments: plan.environments.map((env) => ({ name: env.name, state: 'pending', steps: [] })),
     ignored: [],
+    ignoredCount: 0,
   };
 }
 

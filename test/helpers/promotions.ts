@@ -4,7 +4,7 @@ import { statusQuery } from '../../common/messages';
 import { promotionWorkflowId, type PromotionPlan } from '../../common/plan';
 import type { PromotionStatus } from '../../common/status';
 import type { promotion } from '../../workflows';
-import type { FerryActivities } from '../../common/activity-contracts';
+import type { StubbedActivities } from './stub-activities';
 import { recordHistories } from './histories';
 import { startWorker, TASK_QUEUE } from './temporal-env';
 
@@ -62,7 +62,7 @@ export const waitingForApproval = (envName: string) => (status: PromotionStatus)
  */
 export async function runPromotion(
   env: TestWorkflowEnvironment,
-  activities: Omit<FerryActivities, 'requestLock'>,
+  activities: StubbedActivities,
   plan: PromotionPlan,
   during: (handle: WorkflowHandle<typeof promotion>) => Promise<void> = async () => undefined,
 ): Promise<{ status: PromotionStatus; handle: WorkflowHandle<typeof promotion> }> {

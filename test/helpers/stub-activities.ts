@@ -1,7 +1,7 @@
-import type { AnalysisResult, FerryActivities } from '../../common/activity-contracts';
+import type { AnalysisResult, FerryActivities, LockActivities } from '../../common/activity-contracts';
 
 /** Everything but the lock, which the tests run for real against the test server. */
-export type StubbedActivities = Omit<FerryActivities, 'requestLock'>;
+export type StubbedActivities = Omit<FerryActivities, keyof LockActivities>;
 
 export const AUTHOR = { authorName: 'Dana Developer', authorEmail: 'dana@example.com' };
 export const HEALTHY: AnalysisResult = { healthy: true, reasons: [], metrics: { errorRate: 0 } };

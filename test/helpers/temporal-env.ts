@@ -2,7 +2,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
-import type { FerryActivities } from '../../common/activity-contracts';
+import { ferryDataConverter } from '../../common/data-converter';
+import type { StubbedActivities } from './stub-activities';
 import { toolPaths } from './tools';
 import { lockActivities } from '../../activities/environment-lock';
 
@@ -33,18 +34,23 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundled once per test file: webpack is the slow part of starting a worker. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    payloadConverterPath: ferryDataConverter.payloadConverterPath,
+    logger: new DefaultLogger('WARN'),
+  });
   return bundle;
 }
 
 export async function startWorker(
   env: TestWorkflowEnvironment,
-  activities: Omit<FerryActivities, 'requestLock'>, taskQueue = TASK_QUEUE): Promise<Worker> {
+  activities: StubbedActivities, taskQueue = TASK_QUEUE): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: await workflowBundle(),
+    dataConverter: ferryDataConverter,
     // The lock is Temporal itself, so the tests use the real activity against the test server.
     activities: { ...lockActivities(env.client), ...activities },
   });

@@ -1,5 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import { loadHistories } from '../helpers/histories';
+import { ferryDataConverter } from '../../common/data-converter';
 import { workflowBundle } from '../helpers/temporal-env';
 
 /**
@@ -10,7 +11,7 @@ test('recorded histories replay against the current workflow code', async () => 
   const histories = loadHistories();
   expect(histories.length).toBeGreaterThanOrEqual(5);
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), dataConverter: ferryDataConverter }, histories)) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   expect(failures).toEqual([]);

@@ -1,0 +1,34 @@
+// Temporal's default converter, except that a payload it cannot decode becomes a value the
+// workflow can refuse instead of an exception. Without this, one signal sent from the Web UI
+// as plain text (`json/plain` holding `olivia approves`) or in an encoding the default converter
+// does not know (`json/protobuf`) fails every workflow task from then on: no status, no
+// approval, no abort. Loaded by the worker, the replayer and the client alike.
+import { DefaultPayloadConverter, type Payload, type PayloadConverter } from '@temporalio/common';
+import { decode } from '@temporalio/common/lib/encoding';
+import { UNDECODABLE, type Undecodable } from './undecodable';
+
+class TolerantPayloadConverter implements PayloadConverter {
+  private readonly inner = new DefaultPayloadConverter();
+
+  toPayload<T>(value: T): Payload {
+    return this.inner.toPayload(value);
+  }
+
+  fromPayload<T>(payload: Payload): T {
+    try {
+      return this.inner.fromPayload<T>(payload);
+    } catch (error) {
+      const raw = payload.metadata?.encoding;
+      const undecodable: Undecodable = {
+        [UNDECODABLE]: {
+          encoding: raw ? decode(raw).slice(0, 100) : '(none)',
+          bytes: payload.data?.length ?? 0,
+          problem: (error instanceof Error ? error.message : String(error)).slice(0, 200),
+        },
+      };
+      return undecodable as T;
+    }
+  }
+}
+
+export const payloadConverter: PayloadConverter = new TolerantPayloadConverter();

@@ -1,0 +1,257 @@
+// What anyone who can open the Web UI can send: any signal it lists, by name, with any bytes.
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { lockStateQuery, statusQuery, unlockUpdate } from '../../common/messages';
+import { lockWorkflowId, type PromotionPlan } from '../../common/plan';
+import type { FerryConfig } from '../../common/config-schema';
+import type { PromotionStatus } from '../../common/status';
+import { samplePlan } from '../helpers/fixtures';
+import { environment, outcome, startPromotion, waitForStatus } from '../helpers/promotions';
+import { hold, stubActivities, type ActivityCall } from '../helpers/stub-activities';
+import { startTimeSkippingServer, startWorker } from '../helpers/temporal-env';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTimeSkippingServer();
+});
+afterAll(() => env?.teardown());
+
+const MINUTE = 60_000;
+const devOnly = (config: FerryConfig) => {
+  config.environments = config.environments.filter((e) => e.name === 'dev');
+  config.environments[0].stabilize = MINUTE;
+};
+const productionOnly = (config: FerryConfig) => {
+  config.environments = config.environments.filter((e) => e.name === 'production');
+  config.environments[0].stabilize = MINUTE;
+};
+
+/** Whether a stubbed call acted on dev for this promotion: target calls carry its artifact, database calls its ID. */
+const actedOnDevFor = (plan: PromotionPlan, handle: WorkflowHandle) => (call: ActivityCall) =>
+  call.input.environment === 'dev' && (call.input.version === plan.artifact || call.input.promotionId === handle.workflowId);
+
+async function until<T>(read: () => Promise<T>, reached: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await read();
+      if (reached(last)) return last;
+    } catch {
+      // not there yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`never reached "${what}"; last: ${JSON.stringify(last)}`);
+}
+
+const lockState = (app: string, envName: string) => () => env.client.workflow.getHandle(lockWorkflowId(app, envName)).query(lockStateQuery);
+
+/** A held activity never lets its worker shut down: whatever the test's outcome, let it go. */
+const releasedAfter = (held: ReturnType<typeof hold>, body: () => Promise<void>) => async () => {
+  try {
+    await body();
+  } finally {
+    held.release();
+  }
+};
+
+/** Sends a signal the way a client that skips Ferry's converter would: raw bytes, any encoding. */
+async function signalRaw(workflowId: string, signalName: string, encoding: string, data: Buffer): Promise<void> {
+  await env.client.workflowService.signalWorkflowExecution({
+    namespace: env.namespace ?? 'default',
+    workflowExecution: { workflowId },
+    signalName,
+    identity: 'web-ui',
+    input: { payloads: [{ metadata: { encoding: Buffer.from(encoding) }, data }] },
+  });
+}
+
+test('a forged lockGranted or release never lets a queued promotion act on the environment', async () => {
+  const deployOfFirst = hold();
+  let firstArtifact = '';
+  const stub = stubActivities({
+    deploy: async (input) => {
+      if (input.version === firstArtifact) await deployOfFirst.here();
+      return { previousVersion: 'shop:previous' };
+    },
+  });
+  const worker = await startWorker(env, stub.activities);
+  await worker.runUntil(releasedAfter(deployOfFirst, async () => {
+    const plans = [samplePlan(devOnly), samplePlan(devOnly)];
+    firstArtifact = plans[0].artifact;
+    const first = await startPromotion(env, plans[0]);
+    await deployOfFirst.arrived;
+    const second = await startPromotion(env, plans[1]);
+    const lockId = lockWorkflowId('shop', 'dev');
+    await until(lockState('shop', 'dev'), (s) => s.queue.includes(second.workflowId), 'the second promotion queued');
+
+    // The lock's grant, as the Web UI lists it, sent to the second promotion; and a null one.
+    await second.signal('lockGranted', { lock: lockId });
+    await second.signal('lockGranted', null);
+    // The holder's release, forged, sent to the lock.
+    const firstRun = (await first.describe()).runId;
+    await env.client.workflow.getHandle(lockId).signal('release', { requester: first.workflowId, runId: firstRun });
+
+    const refused = await waitForStatus(second, (s) => s.ignored.filter((m) => m.name === 'lockGranted').length === 2, 'both grants refused');
+    expect(refused.ignored.map((m) => m.reason).sort()).toEqual([
+      'Invalid input: expected object, received null',
+      `${lockId} does not name this promotion as its holder`,
+    ]);
+    const lock = await until(lockState('shop', 'dev'), (s) => s.ignored.some((m) => m.name === 'release'), 'the forged release refused');
+    expect(lock.holder).toBe(first.workflowId);
+    expect(lock.queue).toEqual([second.workflowId]);
+    expect(lock.ignored.find((m) => m.name === 'release')?.reason).toBe(`${first.workflowId} still holds ${lockId}: a release counts only from the holder`);
+    // Nothing at all was done to dev for the second promotion while the first held it.
+    expect(stub.calls.filter(actedOnDevFor(plans[1], second))).toEqual([]);
+    expect(environment(refused, 'dev').steps.find((s) => s.name === 'lock')?.state).toBe('waiting');
+
+    deployOfFirst.release();
+    const [a, b] = [await outcome(first), await outcome(second)];
+    expect([a.state, b.state]).toEqual(['succeeded', 'succeeded']);
+    const firstCalls = stub.calls.map((c, at) => ({ c, at })).filter(({ c }) => actedOnDevFor(plans[0], first)(c));
+    const secondCalls = stub.calls.map((c, at) => ({ c, at })).filter(({ c }) => actedOnDevFor(plans[1], second)(c));
+    expect(Math.max(...firstCalls.map(({ at }) => at))).toBeLessThan(Math.min(...secondCalls.map(({ at }) => at)));
+  }));
+});
+
+test('a promotion shows running, not waiting, while its stage deploys', async () => {
+  const deploy = hold();
+  const stub = stubActivities({ deploy: async () => (await deploy.here(), {}) });
+  const worker = await startWorker(env, stub.activities);
+  await worker.runUntil(releasedAfter(deploy, async () => {
+    const handle = await startPromotion(env, samplePlan(devOnly));
+    await deploy.arrived;
+    const during = await handle.query(statusQuery);
+    const attributes = (await handle.describe()).searchAttributes;
+    deploy.release();
+    expect(during.state).toBe('running');
+    expect(environment(during, 'dev').state).toBe('running');
+    expect(attributes.FerryState).toEqual(['running']);
+    expect((await outcome(handle)).state).toBe('succeeded');
+  }));
+});
+
+describe('refused and undecodable messages', () => {
+  async function awaitingProduction(): Promise<WorkflowHandle> {
+    const handle = await startPromotion(env, samplePlan(productionOnly));
+    await waitForStatus(handle, (s) => environment(s, 'production').steps.some((st) => st.name === 'approval' && st.state === 'waiting'), 'approval open');
+    return handle;
+  }
+
+  test('oversized refused approvals are kept cut short, and a valid quorum still completes the promotion', async () => {
+    const stub = stubActivities();
+    const worker = await startWorker(env, stub.activities);
+    await worker.runUntil(async () => {
+      const handle = await awaitingProduction();
+      const megabyte = 'x'.repeat(1_000_000);
+      await handle.signal('approve', { environment: 'production', approver: 'mallory', comment: megabyte });
+      await handle.signal('approve', { environment: 'production', approver: 'olivia', comment: megabyte });
+      for (let i = 0; i < 25; i++) await handle.signal('reject', { environment: 'production', approver: `eve${i}` });
+      const refused = await waitForStatus(handle, (s) => s.ignoredCount === 27, 'every refusal counted');
+      expect(refused.ignored).toHaveLength(20);
+      expect(refused.ignored.at(-1)).toMatchObject({ name: 'reject', from: 'eve24' });
+      expect(JSON.stringify(refused).length).toBeLessThan(32_000);
+
+      await handle.signal('approve', { environment: 'production', approver: 'olivia', comment: 'ship it' });
+      const status = (await handle.result()) as PromotionStatus;
+      expect(status.state).toBe('succeeded');
+      expect(JSON.stringify(status).length).toBeLessThan(32_000);
+    });
+  });
+
+  test('bytes that are not JSON, an unknown encoding, null and unknown names are refused, and the gate still works', async () => {
+    const stub = stubActivities();
+    const worker = await startWorker(env, stub.activities);
+    await worker.runUntil(async () => {
+      const handle = await awaitingProduction();
+      await signalRaw(handle.workflowId, 'approve', 'json/plain', Buffer.from('olivia approves'));
+      await signalRaw(handle.workflowId, 'approve', 'json/protobuf', Buffer.from([0x0a, 0x03, 0x61, 0x62, 0x63]));
+      await signalRaw(handle.workflowId, 'abort', 'binary/plain', Buffer.from('stop'));
+      await handle.signal('approve', null);
+      await handle.signal('lockGranted', null);
+      await handle.signal('ship-it', { environment: 'production' });
+      const refused = await waitForStatus(handle, (s) => s.ignoredCount === 6, 'six refusals');
+      expect(refused.ignored.map((m) => [m.name, m.reason])).toEqual([
+        ['approve', expect.stringContaining('could not be decoded (encoding json/plain, 15 bytes)')],
+        ['approve', expect.stringContaining('could not be decoded (encoding json/protobuf, 5 bytes)')],
+        ['abort', 'is binary (4 bytes): send JSON (json/plain)'],
+        ['approve', expect.stringMatching(/expected object/i)],
+        ['lockGranted', expect.stringMatching(/expected object/i)],
+        ['ship-it', 'a promotion takes no such signal (approve, reject, abort)'],
+      ]);
+      // Still alive and deciding: the status answers and a real approval goes through.
+      await handle.signal('approve', { environment: 'production', approver: 'olivia' });
+      expect(((await handle.result()) as PromotionStatus).state).toBe('succeeded');
+      expect(stub.callsTo('promote', 'production')).toHaveLength(1);
+    });
+  });
+});
+
+describe('a lock whose holder is gone', () => {
+  test('passes on by itself when its holder is terminated', async () => {
+    const deployOfFirst = hold();
+    let firstArtifact = '';
+    const stub = stubActivities({
+      deploy: async (input) => {
+        if (input.version === firstArtifact) await deployOfFirst.here();
+        return {};
+      },
+    });
+    const worker = await startWorker(env, stub.activities);
+    await worker.runUntil(releasedAfter(deployOfFirst, async () => {
+      const plans = [samplePlan(devOnly), samplePlan(devOnly)];
+      firstArtifact = plans[0].artifact;
+      const first = await startPromotion(env, plans[0]);
+      await deployOfFirst.arrived;
+      const second = await startPromotion(env, plans[1]);
+      await until(lockState('shop', 'dev'), (s) => s.queue.includes(second.workflowId), 'the second promotion queued');
+
+      await first.terminate('stuck, says the operator');
+      deployOfFirst.release();
+      // Awaited before any look at the lock: polling queries keeps the test server from skipping time.
+      expect((await outcome(second)).state).toBe('succeeded');
+      const lock = await lockState('shop', 'dev')();
+      expect(lock.passedOn).toEqual([
+        { at: expect.any(String), holder: first.workflowId, why: `the holder no longer holds it: ${first.workflowId} is terminated` },
+      ]);
+    }));
+  });
+
+  test('ferry unlock takes it from the holder the operator named, and from nobody else', async () => {
+    const deployOfFirst = hold();
+    let firstArtifact = '';
+    const stub = stubActivities({
+      deploy: async (input) => {
+        if (input.version === firstArtifact) await deployOfFirst.here();
+        return {};
+      },
+    });
+    const worker = await startWorker(env, stub.activities);
+    await worker.runUntil(releasedAfter(deployOfFirst, async () => {
+      const plans = [samplePlan(devOnly), samplePlan(devOnly)];
+      firstArtifact = plans[0].artifact;
+      const first = await startPromotion(env, plans[0]);
+      await deployOfFirst.arrived;
+      const second = await startPromotion(env, plans[1]);
+      await until(lockState('shop', 'dev'), (s) => s.queue.includes(second.workflowId), 'the second promotion queued');
+      const lock = env.client.workflow.getHandle(lockWorkflowId('shop', 'dev'));
+
+      const refusedWith = (payload: unknown) =>
+        lock.executeUpdate(unlockUpdate, { args: [payload] }).then(
+          () => 'accepted',
+          (error: Error) => (error.cause as Error | undefined)?.message,
+        );
+      expect(await refusedWith({ by: 'sre', reason: 'stuck', holder: second.workflowId })).toBe(
+        `ferry-lock/shop/dev is held by ${first.workflowId}, not ${second.workflowId}`,
+      );
+      expect(await refusedWith({ by: 'sre', holder: first.workflowId })).toMatch(/^reason: /);
+      await lock.executeUpdate(unlockUpdate, { args: [{ by: 'sre', reason: 'its worker is gone', holder: first.workflowId }] });
+      const passed = await until(lockState('shop', 'dev'), (s) => s.holder === second.workflowId, 'the lock passed on');
+      expect(passed.passedOn.at(-1)).toMatchObject({ holder: first.workflowId, why: 'unlocked by sre: its worker is gone' });
+      deployOfFirst.release();
+      await first.cancel();
+      expect((await outcome(second)).state).toBe('succeeded');
+    }));
+  });
+});
