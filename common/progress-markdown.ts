@@ -34,15 +34,26 @@ function approvalLines(env: EnvironmentStatus): string[] {
   const mayApprove = approval.approvers?.length ? approval.approvers.map(escapeMarkdown).join(', ') : 'anyone who may signal this workflow';
   return [
     '',
-    `Waiting for approval of **${env.name}** (${approvedBy.length}/${approval.required}) until ${approval.deadline}.`,
+    `Waiting for approval of **${env.name}** (${approvedBy.length}/${approval.required})${approval.deadline ? ` until ${approval.deadline}` : ''}.`,
     `Approved by: ${approvedBy.length ? approvedBy.join(', ') : 'nobody yet'}. May approve: ${mayApprove}.`,
     `Send signal \`approve\` with \`{"environment": "${env.name}", "approver": "<you>"}\`.`,
   ];
 }
 
+/**
+ * Text shown as code. Backslash escapes do not work inside a code span (they would show), and a
+ * backtick would end it early: the fence is one backtick longer than the longest run inside.
+ */
+export function codeSpan(text: string): string {
+  const folded = text.replace(/\s+/g, ' ');
+  const fence = '`'.repeat(Math.max(0, ...(folded.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  const pad = folded.startsWith('`') || folded.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${folded}${pad}${fence}`;
+}
+
 function refusalLine(message: IgnoredMessage): string {
   const from = message.from ? ` from ${escapeMarkdown(message.from)}` : '';
-  return `- \`${escapeMarkdown(message.name)}\`${from} at ${message.at}: ${escapeMarkdown(message.reason)}`;
+  return `- ${codeSpan(message.name)}${from} at ${message.at}: ${escapeMarkdown(message.reason)}`;
 }
 
 /** The latest refusals: the Web UI tells every sender "sent", so this is where they learn otherwise. */
