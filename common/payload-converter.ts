@@ -5,7 +5,7 @@
 // approval, no abort. Loaded by the worker, the replayer and the client alike.
 import { DefaultPayloadConverter, type Payload, type PayloadConverter } from '@temporalio/common';
 import { decode } from '@temporalio/common/lib/encoding';
-import { UNDECODABLE, type Undecodable } from './undecodable';
+import { ENCODING_CHARS, PROBLEM_CHARS, UNDECODABLE, type Undecodable } from './undecodable';
 
 class TolerantPayloadConverter implements PayloadConverter {
   private readonly inner = new DefaultPayloadConverter();
@@ -21,9 +21,9 @@ class TolerantPayloadConverter implements PayloadConverter {
       const raw = payload.metadata?.encoding;
       const undecodable: Undecodable = {
         [UNDECODABLE]: {
-          encoding: raw ? decode(raw).slice(0, 100) : '(none)',
+          encoding: raw ? decode(raw).slice(0, ENCODING_CHARS) : '(none)',
           bytes: payload.data?.length ?? 0,
-          problem: (error instanceof Error ? error.message : String(error)).slice(0, 200),
+          problem: (error instanceof Error ? error.message : String(error)).slice(0, PROBLEM_CHARS),
         },
       };
       return undecodable as T;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IGNORED_KEPT, keepRefusal, parseMessage, PAYLOAD_PREVIEW_CHARS, REASON_CHARS, refusal } from '../../common/inbound-message';
 import type { IgnoredMessage } from '../../common/status';
-import { UNDECODABLE, type Undecodable } from '../../common/undecodable';
+import { ENCODING_CHARS, PROBLEM_CHARS, UNDECODABLE, type Undecodable } from '../../common/undecodable';
 
 // What a workflow keeps of a message it refused must stay small whatever was sent: two 1 MB
 // comments once made every status query and the result exceed Temporal's blob limit.
@@ -44,6 +44,35 @@ describe('parseMessage', () => {
   test('no payload at all goes to the schema', () => {
     expect(parseMessage(schema, undefined)).toEqual({ ok: false, reason: 'Invalid input: expected object, received undefined' });
     expect(parseMessage(z.undefined(), undefined)).toEqual({ ok: true, data: undefined });
+  });
+});
+
+describe('a payload that only looks like the converter\'s marker', () => {
+  // Anyone can send `{"ferry:undecodable": …}` as JSON: it must be refused like any other
+  // malformed payload, never throw in a signal handler (which fails every workflow task from
+  // then on) and never keep more than a preview.
+  const forgeries: unknown[] = [
+    { [UNDECODABLE]: null },
+    { [UNDECODABLE]: 'json/plain' },
+    { [UNDECODABLE]: {} },
+    { [UNDECODABLE]: { encoding: 7, bytes: '3', problem: null } },
+    { [UNDECODABLE]: { encoding: 'e'.repeat(1024 * 1024), bytes: 1, problem: 'x' } },
+    { [UNDECODABLE]: { encoding: 'json/plain', bytes: 1, problem: 'p'.repeat(1024 * 1024) } },
+  ];
+
+  test.each(forgeries.map((raw) => [JSON.stringify(raw).slice(0, 80), raw]))('%s: refused by the schema, kept as a bounded preview', (_, raw) => {
+    const parsed = parseMessage(schema, raw);
+    expect(parsed.ok).toBe(false);
+    const kept = refusal('abort', parsed.ok ? '' : parsed.reason, raw, AT);
+    expect(JSON.stringify(kept).length).toBeLessThan(2_000);
+    expect(kept.payload!.startsWith(JSON.stringify(raw).slice(0, PAYLOAD_PREVIEW_CHARS))).toBe(true);
+  });
+
+  test('the converter\'s own marker, at its bounds, is still recognised', () => {
+    expect(parseMessage(schema, { [UNDECODABLE]: { encoding: 'e'.repeat(ENCODING_CHARS), bytes: 0, problem: 'p'.repeat(PROBLEM_CHARS) } })).toEqual({
+      ok: false,
+      reason: `could not be decoded (encoding ${'e'.repeat(ENCODING_CHARS)}, 0 bytes): send JSON (json/plain)`,
+    });
   });
 });
 
