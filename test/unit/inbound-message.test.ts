@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IGNORED_KEPT, keepRefusal, parseMessage, PAYLOAD_PREVIEW_CHARS, REASON_CHARS, refusal } from '../../common/inbound-message';
 import type { IgnoredMessage } from '../../common/status';
-import { ENCODING_CHARS, PROBLEM_CHARS, UNDECODABLE, type Undecodable } from '../../common/undecodable';
+import { ENCODING_CHARS, isUndecodable, PROBLEM_CHARS, UNDECODABLE, type Undecodable } from '../../common/undecodable';
 
 // What a workflow keeps of a message it refused must stay small whatever was sent: two 1 MB
 // comments once made every status query and the result exceed Temporal's blob limit.
@@ -66,6 +66,22 @@ describe('a payload that only looks like the converter\'s marker', () => {
     const kept = refusal('abort', parsed.ok ? '' : parsed.reason, raw, AT);
     expect(JSON.stringify(kept).length).toBeLessThan(2_000);
     expect(kept.payload!.startsWith(JSON.stringify(raw).slice(0, PAYLOAD_PREVIEW_CHARS))).toBe(true);
+  });
+
+  test('isUndecodable: the converter\'s shape exactly, each field of its type and within its bound', () => {
+    const marker = { encoding: 'json/plain', bytes: 3, problem: 'Unexpected token' };
+    expect(isUndecodable({ [UNDECODABLE]: marker })).toBe(true);
+    expect(isUndecodable({ [UNDECODABLE]: undefined })).toBe(false);
+    expect(isUndecodable({ [UNDECODABLE]: 3 })).toBe(false);
+    expect(isUndecodable({ [UNDECODABLE]: { ...marker, encoding: undefined } })).toBe(false);
+    expect(isUndecodable({ [UNDECODABLE]: { ...marker, bytes: '3' } })).toBe(false);
+    expect(isUndecodable({ [UNDECODABLE]: { ...marker, problem: 3 } })).toBe(false);
+    expect(isUndecodable({ [UNDECODABLE]: { ...marker, problem: ['a list has a length too'] } })).toBe(false);
+    expect(isUndecodable({ [UNDECODABLE]: { ...marker, encoding: 'e'.repeat(ENCODING_CHARS + 1) } })).toBe(false);
+    expect(isUndecodable({ [UNDECODABLE]: { ...marker, problem: 'p'.repeat(PROBLEM_CHARS + 1) } })).toBe(false);
+    expect(isUndecodable({ encoding: 'json/plain' })).toBe(false);
+    expect(isUndecodable('ferry:undecodable')).toBe(false);
+    expect(isUndecodable(null)).toBe(false);
   });
 
   test('the converter\'s own marker, at its bounds, is still recognised', () => {

@@ -177,6 +177,11 @@ describe('the approval being waited on', () => {
     expect(progressMarkdown(promotion({ environments: [env] }))).toContain('Waiting for approval of **production** (0/2).\n');
   });
 
+  test('shown while the approval waits, whatever other steps the stage lists', () => {
+    const env = production({ steps: [step('approval', 'waiting'), step('lock', 'pending')] });
+    expect(progressMarkdown(promotion({ environments: [env] }))).toContain('Waiting for approval of **production** (0/2)');
+  });
+
   test('not shown once approved, while the stage waits for its lock', () => {
     const env = production({ steps: [step('approval', 'succeeded'), step('lock', 'waiting')] }, [
       { approver: 'olivia', decision: 'approve' },
