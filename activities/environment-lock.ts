@@ -6,6 +6,12 @@ import type { LockActivities, LockParty } from '../common/activity-contracts';
 import { lockAcquireSignal, lockClaimsQuery, lockGrantedSignal, lockStateQuery } from '../common/messages';
 
 const OPEN = 'RUNNING';
+/**
+ * A query needs a worker of the asked workflow; one that closed a moment after describe() said
+ * it runs must be replayed to answer, and a worker that is shutting down never will. Bounded, so
+ * the activity fails and is retried instead of holding up that shutdown.
+ */
+const QUERY_DEADLINE_MS = 10_000;
 
 export function lockActivities(client: Client): LockActivities {
   const handle = (party: LockParty) => client.workflow.getHandle(party.workflowId, party.runId);
@@ -16,7 +22,7 @@ export function lockActivities(client: Client): LockActivities {
     try {
       const { status } = await run.describe();
       if (status.name !== OPEN) return `${party.workflowId} is ${status.name.toLowerCase()}`;
-      const claims = await run.query(lockClaimsQuery);
+      const claims = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => run.query(lockClaimsQuery));
       if (claims.wanted.includes(lockId) || claims.held.includes(lockId)) return undefined;
       return `${party.workflowId} neither holds nor awaits ${lockId}`;
     } catch (error) {
@@ -57,7 +63,8 @@ export function lockActivities(client: Client): LockActivities {
 
     async confirmGrant({ lockId, requester }) {
       try {
-        const state = await client.workflow.getHandle(lockId).query(lockStateQuery);
+        const lock = client.workflow.getHandle(lockId);
+        const state = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => lock.query(lockStateQuery));
         return state.holder === requester.workflowId && state.holderRunId === requester.runId;
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return false;

@@ -1,11 +1,16 @@
 import type { PromotionPlan } from './plan';
 
 const NAMES_A_VARIABLE = /Env$/;
+/**
+ * `passEnv` lets a command see a variable; it does not make it a secret (`CI=true` would mask
+ * every "true" in a build log). The command's masker still covers those whose names look secret.
+ */
+const NOT_SECRET = new Set(['passEnv']);
 
 /**
- * Every worker variable the config names (`urlEnv`, `webhookEnv`, `headersEnv`, `passEnv`, …):
- * the values a command's output is masked for. Found by the config's naming rule rather than
- * listed field by field, so a field added later cannot be forgotten here.
+ * Every worker variable the config names as a credential (`urlEnv`, `webhookEnv`, `headersEnv`,
+ * `repoCredentialsEnv`, …): the values a command's output is masked for. Found by the config's
+ * naming rule rather than listed field by field, so a field added later cannot be forgotten here.
  */
 export function secretVariableNames(plan: PromotionPlan): string[] {
   const names = new Set<string>();
@@ -15,7 +20,9 @@ export function secretVariableNames(plan: PromotionPlan): string[] {
     } else if (Array.isArray(value)) {
       value.forEach((item) => collect(item, named));
     } else if (typeof value === 'object' && value !== null) {
-      for (const [key, inner] of Object.entries(value)) collect(inner, named || NAMES_A_VARIABLE.test(key));
+      for (const [key, inner] of Object.entries(value)) {
+        if (!NOT_SECRET.has(key)) collect(inner, named || NAMES_A_VARIABLE.test(key));
+      }
     }
   };
   collect(plan, false);

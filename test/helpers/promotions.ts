@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { statusQuery } from '../../common/messages';
-import { promotionWorkflowId, type PromotionPlan } from '../../common/plan';
+import { lockWorkflowId, promotionWorkflowId, type PromotionPlan } from '../../common/plan';
 import type { PromotionStatus } from '../../common/status';
 import type { promotion } from '../../workflows';
 import type { StubbedActivities } from './stub-activities';
@@ -70,7 +70,24 @@ export async function runPromotion(
   return worker.runUntil(async () => {
     const handle = await startPromotion(env, plan);
     const [status] = await Promise.all([outcome(handle), during(handle)]);
+    await locksSettled(env, status);
     await recordHistories(env, handle);
     return { status, handle };
   });
+}
+
+/**
+ * Waits until the lock workflows a promotion used have ended. A lock checks its holder with an
+ * activity after the release; a test that stops its worker in the middle of that leaves the
+ * time-skipping server waiting out the activity's timeout in real time, and the next test with it.
+ */
+export async function locksSettled(env: TestWorkflowEnvironment, status: PromotionStatus): Promise<void> {
+  for (const environment of status.environments) {
+    const lock = env.client.workflow.getHandle(lockWorkflowId(status.app, environment.name));
+    const deadline = Date.now() + 30_000;
+    while (await lock.describe().then((d) => d.status.name === 'RUNNING', () => false)) {
+      if (Date.now() > deadline) throw new Error(`${lock.workflowId} still runs 30 s after the promotion ended`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 }

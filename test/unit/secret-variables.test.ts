@@ -44,16 +44,13 @@ environments:
     'shop.yaml',
   );
   expect(secretVariableNames(buildPlan(config, release))).toEqual([
-    'CI',
     'GIT_CREDENTIALS',
     'HEALTH_AUTH',
     'HEALTH_KEY',
-    'NPM_TOKEN',
     'PRODUCTION_WEBHOOK_URL', // 'U' sorts before '_'
     'PROD_DATABASE_URL',
     'PROMETHEUS_AUTH',
     'STAGING_DATABASE_URL',
-    'TEST_DATABASE_URL',
   ]);
 });
 
@@ -65,8 +62,12 @@ test('a string under a key ending in Env, at any depth', () => {
   expect(names({ urlEnv: 'A', deep: { deeper: [{ webhookEnv: 'B' }, { x: { someFutureEnv: 'C' } }] } })).toEqual(['A', 'B', 'C']);
 });
 
-test('under such a key, every string of a record (headersEnv) or a list (passEnv), nested or not', () => {
-  expect(names({ headersEnv: { Authorization: 'AUTH', 'X-Key': 'KEY' }, passEnv: ['P1', ['P2'], { p: 'P3' }] })).toEqual(['AUTH', 'KEY', 'P1', 'P2', 'P3']);
+test('under such a key, every string of a record (headersEnv) or a list, nested or not', () => {
+  expect(names({ headersEnv: { Authorization: 'AUTH', 'X-Key': 'KEY' }, listEnv: ['P1', ['P2'], { p: 'P3' }] })).toEqual(['AUTH', 'KEY', 'P1', 'P2', 'P3']);
+});
+
+test('passEnv names what a command may see, not a secret: CI=true must not mask every "true"', () => {
+  expect(names({ build: { passEnv: ['CI', 'NPM_TOKEN'] }, database: { urlEnv: 'DB' } })).toEqual(['DB']);
 });
 
 test('the header names of a headersEnv (its keys) are not variables', () => {
@@ -99,7 +100,7 @@ test('numbers, booleans, null and missing values under such a key name nothing',
 });
 
 test('a variable named in several places is listed once; the list is sorted by code point', () => {
-  expect(names({ build: { passEnv: ['b', 'B', 'A'] }, test: { passEnv: ['B', 'a_2', 'a_10'] }, notify: { webhookEnv: 'A' } })).toEqual([
+  expect(names({ build: { listEnv: ['b', 'B', 'A'] }, test: { listEnv: ['B', 'a_2', 'a_10'] }, notify: { webhookEnv: 'A' } })).toEqual([
     'A',
     'B',
     'a_10',

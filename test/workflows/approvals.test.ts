@@ -274,19 +274,22 @@ describe('production approval', () => {
         {
           name: 'approve',
           reason: `mallory may not decide on production (allowed: ${ALLOWED})`,
-          payload: { environment: 'production', approver: 'mallory' },
+          payload: JSON.stringify({ environment: 'production', approver: 'mallory' }),
+          from: 'mallory',
           at: expect.any(String),
         },
         {
           name: 'approve',
           reason: 'dana@example.com wrote or started this release and may not approve it (self-approval is not allowed)',
-          payload: { environment: 'production', approver: 'dana@example.com' },
+          payload: JSON.stringify({ environment: 'production', approver: 'dana@example.com' }),
+          from: 'dana@example.com',
           at: expect.any(String),
         },
         {
           name: 'approve',
           reason: 'sam wrote or started this release and may not approve it (self-approval is not allowed)',
-          payload: { environment: 'production', approver: 'sam' },
+          payload: JSON.stringify({ environment: 'production', approver: 'sam' }),
+          from: 'sam',
           at: expect.any(String),
         },
       ]);
@@ -327,15 +330,15 @@ describe('production approval', () => {
         {
           name: 'approve',
           reason: 'environment: Invalid input: expected string, received number; approver: Invalid input: expected string, received undefined',
-          payload: { environment: 42 },
+          payload: '{"environment":42}',
           at: expect.any(String),
         },
         // Not an object: there is no field to name, only what was expected.
-        { name: 'approve', reason: 'Invalid input: expected object, received string', payload: 'yes', at: expect.any(String) },
+        { name: 'approve', reason: 'Invalid input: expected object, received string', payload: '"yes"', at: expect.any(String) },
         {
           name: 'abort',
           reason: 'by: Invalid input: expected string, received undefined; reason: Invalid input: expected string, received undefined',
-          payload: {},
+          payload: '{}',
           at: expect.any(String),
         },
       ]);
@@ -392,7 +395,8 @@ describe('production approval', () => {
           {
             name: 'approve',
             reason: 'OLIVIA has already decided on production',
-            payload: { environment: 'production', approver: 'OLIVIA' },
+            payload: JSON.stringify({ environment: 'production', approver: 'OLIVIA' }),
+          from: 'OLIVIA',
             at: expect.any(String),
           },
         ]);

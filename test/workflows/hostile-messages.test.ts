@@ -6,7 +6,7 @@ import { lockWorkflowId, type PromotionPlan } from '../../common/plan';
 import type { FerryConfig } from '../../common/config-schema';
 import type { PromotionStatus } from '../../common/status';
 import { samplePlan } from '../helpers/fixtures';
-import { environment, outcome, startPromotion, waitForStatus } from '../helpers/promotions';
+import { environment, locksSettled, outcome, startPromotion, waitForStatus } from '../helpers/promotions';
 import { hold, stubActivities, type ActivityCall } from '../helpers/stub-activities';
 import { startTimeSkippingServer, startWorker } from '../helpers/temporal-env';
 
@@ -108,6 +108,7 @@ test('a forged lockGranted or release never lets a queued promotion act on the e
 
     deployOfFirst.release();
     const [a, b] = [await outcome(first), await outcome(second)];
+    await locksSettled(env, b);
     expect([a.state, b.state]).toEqual(['succeeded', 'succeeded']);
     const firstCalls = stub.calls.map((c, at) => ({ c, at })).filter(({ c }) => actedOnDevFor(plans[0], first)(c));
     const secondCalls = stub.calls.map((c, at) => ({ c, at })).filter(({ c }) => actedOnDevFor(plans[1], second)(c));
@@ -128,7 +129,9 @@ test('a promotion shows running, not waiting, while its stage deploys', async ()
     expect(during.state).toBe('running');
     expect(environment(during, 'dev').state).toBe('running');
     expect(attributes.FerryState).toEqual(['running']);
-    expect((await outcome(handle)).state).toBe('succeeded');
+    const status = await outcome(handle);
+    expect(status.state).toBe('succeeded');
+    await locksSettled(env, status);
   }));
 });
 
@@ -155,6 +158,7 @@ describe('refused and undecodable messages', () => {
 
       await handle.signal('approve', { environment: 'production', approver: 'olivia', comment: 'ship it' });
       const status = (await handle.result()) as PromotionStatus;
+      await locksSettled(env, status);
       expect(status.state).toBe('succeeded');
       expect(JSON.stringify(status).length).toBeLessThan(32_000);
     });
@@ -182,7 +186,9 @@ describe('refused and undecodable messages', () => {
       ]);
       // Still alive and deciding: the status answers and a real approval goes through.
       await handle.signal('approve', { environment: 'production', approver: 'olivia' });
-      expect(((await handle.result()) as PromotionStatus).state).toBe('succeeded');
+      const status = (await handle.result()) as PromotionStatus;
+      expect(status.state).toBe('succeeded');
+      await locksSettled(env, status);
       expect(stub.callsTo('promote', 'production')).toHaveLength(1);
     });
   });
@@ -210,8 +216,10 @@ describe('a lock whose holder is gone', () => {
       await first.terminate('stuck, says the operator');
       deployOfFirst.release();
       // Awaited before any look at the lock: polling queries keeps the test server from skipping time.
-      expect((await outcome(second)).state).toBe('succeeded');
+      const status = await outcome(second);
+      expect(status.state).toBe('succeeded');
       const lock = await lockState('shop', 'dev')();
+      await locksSettled(env, status);
       expect(lock.passedOn).toEqual([
         { at: expect.any(String), holder: first.workflowId, why: `the holder no longer holds it: ${first.workflowId} is terminated` },
       ]);
@@ -251,7 +259,10 @@ describe('a lock whose holder is gone', () => {
       expect(passed.passedOn.at(-1)).toMatchObject({ holder: first.workflowId, why: 'unlocked by sre: its worker is gone' });
       deployOfFirst.release();
       await first.cancel();
-      expect((await outcome(second)).state).toBe('succeeded');
+      await outcome(first);
+      const status = await outcome(second);
+      expect(status.state).toBe('succeeded');
+      await locksSettled(env, status);
     }));
   });
 });

@@ -3,7 +3,7 @@ import { freezeEndsAt, type FreezeWindow } from '../../common/freeze-windows';
 import type { FerryConfig } from '../../common/config-schema';
 import { lockWorkflowId } from '../../common/plan';
 import { samplePlan } from '../helpers/fixtures';
-import { environment, outcome, startPromotion, step, waitForStatus } from '../helpers/promotions';
+import { environment, locksSettled, outcome, startPromotion, step, waitForStatus } from '../helpers/promotions';
 import { stubActivities, type ActivityCall } from '../helpers/stub-activities';
 import { startTimeSkippingServer, startWorker } from '../helpers/temporal-env';
 
@@ -49,7 +49,9 @@ test('a freeze window holds the deploy, with the lock held, until the window end
       'frozen',
     );
     const devCallsWhileFrozen = stub.calls.filter((c) => c.input.environment === 'dev').length;
-    return { frozen: { status: frozen, devCallsWhileFrozen }, status: await outcome(handle) };
+    const status = await outcome(handle);
+    await locksSettled(env, status);
+    return { frozen: { status: frozen, devCallsWhileFrozen }, status };
   });
 
   // While frozen: waiting, lock held, nothing done to dev, and the status says why and until when.
@@ -104,6 +106,7 @@ test('two promotions into one environment run one after the other', async () => 
     // the test server skipping freely (ten years on, both promotions "time out").
     const statuses = [];
     for (const handle of handles) statuses.push(await outcome(handle));
+    await locksSettled(env, statuses[0]);
     return { statuses, ids: handles.map((h) => h.workflowId) };
   });
 
