@@ -6,12 +6,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
+import { parseDuration } from '../../common/duration';
 import { WORKER_ENV_VARS, workerSettings } from '../../worker/connection-options';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const COMPOSE_TEXT = fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
 
 /** Ferry's defaults: worker/connection-options.ts (frontend), `ferry dev --ui-port` and DESIGN.md (UI). */
+/** Compose's own stop grace when a service names none (`docker compose stop` then SIGKILLs). */
+const COMPOSE_DEFAULT_STOP_GRACE = '10s';
+/** After FERRY_SHUTDOWN_GRACE, cancelled activities get this long to stop (worker/create-worker.ts, CANCEL_GRACE_MS). */
+const WORKER_CANCEL_GRACE_MS = 30_000;
 const FRONTEND_PORT = 7233;
 const UI_PORT = 8233;
 const POSTGRES_PORT = 5432;
@@ -26,6 +31,7 @@ interface Service {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   depends_on?: string[] | Record<string, { condition?: string }>;
   configs?: (string | { source: string; target?: string })[];
+  stop_grace_period?: string;
 }
 
 interface Compose {
@@ -177,6 +183,31 @@ function checkWorkerEnvironment(compose: Compose): string[] {
   return problems;
 }
 
+/**
+ * SIGTERM drains the worker for FERRY_SHUTDOWN_GRACE, then gives cancelled activities half a
+ * minute; compose must wait longer than both, or `docker compose stop` kills it mid-step. The
+ * grace must be set in `environment` (which the env_file cannot override), so what is compared
+ * is what the worker gets.
+ */
+function checkStopGrace(compose: Compose): string[] {
+  const [name, service] = worker(compose);
+  const variables = env(service);
+  if (variables.FERRY_SHUTDOWN_GRACE === undefined) return [`${name}: FERRY_SHUTDOWN_GRACE is not set, so .ferry/worker.env could raise it above stop_grace_period`];
+  let graceMs: number;
+  try {
+    graceMs = workerSettings(variables).shutdownGraceMs;
+  } catch (error) {
+    return [`${name}: workerSettings refuses the environment: ${(error as Error).message}`];
+  }
+  const stop = service.stop_grace_period ?? COMPOSE_DEFAULT_STOP_GRACE;
+  const stopMs = parseDuration(String(stop));
+  if (stopMs === undefined) return [`${name}: stop_grace_period ${stop} is not a duration`];
+  if (stopMs <= graceMs + WORKER_CANCEL_GRACE_MS) {
+    return [`${name}: stop_grace_period ${stop} does not exceed FERRY_SHUTDOWN_GRACE ${variables.FERRY_SHUTDOWN_GRACE} plus 30s for cancelled steps to stop`];
+  }
+  return [];
+}
+
 /** `--name X --type Y` pairs of the `search-attribute create` command (with its `\` continuations). */
 function registeredSearchAttributes(text: string): Map<string, string> {
   const start = text.search(/search-attribute\s+create/);
@@ -305,6 +336,7 @@ const CHECKS = {
   ui: checkWebUi,
   postgres: checkPostgres,
   startOrder: checkStartOrder,
+  stopGrace: checkStopGrace,
 } satisfies Record<string, (compose: Compose) => string[]>;
 
 // ---------------------------------------------------------------------------------------------
@@ -348,6 +380,10 @@ describe('docker-compose.yml', () => {
   it('starts the worker only once Temporal is healthy and set up', () => {
     expect(problemsOf(() => checkStartOrder(compose))).toEqual([]);
   });
+
+  it("lets the worker drain: stop_grace_period exceeds its FERRY_SHUTDOWN_GRACE and the cancelled steps' half minute", () => {
+    expect(problemsOf(() => checkStopGrace(compose))).toEqual([]);
+  });
 });
 
 describe('the docker-compose.yml checks fail on a broken copy', () => {
@@ -389,6 +425,10 @@ describe('the docker-compose.yml checks fail on a broken copy', () => {
     ['a visibility database nobody creates', 'postgres', () => edited('VISIBILITY_DBNAME: temporal_visibility', 'VISIBILITY_DBNAME: visibility'), /--db visibility create/],
     ['PostgreSQL published elsewhere', 'postgres', () => edited('"127.0.0.1:5432:5432"', '"127.0.0.1:15432:5432"'), /published on 15432/],
     ['a worker that does not wait for the setup', 'startOrder', () => changed((c) => delete (worker(c)[1].depends_on as Record<string, unknown>)['temporal-setup']), /should depend on temporal-setup/],
+    ['a stop grace lowered under the drain', 'stopGrace', () => changed((c) => (worker(c)[1].stop_grace_period = '5m')), /stop_grace_period 5m does not exceed FERRY_SHUTDOWN_GRACE/],
+    ['no stop grace (compose waits 10s)', 'stopGrace', () => changed((c) => delete worker(c)[1].stop_grace_period), /stop_grace_period 10s does not exceed/],
+    ['a drain raised above the stop grace', 'stopGrace', () => changed((c) => (workerEnv(c).FERRY_SHUTDOWN_GRACE = '1h')), /does not exceed FERRY_SHUTDOWN_GRACE 1h/],
+    ['the drain left to the env_file', 'stopGrace', () => changed((c) => delete workerEnv(c).FERRY_SHUTDOWN_GRACE), /FERRY_SHUTDOWN_GRACE is not set/],
     ['Temporal without a health check', 'startOrder', () => changed((c) => delete byImage(c, 'temporalio/server')[1].healthcheck), /temporal: has no health check/],
   ];
 
