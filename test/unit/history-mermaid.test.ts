@@ -107,6 +107,7 @@ test('a failed canary: the release, then a section per environment, the stage fa
   expect(staging.map((t) => [t.name, t.tags])).toEqual([
     ['queue for ferry-lock/shop/staging', ['done']],
     ['lockGranted', ['milestone']],
+    ['confirm that ferry-lock/shop/staging is ours', ['done']],
     [`stage ${promotion.workflowId}-staging`, ['crit']],
     ['migrate staging', ['done']],
     ["send 10% of staging's traffic to the canary", ['done']],
@@ -142,6 +143,7 @@ test('approvals are milestones in the environment they approve, and the approval
     ['decide approve by sam', ['milestone']],
     ['queue for ferry-lock/shop/production', ['done']],
     ['lockGranted', ['milestone']],
+    ['confirm that ferry-lock/shop/production is ours', ['done']],
     [`stage ${promotion.workflowId}-production`, ['done']],
     ['notify: succeeded', ['done']],
     ['promotion completed', ['milestone']],

@@ -80,9 +80,12 @@ test('a promotion with a quorum of two: approvals by signal and by Update, the d
     ['build', `build shop:${sha}`, undefined, 'completed'],
     ['test', `test shop:${sha}`, undefined, 'completed'],
     ['requestLock', 'queue for ferry-lock/shop/dev', 'dev', 'completed'],
+    ['confirmGrant', 'confirm that ferry-lock/shop/dev is ours', 'dev', 'completed'],
     ['requestLock', 'queue for ferry-lock/shop/staging', 'staging', 'completed'],
+    ['confirmGrant', 'confirm that ferry-lock/shop/staging is ours', 'staging', 'completed'],
     ['notify', 'notify: approval-waiting', 'production', 'completed'],
     ['requestLock', 'queue for ferry-lock/shop/production', 'production', 'completed'],
+    ['confirmGrant', 'confirm that ferry-lock/shop/production is ours', 'production', 'completed'],
     ['notify', 'notify: succeeded', 'production', 'completed'],
   ]);
 
