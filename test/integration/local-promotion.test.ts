@@ -10,7 +10,7 @@ import { parseConfig } from '../../common/parse-config';
 import { buildPlan } from '../../common/plan';
 import { createFerryWorker } from '../../worker/create-worker';
 import { removeTempDirs, tempDir } from '../helpers/git-repo';
-import { environment, outcome, startPromotion, step } from '../helpers/promotions';
+import { environment, locksSettled, outcome, startPromotion, step } from '../helpers/promotions';
 import { freePort, shopRepo, startTraffic } from '../helpers/shop';
 import { startTimeSkippingServer, TASK_QUEUE, workflowBundle } from '../helpers/temporal-env';
 
@@ -53,7 +53,11 @@ async function promote(sha: string) {
     activities: { stateDir },
   });
   const plan = buildPlan(config, { sha, ref: 'main', requestedBy: 'ci-bot' });
-  return worker.runUntil(async () => outcome(await startPromotion(env, plan)));
+  return worker.runUntil(async () => {
+    const status = await outcome(await startPromotion(env, plan));
+    await locksSettled(env, status);
+    return status;
+  });
 }
 
 test('the shop goes through dev and staging, staging by canary under traffic, and then serves the new release', async () => {

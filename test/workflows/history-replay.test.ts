@@ -9,7 +9,7 @@ import { historyFromFile, replayHistory } from '../../client/history/replay';
 import { timelineOf } from '../../client/history/timeline';
 import { samplePlan } from '../helpers/fixtures';
 import { HISTORIES_DIR } from '../helpers/histories';
-import { outcome, startPromotion } from '../helpers/promotions';
+import { locksSettled, outcome, startPromotion } from '../helpers/promotions';
 import { stubActivities } from '../helpers/stub-activities';
 import { startTimeSkippingServer, startWorker } from '../helpers/temporal-env';
 import { toolPaths } from '../helpers/tools';
@@ -70,7 +70,11 @@ describe('histories saved by the Temporal CLI as JSON', () => {
       config.environments = config.environments.filter((e) => e.name !== 'production');
     });
     const worker = await startWorker(env, stubActivities().activities);
-    const status = await worker.runUntil(async () => outcome(await startPromotion(env, plan)));
+    const status = await worker.runUntil(async () => {
+      const status = await outcome(await startPromotion(env, plan));
+      await locksSettled(env, status);
+      return status;
+    });
     expect(status.state).toBe('succeeded');
     promotionId = status.workflowId;
   });
