@@ -56,6 +56,17 @@ export function describeLock(state: LockState, now = Date.now()): string {
 }
 
 /**
+ * Where the lock goes, from the Update's answer. The lock answers before it moves on (then it
+ * offers itself to the first in its queue, passing over one that no longer waits), so the holder
+ * it names may still be the one taken from.
+ */
+export function whatNext(after: LockState, from: string): string {
+  if (after.holder && after.holder !== from) return `now held by ${after.holder}`;
+  const next = after.queue[0];
+  return next ? `it goes to the next in its queue, ${next}` : 'nobody waits, so it is free';
+}
+
+/**
  * Whose lock to take: the one named by --holder, else the one shown (after --yes or a "yes" at
  * the terminal). Never reads stdin when it is not a terminal: a script must say what it means.
  */
@@ -98,7 +109,7 @@ export async function unlock(connect: Connect, app: string, env: string, options
       if (error instanceof WorkflowUpdateFailedError) throw new CliExit(ExitCode.BadInput, `refused: ${error.cause?.message ?? error.message}`);
       throw error;
     }
-    print(`took ${flags.env} of ${flags.app} from ${from}; ${after.holder ? `now held by ${after.holder}` : 'nobody waits, so it is free'}`);
+    print(`took ${flags.env} of ${flags.app} from ${from}; ${whatNext(after, from)}`);
     return ExitCode.Done;
   } finally {
     await close();

@@ -1,8 +1,9 @@
 // End to end, what an operator meets when things go wrong: `ferry status` of closed promotions
 // with no worker running, `--wait` through a worker restart and a server restart, `ferry list`
-// of a terminated promotion, output larger than a pipe's buffer, `ferry unlock`, and `ferry
-// replay` given an unknown ID or a workflows path that does not exist. The real `ferry` command,
-// a real dev server (restarted on the same port and SQLite file) and real workers.
+// of a terminated promotion, output larger than a pipe's buffer, `ferry unlock` of a real lock,
+// `ferry start` of a private https repository, and `ferry replay` given an unknown ID or a
+// workflows path that does not exist. The real `ferry` command, a real dev server (restarted on
+// the same port and SQLite file) and real workers.
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,12 +11,13 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { stopLocalEnvironment } from '../../activities/targets/local/local-target';
 import { ferryDataConverter } from '../../common/data-converter';
-import { lockStateQuery, type LockState } from '../../common/messages';
+import { lockStateQuery } from '../../common/messages';
 import { lockWorkflowId } from '../../common/plan';
 import type { EnvironmentState, PromotionStatus, StepStatus } from '../../common/status';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../client/dev/temporal-dev-server';
 import { createFerryWorker } from '../../worker/create-worker';
-import { AUTHORS, removeTempDirs, tempDir } from '../helpers/git-repo';
+import { startGitHttpServer } from '../helpers/git-http-server';
+import { AUTHORS, removeTempDirs, tempDir, TestRepo } from '../helpers/git-repo';
 import { freePort, shopRepo } from '../helpers/shop';
 import { REPO_ROOT, toolPaths } from '../helpers/tools';
 
@@ -38,9 +40,9 @@ interface Run {
 
 const cliEnv = () => ({ ...process.env, TEMPORAL_ADDRESS: server.address });
 
-function ferry(args: string[]): Promise<Run> {
+function ferry(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [FERRY, ...args], { cwd: repo.dir, env: cliEnv(), maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
+    execFile(process.execPath, [FERRY, ...args], { cwd: repo.dir, env: { ...cliEnv(), ...env }, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -106,6 +108,41 @@ environments:
 }
 
 const idOf = (sha: string) => `ferry-shop-${sha.slice(0, 7)}`;
+
+/**
+ * A release whose one environment, qa, is frozen from an hour ago to two hours from now (UTC,
+ * every day): its promotion takes qa's lock and then waits in the freeze, holding the lock
+ * without deploying anything.
+ */
+function commitFrozen(name: string, port: number): string {
+  const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+  const now = Date.now();
+  return repo.commit(`Release ${name}`, AUTHORS.grace, {
+    'release.json': `{ "name": "${name}", "failRate": 0 }\n`,
+    'ferry.config.yaml': `app: shop
+repo: .
+artifact: "shop:{shortSha}"
+build: { command: node --check server.js }
+environments:
+  - name: qa
+    target: { kind: local, start: "node server.js", port: ${port} }
+    freezeWindows:
+      - { days: [mon, tue, wed, thu, fri, sat, sun], from: "${hhmm(now - 3_600_000)}", to: "${hhmm(now + 7_200_000)}", timezone: UTC, reason: "the unlock test" }
+`,
+  });
+}
+
+/** Asked of the workflow itself: `workflowId`'s step `step` in `env`, once it is in `state`. */
+async function stepReaches(workflowId: string, env: string, step: string, state: StepStatus['state']): Promise<void> {
+  await waitFor(`${workflowId}'s ${step} in ${env} to be ${state}`, async () => {
+    const status = await client.workflow
+      .getHandle(workflowId)
+      .query<PromotionStatus>('status')
+      .catch(() => undefined);
+    const steps = status?.environments.find((e) => e.name === env)?.steps ?? [];
+    return steps.some((s) => s.name === step && s.state === state) ? true : undefined;
+  });
+}
 
 /** Asked of the workflow itself (the CLI's reading of closed runs is what is under test). */
 async function productionWaits(workflowId: string): Promise<void> {
@@ -386,42 +423,98 @@ test('ferry status --json larger than a pipe buffer arrives whole through a slow
   expect(JSON.parse(piped.stdout)).toEqual(status);
 });
 
-test('ferry unlock shows the lock, needs the holder named (or --yes) without a terminal, and passes the lock on', async () => {
-  const lockId = lockWorkflowId('standin', 'production');
-  const noLock = await ferry(['unlock', 'standin', 'staging', '--as', 'sre', '--reason', 'stuck', '--yes']);
+test('ferry unlock of a real lock: shows holder, queue and refused messages, refuses a wrong --holder, and passes the lock on', async () => {
+  const lockId = lockWorkflowId('shop', 'qa');
+  const noLock = await ferry(['unlock', 'shop', 'qa', '--as', 'sre', '--reason', 'stuck', '--yes']);
   expect(noLock.code).toBe(2);
-  expect(noLock.stderr).toContain(`nothing holds staging of standin (${lockWorkflowId('standin', 'staging')} is not running)`);
-  const blank = await ferry(['unlock', 'standin', 'production', '--as', 'sre', '--reason', ' ', '--yes']);
+  expect(noLock.stderr).toContain(`nothing holds qa of shop (${lockId} is not running)`);
+  const blank = await ferry(['unlock', 'shop', 'qa', '--as', 'sre', '--reason', ' ', '--yes']);
   expect(blank).toMatchObject({ code: 2 });
   expect(blank.stderr).toContain('--reason: must say why');
 
-  await withStandIns(async () => {
-    const handle = await client.workflow.start('standInLock', {
-      taskQueue: STAND_IN_QUEUE,
-      workflowId: lockId,
-      args: [{ lockId, holder: 'ferry-standin-1111111', since: '2025-01-01T00:00:00.000Z', queue: ['ferry-standin-2222222', 'ferry-standin-3333333'] }],
-    });
-    const unnamed = await ferry(['unlock', 'standin', 'production', '--as', 'sre', '--reason', 'holder terminated']);
-    expect(unnamed.code).toBe(2);
-    expect(unnamed.stdout).toContain('held by ferry-standin-1111111 since 2025-01-01T00:00:00.000Z');
-    expect(unnamed.stdout).toContain('queue: ferry-standin-2222222, ferry-standin-3333333');
-    expect(unnamed.stderr).toContain('--holder');
-    expect(unnamed.stderr).toContain('--yes');
+  // One promotion holds qa (frozen for hours), a second waits for it.
+  const port = await freePort();
+  const holder = idOf(commitFrozen('frost', port));
+  expect((await ferry(['start', '--ref', repo.head()])).code).toBe(0);
+  await stepReaches(holder, 'qa', 'freeze', 'running');
+  const queued = idOf(commitFrozen('thaw', port));
+  expect((await ferry(['start', '--ref', repo.head()])).code).toBe(0);
+  const lock = client.workflow.getHandle(lockId);
+  const lockState = () => lock.query(lockStateQuery);
+  await waitFor(`${queued} to queue for ${lockId}`, async () => ((await lockState().catch(() => undefined))?.queue.includes(queued) ? true : undefined));
 
-    const wrong = await ferry(['unlock', 'standin', 'production', '--as', 'sre', '--reason', 'holder terminated', '--holder', 'ferry-standin-2222222']);
-    expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toContain('ferry-standin-2222222 does not hold');
+  // A release sent in the holder's name (as anyone can from the Web UI) is refused: the holder says it still holds it.
+  const { runId } = await client.workflow.getHandle(holder).describe();
+  const forged = await temporal(['workflow', 'signal', '--workflow-id', lockId, '--name', 'release', '--input', JSON.stringify({ requester: holder, runId })]);
+  expect(forged.code).toBe(0);
+  await waitFor('the lock to refuse the forged release', async () => ((await lockState()).ignoredCount > 0 ? true : undefined));
 
-    const named = await ferry(['unlock', 'standin', 'production', '--as', 'sre', '--reason', 'holder terminated', '--holder', 'ferry-standin-1111111']);
-    expect(named).toMatchObject({ code: 0, stderr: '' });
-    expect(named.stdout).toContain('took production of standin from ferry-standin-1111111; now held by ferry-standin-2222222');
-    const yes = await ferry(['unlock', 'standin', 'production', '--as', 'sre', '--reason', 'second one stuck too', '-y']);
-    expect(yes.code).toBe(0);
-    expect(yes.stdout).toContain('from ferry-standin-2222222; now held by ferry-standin-3333333');
-    const state: LockState = await handle.query(lockStateQuery);
-    expect(state.passedOn.map((p) => p.why)).toEqual(['unlocked by sre: holder terminated', 'unlocked by sre: second one stuck too']);
-    await handle.terminate('test over');
-  });
+  const unnamed = await ferry(['unlock', 'shop', 'qa', '--as', 'sre', '--reason', 'frost never thaws']);
+  expect(unnamed.code).toBe(2);
+  expect(unnamed.stdout).toMatch(new RegExp(`held by ${holder} since \\d{4}-`));
+  expect(unnamed.stdout).toContain(`queue: ${queued}`);
+  expect(unnamed.stdout).toContain(`refused messages: 1 (latest: release — ${holder} still holds ${lockId}: a release counts only from the holder)`);
+  expect(unnamed.stderr).toContain(`--holder ${holder}`);
+  expect(unnamed.stderr).toContain('--yes');
+
+  const wrong = await ferry(['unlock', 'shop', 'qa', '--as', 'sre', '--reason', 'frost never thaws', '--holder', queued]);
+  expect(wrong.code).toBe(2);
+  expect(wrong.stderr).toContain(`refused: ${lockId} is held by ${holder}, not ${queued}`);
+  expect((await lockState()).holder).toBe(holder);
+
+  const named = await ferry(['unlock', 'shop', 'qa', '--as', 'sre', '--reason', 'frost never thaws', '--holder', holder]);
+  expect(named).toMatchObject({ code: 0, stderr: '' });
+  expect(named.stdout).toContain(`took qa of shop from ${holder}; it goes to the next in its queue, ${queued}`);
+  // The queued promotion's own lock step says it holds qa: the lock named it, and it confirmed so.
+  await stepReaches(queued, 'qa', 'lock', 'succeeded');
+  const after = await lockState();
+  expect(after).toMatchObject({ holder: queued, queue: [] });
+  expect(after.passedOn.map((p) => [p.holder, p.why])).toEqual([[holder, 'unlocked by sre: frost never thaws']]);
+
+  // Nobody else waits: taken from the second, the lock is free and ends.
+  const yes = await ferry(['unlock', 'shop', 'qa', '--as', 'sre', '--reason', 'test over', '-y']);
+  expect(yes).toMatchObject({ code: 0, stderr: '' });
+  expect(yes.stdout).toContain(`took qa of shop from ${queued}; nobody waits, so it is free`);
+  await waitFor(`${lockId} to end`, async () => ((await lock.describe()).status.name === 'COMPLETED' ? true : undefined));
+  for (const id of [holder, queued]) await client.workflow.getHandle(id).terminate('the unlock test is over');
+});
+
+test('ferry start resolves a private https repository with repoCredentialsEnv set where it runs, and names the variable when it is not', async () => {
+  const USER = 'ferry-bot';
+  const PASSWORD = 'e2e-pa55-9c1f';
+  const origin = new TestRepo();
+  const sha = origin.commit('One', AUTHORS.ada, { 'release.txt': 'one\n' });
+  const bare = origin.bareClone();
+  const git = await startGitHttpServer(path.dirname(bare), { username: USER, password: PASSWORD });
+  try {
+    const config = path.join(tempDir('e2e-private-config'), 'ferry.config.yaml');
+    // A queue no worker serves: only `ferry start` itself is under test, nothing runs.
+    fs.writeFileSync(
+      config,
+      `app: private
+repo: ${git.url}/${path.basename(bare)}
+repoCredentialsEnv: FERRY_E2E_GIT_CREDENTIALS
+taskQueue: nobody-serves-this
+artifact: "private:{shortSha}"
+build: { command: "true" }
+environments:
+  - name: dev
+    target: { kind: local, start: "node server.js", port: ${ports.dev} }
+`,
+    );
+    const cache = { FERRY_GIT_CACHE: tempDir('e2e-private-cache') };
+    const unset = await ferry(['start', '--config', config, '--ref', 'main'], cache);
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('repoCredentialsEnv: FERRY_E2E_GIT_CREDENTIALS is not set; ferry start resolves --ref');
+    expect(unset.stderr).not.toContain('on this worker');
+
+    const started = await ferry(['start', '--config', config, '--ref', 'main'], { ...cache, FERRY_E2E_GIT_CREDENTIALS: `${USER}:${PASSWORD}` });
+    expect(started).toMatchObject({ code: 0, stdout: `ferry-private-${sha.slice(0, 7)}\n` });
+    expect(git.requests.some((r) => r.authorization === `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`)).toBe(true);
+    await client.workflow.getHandle(`ferry-private-${sha.slice(0, 7)}`).terminate('only its start was under test');
+  } finally {
+    await git.stop();
+  }
 });
 
 test('ferry replay of an unknown ID, or with --workflows that does not exist, exits 2 naming it', async () => {
