@@ -32,7 +32,12 @@ export async function start(connect: () => Promise<{ client: Client; close(): Pr
   let plan: PromotionPlan;
   try {
     const config = loadConfig(flags.config);
-    const commit = await resolveCommit({ repo: config.repo, ref: flags.ref }).catch((error: unknown) => {
+    // The ref is resolved here, not on a worker, so a private repository's credential must be set here too.
+    const credentialsEnv = config.repoCredentialsEnv;
+    if (credentialsEnv !== undefined && !process.env[credentialsEnv]) {
+      throw new CliExit(ExitCode.BadInput, `repoCredentialsEnv: ${credentialsEnv} is not set; ferry start resolves --ref in ${config.repo} itself, so it needs the credential where it runs as well as on the workers`);
+    }
+    const commit = await resolveCommit({ repo: config.repo, ref: flags.ref, credentialsEnv }).catch((error: unknown) => {
       if (error instanceof ApplicationFailure) throw new CliExit(ExitCode.BadInput, `--ref: ${error.message}`);
       throw error;
     });
