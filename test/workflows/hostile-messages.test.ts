@@ -67,25 +67,42 @@ async function signalRaw(workflowId: string, signalName: string, encoding: strin
   });
 }
 
-test('a forged lockGranted or release never lets a queued promotion act on the environment', async () => {
+/**
+ * Two promotions into dev: the first held inside its deploy (so it holds dev's lock), the second
+ * queued behind it. `scene` acts there; the held deploy is let go whatever happens.
+ */
+async function firstHoldsDevSecondQueues(
+  scene: (promotions: {
+    plans: PromotionPlan[];
+    first: WorkflowHandle;
+    second: WorkflowHandle;
+    deployOfFirst: ReturnType<typeof hold>;
+    stub: ReturnType<typeof stubActivities>;
+  }) => Promise<void>,
+): Promise<void> {
+  const plans = [samplePlan(devOnly), samplePlan(devOnly)];
   const deployOfFirst = hold();
-  let firstArtifact = '';
   const stub = stubActivities({
     deploy: async (input) => {
-      if (input.version === firstArtifact) await deployOfFirst.here();
+      if (input.version === plans[0].artifact) await deployOfFirst.here();
       return { previousVersion: 'shop:previous' };
     },
   });
   const worker = await startWorker(env, stub.activities);
-  await worker.runUntil(releasedAfter(deployOfFirst, async () => {
-    const plans = [samplePlan(devOnly), samplePlan(devOnly)];
-    firstArtifact = plans[0].artifact;
-    const first = await startPromotion(env, plans[0]);
-    await deployOfFirst.arrived;
-    const second = await startPromotion(env, plans[1]);
-    const lockId = lockWorkflowId('shop', 'dev');
-    await until(lockState('shop', 'dev'), (s) => s.queue.includes(second.workflowId), 'the second promotion queued');
+  await worker.runUntil(
+    releasedAfter(deployOfFirst, async () => {
+      const first = await startPromotion(env, plans[0]);
+      await deployOfFirst.arrived;
+      const second = await startPromotion(env, plans[1]);
+      await until(lockState('shop', 'dev'), (s) => s.queue.includes(second.workflowId), 'the second promotion queued');
+      await scene({ plans, first, second, deployOfFirst, stub });
+    }),
+  );
+}
 
+test('a forged lockGranted or release never lets a queued promotion act on the environment', async () => {
+  await firstHoldsDevSecondQueues(async ({ plans, first, second, deployOfFirst, stub }) => {
+    const lockId = lockWorkflowId('shop', 'dev');
     // The lock's grant, as the Web UI lists it, sent to the second promotion; and a null one.
     await second.signal('lockGranted', { lock: lockId });
     await second.signal('lockGranted', null);
@@ -113,7 +130,7 @@ test('a forged lockGranted or release never lets a queued promotion act on the e
     const firstCalls = stub.calls.map((c, at) => ({ c, at })).filter(({ c }) => actedOnDevFor(plans[0], first)(c));
     const secondCalls = stub.calls.map((c, at) => ({ c, at })).filter(({ c }) => actedOnDevFor(plans[1], second)(c));
     expect(Math.max(...firstCalls.map(({ at }) => at))).toBeLessThan(Math.min(...secondCalls.map(({ at }) => at)));
-  }));
+  });
 });
 
 test('a promotion shows running, not waiting, while its stage deploys', async () => {
@@ -196,22 +213,7 @@ describe('refused and undecodable messages', () => {
 
 describe('a lock whose holder is gone', () => {
   test('passes on by itself when its holder is terminated', async () => {
-    const deployOfFirst = hold();
-    let firstArtifact = '';
-    const stub = stubActivities({
-      deploy: async (input) => {
-        if (input.version === firstArtifact) await deployOfFirst.here();
-        return {};
-      },
-    });
-    const worker = await startWorker(env, stub.activities);
-    await worker.runUntil(releasedAfter(deployOfFirst, async () => {
-      const plans = [samplePlan(devOnly), samplePlan(devOnly)];
-      firstArtifact = plans[0].artifact;
-      const first = await startPromotion(env, plans[0]);
-      await deployOfFirst.arrived;
-      const second = await startPromotion(env, plans[1]);
-      await until(lockState('shop', 'dev'), (s) => s.queue.includes(second.workflowId), 'the second promotion queued');
+    await firstHoldsDevSecondQueues(async ({ first, second, deployOfFirst }) => {
 
       await first.terminate('stuck, says the operator');
       deployOfFirst.release();
@@ -223,26 +225,11 @@ describe('a lock whose holder is gone', () => {
       expect(lock.passedOn).toEqual([
         { at: expect.any(String), holder: first.workflowId, why: `the holder no longer holds it: ${first.workflowId} is terminated` },
       ]);
-    }));
+    });
   });
 
   test('ferry unlock takes it from the holder the operator named, and from nobody else', async () => {
-    const deployOfFirst = hold();
-    let firstArtifact = '';
-    const stub = stubActivities({
-      deploy: async (input) => {
-        if (input.version === firstArtifact) await deployOfFirst.here();
-        return {};
-      },
-    });
-    const worker = await startWorker(env, stub.activities);
-    await worker.runUntil(releasedAfter(deployOfFirst, async () => {
-      const plans = [samplePlan(devOnly), samplePlan(devOnly)];
-      firstArtifact = plans[0].artifact;
-      const first = await startPromotion(env, plans[0]);
-      await deployOfFirst.arrived;
-      const second = await startPromotion(env, plans[1]);
-      await until(lockState('shop', 'dev'), (s) => s.queue.includes(second.workflowId), 'the second promotion queued');
+    await firstHoldsDevSecondQueues(async ({ first, second, deployOfFirst }) => {
       const lock = env.client.workflow.getHandle(lockWorkflowId('shop', 'dev'));
 
       const refusedWith = (payload: unknown) =>
@@ -263,6 +250,6 @@ describe('a lock whose holder is gone', () => {
       const status = await outcome(second);
       expect(status.state).toBe('succeeded');
       await locksSettled(env, status);
-    }));
+    });
   });
 });
