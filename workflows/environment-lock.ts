@@ -1,4 +1,5 @@
 import {
+  CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -114,6 +115,26 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     holder = undefined;
   };
 
+  /**
+   * Runs a call to the holder's side, but an operator's unlock does not wait for it: the call
+   * may never return when the holder cannot answer (its worker gone), and that is exactly when
+   * an operator unlocks. Undefined when the unlock came first.
+   */
+  async function unlessUnlocked<T>(call: () => Promise<T>): Promise<T | undefined> {
+    const calling = new CancellationScope();
+    const watching = new CancellationScope();
+    const answer = calling.run(call);
+    const unlockedFirst = watching.run(() => condition(() => unlocked !== undefined));
+    try {
+      return await Promise.race([answer, unlockedFirst.then(() => undefined)]);
+    } finally {
+      calling.cancel();
+      watching.cancel();
+      answer.catch(() => undefined);
+      unlockedFirst.catch(() => undefined);
+    }
+  }
+
   /** Waits until the holder gives the lock up, closes, or an operator takes it. */
   async function holdFor(party: LockParty): Promise<void> {
     for (let wait = FIRST_CHECK_MS; ; wait = Math.min(wait * 2, LAST_CHECK_MS)) {
@@ -121,7 +142,8 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       if (unlocked) return passOn(unlocked);
       const hinted = releaseHinted;
       releaseHinted = false;
-      const check = await checkHolder({ lockId, holder: party }, `does ${party.workflowId} still hold ${lockId}?`);
+      const check = await unlessUnlocked(() => checkHolder({ lockId, holder: party }, `does ${party.workflowId} still hold ${lockId}?`));
+      if (!check) return passOn(unlocked!);
       if (!check.holds) {
         if (hinted) holder = undefined; // released as it should be: nothing to record
         else passOn(`the holder no longer holds it: ${check.why}`);
@@ -143,7 +165,12 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     holder = { ...next, since: new Date().toISOString() };
     releaseHinted = false;
     unlocked = undefined;
-    if ((await grantLock({ lockId, holder: next }, `grant ${lockId} to ${next.workflowId}`)) === 'gone') {
+    const granted = await unlessUnlocked(() => grantLock({ lockId, holder: next }, `grant ${lockId} to ${next.workflowId}`));
+    if (granted === undefined) {
+      passOn(unlocked!);
+      continue;
+    }
+    if (granted === 'gone') {
       holder = undefined; // it closed or gave up while it waited
       continue;
     }

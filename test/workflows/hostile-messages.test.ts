@@ -3,11 +3,13 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { lockStateQuery, statusQuery, unlockUpdate } from '../../common/messages';
 import { lockWorkflowId, type PromotionPlan } from '../../common/plan';
+import type { LockActivities } from '../../common/activity-contracts';
 import type { FerryConfig } from '../../common/config-schema';
+import { lockActivities } from '../../activities/environment-lock';
 import type { PromotionStatus } from '../../common/status';
 import { samplePlan } from '../helpers/fixtures';
 import { environment, locksSettled, outcome, startPromotion, waitForStatus } from '../helpers/promotions';
-import { hold, stubActivities, type ActivityCall } from '../helpers/stub-activities';
+import { hold, stubActivities, type ActivityCall, type StubbedActivities } from '../helpers/stub-activities';
 import { startTimeSkippingServer, startWorker } from '../helpers/temporal-env';
 
 let env: TestWorkflowEnvironment;
@@ -79,6 +81,7 @@ async function firstHoldsDevSecondQueues(
     deployOfFirst: ReturnType<typeof hold>;
     stub: ReturnType<typeof stubActivities>;
   }) => Promise<void>,
+  lock: Partial<LockActivities> = {},
 ): Promise<void> {
   const plans = [samplePlan(devOnly), samplePlan(devOnly)];
   const deployOfFirst = hold();
@@ -88,7 +91,8 @@ async function firstHoldsDevSecondQueues(
       return { previousVersion: 'shop:previous' };
     },
   });
-  const worker = await startWorker(env, stub.activities);
+  // Lock activities given here replace the real ones the test worker registers.
+  const worker = await startWorker(env, { ...stub.activities, ...lock } as StubbedActivities);
   await worker.runUntil(
     releasedAfter(deployOfFirst, async () => {
       const first = await startPromotion(env, plans[0]);
@@ -251,5 +255,38 @@ describe('a lock whose holder is gone', () => {
       expect(status.state).toBe('succeeded');
       await locksSettled(env, status);
     });
+  });
+
+  test('ferry unlock passes the lock on even while the holder cannot answer the lock', async () => {
+    // The holder's worker is gone: asking it never returns (the real call retries until it does).
+    const unanswered = hold();
+    const real = lockActivities(env.client);
+    let firstId = '';
+    await releasedAfter(unanswered, () =>
+      firstHoldsDevSecondQueues(
+        async ({ first, second, deployOfFirst }) => {
+          firstId = first.workflowId;
+          const lock = env.client.workflow.getHandle(lockWorkflowId('shop', 'dev'));
+          await lock.signal('release', { requester: first.workflowId, runId: (await first.describe()).runId });
+          await unanswered.arrived;
+          await lock.executeUpdate(unlockUpdate, { args: [{ by: 'sre', reason: 'its worker is gone', holder: first.workflowId }] });
+          const passed = await until(lockState('shop', 'dev'), (s) => s.holder === second.workflowId, 'the lock passed on');
+          expect(passed.passedOn.at(-1)).toMatchObject({ holder: first.workflowId, why: 'unlocked by sre: its worker is gone' });
+          unanswered.release();
+          deployOfFirst.release();
+          await first.cancel();
+          await outcome(first);
+          const status = await outcome(second);
+          expect(status.state).toBe('succeeded');
+          await locksSettled(env, status);
+        },
+        {
+          checkHolder: async (input) => {
+            if (input.holder.workflowId === firstId) await unanswered.here();
+            return real.checkHolder(input);
+          },
+        },
+      ),
+    )();
   });
 });
