@@ -61,7 +61,8 @@ function refusalLines(status: PromotionStatus): string[] {
   if (status.ignored.length === 0) return [];
   const shown = status.ignored.slice(-REFUSALS_SHOWN);
   const more = status.ignoredCount - shown.length;
-  return ['', `**Refused signals** (latest ${shown.length}${more > 0 ? `; ${more} earlier` : ''}):`, ...shown.map(refusalLine)];
+  // The blank line before the items: the Web UI's renderer starts no list right after a paragraph.
+  return ['', `**Refused signals** (latest ${shown.length}${more > 0 ? `; ${more} earlier` : ''}):`, '', ...shown.map(refusalLine)];
 }
 
 /** The short progress view the Web UI shows as the workflow's current details. */

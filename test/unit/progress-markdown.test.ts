@@ -219,6 +219,7 @@ describe('refused signals', () => {
         RELEASE,
         '',
         '**Refused signals** (latest 1):',
+        '',
         '- `approve` from \\[olivia\\]\\(http://x\\) at 2025-03-01T10:00:01.000Z: approver: not allowed \\# to approve',
       ].join('\n'),
     );
@@ -243,7 +244,7 @@ describe('refused signals', () => {
   test(`exactly ${REFUSALS_SHOWN}: all of them, nothing said of earlier ones`, () => {
     const ignored = Array.from({ length: REFUSALS_SHOWN }, (_, i) => refused(i + 1));
     const lines = progressMarkdown(promotion({ ignored, ignoredCount: REFUSALS_SHOWN })).split('\n');
-    expect(lines.slice(3)).toEqual(['', `**Refused signals** (latest ${REFUSALS_SHOWN}):`, ...ignored.map((r) => `- \`approve\` at ${r.at}: ${r.reason}`)]);
+    expect(lines.slice(3)).toEqual(['', `**Refused signals** (latest ${REFUSALS_SHOWN}):`, '', ...ignored.map((r) => `- \`approve\` at ${r.at}: ${r.reason}`)]);
   });
 
   test('more than shown: the latest, newest last, and how many came earlier, counting those the status no longer keeps', () => {
@@ -252,6 +253,7 @@ describe('refused signals', () => {
     expect(lines.slice(3)).toEqual([
       '',
       `**Refused signals** (latest ${REFUSALS_SHOWN}; 22 earlier):`,
+      '',
       ...[16, 17, 18, 19, 20].map((n) => `- \`approve\` at 2025-03-01T10:00:${n}.000Z: refusal ${n}`),
     ]);
   });
@@ -260,7 +262,8 @@ describe('refused signals', () => {
     const ignored = Array.from({ length: REFUSALS_SHOWN + 1 }, (_, i) => refused(i + 1));
     const lines = progressMarkdown(promotion({ ignored, ignoredCount: REFUSALS_SHOWN + 1 })).split('\n');
     expect(lines[4]).toBe(`**Refused signals** (latest ${REFUSALS_SHOWN}; 1 earlier):`);
-    expect(lines[5]).toBe('- `approve` at 2025-03-01T10:00:02.000Z: refusal 2');
+    expect(lines[5]).toBe('');
+    expect(lines[6]).toBe('- `approve` at 2025-03-01T10:00:02.000Z: refusal 2');
   });
 });
 
@@ -276,6 +279,7 @@ describe('the error', () => {
         RELEASE,
         '',
         '**Refused signals** (latest 1):',
+        '',
         '- `approve` at 2025-03-01T10:00:01.000Z: refusal 1',
         '',
         '**Error:** build failed: \\<img src=x\\> \\[retry\\]\\(http://x\\)',
@@ -312,6 +316,7 @@ test('everything at once, in order: headline, commit, steps, stages, approval, r
       'Send signal `approve` with `{"environment": "production", "approver": "<you>"}`.',
       '',
       '**Refused signals** (latest 1):',
+      '',
       '- `approve` from mallory at 2025-03-01T10:00:01.000Z: refusal 1',
       '',
       '**Error:** none really',
