@@ -49,6 +49,7 @@ export interface LockInput {
  * holds it. A holder that closed without releasing is found by asking it, and passed over.
  */
 export async function environmentLock(input: LockInput = { queue: [] }): Promise<void> {
+  const lockId = workflowInfo().workflowId;
   const queue = [...input.queue];
   let holder = input.holder;
   const passedOn = [...(input.passedOn ?? [])];
@@ -61,7 +62,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     ignoredCount = keepRefusal(ignored, refusal(name, reason, raw, new Date().toISOString()), ignoredCount);
   };
   const state = (): LockState => ({
-    lockId: workflowInfo().workflowId,
+    lockId,
     holder: holder?.workflowId,
     holderRunId: holder?.runId,
     since: holder?.since,
@@ -98,9 +99,9 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       validator: (raw) => {
         const parsed = parseMessage(unlockPayloadSchema, raw);
         if (!parsed.ok) throw new Error(parsed.reason);
-        if (!holder) throw new Error(`nobody holds ${workflowInfo().workflowId}`);
+        if (!holder) throw new Error(`nobody holds ${lockId}`);
         if (parsed.data.holder !== holder.workflowId) {
-          throw new Error(`${workflowInfo().workflowId} is held by ${holder.workflowId}, not ${parsed.data.holder}`);
+          throw new Error(`${lockId} is held by ${holder.workflowId}, not ${parsed.data.holder}`);
         }
       },
     },
@@ -108,7 +109,6 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
 
   // Last: setting it hands it every buffered signal that has no handler yet.
   setDefaultSignalHandler((name, ...args) => ignore(name, 'an environment lock takes no such signal', args[0]));
-  const lockId = workflowInfo().workflowId;
   const passOn = (why: string) => {
     passedOn.push({ at: new Date().toISOString(), holder: holder!.workflowId, why });
     if (passedOn.length > PASSED_ON_KEPT) passedOn.splice(0, passedOn.length - PASSED_ON_KEPT);

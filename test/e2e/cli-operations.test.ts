@@ -18,7 +18,7 @@ import { startDevServer, type DevServer, type DevServerOptions } from '../../cli
 import { createFerryWorker } from '../../worker/create-worker';
 import { startGitHttpServer } from '../helpers/git-http-server';
 import { AUTHORS, removeTempDirs, tempDir, TestRepo } from '../helpers/git-repo';
-import { freePort, shopRepo } from '../helpers/shop';
+import { commitShortPipelineRelease, freePort, shopRepo } from '../helpers/shop';
 import { REPO_ROOT, toolPaths } from '../helpers/tools';
 
 const FERRY = path.join(REPO_ROOT, 'bin', 'ferry.js');
@@ -83,29 +83,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
   throw new Error(`gave up waiting for ${what}`);
 }
 
-function commitRelease(name: string): string {
-  return repo.commit(`Release ${name}`, AUTHORS.grace, {
-    'release.json': `{ "name": "${name}", "failRate": 0 }\n`,
-    'ferry.config.yaml': `app: shop
-repo: .
-artifact: "shop:{shortSha}"
-build: { command: node --check server.js }
-test: { command: node test.js }
-environments:
-  - name: dev
-    target: { kind: local, start: "node server.js", port: ${ports.dev} }
-    stabilize: 1s
-    healthCheckInterval: 1s
-    analysis: { http: [{ path: /healthz }] }
-  - name: production
-    target: { kind: local, start: "node server.js", port: ${ports.production} }
-    stabilize: 1s
-    healthCheckInterval: 1s
-    analysis: { http: [{ path: /healthz }] }
-    approval: { required: 1, approvers: [olivia, sam] }
-`,
-  });
-}
+const commitRelease = (name: string) => commitShortPipelineRelease(repo, name, ports, '1s');
 
 const idOf = (sha: string) => `ferry-shop-${sha.slice(0, 7)}`;
 

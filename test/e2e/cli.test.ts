@@ -9,9 +9,9 @@ import { Client, Connection } from '@temporalio/client';
 import { stopLocalEnvironment } from '../../activities/targets/local/local-target';
 import type { DevServer } from '../../client/dev/temporal-dev-server';
 import { createFerryWorker } from '../../worker/create-worker';
-import { AUTHORS, removeTempDirs, tempDir } from '../helpers/git-repo';
+import { removeTempDirs, tempDir } from '../helpers/git-repo';
 import { startTestDevServer } from '../helpers/dev-server';
-import { freePort, shopRepo } from '../helpers/shop';
+import { commitShortPipelineRelease, freePort, shopRepo } from '../helpers/shop';
 import { REPO_ROOT, toolPaths } from '../helpers/tools';
 
 const FERRY = path.join(REPO_ROOT, 'bin', 'ferry.js');
@@ -54,29 +54,7 @@ function temporalSignal(workflowId: string, name: string, input: unknown): Promi
 }
 
 /** A pipeline short enough for a real server's real clock: dev rolls, production waits for a person. */
-function commitRelease(name: string): string {
-  return repo.commit(`Release ${name}`, AUTHORS.grace, {
-    'release.json': `{ "name": "${name}", "failRate": 0 }\n`,
-    'ferry.config.yaml': `app: shop
-repo: .
-artifact: "shop:{shortSha}"
-build: { command: node --check server.js }
-test: { command: node test.js }
-environments:
-  - name: dev
-    target: { kind: local, start: "node server.js", port: ${ports.dev} }
-    stabilize: 2s
-    healthCheckInterval: 1s
-    analysis: { http: [{ path: /healthz }] }
-  - name: production
-    target: { kind: local, start: "node server.js", port: ${ports.production} }
-    stabilize: 2s
-    healthCheckInterval: 1s
-    analysis: { http: [{ path: /healthz }] }
-    approval: { required: 1, approvers: [olivia, sam] }
-`,
-  });
-}
+const commitRelease = (name: string) => commitShortPipelineRelease(repo, name, ports, '2s');
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
   for (const giveUpAt = Date.now() + 60_000; Date.now() < giveUpAt; await new Promise((r) => setTimeout(r, 250))) {

@@ -31,3 +31,36 @@ export function shopRepo(): ShopRepo {
 }
 
 export { startTraffic, type TrafficReport } from '../../client/demo/traffic';
+
+/**
+ * A release of the shop with a pipeline short enough for a real server's real clock: dev rolls,
+ * production waits for olivia or sam. For the end-to-end tests of the `ferry` command.
+ */
+export function commitShortPipelineRelease(
+  repo: TestRepo,
+  name: string,
+  ports: { dev: number; production: number },
+  stabilize: string,
+): string {
+  return repo.commit(`Release ${name}`, AUTHORS.grace, {
+    'release.json': `{ "name": "${name}", "failRate": 0 }\n`,
+    'ferry.config.yaml': `app: shop
+repo: .
+artifact: "shop:{shortSha}"
+build: { command: node --check server.js }
+test: { command: node test.js }
+environments:
+  - name: dev
+    target: { kind: local, start: "node server.js", port: ${ports.dev} }
+    stabilize: ${stabilize}
+    healthCheckInterval: 1s
+    analysis: { http: [{ path: /healthz }] }
+  - name: production
+    target: { kind: local, start: "node server.js", port: ${ports.production} }
+    stabilize: ${stabilize}
+    healthCheckInterval: 1s
+    analysis: { http: [{ path: /healthz }] }
+    approval: { required: 1, approvers: [olivia, sam] }
+`,
+  });
+}

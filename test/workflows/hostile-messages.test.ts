@@ -104,6 +104,23 @@ async function firstHoldsDevSecondQueues(
   );
 }
 
+/**
+ * An operator unlocks dev from the first promotion: the second must get it, the unlock recorded;
+ * then what was held is let go, the first is cancelled and the second runs to success.
+ */
+async function unlockAndLetTheSecondFinish(first: WorkflowHandle, second: WorkflowHandle, ...held: ReturnType<typeof hold>[]): Promise<void> {
+  const lock = env.client.workflow.getHandle(lockWorkflowId('shop', 'dev'));
+  await lock.executeUpdate(unlockUpdate, { args: [{ by: 'sre', reason: 'its worker is gone', holder: first.workflowId }] });
+  const passed = await until(lockState('shop', 'dev'), (s) => s.holder === second.workflowId, 'the lock passed on');
+  expect(passed.passedOn.at(-1)).toMatchObject({ holder: first.workflowId, why: 'unlocked by sre: its worker is gone' });
+  for (const h of held) h.release();
+  await first.cancel();
+  await outcome(first);
+  const status = await outcome(second);
+  expect(status.state).toBe('succeeded');
+  await locksSettled(env, status);
+}
+
 test('a forged lockGranted or release never lets a queued promotion act on the environment', async () => {
   await firstHoldsDevSecondQueues(async ({ plans, first, second, deployOfFirst, stub }) => {
     const lockId = lockWorkflowId('shop', 'dev');
@@ -245,15 +262,7 @@ describe('a lock whose holder is gone', () => {
         `ferry-lock/shop/dev is held by ${first.workflowId}, not ${second.workflowId}`,
       );
       expect(await refusedWith({ by: 'sre', holder: first.workflowId })).toMatch(/^reason: /);
-      await lock.executeUpdate(unlockUpdate, { args: [{ by: 'sre', reason: 'its worker is gone', holder: first.workflowId }] });
-      const passed = await until(lockState('shop', 'dev'), (s) => s.holder === second.workflowId, 'the lock passed on');
-      expect(passed.passedOn.at(-1)).toMatchObject({ holder: first.workflowId, why: 'unlocked by sre: its worker is gone' });
-      deployOfFirst.release();
-      await first.cancel();
-      await outcome(first);
-      const status = await outcome(second);
-      expect(status.state).toBe('succeeded');
-      await locksSettled(env, status);
+      await unlockAndLetTheSecondFinish(first, second, deployOfFirst);
     });
   });
 
@@ -269,16 +278,7 @@ describe('a lock whose holder is gone', () => {
           const lock = env.client.workflow.getHandle(lockWorkflowId('shop', 'dev'));
           await lock.signal('release', { requester: first.workflowId, runId: (await first.describe()).runId });
           await unanswered.arrived;
-          await lock.executeUpdate(unlockUpdate, { args: [{ by: 'sre', reason: 'its worker is gone', holder: first.workflowId }] });
-          const passed = await until(lockState('shop', 'dev'), (s) => s.holder === second.workflowId, 'the lock passed on');
-          expect(passed.passedOn.at(-1)).toMatchObject({ holder: first.workflowId, why: 'unlocked by sre: its worker is gone' });
-          unanswered.release();
-          deployOfFirst.release();
-          await first.cancel();
-          await outcome(first);
-          const status = await outcome(second);
-          expect(status.state).toBe('succeeded');
-          await locksSettled(env, status);
+          await unlockAndLetTheSecondFinish(first, second, unanswered, deployOfFirst);
         },
         {
           checkHolder: async (input) => {
