@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from './duration';
 import { freezeEndsAt, freezeWindowSchema, type FreezeWindow } from './freeze-windows';
+import { placeholderIssues } from './placeholder-rules';
 import { credentialsInPath, credentialsInRepo, credentialsInUrl } from './url-credentials';
 
 /**
@@ -106,7 +107,11 @@ const kubernetesTargetSchema = z
     container: name.optional(),
     /** The Service in front of the app; blue-green switches its selector. */
     service: name.optional(),
-    /** Where the worker reaches the Service, for HTTP checks given by path. */
+    /**
+     * Where the worker reaches the app, for HTTP checks given by path. `{service}` is filled with
+     * the Service that reaches the version under analysis alone (`<service>-canary`,
+     * `<service>-preview`, or `service`), e.g. http://{service}.shop.svc.cluster.local:8080.
+     */
     url: z
       .url()
       .max(URL_MAX, `must be at most ${URL_MAX} characters`)
@@ -132,7 +137,7 @@ const httpCheckSchema = z
   .strict()
   .refine((check) => (check.path === undefined) !== (check.url === undefined), 'needs exactly one of path and url');
 
-/** PromQL returning one number; {version} and {environment} are filled in. */
+/** PromQL returning one number; {version}, {environment} and {service} are filled in (check-placeholders.ts). */
 const promQuery = text(COMMAND_MAX).min(1, 'must not be empty');
 
 /** How Ferry judges a version: in canary steps, before a blue-green switch, and while it stabilizes. */
@@ -296,6 +301,7 @@ const environmentSchema = z
     if (env.database?.undo === 'restore' && !env.backup) {
       ctx.addIssue({ code: 'custom', path: ['database', 'undo'], message: 'is "restore" but backup is off: set backup: true' });
     }
+    for (const issue of placeholderIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
     const target = env.target as Partial<TargetConfig> | undefined;
     if (target?.kind === 'kubernetes' && !target.url) {
       env.analysis?.http?.forEach((check, i) => {

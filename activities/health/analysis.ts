@@ -6,7 +6,8 @@ import type { Target, VersionSnapshot } from '../targets/target';
 import { headersFromEnv } from './headers';
 import { runHttpCheck } from './http-checks';
 import { judge, type Measurements } from './judge';
-import { fillQuery, queryPrometheus } from './prometheus';
+import { queryPrometheus } from './prometheus';
+import { fillQuery, fillUrl, type PlaceholderValues } from '../../common/check-placeholders';
 
 export interface AnalysisRequest {
   target: Target;
@@ -25,8 +26,12 @@ export async function analyzeVersion(request: AnalysisRequest): Promise<Analysis
   const httpHeaders = analysis.http.map((check, i) => headersFromEnv(check.headersEnv, `analysis.http[${i}].headersEnv`));
   const prometheusHeaders = headersFromEnv(analysis.prometheus?.headersEnv, 'analysis.prometheus.headersEnv');
   const snapshot = await snapshotWithEnoughTraffic(request);
-  const http = await Promise.all(analysis.http.map((check, i) => runHttpCheck(check, snapshot.baseUrl, request.signal, httpHeaders[i])));
-  return judge(analysis, { snapshot, http, prometheus: await prometheusMeasurements(request, prometheusHeaders) });
+  // The target says which Service reaches this version alone; the checks aim there.
+  const values: PlaceholderValues = { version: request.version, environment: request.environment, service: snapshot.service };
+  const http = await Promise.all(
+    analysis.http.map((check, i) => runHttpCheck({ ...check, url: check.url && fillUrl(check.url, values) }, snapshot.baseUrl, request.signal, httpHeaders[i])),
+  );
+  return judge(analysis, { snapshot, http, prometheus: await prometheusMeasurements(request, values, prometheusHeaders) });
 }
 
 /**
@@ -46,7 +51,8 @@ async function snapshotWithEnoughTraffic({ target, version, analysis, signal, he
 }
 
 async function prometheusMeasurements(
-  { analysis, version, environment, signal }: AnalysisRequest,
+  { analysis, version, signal }: AnalysisRequest,
+  values: PlaceholderValues,
   headers: Record<string, string>,
 ): Promise<Measurements['prometheus']> {
   const measured: Measurements['prometheus'] = { problems: [] };
@@ -56,7 +62,7 @@ async function prometheusMeasurements(
     const query = prometheus[key];
     if (!query) continue;
     try {
-      const value = await queryPrometheus(prometheus.url, fillQuery(query, { version, environment }), signal, headers);
+      const value = await queryPrometheus(prometheus.url, fillQuery(query, values), signal, headers);
       // No data means no traffic yet; it only counts against a version when traffic was required.
       if (value !== undefined) measured[key] = value;
       else if (analysis.minRequests > 0) measured.problems.push(`Prometheus has no data for ${key} of ${version}`);

@@ -16,12 +16,6 @@ const answerSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('error'), error: z.string() }),
 ]);
 
-/** Fills {version} and {environment} in, escaped for a PromQL string literal. */
-export function fillQuery(query: string, values: { version: string; environment: string }): string {
-  const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-  return query.replace(/\{(version|environment)\}/g, (_, key: 'version' | 'environment') => escape(values[key]));
-}
-
 /** The query's value, or undefined when it has no data (no samples yet, or 0/0). */
 /** `headers`: the values of `analysis.prometheus.headersEnv`, read on this worker (headers.ts). */
 export async function queryPrometheus(

@@ -21,6 +21,8 @@ export interface VersionSnapshot {
   problems: string[];
   /** Where HTTP checks reach exactly this version, when the target knows. */
   baseUrl?: string;
+  /** The Kubernetes Service that reaches exactly this version: checks' and queries' {service}. */
+  service?: string;
 }
 
 export interface Target {

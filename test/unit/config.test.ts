@@ -563,6 +563,62 @@ describe('configs that are clearly wrong are refused, each naming its field', ()
   });
 });
 
+describe('checks aim at the version under analysis, not the mix', () => {
+  const k8s = (extra: string) => `    target: { kind: kubernetes, context: c, namespace: shop, deployment: shop${extra} }`;
+  const env = (target: string, rest: string) => `${target}\n${rest}`;
+  /** The one environment, with `body`'s target in place of the local one when it has a target. */
+  const config = (body: string) => (body.includes('target:') ? withEnvironment(body).replace(/  - name: dev\n    target: \{ kind: local[^\n]*\n/, '  - name: dev\n') : withEnvironment(body));
+
+  it.each<[string, string, string[]]>([
+    [
+      'a canary whose checks by path would reach both versions',
+      env(k8s(', service: shop, url: "http://shop.shop.svc:8080"'), '    strategy: { kind: canary, steps: [10, 100] }\n    analysis: { http: [{ path: /healthz }] }'),
+      [
+        'environments[0].target.url: has no {service}: during a canary step the checks by path would reach the stable version too. Write the address with {service}: Ferry fills in shop-canary (the version under analysis alone), and shop after the switch',
+      ],
+    ],
+    [
+      'a blue-green target whose checks by path would reach the live colour',
+      env(k8s(', service: web, url: "http://web.shop.svc"'), '    strategy: { kind: blue-green }\n    analysis: { http: [{ path: /healthz }] }'),
+      [
+        'environments[0].target.url: has no {service}: during a blue-green step the checks by path would reach the stable version too. Write the address with {service}: Ferry fills in web-preview (the version under analysis alone), and web after the switch',
+      ],
+    ],
+    [
+      'a canary checked by path with no service to make a canary Service from',
+      env(k8s(', url: "http://{service}.shop.svc"'), '    strategy: { kind: canary, steps: [10, 100] }\n    analysis: { http: [{ path: /healthz }] }'),
+      [
+        'environments[0].target.url: uses {service}, which only a Kubernetes target with a service has',
+        'environments[0].target.service: is needed for checks during a canary step: Ferry makes <service>-canary to reach the version under analysis alone',
+      ],
+    ],
+    [
+      'a target url with a placeholder it cannot know',
+      env(k8s(', service: shop, url: "http://{service}.{environment}.svc/{version}"'), ''),
+      ['environments[0].target.url: may use only {service}, not {environment}, {version}'],
+    ],
+    [
+      '{service} in a check url and a query of the local target',
+      '    analysis:\n      http: [{ url: "http://{service}/healthz" }]\n      prometheus: { url: "http://prom:9090", errorRate: "x{service=\\"{service}\\"}", p95LatencyMs: "y{version=\\"{version}\\"}" }',
+      [
+        'environments[0].analysis.http[0].url: uses {service}, which only a Kubernetes target with a service has',
+        'environments[0].analysis.prometheus.errorRate: uses {service}, which only a Kubernetes target with a service has',
+      ],
+    ],
+  ])('%s', (_, body, expected) => {
+    expect(problemsOf(config(body))).toEqual(expected);
+  });
+
+  it.each([
+    ['a canary with {service} in its address', env(k8s(', service: shop, url: "http://{service}.shop.svc:8080"'), '    strategy: { kind: canary, steps: [10, 100] }\n    analysis: { http: [{ path: /healthz }] }')],
+    ['a rolling target whose address has none', env(k8s(', service: shop, url: "https://shop.example.com"'), '    analysis: { http: [{ path: /healthz }] }')],
+    ['a canary judged by absolute urls and queries with {service}', env(k8s(', service: shop'), '    strategy: { kind: canary, steps: [10, 100] }\n    analysis:\n      http: [{ url: "http://{service}.shop.svc/healthz" }]\n      prometheus: { url: "http://prom:9090", errorRate: "x{service=\\"{service}\\"}" }')],
+    ['a canary judged by Prometheus alone, without a service', env(k8s(''), '    strategy: { kind: canary, steps: [10, 100] }\n    analysis: { prometheus: { url: "http://prom:9090", errorRate: "x{version=\\"{version}\\"}" } }')],
+  ])('%s is fine', (_, body) => {
+    expect(parseConfig(config(body)).environments).toHaveLength(1);
+  });
+});
+
 describe('passEnv on build and test', () => {
   it('defaults to none, and carries the names it is given', () => {
     const config = parseConfig(withEnvironment('').replace('command: make build', 'command: make build\n  passEnv: [NPM_TOKEN, DOCKER_HOST]'));

@@ -1,6 +1,7 @@
 // Blue-green: the configured Deployment is blue, and Ferry keeps a twin `<name>-green` beside it.
 // The Service's selector names the live colour (ferry.dev/colour), so the switch is one patch of
-// the Service and the switch back is another. Blue stays the user's own Deployment: when it is the
+// the Service and the switch back is another. Until the switch, `<service>-preview` reaches the
+// idle colour alone, so analysis judges the candidate before any user does. Blue stays the user's own Deployment: when it is the
 // idle colour only its image and size change; green is re-made from blue's spec each time it is
 // brought up, so what the user changes on their Deployment (env, resources) reaches both colours.
 //
@@ -21,6 +22,8 @@ import {
   type Cluster,
 } from './client';
 import { waitForRollout } from './rollout-wait';
+import type { Serving } from './snapshot';
+import { deleteVersionService, upsertVersionService, versionServiceName } from './version-services';
 import { ANNOTATION, annotationOf, containerOf, imageOf, labelSelector, LABEL, replicasOf, scaleBody, twinOf, upsertTwin } from './workload';
 import { FailureType } from '../../../common/errors';
 
@@ -112,12 +115,13 @@ export async function bringUp(cluster: Cluster, version: string, weight: number)
     await patchDeployment(cluster, name, body, `setting image ${version}`);
   }
   await waitForRollout(cluster, name);
+  await upsertVersionService(cluster, 'preview', { [LABEL.colour]: state.idle }, version);
 }
 
 /** Switches the Service to the idle colour once it is Ready; the old colour keeps running. */
 export async function promote(cluster: Cluster, version: string): Promise<void> {
   const state = await readState(cluster);
-  if (imageOf(cluster, state.liveDeployment) === version) return;
+  if (imageOf(cluster, state.liveDeployment) === version) return deleteVersionService(cluster, 'preview');
   const idle = state.idleDeployment;
   const idleName = colourDeployment(cluster, state.idle);
   if (!idle || imageOf(cluster, idle) !== version || replicasOf(idle) === 0) {
@@ -142,6 +146,7 @@ export async function promote(cluster: Cluster, version: string): Promise<void> 
     },
     `switching the Service to ${state.idle}`,
   );
+  await deleteVersionService(cluster, 'preview');
 }
 
 /** Scales the old colour to zero; a no-op once the version was rolled back. */
@@ -158,6 +163,7 @@ export async function retirePrevious(cluster: Cluster, version: string): Promise
 export async function rollback(cluster: Cluster, version: string): Promise<void> {
   const state = await readState(cluster);
   const back = state.idleDeployment;
+  await deleteVersionService(cluster, 'preview');
   if (imageOf(cluster, state.liveDeployment) !== version) {
     if (back && imageOf(cluster, back) === version && replicasOf(back) > 0) {
       await scaleTo(cluster, state.idle, 0, { [ANNOTATION.standby]: null });
@@ -196,7 +202,8 @@ export async function versions(cluster: Cluster): Promise<TargetVersions> {
 }
 
 /** The idle colour first: during a blue-green deploy that is where the version under analysis runs. */
-export async function deploymentsFor(cluster: Cluster): Promise<V1Deployment[]> {
+export async function serving(cluster: Cluster): Promise<Serving[]> {
   const state = await readState(cluster);
-  return state.idleDeployment ? [state.idleDeployment, state.liveDeployment] : [state.liveDeployment];
+  const live = { deployment: state.liveDeployment, service: cluster.config.service };
+  return state.idleDeployment ? [{ deployment: state.idleDeployment, service: versionServiceName(cluster, 'preview') }, live] : [live];
 }

@@ -1,12 +1,16 @@
 // Canary without a service mesh: a second Deployment `<name>-canary` runs the new version with the
 // stable's pod labels (plus ferry.dev/track=canary), so the same Service sends it a share of the
-// requests in proportion to its pods. The stable Deployment is never resized.
-import type { V1Deployment } from '@kubernetes/client-node';
+// requests in proportion to its pods, and `<service>-canary` reaches its pods alone for analysis.
+// The stable Deployment is never resized. Promote and rollback delete both: nothing is left over.
 import type { TargetVersions } from '../target';
-import { findDeployment, invalidInput, patchDeployment, readDeployment, type Cluster } from './client';
+import { findDeployment, invalidInput, readDeployment, type Cluster } from './client';
 import { rollBack, rollTo } from './rolling';
 import { waitForRollout } from './rollout-wait';
-import { ANNOTATION, annotationOf, imageOf, LABEL, replicasOf, scaleBody, twinOf, upsertTwin } from './workload';
+import type { Serving } from './snapshot';
+import { deleteVersionService, upsertVersionService, versionServiceName } from './version-services';
+import { ANNOTATION, annotationOf, deleteDeployment, imageOf, LABEL, replicasOf, twinOf, upsertTwin } from './workload';
+
+const CANARY_LABELS = { [LABEL.track]: 'canary' };
 
 export const canaryName = (cluster: Cluster) => `${cluster.config.deployment}-canary`;
 
@@ -34,7 +38,7 @@ export async function setCanaryWeight(cluster: Cluster, version: string, weight:
   const name = canaryName(cluster);
   const desired = twinOf(cluster, stable, {
     name,
-    labels: { [LABEL.track]: 'canary' },
+    labels: CANARY_LABELS,
     image: version,
     replicas: canaryReplicas(replicasOf(stable), weight),
     annotations: {
@@ -44,34 +48,31 @@ export async function setCanaryWeight(cluster: Cluster, version: string, weight:
   });
   await upsertTwin(cluster, desired);
   await waitForRollout(cluster, name);
+  await upsertVersionService(cluster, 'canary', CANARY_LABELS, version);
 }
 
-async function scaleCanaryToZero(cluster: Cluster): Promise<void> {
-  const name = canaryName(cluster);
-  const canary = await findDeployment(cluster, name);
-  if (!canary) return;
-  if (replicasOf(canary) > 0) {
-    await patchDeployment(cluster, name, scaleBody(0, { [ANNOTATION.canaryWeight]: '0' }), 'scaling the canary to zero');
-  }
-  await waitForRollout(cluster, name);
+/** The analysis Service first, so nothing is aimed at pods on their way out. */
+async function removeCanary(cluster: Cluster): Promise<void> {
+  await deleteVersionService(cluster, 'canary');
+  await deleteDeployment(cluster, canaryName(cluster));
 }
 
 /** The stable Deployment rolls to the version (the canary keeps serving meanwhile), then the canary goes. */
 export async function promote(cluster: Cluster, version: string): Promise<void> {
   await rollTo(cluster, cluster.config.deployment, version, `ferry: promote canary ${version}`);
-  await scaleCanaryToZero(cluster);
+  await removeCanary(cluster);
 }
 
-/** Promote already scaled the canary away; this only makes sure, for a promote that crashed halfway. */
+/** Promote already removed the canary; this only makes sure, for a promote that crashed halfway. */
 export async function retirePrevious(cluster: Cluster, version: string): Promise<void> {
   const stable = await readDeployment(cluster, cluster.config.deployment);
-  if (imageOf(cluster, stable) === version) await scaleCanaryToZero(cluster);
+  if (imageOf(cluster, stable) === version) await removeCanary(cluster);
 }
 
 /** Before promote, the canary is taken out; after it, the stable rolls back too. */
 export async function rollback(cluster: Cluster, version: string): Promise<void> {
   const canary = await findDeployment(cluster, canaryName(cluster));
-  if (canary && imageOf(cluster, canary) === version) await scaleCanaryToZero(cluster);
+  if (!canary || imageOf(cluster, canary) === version) await removeCanary(cluster);
   await rollBack(cluster, cluster.config.deployment, version);
 }
 
@@ -87,9 +88,9 @@ export async function versions(cluster: Cluster): Promise<TargetVersions> {
   return result;
 }
 
-/** The Deployments that may run a version: the canary's pods first, then the stable's. */
-export async function deploymentsFor(cluster: Cluster): Promise<V1Deployment[]> {
+/** The Deployments that may run a version, each with the Service that reaches it alone: the canary first. */
+export async function serving(cluster: Cluster): Promise<Serving[]> {
   const canary = await findDeployment(cluster, canaryName(cluster));
-  const stable = await readDeployment(cluster, cluster.config.deployment);
-  return canary ? [canary, stable] : [stable];
+  const stable = { deployment: await readDeployment(cluster, cluster.config.deployment), service: cluster.config.service };
+  return canary ? [{ deployment: canary, service: versionServiceName(cluster, 'canary') }, stable] : [stable];
 }

@@ -3,10 +3,13 @@
 import {
   AppsV1Api,
   CoreV1Api,
+  createConfiguration,
   KubeConfig,
   PatchStrategy,
+  ServerConfiguration,
   setHeaderOptions,
   Watch,
+  type Configuration,
   type V1Deployment,
   type V1Service,
 } from '@kubernetes/client-node';
@@ -19,7 +22,7 @@ export type KubernetesTargetConfig = Extract<TargetConfig, { kind: 'kubernetes' 
 export interface TargetOptions {
   /** Called while Ferry waits on the cluster, so a long rollout keeps its activity alive. */
   heartbeat?: (detail: unknown) => void;
-  /** Cancels a wait (the activity's cancellation signal). */
+  /** Cancels a wait or an API call in flight (the activity's cancellation signal). */
   signal?: AbortSignal;
 }
 
@@ -62,13 +65,39 @@ export function connect(config: KubernetesTargetConfig, options: TargetOptions =
   kubeConfig.setCurrentContext(config.context);
   return {
     config,
-    apps: kubeConfig.makeApiClient(AppsV1Api),
-    core: kubeConfig.makeApiClient(CoreV1Api),
+    apps: apiClient(kubeConfig, AppsV1Api, options.signal),
+    core: apiClient(kubeConfig, CoreV1Api, options.signal),
     watch: new Watch(kubeConfig),
     heartbeat: options.heartbeat ?? (() => undefined),
     signal: options.signal,
     where: (kind, name) => `${kind} ${name} in namespace ${config.namespace} (context ${config.context})`,
   };
+}
+
+/**
+ * What KubeConfig.makeApiClient builds, plus the cancellation signal on every request: an abort
+ * must not wait for an API server that stopped answering (a call has no timeout of its own).
+ */
+function apiClient<T>(kubeConfig: KubeConfig, Api: new (configuration: Configuration) => T, signal: AbortSignal | undefined): T {
+  const server = kubeConfig.getCurrentCluster()?.server;
+  if (!server) throw invalidInput(`context "${kubeConfig.getCurrentContext()}" of the kubeconfig names no cluster server`);
+  return new Api(
+    createConfiguration({
+      baseServer: new ServerConfiguration(server, {}),
+      authMethods: { default: kubeConfig },
+      promiseMiddleware: signal
+        ? [
+            {
+              pre: async (request) => {
+                request.setSignal(signal);
+                return request;
+              },
+              post: async (response) => response,
+            },
+          ]
+        : [],
+    }),
+  );
 }
 
 /** The status code of an API error, whatever shape the client gave it. */

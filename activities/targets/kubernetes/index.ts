@@ -1,14 +1,13 @@
 // The Kubernetes target: one kubeconfig context and namespace per environment, one strategy per
 // target. Every method reads its state from the cluster first, so each one is safe to repeat and
 // a worker that restarts mid-promotion carries on from what the cluster says.
-import type { V1Deployment } from '@kubernetes/client-node';
 import type { StrategyConfig } from '../../../common/config-schema';
 import type { Target, TargetVersions } from '../target';
 import * as blueGreen from './blue-green';
 import * as canary from './canary';
 import { connect, invalidInput, readDeployment, type Cluster, type KubernetesTargetConfig, type TargetOptions } from './client';
 import { rollBack, rollTo } from './rolling';
-import { snapshotOf } from './snapshot';
+import { snapshotOf, type Serving } from './snapshot';
 import { ANNOTATION, annotationOf, imageOf } from './workload';
 
 export type { KubernetesTargetConfig, TargetOptions } from './client';
@@ -23,7 +22,8 @@ interface StrategyOps {
   promote(cluster: Cluster, version: string): Promise<void>;
   retirePrevious(cluster: Cluster, version: string): Promise<void>;
   rollback(cluster: Cluster, version: string): Promise<void>;
-  deploymentsFor(cluster: Cluster): Promise<V1Deployment[]>;
+  /** The Deployments that may run a version, each with the Service that reaches it alone. */
+  serving(cluster: Cluster): Promise<Serving[]>;
 }
 
 const stableDeployment = (cluster: Cluster) => readDeployment(cluster, cluster.config.deployment);
@@ -44,7 +44,7 @@ const rolling: StrategyOps = {
   // A rolling update leaves nothing of the previous version running.
   retirePrevious: async () => undefined,
   rollback: (cluster, version) => rollBack(cluster, cluster.config.deployment, version),
-  deploymentsFor: async (cluster) => [await stableDeployment(cluster)],
+  serving: async (cluster) => [{ deployment: await stableDeployment(cluster), service: cluster.config.service }],
 };
 
 const canaryOps: StrategyOps = {
@@ -55,7 +55,7 @@ const canaryOps: StrategyOps = {
   promote: canary.promote,
   retirePrevious: canary.retirePrevious,
   rollback: canary.rollback,
-  deploymentsFor: canary.deploymentsFor,
+  serving: canary.serving,
 };
 
 const blueGreenOps: StrategyOps = {
@@ -68,7 +68,7 @@ const blueGreenOps: StrategyOps = {
   promote: blueGreen.promote,
   retirePrevious: blueGreen.retirePrevious,
   rollback: blueGreen.rollback,
-  deploymentsFor: blueGreen.deploymentsFor,
+  serving: blueGreen.serving,
 };
 
 const STRATEGIES: Record<Strategy, StrategyOps> = { rolling, canary: canaryOps, 'blue-green': blueGreenOps };
@@ -89,6 +89,6 @@ export function kubernetesTarget(config: KubernetesTargetConfig, strategy: Strat
     retirePrevious: (version) => ops.retirePrevious(cluster, version),
     rollback: (version) => ops.rollback(cluster, version),
     // The cluster counts no requests, so the window does not apply: replicas and pods are as of now.
-    snapshot: async (version) => snapshotOf(cluster, await ops.deploymentsFor(cluster), version),
+    snapshot: async (version) => snapshotOf(cluster, await ops.serving(cluster), version),
   };
 }

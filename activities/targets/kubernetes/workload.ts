@@ -2,7 +2,7 @@
 // one. Every fact Ferry needs again (previous image, canary weight, live colour) lives in the
 // cluster, not in the worker, so a restarted worker picks up where the last one stopped.
 import type { V1Container, V1Deployment } from '@kubernetes/client-node';
-import { clusterError, FIELD_MANAGER, findDeployment, invalidInput, type Cluster } from './client';
+import { clusterError, FIELD_MANAGER, findDeployment, invalidInput, statusCode, throwIfAborted, type Cluster } from './client';
 
 export const ANNOTATION = {
   /** Shown by `kubectl rollout history`: the ReplicaSet copies it from the Deployment. */
@@ -114,21 +114,29 @@ export async function upsertTwin(cluster: Cluster, desired: V1Deployment): Promi
       await cluster.apps.replaceNamespacedDeployment({ name, namespace, body, fieldManager: FIELD_MANAGER });
       return;
     }
-    if (existing) {
-      await cluster.apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Foreground' });
-      await waitUntilGone(cluster, name);
-    }
+    if (existing) await deleteDeployment(cluster, name);
     await cluster.apps.createNamespacedDeployment({ namespace, body: desired, fieldManager: FIELD_MANAGER });
   } catch (error) {
     throw clusterError(error, `writing ${where}`);
   }
 }
 
-/** Foreground deletion takes a moment; a create before it is done would meet a 409. */
-async function waitUntilGone(cluster: Cluster, name: string): Promise<void> {
-  for (let i = 0; i < 60; i++) {
+/**
+ * Deletes a Deployment Ferry made and returns once it and its pods are gone: foreground deletion
+ * keeps the Deployment until its ReplicaSets and pods are deleted, so no pod of it still serves
+ * (and a create of the same name does not meet a 409).
+ */
+export async function deleteDeployment(cluster: Cluster, name: string): Promise<void> {
+  try {
+    await cluster.apps.deleteNamespacedDeployment({ name, namespace: cluster.config.namespace, propagationPolicy: 'Foreground' });
+  } catch (error) {
+    if (statusCode(error) === 404) return;
+    throw clusterError(error, `deleting ${cluster.where('Deployment', name)}`);
+  }
+  for (let i = 0; i < 120; i++) {
     if (!(await findDeployment(cluster, name))) return;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    throwIfAborted(cluster.signal);
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`${cluster.where('Deployment', name)} is still being deleted after 60s`);
 }

@@ -1,0 +1,76 @@
+// Services that reach exactly one version, so analysis judges that version and not the mix:
+// `<service>-canary` selects only the canary's pods, `<service>-preview` only the idle colour's (the
+// roles of Argo Rollouts' canaryService and previewService). Ferry makes them, with the main
+// Service's ports, when a version comes up beside the stable one, and deletes them when it goes.
+import type { V1Service } from '@kubernetes/client-node';
+import { clusterError, FIELD_MANAGER, invalidInput, readService, statusCode, type Cluster } from './client';
+import { ANNOTATION } from './workload';
+
+export type VersionServiceRole = 'canary' | 'preview';
+
+/** Marks a Service as Ferry's, so it is never mistaken for (or deletes) one of the user's. */
+const ROLE = 'ferry.dev/role';
+
+export function versionServiceName(cluster: Cluster, role: VersionServiceRole): string | undefined {
+  return cluster.config.service && `${cluster.config.service}-${role}`;
+}
+
+/**
+ * Creates or updates the role's Service: the main Service's selector with `labels` over it. No-op
+ * without a main Service (there is nothing to copy ports from, and nothing the checks could reach).
+ */
+export async function upsertVersionService(cluster: Cluster, role: VersionServiceRole, labels: Record<string, string>, version: string): Promise<void> {
+  const name = versionServiceName(cluster, role);
+  if (!name) return;
+  const main = await readService(cluster);
+  const body: V1Service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace: cluster.config.namespace,
+      labels: { ...main.metadata?.labels, [ROLE]: role },
+      annotations: { [ANNOTATION.changeCause]: `ferry: ${role} Service for ${version}` },
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector: { ...main.spec?.selector, ...labels },
+      ports: (main.spec?.ports ?? []).map(({ name: port, port: number, targetPort, protocol, appProtocol }) => ({ name: port, port: number, targetPort, protocol, appProtocol })),
+    },
+  };
+  const where = cluster.where('Service', name);
+  try {
+    const existing = await findService(cluster, name);
+    if (existing && existing.metadata?.labels?.[ROLE] !== role) throw invalidInput(`${where} exists and is not Ferry's (no ${ROLE}=${role} label): rename it or the target's service`);
+    if (existing) {
+      // clusterIP is immutable: the replaced spec keeps the one the API server gave.
+      const spec = { ...body.spec, clusterIP: existing.spec?.clusterIP, clusterIPs: existing.spec?.clusterIPs };
+      await cluster.core.replaceNamespacedService({ name, namespace: cluster.config.namespace, body: { ...body, spec, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } }, fieldManager: FIELD_MANAGER });
+    } else {
+      await cluster.core.createNamespacedService({ namespace: cluster.config.namespace, body, fieldManager: FIELD_MANAGER });
+    }
+  } catch (error) {
+    throw clusterError(error, `writing ${where}`);
+  }
+}
+
+export async function deleteVersionService(cluster: Cluster, role: VersionServiceRole): Promise<void> {
+  const name = versionServiceName(cluster, role);
+  if (!name) return;
+  const existing = await findService(cluster, name);
+  if (!existing || existing.metadata?.labels?.[ROLE] !== role) return;
+  try {
+    await cluster.core.deleteNamespacedService({ name, namespace: cluster.config.namespace });
+  } catch (error) {
+    if (statusCode(error) !== 404) throw clusterError(error, `deleting ${cluster.where('Service', name)}`);
+  }
+}
+
+async function findService(cluster: Cluster, name: string): Promise<V1Service | undefined> {
+  try {
+    return await cluster.core.readNamespacedService({ name, namespace: cluster.config.namespace });
+  } catch (error) {
+    if (statusCode(error) === 404) return undefined;
+    throw clusterError(error, `reading ${cluster.where('Service', name)}`);
+  }
+}
