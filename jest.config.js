@@ -8,6 +8,9 @@ module.exports = {
   // Node 20 cannot require() them: it compiles just those to CommonJS, the rest of
   // node_modules stays as published.
   transformIgnorePatterns: ['/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose|jsonpath-plus|rfc4648)/)'],
+  // One Kubernetes control plane for the whole run, when it includes a Kubernetes test (test/kubernetes/).
+  globalSetup: '<rootDir>/test/kubernetes/global-setup.js',
+  globalTeardown: '<rootDir>/test/kubernetes/global-teardown.js',
   // Workflow tests start real Temporal servers; give them room on a shared 2-core machine.
   testTimeout: 120_000,
   maxWorkers: 2,

@@ -1,23 +1,55 @@
-// The Kubernetes target against a real API server (FERRY_TEST_KUBECONFIG): a fresh namespace per
-// run, real Deployments, ReplicaSets and pods. The cluster must make pods Ready: a real one, or a
-// control plane with kwok's fake nodes. Images are registry.k8s.io/pause tags, so a real cluster
-// can pull them; an image whose name contains "crashloop" cannot be pulled there (ErrImagePull),
-// and a kwok cluster with a crash-loop stage shows it in CrashLoopBackOff instead.
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+// The Kubernetes target against a real API server: the control plane `npm test` starts
+// (test/kubernetes/) or the cluster in FERRY_TEST_KUBECONFIG. A fresh namespace per run, real
+// Deployments, ReplicaSets, pods, Services and EndpointSlices. The cluster must make pods Ready: a
+// real one, or kwok's fake node. Images are registry.k8s.io/pause tags, so a real cluster can pull
+// them; an image whose name contains "crashloop" cannot be pulled there (ErrImagePull), and kwok's
+// stages show it in CrashLoopBackOff instead.
 import { ApplicationFailure } from '@temporalio/common';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { canaryReplicas, kubernetesTarget, type KubernetesTargetConfig } from '../../activities/targets/kubernetes';
-
-const KUBECONFIG = process.env.FERRY_TEST_KUBECONFIG;
-const SKIPPED = 'skipped: set FERRY_TEST_KUBECONFIG (and optionally FERRY_TEST_KUBE_CONTEXT) to a disposable cluster to run the Kubernetes target tests';
+import { describeOnKubernetes } from '../kubernetes/cluster';
 
 const V1 = 'registry.k8s.io/pause:3.8';
 const V2 = 'registry.k8s.io/pause:3.9';
 const V3 = 'registry.k8s.io/pause:3.10';
 const BROKEN = 'registry.k8s.io/ferry-test/crashloop:1';
+
+/** A TCP proxy to the API server that, once frozen, accepts connections and never forwards them. */
+async function freezingProxy(host: string, port: number) {
+  let frozen = false;
+  const sockets = new Set<net.Socket>();
+  let held = 0;
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('error', () => undefined);
+    if (frozen) {
+      held += 1;
+      return;
+    }
+    const upstream = net.connect(port, host);
+    sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    freeze: () => {
+      frozen = true;
+    },
+    held: () => held,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
 
 describe('canary replicas', () => {
   test('give the canary its weight of the Service’s pods, at least one, without touching the stable', () => {
@@ -30,20 +62,9 @@ describe('canary replicas', () => {
   });
 });
 
-if (!KUBECONFIG) {
-  console.warn(`Kubernetes target tests ${SKIPPED}`);
-  describe('Kubernetes target against a real API server', () => {
-    test.skip(SKIPPED, () => undefined);
-  });
-} else {
-  describe('Kubernetes target against a real API server', () => {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(KUBECONFIG);
-    const context = process.env.FERRY_TEST_KUBE_CONTEXT ?? kubeConfig.getCurrentContext();
-    kubeConfig.setCurrentContext(context);
-    const apps = kubeConfig.makeApiClient(AppsV1Api);
-    const core = kubeConfig.makeApiClient(CoreV1Api);
+describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfig: KUBECONFIG, kubeConfig, context, apps, core, discovery }) => {
     const namespace = `ferry-k8s-test-${Date.now().toString(36)}`;
+    const kubeConfigServer = () => kubeConfig.getCurrentCluster()?.server ?? '';
     const savedKubeconfig = process.env.KUBECONFIG;
 
     beforeAll(async () => {
@@ -132,6 +153,40 @@ if (!KUBECONFIG) {
         .map((p) => p.spec?.containers[0].image ?? '')
         .sort();
     }
+
+    /** The pods a Service's EndpointSlices list as ready: where its traffic goes. */
+    async function endpointsOf(service: string): Promise<string[]> {
+      const slices = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
+      return slices.items
+        .flatMap((slice) => slice.endpoints)
+        .filter((e) => e.conditions?.ready !== false)
+        .map((e) => e.targetRef?.name ?? '?')
+        .sort();
+    }
+
+    /** Running (not terminating) pods with these labels and, when given, this image. */
+    async function podsWith(labels: Record<string, string>, image?: string): Promise<string[]> {
+      const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: selector });
+      return pods.items
+        .filter((p) => !p.metadata?.deletionTimestamp && (image === undefined || p.spec?.containers[0].image === image))
+        .map((p) => p.metadata?.name ?? '?')
+        .sort();
+    }
+
+    /** The EndpointSlice controller follows a change a moment later: the main Service is waited for here. */
+    async function eventuallyEndpoints(service: string, expected: () => Promise<string[]>): Promise<void> {
+      let listed: string[] = [];
+      let wanted: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        [listed, wanted] = await Promise.all([endpointsOf(service), expected()]);
+        if (listed.join() === wanted.join()) return;
+        await sleep(100);
+      }
+      expect(listed).toEqual(wanted);
+    }
+
+    const notFound = (promise: Promise<unknown>) => promise.then(() => 200, (e: { code?: number }) => e.code);
 
     async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
       const error = await promise.then(
@@ -229,9 +284,16 @@ if (!KUBECONFIG) {
       expect(imageOf(await read('cancel'))).toBe(V1);
     });
 
-    test('canary: weights size a second Deployment behind the same Service; promote, retire and rollback', async () => {
+    test('canary: a second Deployment behind the same Service, and a canary Service that reaches its pods alone; promote and rollback leave nothing over', async () => {
       await createApp('shop', V1, 4);
-      const target = kubernetesTarget(targetConfig('shop', { url: 'http://shop.example.test' }), 'canary');
+      const config = targetConfig('shop', { url: 'http://{service}.shop.example.test:8080' });
+      const target = kubernetesTarget(config, 'canary');
+      const stablePods = () => podsWith({ app: 'shop' }).then(async (all) => {
+        const canary = new Set(await podsWith({ app: 'shop', 'ferry.dev/track': 'canary' }));
+        return all.filter((p) => !canary.has(p));
+      });
+      const canaryPods = () => podsWith({ app: 'shop', 'ferry.dev/track': 'canary' });
+      const allPods = () => podsWith({ app: 'shop' });
 
       await target.setCanaryWeight(V2, 20);
       let canary = await read('shop-canary');
@@ -240,38 +302,62 @@ if (!KUBECONFIG) {
       expect(canary.spec?.template.metadata?.labels).toEqual({ app: 'shop', 'ferry.dev/track': 'canary' });
       expect(canary.status?.availableReplicas).toBe(1);
       expect(await imagesBehindService('shop')).toEqual([V1, V1, V1, V1, V2]);
+      // The canary Service, made by Ferry, selects the canary's pods and no others, and was ready on return.
+      expect(await serviceSelector('shop-canary')).toEqual({ app: 'shop', 'ferry.dev/track': 'canary' });
+      expect((await core.readNamespacedService({ name: 'shop-canary', namespace })).spec?.ports).toMatchObject([{ port: 80, targetPort: 8080 }]);
+      expect(await endpointsOf('shop-canary')).toEqual(await canaryPods());
+      expect(await canaryPods()).toHaveLength(1);
+      await eventuallyEndpoints('shop', allPods);
+      expect(await endpointsOf('shop')).toHaveLength(5);
       expect(await target.versions()).toEqual({ stable: V1, previous: undefined, canary: { version: V2, weight: 20 } });
+      // Each version is judged at its own address: the canary's Service, the stable's.
+      expect(await target.snapshot(V2, 60_000)).toMatchObject({ service: 'shop-canary', baseUrl: 'http://shop-canary.shop.example.test:8080' });
+      expect(await target.snapshot(V1, 60_000)).toMatchObject({ service: 'shop', baseUrl: 'http://shop.shop.example.test:8080' });
 
       await target.setCanaryWeight(V2, 50);
       canary = await read('shop-canary');
       expect(canary.spec?.replicas).toBe(4);
       expect(canary.status?.availableReplicas).toBe(4);
-      const snapshot = await target.snapshot(V2, 60_000);
-      expect(snapshot).toEqual({ version: V2, replicas: { desired: 4, ready: 4, restarts: 0 }, problems: [], baseUrl: 'http://shop.example.test' });
+      expect(await endpointsOf('shop-canary')).toEqual(await canaryPods());
+      expect(await canaryPods()).toHaveLength(4);
+      expect(await target.snapshot(V2, 60_000)).toEqual({
+        version: V2,
+        replicas: { desired: 4, ready: 4, restarts: 0 },
+        problems: [],
+        service: 'shop-canary',
+        baseUrl: 'http://shop-canary.shop.example.test:8080',
+      });
 
       // A worker that restarted reads the same state from the cluster.
-      const restarted = kubernetesTarget(targetConfig('shop'), 'canary');
+      const restarted = kubernetesTarget(config, 'canary');
       expect(await restarted.versions()).toEqual({ stable: V1, previous: undefined, canary: { version: V2, weight: 50 } });
       expect((await failureOf(restarted.setCanaryWeight(V2, 0))).type).toBe('InvalidInput');
       expect((await failureOf(restarted.setCanaryWeight(V2, 100))).type).toBe('InvalidInput');
 
-      // Analysis failed: the canary goes, the stable never changed.
+      // Analysis failed: the canary and its Service go, the stable never changed.
       await restarted.rollback(V2);
-      expect((await read('shop-canary')).spec?.replicas).toBe(0);
+      expect(await notFound(read('shop-canary'))).toBe(404);
+      expect(await notFound(core.readNamespacedService({ name: 'shop-canary', namespace }))).toBe(404);
       expect(imageOf(await read('shop'))).toBe(V1);
-      expect(await restarted.versions()).toEqual({ stable: V1, previous: undefined });
+      expect(await imagesBehindService('shop')).toEqual([V1, V1, V1, V1]);
+      await eventuallyEndpoints('shop', stablePods);
+      expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
       await restarted.rollback(V2);
 
       // Next try: promoted this time.
       await target.setCanaryWeight(V2, 25);
       expect((await read('shop-canary')).spec?.replicas).toBe(2);
+      expect(await endpointsOf('shop-canary')).toEqual(await canaryPods());
       await target.promote(V2);
       const stable = await read('shop');
       expect(imageOf(stable)).toBe(V2);
       expect(stable.status).toMatchObject({ updatedReplicas: 4, availableReplicas: 4, replicas: 4 });
       expect(annotations(stable)['ferry.dev/previous-image']).toBe(V1);
-      expect((await read('shop-canary')).spec?.replicas).toBe(0);
+      expect(await notFound(read('shop-canary'))).toBe(404);
+      expect(await notFound(core.readNamespacedService({ name: 'shop-canary', namespace }))).toBe(404);
       expect(await imagesBehindService('shop')).toEqual([V2, V2, V2, V2]);
+      await eventuallyEndpoints('shop', () => podsWith({ app: 'shop' }, V2));
+      expect(await target.snapshot(V2, 60_000)).toMatchObject({ service: 'shop', baseUrl: 'http://shop.shop.example.test:8080' });
       await target.promote(V2);
       await target.retirePrevious(V2);
       expect(await target.versions()).toEqual({ stable: V2, previous: V1 });
@@ -280,11 +366,14 @@ if (!KUBECONFIG) {
       await target.rollback(V2);
       expect(imageOf(await read('shop'))).toBe(V1);
       expect(await imagesBehindService('shop')).toEqual([V1, V1, V1, V1]);
+      const left = await apps.listNamespacedDeployment({ namespace, labelSelector: 'app=shop' });
+      expect(left.items.map((d) => d.metadata?.name)).toEqual(['shop']);
     });
 
-    test('blue-green: the idle colour comes up Ready, the Service switches, switches back, and colours alternate', async () => {
+    test('blue-green: the idle colour comes up Ready behind a preview Service, the Service switches once its endpoints follow, switches back, and colours alternate', async () => {
       await createApp('web', V1, 2);
-      const target = kubernetesTarget(targetConfig('web'), 'blue-green');
+      const target = kubernetesTarget(targetConfig('web', { url: 'http://{service}.web.example.test' }), 'blue-green');
+      const colourPods = (colour: string) => podsWith({ app: 'web', 'ferry.dev/colour': colour });
 
       await target.setCanaryWeight(V2, 0);
       expect(await serviceSelector('web')).toEqual({ app: 'web', 'ferry.dev/colour': 'blue' });
@@ -292,14 +381,24 @@ if (!KUBECONFIG) {
       expect(imageOf(green)).toBe(V2);
       expect(green.status).toMatchObject({ replicas: 2, availableReplicas: 2 });
       expect(await imagesBehindService('web')).toEqual([V1, V1]);
+      // The preview Service reaches the idle colour alone, and did on return.
+      expect(await serviceSelector('web-preview')).toEqual({ app: 'web', 'ferry.dev/colour': 'green' });
+      expect(await endpointsOf('web-preview')).toEqual(await colourPods('green'));
+      expect(await colourPods('green')).toHaveLength(2);
+      await eventuallyEndpoints('web', () => colourPods('blue'));
+      expect(await target.snapshot(V2, 60_000)).toMatchObject({ service: 'web-preview', baseUrl: 'http://web-preview.web.example.test' });
       expect(await target.versions()).toEqual({ stable: V1, previous: undefined, canary: { version: V2, weight: 0 } });
       expect((await failureOf(target.setCanaryWeight(V2, 10))).type).toBe('InvalidInput');
       expect((await failureOf(target.promote(V3))).message).toContain('does not run it');
 
       await target.promote(V2);
       expect(await serviceSelector('web')).toEqual({ app: 'web', 'ferry.dev/colour': 'green' });
+      // Promote returned once the Service's endpoints were the new colour's pods.
+      expect(await endpointsOf('web')).toEqual(await colourPods('green'));
+      expect(await notFound(core.readNamespacedService({ name: 'web-preview', namespace }))).toBe(404);
       expect(await imagesBehindService('web')).toEqual([V2, V2]);
       expect((await read('web')).spec?.replicas).toBe(2); // kept for an instant switch back
+      expect(await target.snapshot(V2, 60_000)).toMatchObject({ service: 'web', baseUrl: 'http://web.web.example.test' });
       expect(await kubernetesTarget(targetConfig('web'), 'blue-green').versions()).toEqual({ stable: V2, previous: V1 });
 
       await target.retirePrevious(V2);
@@ -311,6 +410,7 @@ if (!KUBECONFIG) {
       expect((await read('web')).status).toMatchObject({ replicas: 2, availableReplicas: 2 });
       expect((await read('web-green')).spec?.replicas).toBe(0);
       expect(await imagesBehindService('web')).toEqual([V1, V1]);
+      expect(await endpointsOf('web')).toEqual(await colourPods('blue'));
       await target.rollback(V2);
       expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
 
@@ -319,16 +419,59 @@ if (!KUBECONFIG) {
       expect(await serviceSelector('web')).toMatchObject({ 'ferry.dev/colour': 'green' });
       await target.setCanaryWeight(V3, 0);
       expect(imageOf(await read('web'))).toBe(V3);
+      expect(await serviceSelector('web-preview')).toEqual({ app: 'web', 'ferry.dev/colour': 'blue' });
+      expect(await endpointsOf('web-preview')).toEqual(await colourPods('blue'));
       expect(await target.versions()).toEqual({ stable: V2, previous: V1, canary: { version: V3, weight: 0 } });
-      // Analysis of the idle colour failed: it is scaled away and traffic never moved.
+      // Analysis of the idle colour failed: it is scaled away, its preview goes, and traffic never moved.
       await target.rollback(V3);
       expect((await read('web')).spec?.replicas).toBe(0);
+      expect(await notFound(core.readNamespacedService({ name: 'web-preview', namespace }))).toBe(404);
       expect(await imagesBehindService('web')).toEqual([V2, V2]);
       await target.setCanaryWeight(V3, 0);
       await target.promote(V3);
       expect(await serviceSelector('web')).toMatchObject({ 'ferry.dev/colour': 'blue' });
       expect(await imagesBehindService('web')).toEqual([V3, V3]);
       expect(await target.versions()).toEqual({ stable: V3, previous: V2 });
+    });
+
+    test('a Service of the same name that is not Ferry\'s is never taken over', async () => {
+      await createApp('owned', V1, 1);
+      await core.createNamespacedService({ namespace, body: { metadata: { name: 'owned-canary' }, spec: { selector: { team: 'other' }, ports: [{ port: 80 }] } } });
+      const failure = await failureOf(kubernetesTarget(targetConfig('owned'), 'canary').setCanaryWeight(V2, 50));
+      expect(failure.type).toBe('InvalidInput');
+      expect(failure.message).toBe(
+        `Service owned-canary in namespace ${namespace} (context ${context}) exists and is not Ferry's (no ferry.dev/role=canary label): rename it or the target's service`,
+      );
+      expect(await serviceSelector('owned-canary')).toEqual({ team: 'other' });
+      await kubernetesTarget(targetConfig('owned'), 'canary').rollback(V2);
+      expect(await serviceSelector('owned-canary')).toEqual({ team: 'other' });
+    });
+
+    test('an abort interrupts an API call in flight, not only a wait', async () => {
+      await createApp('frozen', V1, 1);
+      const server = new URL(kubeConfigServer());
+      const proxy = await freezingProxy(server.hostname, Number(server.port));
+      const frozenConfig = join(mkdtempSync(join(tmpdir(), 'ferry-kubeconfig-')), 'config');
+      const original = fs.readFileSync(KUBECONFIG, 'utf8');
+      writeFileSync(frozenConfig, original.replace(server.origin, `https://127.0.0.1:${proxy.port}`));
+      process.env.KUBECONFIG = frozenConfig;
+      try {
+        const controller = new AbortController();
+        const target = kubernetesTarget(targetConfig('frozen'), 'rolling', { signal: controller.signal });
+        proxy.freeze(); // the API server stops answering: the next request hangs
+        const call = target.deploy(V2).then(() => 'returned', (e: unknown) => e);
+        await sleep(500);
+        expect(proxy.held()).toBeGreaterThan(0); // the call is in flight, not in a wait
+        const aborted = Date.now();
+        controller.abort(new Error('activity cancelled'));
+        const outcome = await call;
+        expect(outcome).toBeInstanceOf(Error);
+        expect(Date.now() - aborted).toBeLessThan(1_000);
+        expect(imageOf(await read('frozen'))).toBe(V1); // nothing was changed
+      } finally {
+        process.env.KUBECONFIG = KUBECONFIG;
+        proxy.close();
+      }
     });
 
     test('configuration errors are non-retryable and name the context, namespace and object', async () => {
@@ -382,5 +525,4 @@ if (!KUBECONFIG) {
       expect(wrongService.message).toBe(`Service missing-svc in namespace ${namespace} (context ${context}) does not exist`);
       expect(imageOf(await read('plain'))).toBe(V1);
     });
-  });
-}
+});

@@ -22,6 +22,7 @@ import {
   type Cluster,
 } from './client';
 import { waitForRollout } from './rollout-wait';
+import { waitForEndpoints } from './endpoints';
 import type { Serving } from './snapshot';
 import { deleteVersionService, upsertVersionService, versionServiceName } from './version-services';
 import { ANNOTATION, annotationOf, containerOf, imageOf, labelSelector, LABEL, replicasOf, scaleBody, twinOf, upsertTwin } from './workload';
@@ -62,8 +63,11 @@ async function readState(cluster: Cluster): Promise<State> {
   return { service, live, idle, liveDeployment, idleDeployment };
 }
 
+/** readState has read the Service: blue-green has one. */
+const serviceName = (cluster: Cluster) => cluster.config.service ?? '';
+
 async function patchService(cluster: Cluster, body: object, doing: string): Promise<void> {
-  const name = cluster.config.service ?? '';
+  const name = serviceName(cluster);
   try {
     await cluster.core.patchNamespacedService({ name, namespace: cluster.config.namespace, body, fieldManager: FIELD_MANAGER }, MERGE_PATCH);
   } catch (error) {
@@ -115,7 +119,7 @@ export async function bringUp(cluster: Cluster, version: string, weight: number)
     await patchDeployment(cluster, name, body, `setting image ${version}`);
   }
   await waitForRollout(cluster, name);
-  await upsertVersionService(cluster, 'preview', { [LABEL.colour]: state.idle }, version);
+  await upsertVersionService(cluster, 'preview', { labels: { [LABEL.colour]: state.idle }, deployment: name, version });
 }
 
 /** Switches the Service to the idle colour once it is Ready; the old colour keeps running. */
@@ -146,6 +150,7 @@ export async function promote(cluster: Cluster, version: string): Promise<void> 
     },
     `switching the Service to ${state.idle}`,
   );
+  await waitForEndpoints(cluster, serviceName(cluster), idleName);
   await deleteVersionService(cluster, 'preview');
 }
 
@@ -186,6 +191,8 @@ export async function rollback(cluster: Cluster, version: string): Promise<void>
     },
     `switching the Service back to ${state.idle}`,
   );
+  // Only once the Service reaches the colour switched back to does the bad colour go.
+  await waitForEndpoints(cluster, serviceName(cluster), colourDeployment(cluster, state.idle));
   await scaleTo(cluster, state.live, 0, { [ANNOTATION.standby]: null });
 }
 

@@ -48,7 +48,7 @@ export async function setCanaryWeight(cluster: Cluster, version: string, weight:
   });
   await upsertTwin(cluster, desired);
   await waitForRollout(cluster, name);
-  await upsertVersionService(cluster, 'canary', CANARY_LABELS, version);
+  await upsertVersionService(cluster, 'canary', { labels: CANARY_LABELS, deployment: name, version });
 }
 
 /** The analysis Service first, so nothing is aimed at pods on their way out. */

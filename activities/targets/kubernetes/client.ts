@@ -4,6 +4,7 @@ import {
   AppsV1Api,
   CoreV1Api,
   createConfiguration,
+  DiscoveryV1Api,
   KubeConfig,
   PatchStrategy,
   ServerConfiguration,
@@ -30,6 +31,7 @@ export interface Cluster {
   readonly config: KubernetesTargetConfig;
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
+  readonly discovery: DiscoveryV1Api;
   readonly watch: Watch;
   readonly heartbeat: (detail: unknown) => void;
   readonly signal?: AbortSignal;
@@ -67,6 +69,7 @@ export function connect(config: KubernetesTargetConfig, options: TargetOptions =
     config,
     apps: apiClient(kubeConfig, AppsV1Api, options.signal),
     core: apiClient(kubeConfig, CoreV1Api, options.signal),
+    discovery: apiClient(kubeConfig, DiscoveryV1Api, options.signal),
     watch: new Watch(kubeConfig),
     heartbeat: options.heartbeat ?? (() => undefined),
     signal: options.signal,

@@ -4,6 +4,7 @@
 // Service's ports, when a version comes up beside the stable one, and deletes them when it goes.
 import type { V1Service } from '@kubernetes/client-node';
 import { clusterError, FIELD_MANAGER, invalidInput, readService, statusCode, type Cluster } from './client';
+import { waitForEndpoints } from './endpoints';
 import { ANNOTATION } from './workload';
 
 export type VersionServiceRole = 'canary' | 'preview';
@@ -16,10 +17,15 @@ export function versionServiceName(cluster: Cluster, role: VersionServiceRole): 
 }
 
 /**
- * Creates or updates the role's Service: the main Service's selector with `labels` over it. No-op
- * without a main Service (there is nothing to copy ports from, and nothing the checks could reach).
+ * Creates or updates the role's Service: the main Service's selector with `labels` over it, and
+ * returns once it reaches exactly the ready pods of `deployment`. No-op without a main Service
+ * (there is nothing to copy ports from, and nothing the checks could reach).
  */
-export async function upsertVersionService(cluster: Cluster, role: VersionServiceRole, labels: Record<string, string>, version: string): Promise<void> {
+export async function upsertVersionService(
+  cluster: Cluster,
+  role: VersionServiceRole,
+  { labels, deployment, version }: { labels: Record<string, string>; deployment: string; version: string },
+): Promise<void> {
   const name = versionServiceName(cluster, role);
   if (!name) return;
   const main = await readService(cluster);
@@ -52,6 +58,7 @@ export async function upsertVersionService(cluster: Cluster, role: VersionServic
   } catch (error) {
     throw clusterError(error, `writing ${where}`);
   }
+  await waitForEndpoints(cluster, name, deployment);
 }
 
 export async function deleteVersionService(cluster: Cluster, role: VersionServiceRole): Promise<void> {
