@@ -91,6 +91,42 @@ describe('HTTP checks against a real server', () => {
     });
   });
 
+  test('analyzeVersion aims each check at the version under analysis: {service}, {version} and {environment} filled in from the target', async () => {
+    const seen: string[] = [];
+    const recorder = http.createServer((request, response) => {
+      seen.push(decodeURIComponent(request.url ?? ''));
+      if (request.url?.startsWith('/api/v1/query')) {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        return void response.end(JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [0, '0'] } }));
+      }
+      response.writeHead(200).end('ok');
+    });
+    await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
+    const at = `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`;
+    // What the Kubernetes target says of a canary: the Service that reaches it alone.
+    const canary: Target = { snapshot: async (version: string) => ({ version, service: 'shop-canary', problems: [] }) } as unknown as Target;
+    try {
+      const verdict = await analyzeVersion({
+        target: canary,
+        version: 'shop:1.2/x',
+        environment: 'staging',
+        analysis: {
+          maxErrorRate: 0.01,
+          window: 60_000,
+          minRequests: 0,
+          maxWait: 0,
+          http: [check({ url: `${at}/{service}/healthz?v={version}&env={environment}` })],
+          prometheus: { url: at, errorRate: 'sum(rate(errors{service="{service}",version="{version}",env="{environment}"}[1m]))' },
+        },
+      });
+      expect(verdict.reasons).toEqual([]);
+      expect(seen).toContain('/shop-canary/healthz?v=shop:1.2/x&env=staging');
+      expect(seen).toContain('/api/v1/query?query=sum(rate(errors{service="shop-canary",version="shop:1.2/x",env="staging"}[1m]))');
+    } finally {
+      recorder.close();
+    }
+  });
+
   describe('headers whose values come from worker variables (headersEnv)', () => {
     const variables = { FERRY_TEST_HEALTH_KEY: HEALTH_KEY, FERRY_TEST_OTHER_SECRET: 'other-s3cret-value' };
     beforeEach(() => Object.assign(process.env, variables));
