@@ -210,6 +210,9 @@ async function up(dir) {
       `--kubeconfig=${config('kwok')}`,
       `--config=${path.join(__dirname, 'kwok-stages.yaml')}`,
       '--manage-all-nodes=true',
+      // The node's heartbeat: without a renewed Lease the node lifecycle controller marks the node
+      // NotReady after its grace period, and every pod on it not Ready with it.
+      '--node-lease-duration-seconds=40',
       '--node-ip=127.0.0.1',
       '--cidr=10.244.0.0/16',
     ]);

@@ -19,6 +19,8 @@ const V1 = 'registry.k8s.io/pause:3.8';
 const V2 = 'registry.k8s.io/pause:3.9';
 const V3 = 'registry.k8s.io/pause:3.10';
 const BROKEN = 'registry.k8s.io/ferry-test/crashloop:1';
+/** Runs, never Ready (kwok's never-ready stage; a real cluster cannot pull it). */
+const NEVER_READY = 'registry.k8s.io/ferry-test/never-ready:1';
 
 /** A TCP proxy to the API server that, once frozen, accepts connections and never forwards them. */
 async function freezingProxy(host: string, port: number) {
@@ -256,6 +258,19 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
       expect(imageOf(await read('stuck'))).toBe(V1);
       const healthy = await target.snapshot(V1, 60_000);
       expect(healthy).toMatchObject({ version: V1, replicas: { desired: 1, ready: 1, restarts: 0 }, problems: [] });
+    });
+
+    test('rolling: a version whose pods run but never become Ready fails at the progress deadline and is rolled back', async () => {
+      await createApp('unready', V1, 1, { progressDeadlineSeconds: 4 });
+      const target = kubernetesTarget(targetConfig('unready'), 'rolling');
+      const failure = await failureOf(target.deploy(NEVER_READY));
+      expect(failure.type).toBe('RolloutFailed');
+      expect(failure.message).toContain('progressDeadlineSeconds (4s)');
+      const snapshot = await target.snapshot(NEVER_READY, 60_000);
+      expect(snapshot.replicas).toMatchObject({ desired: 1, ready: 0 });
+      expect(snapshot.problems).toContain(`no ready replica of ${NEVER_READY} (1 wanted) in namespace ${namespace}`);
+      await target.rollback(NEVER_READY);
+      expect(await target.snapshot(V1, 60_000)).toMatchObject({ replicas: { desired: 1, ready: 1, restarts: 0 }, problems: [] });
     });
 
     test('snapshot names pods that no node can take', async () => {

@@ -3,6 +3,7 @@
 // control plane `npm test` starts. Dev rolls, staging goes through a canary, production through
 // blue-green behind an approval. HTTP checks go through a gateway that routes by each Service's
 // EndpointSlices (test/kubernetes/gateway.ts), so what they reached is what the Services selected.
+// The worker acts as a ServiceAccount with only the Role the README documents.
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { V1Deployment } from '@kubernetes/client-node';
@@ -16,11 +17,13 @@ import { migrationRows, startTestPostgres, tableExists, type TestPostgres } from
 import { environment, locksSettled, outcome, startPromotion, step, waitingForApproval } from '../helpers/promotions';
 import { startTimeSkippingServer, TASK_QUEUE, workflowBundle } from '../helpers/temporal-env';
 import { describeOnKubernetes, type TestCluster } from '../kubernetes/cluster';
+import { ferryIdentity } from '../kubernetes/ferry-identity';
 import { startGateway, type Gateway } from '../kubernetes/gateway';
 
 const INITIAL = 'registry.test/shop:initial';
 const RUN = Date.now().toString(36);
 const NAMESPACES = { dev: `ferry-dev-${RUN}`, staging: `ferry-staging-${RUN}`, production: `ferry-production-${RUN}` };
+const IDENTITY_NAMESPACE = `ferry-system-${RUN}`;
 const REPLICAS = { dev: 2, staging: 4, production: 2 };
 const DATABASE_ENV = 'FERRY_K8S_IT_DEV_DATABASE_URL';
 
@@ -36,18 +39,18 @@ describeOnKubernetes('whole promotions on Kubernetes', (cluster: TestCluster) =>
   let databaseUrl: string;
 
   beforeAll(async () => {
-    // The worker's Kubernetes target reads the default kubeconfig.
-    process.env.KUBECONFIG = cluster.kubeconfig;
     [env, postgres, gateway] = await Promise.all([startTimeSkippingServer(), startTestPostgres(), startGateway(cluster)]);
     databaseUrl = await postgres.createDatabase();
     process.env[DATABASE_ENV] = databaseUrl;
     await Promise.all(Object.entries(NAMESPACES).map(([name, namespace]) => createApp(namespace, REPLICAS[name as keyof typeof REPLICAS])));
+    // The worker's Kubernetes target reads the default kubeconfig: the restricted identity's.
+    process.env.KUBECONFIG = await ferryIdentity(cluster, Object.values(NAMESPACES), IDENTITY_NAMESPACE);
   });
 
   afterAll(async () => {
     if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
     else process.env.KUBECONFIG = savedKubeconfig;
-    await Promise.all(Object.values(NAMESPACES).map((name) => cluster.core.deleteNamespace({ name }).catch(() => undefined)));
+    await Promise.all([...Object.values(NAMESPACES), IDENTITY_NAMESPACE].map((name) => cluster.core.deleteNamespace({ name }).catch(() => undefined)));
     await Promise.all([env?.teardown(), postgres?.stop(), gateway?.close()]);
     removeTempDirs();
   });
