@@ -125,7 +125,7 @@ async function build() {
   const staged = path.join(work, 'bin');
   fs.mkdirSync(staged, { recursive: true });
   const env = { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod', GOBIN: staged };
-  log(`building ${BINARIES.join(', ')} into ${target} (cold: 10–15 min on 2 cores, once per version)`);
+  log(`building ${BINARIES.join(', ')} into ${target} (cold: about 7 minutes on 2 cores, once per version)`);
   try {
     const kube = path.join(work, 'kubernetes');
     fs.mkdirSync(kube);
