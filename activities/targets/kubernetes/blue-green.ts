@@ -1,9 +1,10 @@
 // Blue-green: the configured Deployment is blue, and Ferry keeps a twin `<name>-green` beside it.
 // The Service's selector names the live colour (ferry.dev/colour), so the switch is one patch of
 // the Service and the switch back is another. Until the switch, `<service>-preview` reaches the
-// idle colour alone, so analysis judges the candidate before any user does. Blue stays the user's own Deployment: when it is the
-// idle colour only its image and size change; green is re-made from blue's spec each time it is
-// brought up, so what the user changes on their Deployment (env, resources) reaches both colours.
+// idle colour alone, so analysis judges the candidate before any user does. Blue stays the user's
+// own Deployment: when it is the idle colour only its image and size change; green is re-made
+// from blue's spec each time it is brought up, so what the user changes on their Deployment (env,
+// resources) reaches both colours.
 //
 // The first time, blue's pods are labelled colour=blue (a rolling restart of the same image) and
 // only then is the Service pinned to blue: pinning first would leave the Service with no endpoints.

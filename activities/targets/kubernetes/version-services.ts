@@ -41,17 +41,21 @@ export async function upsertVersionService(
     spec: {
       type: 'ClusterIP',
       selector: { ...main.spec?.selector, ...labels },
-      ports: (main.spec?.ports ?? []).map(({ name: port, port: number, targetPort, protocol, appProtocol }) => ({ name: port, port: number, targetPort, protocol, appProtocol })),
+      // Ports as the main Service has them, without what a NodePort or LoadBalancer allocated.
+      ports: (main.spec?.ports ?? []).map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: p.protocol, appProtocol: p.appProtocol })),
     },
   };
   const where = cluster.where('Service', name);
   try {
     const existing = await findService(cluster, name);
-    if (existing && existing.metadata?.labels?.[ROLE] !== role) throw invalidInput(`${where} exists and is not Ferry's (no ${ROLE}=${role} label): rename it or the target's service`);
+    if (existing && existing.metadata?.labels?.[ROLE] !== role) {
+      throw invalidInput(`${where} exists and is not Ferry's (no ${ROLE}=${role} label): rename it or the target's service`);
+    }
     if (existing) {
       // clusterIP is immutable: the replaced spec keeps the one the API server gave.
       const spec = { ...body.spec, clusterIP: existing.spec?.clusterIP, clusterIPs: existing.spec?.clusterIPs };
-      await cluster.core.replaceNamespacedService({ name, namespace: cluster.config.namespace, body: { ...body, spec, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } }, fieldManager: FIELD_MANAGER });
+      const metadata = { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion };
+      await cluster.core.replaceNamespacedService({ name, namespace: cluster.config.namespace, body: { ...body, spec, metadata }, fieldManager: FIELD_MANAGER });
     } else {
       await cluster.core.createNamespacedService({ namespace: cluster.config.namespace, body, fieldManager: FIELD_MANAGER });
     }
