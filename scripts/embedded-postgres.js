@@ -12,7 +12,7 @@
 
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
+const { freePort } = require('./free-port');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -97,18 +97,6 @@ function binDirFor(bin, user) {
     }
   }
   return path.join(shared, 'bin');
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function chownTree(dir, user) {

@@ -14,9 +14,9 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const https = require('node:https');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { freePort } = require('../free-port');
 const { build } = require('./binaries');
 const { makePki } = require('./certificates');
 
@@ -28,18 +28,6 @@ const READY_TIMEOUT_MS = 90_000;
 
 function log(message) {
   process.stderr.write(`ferry kubernetes: ${message}\n`);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function kubeconfig(file, server, pki, user) {

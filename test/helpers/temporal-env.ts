@@ -6,6 +6,7 @@ import { ferryDataConverter } from '../../common/data-converter';
 import type { StubbedActivities } from './stub-activities';
 import { toolPaths } from './tools';
 import { lockActivities } from '../../activities/environment-lock';
+import { createFerryWorker } from '../../worker/create-worker';
 
 export const TASK_QUEUE = 'ferry-test';
 
@@ -40,6 +41,18 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
     logger: new DefaultLogger('WARN'),
   });
   return bundle;
+}
+
+/** The real Ferry worker, every activity real, on the test server; local environments keep their state in `stateDir`. */
+export async function startFerryWorker(env: TestWorkflowEnvironment, stateDir: string): Promise<Worker> {
+  return createFerryWorker({
+    connection: env.nativeConnection,
+    client: env.client,
+    namespace: env.namespace ?? 'default',
+    taskQueue: TASK_QUEUE,
+    workflowBundle: await workflowBundle(),
+    activities: { stateDir },
+  });
 }
 
 export async function startWorker(

@@ -11,11 +11,10 @@ import { abortSignal, approveSignal, stageStatusQuery, statusQuery } from '../..
 import { parseConfig } from '../../common/parse-config';
 import { buildPlan } from '../../common/plan';
 import type { PromotionStatus } from '../../common/status';
-import { createFerryWorker } from '../../worker/create-worker';
 import { AUTHORS, removeTempDirs, tempDir, TestRepo } from '../helpers/git-repo';
 import { migrationRows, startTestPostgres, tableExists, type TestPostgres } from '../helpers/postgres';
 import { environment, locksSettled, outcome, startPromotion, step, waitingForApproval } from '../helpers/promotions';
-import { startTimeSkippingServer, TASK_QUEUE, workflowBundle } from '../helpers/temporal-env';
+import { startFerryWorker, startTimeSkippingServer } from '../helpers/temporal-env';
 import { describeOnKubernetes, type TestCluster } from '../kubernetes/cluster';
 import { ferryIdentity } from '../kubernetes/ferry-identity';
 import { startGateway, type Gateway } from '../kubernetes/gateway';
@@ -123,14 +122,7 @@ environments:
   ): Promise<PromotionStatus> {
     const config = parseConfig(pipeline(artifact, stagingPause), 'kubernetes pipeline');
     if (only) config.environments = config.environments.filter((e) => only.includes(e.name));
-    const worker = await createFerryWorker({
-      connection: env.nativeConnection,
-      client: env.client,
-      namespace: env.namespace ?? 'default',
-      taskQueue: TASK_QUEUE,
-      workflowBundle: await workflowBundle(),
-      activities: { stateDir },
-    });
+    const worker = await startFerryWorker(env, stateDir);
     return worker.runUntil(async () => {
       const handle = await startPromotion(env, buildPlan(config, { sha, ref: 'main', requestedBy: 'ci-bot' }));
       // Queries do not move the test server's clock: `during` sees the pauses in real time.

@@ -8,11 +8,10 @@ import { stopLocalEnvironment } from '../../activities/targets/local/local-targe
 import type { FerryConfig } from '../../common/config-schema';
 import { parseConfig } from '../../common/parse-config';
 import { buildPlan } from '../../common/plan';
-import { createFerryWorker } from '../../worker/create-worker';
 import { removeTempDirs, tempDir } from '../helpers/git-repo';
 import { environment, locksSettled, outcome, startPromotion, step } from '../helpers/promotions';
 import { freePort, shopRepo, startTraffic } from '../helpers/shop';
-import { startTimeSkippingServer, TASK_QUEUE, workflowBundle } from '../helpers/temporal-env';
+import { startFerryWorker, startTimeSkippingServer } from '../helpers/temporal-env';
 
 const { repo, shas } = shopRepo();
 const stateDir = tempDir('environments');
@@ -44,14 +43,7 @@ const stagingUrl = () => {
 };
 
 async function promote(sha: string) {
-  const worker = await createFerryWorker({
-    connection: env.nativeConnection,
-    client: env.client,
-    namespace: env.namespace ?? 'default',
-    taskQueue: TASK_QUEUE,
-    workflowBundle: await workflowBundle(),
-    activities: { stateDir },
-  });
+  const worker = await startFerryWorker(env, stateDir);
   const plan = buildPlan(config, { sha, ref: 'main', requestedBy: 'ci-bot' });
   return worker.runUntil(async () => {
     const status = await outcome(await startPromotion(env, plan));
