@@ -15,6 +15,9 @@ export interface FerryWorkerOptions {
   shutdownGraceMs?: number;
 }
 
+/** How late, at most, a running activity hears of its cancellation (it heartbeats more often). */
+export const HEARTBEAT_THROTTLE = '5s';
+
 /** After the grace, cancelled activities get this long to stop (kill their process groups) before the worker gives up on them. */
 const CANCEL_GRACE_MS = 30_000;
 
@@ -31,5 +34,8 @@ export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> 
     activities: createActivities(options.client, options.activities),
     shutdownGraceTime: options.shutdownGraceMs ?? 0,
     shutdownForceTime: (options.shutdownGraceMs ?? 0) + CANCEL_GRACE_MS,
+    // An activity learns it was cancelled (an abort) from the answer to a heartbeat it sent on to
+    // the server, which by default happens only every 48 s of a one-minute heartbeat timeout.
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   });
 }

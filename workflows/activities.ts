@@ -1,5 +1,5 @@
 // One proxy per outside system, each with the timeouts and retries that system deserves.
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type {
   CommandActivities,
   DatabaseActivities,
@@ -64,12 +64,19 @@ function group<A extends object>(options: ActivityOptions): Summarized<A> {
   });
 }
 
-/** The activities of one environment, on its own task queue when it has one. */
-export function environmentActivities(taskQueue?: string) {
+/**
+ * The activities of one environment, on its own task queue when it has one. `waitForCancelled`:
+ * a cancelled migration or deploy is waited for until it has stopped, so the undo that follows an
+ * abort never runs beside it (and finds the environment as the cancelled step left it). Stages
+ * started before this existed keep not waiting (see stage.ts), so their histories replay.
+ */
+export function environmentActivities(taskQueue?: string, { waitForCancelled = false } = {}) {
   const on = <O extends ActivityOptions>(options: O): ActivityOptions => ({ ...options, taskQueue });
+  const changing = <O extends ActivityOptions>(options: O): ActivityOptions =>
+    waitForCancelled ? { ...on(options), cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : on(options);
   return {
-    database: group<DatabaseActivities>(on(POLICIES.database)),
-    target: group<TargetActivities>(on(POLICIES.target)),
+    database: group<DatabaseActivities>(changing(POLICIES.database)),
+    target: group<TargetActivities>(changing(POLICIES.target)),
     compensation: group<TargetActivities & DatabaseActivities>(on(POLICIES.compensation)),
     health: group<HealthActivities>(on(POLICIES.health)),
     notify: group<NotifyActivities>(on(POLICIES.notify)),

@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -26,6 +27,9 @@ export interface StageInput {
   environment: EnvironmentPlan;
 }
 
+/** Since this change, an abort waits for the cancelled migration or deploy to stop before undoing it. */
+const WAIT_FOR_CANCELLED_ACTIVITIES = 'wait-for-cancelled-activities';
+
 interface Compensation {
   step: StepName;
   run: () => Promise<unknown>;
@@ -49,7 +53,7 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
     setCurrentDetails(stageMarkdown(status));
   };
   const log = new StepLog(status.steps, publish);
-  const act = environmentActivities(env.taskQueue);
+  const act = environmentActivities(env.taskQueue, { waitForCancelled: patched(WAIT_FOR_CANCELLED_ACTIVITIES) });
   const target: TargetInput = {
     app: input.app,
     environment: env.name,

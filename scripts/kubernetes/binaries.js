@@ -48,6 +48,14 @@ function minutes(ms) {
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
 
+/** What a build in this process has running: stopBuilds() ends it, e.g. when the control plane is stopped while it builds. */
+const running = { children: new Set(), work: undefined };
+
+function stopBuilds() {
+  for (const child of running.children) child.kill('SIGTERM');
+  if (running.work) fs.rmSync(running.work, { recursive: true, force: true });
+}
+
 /** Runs go with -v and reports how many packages it has compiled, every 20 s, so a long build shows life. */
 function go(args, { cwd, env, what }) {
   return new Promise((resolve, reject) => {
@@ -55,6 +63,8 @@ function go(args, { cwd, env, what }) {
     let packages = 0;
     let tail = '';
     const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.children.add(child);
+    child.on('exit', () => running.children.delete(child));
     const count = (chunk) => {
       const text = chunk.toString();
       packages += (text.match(/\n/g) ?? []).length;
@@ -122,9 +132,11 @@ async function build() {
   const target = binDir();
   fs.mkdirSync(cacheRoot(), { recursive: true });
   const work = fs.mkdtempSync(path.join(cacheRoot(), 'build-'));
+  running.work = work;
   const staged = path.join(work, 'bin');
   fs.mkdirSync(staged, { recursive: true });
-  const env = { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod', GOBIN: staged };
+  // GOTOOLCHAIN is left to Go: an older Go (1.21+) fetches the toolchain these modules ask for.
+  const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOBIN: staged };
   log(`building ${BINARIES.join(', ')} into ${target} (cold: about 7 minutes on 2 cores, once per version)`);
   try {
     const kube = path.join(work, 'kubernetes');
@@ -154,11 +166,12 @@ async function build() {
     fs.renameSync(staged, target);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
+    running.work = undefined;
   }
   return binaries();
 }
 
-module.exports = { VERSIONS, binaries, build, built, goAvailable, cacheRoot };
+module.exports = { VERSIONS, binaries, build, built, goAvailable, cacheRoot, stopBuilds };
 
 // `npm test` runs this first (pretest), so the build happens before the suite and not beside it.
 // Without Go it only says so: the Kubernetes tests then skip naming what to install (and fail in CI).
@@ -172,7 +185,9 @@ if (require.main === module) {
       (found) => log(`control plane binaries in ${path.dirname(found.etcd)}`),
       (error) => {
         log(error.message);
-        process.exit(1);
+        // Elsewhere the rest of the suite still runs, and the Kubernetes tests say they were skipped.
+        if (process.env.CI) process.exit(1);
+        log('the Kubernetes tests will be skipped: the control plane could not be built (see above)');
       },
     );
   }

@@ -17,7 +17,7 @@ const https = require('node:https');
 const os = require('node:os');
 const path = require('node:path');
 const { freePort } = require('../free-port');
-const { build } = require('./binaries');
+const { build, stopBuilds } = require('./binaries');
 const { makePki } = require('./certificates');
 
 const CONTEXT = 'ferry-test';
@@ -88,6 +88,8 @@ class ControlPlane {
   }
 
   start(name, binary, args) {
+    // Stopped while starting up: nothing more is started.
+    if (this.stopping) throw new Error(`not starting ${name}: the control plane is being stopped`);
     const logFile = path.join(this.dir, 'logs', `${name}.log`);
     const out = fs.openSync(logFile, 'a');
     const child = spawn(binary, args, { stdio: ['ignore', out, out] });
@@ -105,6 +107,7 @@ class ControlPlane {
   async until(what, check) {
     const giveUpAt = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
+      if (this.stopping) throw new Error(`stopped while waiting for ${what}`);
       const dead = this.processes.find((p) => p.exited !== undefined);
       if (dead) throw new Error(`${dead.name} exited (${dead.exited}) while waiting for ${what}:\n${tail(dead.logFile)}`);
       if (await check().catch(() => false)) return;
@@ -135,7 +138,8 @@ function tail(file) {
   }
 }
 
-async function up(dir) {
+/** Starts the components into `plane`, which the caller holds: a stop during start-up stops what already runs. */
+async function up(dir, plane) {
   const started = Date.now();
   const bin = await build();
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
@@ -143,7 +147,6 @@ async function up(dir) {
   const [etcdPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const server = `https://127.0.0.1:${apiPort}`;
   const cluster = { server, pki };
-  const plane = new ControlPlane(dir);
   try {
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
@@ -218,7 +221,7 @@ async function up(dir) {
     await plane.until('the default ServiceAccount', async () => (await api(cluster, 'GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200);
     const admin = config('admin');
     log(`control plane ready in ${((Date.now() - started) / 1000).toFixed(1)}s at ${server}; KUBECONFIG=${admin}`);
-    return { plane, kubeconfig: admin, context: CONTEXT, server };
+    return { kubeconfig: admin, context: CONTEXT, server };
   } catch (error) {
     await plane.stop();
     throw error;
@@ -234,12 +237,14 @@ async function main() {
   const given = argValue('--dir');
   const dir = given ? path.resolve(given) : fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-kubernetes-'));
   const parent = process.ppid;
+  const plane = new ControlPlane(dir);
   let cluster;
   let stopping;
   const stop = (why) => {
     stopping ??= (async () => {
       if (why) log(`stopping (${why})`);
-      await cluster?.plane.stop();
+      stopBuilds();
+      await plane.stop();
       if (!given) fs.rmSync(dir, { recursive: true, force: true });
       process.exit(0);
     })();
@@ -256,7 +261,7 @@ async function main() {
     }
   }, 1_000).unref();
   try {
-    cluster = await up(dir);
+    cluster = await up(dir, plane);
   } catch (error) {
     log(error.message);
     if (!given) fs.rmSync(dir, { recursive: true, force: true });
@@ -268,4 +273,4 @@ async function main() {
 
 if (require.main === module) main();
 
-module.exports = { up, CONTEXT };
+module.exports = { up, ControlPlane, CONTEXT };

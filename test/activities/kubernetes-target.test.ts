@@ -7,11 +7,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { V1Deployment } from '@kubernetes/client-node';
+import { KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { canaryReplicas, kubernetesTarget, type KubernetesTargetConfig } from '../../activities/targets/kubernetes';
 import { describeOnKubernetes } from '../kubernetes/cluster';
 
@@ -114,10 +113,12 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
       progressDeadlineSeconds?: number;
       /** A node selector no node matches: the pods stay Pending, and setup does not wait for them. */
       unschedulable?: boolean;
+      /** More labels on the pods, in the selector and the Service's selector. */
+      labels?: Record<string, string>;
     }
 
     async function createApp(app: string, image: string, replicas: number, options: AppOptions = {}): Promise<void> {
-      const labels = { app };
+      const labels = { app, ...options.labels };
       const nodeSelector = options.unschedulable ? { 'ferry.dev/no-such-node': 'true' } : undefined;
       await apps.createNamespacedDeployment({
         namespace,
@@ -160,7 +161,7 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
     async function endpointsOf(service: string): Promise<string[]> {
       const slices = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
       return slices.items
-        .flatMap((slice) => slice.endpoints)
+        .flatMap((slice) => slice.endpoints ?? [])
         .filter((e) => e.conditions?.ready !== false)
         .map((e) => e.targetRef?.name ?? '?')
         .sort();
@@ -385,6 +386,24 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
       expect(left.items.map((d) => d.metadata?.name)).toEqual(['shop']);
     });
 
+    test('canary: a weight change resizes the canary in place, whatever the order of the selector\'s labels', async () => {
+      // `tier` sorts after ferry.dev/track: the API server hands the selector back in another order than Ferry wrote it.
+      await createApp('tiered', V1, 4, { labels: { tier: 'web' } });
+      const target = kubernetesTarget(targetConfig('tiered'), 'canary');
+      const canaryPods = () => podsWith({ app: 'tiered', 'ferry.dev/track': 'canary' });
+      await target.setCanaryWeight(V2, 20);
+      const [first] = await canaryPods();
+      const created = (await read('tiered-canary')).metadata?.uid;
+      await target.setCanaryWeight(V2, 50);
+      expect((await read('tiered-canary')).metadata?.uid).toBe(created);
+      expect(await canaryPods()).toContain(first);
+      expect(await canaryPods()).toHaveLength(4);
+      expect(await serviceSelector('tiered-canary')).toEqual({ app: 'tiered', tier: 'web', 'ferry.dev/track': 'canary' });
+      expect(await endpointsOf('tiered-canary')).toEqual(await canaryPods());
+      await target.rollback(V2);
+      expect(await notFound(read('tiered-canary'))).toBe(404);
+    });
+
     test('blue-green: the idle colour comes up Ready behind a preview Service, the Service switches once its endpoints follow, switches back, and colours alternate', async () => {
       await createApp('web', V1, 2);
       const target = kubernetesTarget(targetConfig('web', { url: 'http://{service}.web.example.test' }), 'blue-green');
@@ -465,10 +484,20 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
     test('an abort interrupts an API call in flight, not only a wait', async () => {
       await createApp('frozen', V1, 1);
       const server = new URL(kubeConfigServer());
-      const proxy = await freezingProxy(server.hostname, Number(server.port));
+      const proxy = await freezingProxy(server.hostname, Number(server.port || 443));
+      // The same kubeconfig through the proxy; TLS still checks the API server's own host name (an IP
+      // cannot be a TLS server name: a server known by IP must have 127.0.0.1 in its certificate).
+      const throughProxy = new KubeConfig();
+      throughProxy.loadFromOptions({
+        clusters: kubeConfig.clusters.map((c) =>
+          c.name === kubeConfig.getCurrentCluster()?.name ? { ...c, server: `https://127.0.0.1:${proxy.port}`, tlsServerName: c.tlsServerName ?? (net.isIP(server.hostname) ? undefined : server.hostname) } : c,
+        ),
+        users: kubeConfig.users,
+        contexts: kubeConfig.contexts,
+        currentContext: kubeConfig.currentContext,
+      });
       const frozenConfig = join(mkdtempSync(join(tmpdir(), 'ferry-kubeconfig-')), 'config');
-      const original = fs.readFileSync(KUBECONFIG, 'utf8');
-      writeFileSync(frozenConfig, original.replace(server.origin, `https://127.0.0.1:${proxy.port}`));
+      writeFileSync(frozenConfig, throughProxy.exportConfig());
       process.env.KUBECONFIG = frozenConfig;
       try {
         const controller = new AbortController();

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { AnalysisResult, FerryActivities, LockActivities } from '../../common/activity-contracts';
 
 /** Everything but the lock, which the tests run for real against the test server. */
@@ -62,22 +63,40 @@ export function stubActivities(overrides: Partial<StubbedActivities> = {}) {
 }
 
 /**
- * Holds an activity until the test lets it go. The test server's clock stands still while an
- * activity runs, so a test can act at an exact point of a promotion (an open approval gate,
- * a canary at 50%) even while time skipping is on.
+ * Holds an activity until the test lets it go, or until it is cancelled (as a real activity
+ * would, it heartbeats and stops when the workflow cancels it). The test server's clock stands
+ * still while an activity runs, so a test can act at an exact point of a promotion (an open
+ * approval gate, a canary at 50%) even while time skipping is on.
  */
 export function hold() {
   let release!: () => void;
   let reached!: () => void;
+  let heardCancel!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   const arrived = new Promise<void>((resolve) => (reached = resolve));
+  const cancelled = new Promise<void>((resolve) => (heardCancel = resolve));
+  const state = { cancelled: false };
   return {
-    /** Call from the stubbed activity. */
+    /** Call from the stubbed activity: returns when released, throws the cancellation when cancelled. */
     async here(): Promise<void> {
       reached();
-      await released;
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat(), 100);
+      try {
+        await Promise.race([released, context.cancelled]);
+      } catch (error) {
+        state.cancelled = true;
+        heardCancel();
+        throw error;
+      } finally {
+        clearInterval(beat);
+      }
     },
     arrived,
+    /** Resolves when the held activity heard it was cancelled. */
+    cancelled,
+    /** Whether it has (at the moment asked). */
+    wasCancelled: () => state.cancelled,
     release,
   };
 }

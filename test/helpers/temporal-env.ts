@@ -6,7 +6,7 @@ import { ferryDataConverter } from '../../common/data-converter';
 import type { StubbedActivities } from './stub-activities';
 import { toolPaths } from './tools';
 import { lockActivities } from '../../activities/environment-lock';
-import { createFerryWorker } from '../../worker/create-worker';
+import { createFerryWorker, HEARTBEAT_THROTTLE } from '../../worker/create-worker';
 
 export const TASK_QUEUE = 'ferry-test';
 
@@ -66,5 +66,6 @@ export async function startWorker(
     dataConverter: ferryDataConverter,
     // The lock is Temporal itself, so the tests use the real activity against the test server.
     activities: { ...lockActivities(env.client), ...activities },
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   });
 }

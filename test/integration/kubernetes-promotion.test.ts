@@ -41,7 +41,12 @@ describeOnKubernetes('whole promotions on Kubernetes', (cluster: TestCluster) =>
     [env, postgres, gateway] = await Promise.all([startTimeSkippingServer(), startTestPostgres(), startGateway(cluster)]);
     databaseUrl = await postgres.createDatabase();
     process.env[DATABASE_ENV] = databaseUrl;
-    await Promise.all(Object.entries(NAMESPACES).map(([name, namespace]) => createApp(namespace, REPLICAS[name as keyof typeof REPLICAS])));
+    await Promise.all([
+      createApp(NAMESPACES.dev, REPLICAS.dev),
+      // Room for an abort to land while a canary that never becomes Ready is still being waited for.
+      createApp(NAMESPACES.staging, REPLICAS.staging, 60),
+      createApp(NAMESPACES.production, REPLICAS.production),
+    ]);
     // The worker's Kubernetes target reads the default kubeconfig: the restricted identity's.
     process.env.KUBECONFIG = await ferryIdentity(cluster, Object.values(NAMESPACES), IDENTITY_NAMESPACE);
   });
@@ -55,7 +60,7 @@ describeOnKubernetes('whole promotions on Kubernetes', (cluster: TestCluster) =>
   });
 
   /** The app as its team set it up before Ferry: a Deployment and a Service, on the initial image. */
-  async function createApp(namespace: string, replicas: number): Promise<void> {
+  async function createApp(namespace: string, replicas: number, progressDeadlineSeconds = 8): Promise<void> {
     await cluster.core.createNamespace({ body: { metadata: { name: namespace } } });
     const labels = { app: 'shop' };
     await cluster.apps.createNamespacedDeployment({
@@ -64,8 +69,8 @@ describeOnKubernetes('whole promotions on Kubernetes', (cluster: TestCluster) =>
         metadata: { name: 'shop', labels },
         spec: {
           replicas,
-          // kwok makes healthy pods Ready at once: a rollout that has not finished in 8 s never will.
-          progressDeadlineSeconds: 8,
+          // kwok makes healthy pods Ready at once: a rollout that has not finished in seconds never will.
+          progressDeadlineSeconds,
           selector: { matchLabels: labels },
           strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
           template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'web', image: INITIAL }] } },
@@ -96,7 +101,7 @@ environments:
     analysis: { http: [{ path: /healthz }] }
   - name: staging
     target: ${target('staging')}
-    strategy: { kind: canary, steps: [25, 100], pause: ${stagingPause} }
+    strategy: { kind: canary, steps: [25, 50, 100], pause: ${stagingPause} }
     stabilize: 3s
     healthCheckInterval: 1s
     analysis: { http: [{ path: /healthz }, { path: /orders }] }
@@ -191,7 +196,7 @@ environments:
       ['staging', 'succeeded'],
       ['production', 'succeeded'],
     ]);
-    expect(step(status, 'staging', 'canary')).toMatchObject({ state: 'succeeded', detail: 'promoted through 25 → 100%' });
+    expect(step(status, 'staging', 'canary')).toMatchObject({ state: 'succeeded', detail: 'promoted through 25 → 50 → 100%' });
     expect(await migrationRows(databaseUrl).then((rows) => rows.map((r) => r.id))).toEqual(['001_create_orders', '002_add_customers']);
 
     // Dev: the Deployment rolled to the release, recording what it replaced and why.
@@ -206,7 +211,7 @@ environments:
     expect(await runningImages(NAMESPACES.staging)).toEqual(Array(4).fill(springImage));
     // Its canary checks reached the canary's pods alone, through shop-canary; after the promote, shop.
     const canaryHits = hitsOf(NAMESPACES.staging, 'shop-canary');
-    expect(canaryHits.length).toBeGreaterThanOrEqual(2); // two checks at 25%; 100% is the promote
+    expect(canaryHits.length).toBeGreaterThanOrEqual(4); // two checks at 25% and at 50%; 100% is the promote
     expect(new Set(canaryHits.map((h) => h.version))).toEqual(new Set([springImage]));
     expect(new Set(hitsOf(NAMESPACES.staging, 'shop').map((h) => h.version))).toEqual(new Set([springImage]));
 
@@ -270,7 +275,9 @@ environments:
           const stage = stageId && (await env.client.workflow.getHandle(stageId).query(stageStatusQuery).catch(() => undefined));
           if (!stage || stage.steps.find((x) => x.name === 'canary')?.state !== 'running') return false;
           const canary = await read(NAMESPACES.staging, 'shop-canary').catch(() => undefined);
-          return canary !== undefined && image(canary) === summerImage && (canary.status?.readyReplicas ?? 0) === 2;
+          // The canary Service comes last, once the canary's pods are Ready.
+          const service = await missing(cluster.core.readNamespacedService({ name: 'shop-canary', namespace: NAMESPACES.staging }));
+          return canary !== undefined && image(canary) === summerImage && (canary.status?.readyReplicas ?? 0) === 2 && !service;
         });
         expect(await runningImages(NAMESPACES.staging)).toEqual([...Array(4).fill(springImage), summerImage, summerImage].sort());
         expect(await selector(NAMESPACES.staging, 'shop-canary')).toEqual({ app: 'shop', 'ferry.dev/track': 'canary' });
@@ -285,6 +292,41 @@ environments:
     expect(step(status, 'staging', 'rollback')).toMatchObject({ state: 'succeeded' });
     expect(await missing(read(NAMESPACES.staging, 'shop-canary'))).toBe(true);
     expect(await missing(cluster.core.readNamespacedService({ name: 'shop-canary', namespace: NAMESPACES.staging }))).toBe(true);
+    expect(await objects(NAMESPACES.staging)).toEqual({ deployments: { shop: { image: springImage, replicas: 4 } }, services: ['shop'] });
+    expect(await runningImages(NAMESPACES.staging)).toEqual(Array(4).fill(springImage));
+  });
+
+  test('an abort while a canary is still coming up stops that step first, then undoes it: nothing is left over', async () => {
+    const stuck = repo.commit('A release whose pods never become ready', AUTHORS.linus, { 'release.txt': 'stuck\n' });
+    const stuckImage = `registry.test/shop-never-ready:${stuck.slice(0, 7)}`;
+    let stageId = '';
+    const status = await promote(stuck, {
+      artifact: 'registry.test/shop-never-ready:{shortSha}',
+      only: ['staging'],
+      during: async (handle) => {
+        await waitFor(handle, 'the canary is being brought up', async (s) => {
+          stageId = environment(s, 'staging').stageWorkflowId ?? '';
+          const canary = await read(NAMESPACES.staging, 'shop-canary').catch(() => undefined);
+          return canary !== undefined && image(canary) === stuckImage && (canary.status?.replicas ?? 0) > 0;
+        });
+        // setCanaryWeight is waiting for pods that never become Ready (for up to 60 s).
+        await handle.signal(abortSignal, { by: 'sam', reason: 'stuck rollout' });
+      },
+    });
+
+    expect(status.state).toBe('aborted');
+    expect(environment(status, 'staging').error).toBe('aborted by sam: stuck rollout');
+    // The stage's history: the cancelled step ended (cancelled, not at its deadline) before the rollback was scheduled.
+    const events = (await env.client.workflow.getHandle(stageId).fetchHistory()).events ?? [];
+    const scheduled = (type: string) => events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
+    const bringUp = events[scheduled('setCanaryWeight')];
+    const ended = events.findIndex((e) =>
+      [e.activityTaskCanceledEventAttributes, e.activityTaskCompletedEventAttributes, e.activityTaskFailedEventAttributes, e.activityTaskTimedOutEventAttributes].some(
+        (a) => a && Number(a.scheduledEventId) === Number(bringUp.eventId),
+      ),
+    );
+    expect(events[ended].activityTaskCanceledEventAttributes).toBeTruthy();
+    expect(ended).toBeLessThan(scheduled('rollback'));
     expect(await objects(NAMESPACES.staging)).toEqual({ deployments: { shop: { image: springImage, replicas: 4 } }, services: ['shop'] });
     expect(await runningImages(NAMESPACES.staging)).toEqual(Array(4).fill(springImage));
   });

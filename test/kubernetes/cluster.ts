@@ -14,8 +14,9 @@ export interface TestCluster {
 }
 
 const MISSING =
+  process.env.FERRY_TEST_KUBERNETES_MISSING ??
   'no Kubernetes cluster: install Go 1.26 or newer (https://go.dev/dl/) and `npm test` builds and starts a control plane itself, ' +
-  'or set FERRY_TEST_KUBECONFIG (and optionally FERRY_TEST_KUBE_CONTEXT) to a disposable cluster';
+    'or set FERRY_TEST_KUBECONFIG (and optionally FERRY_TEST_KUBE_CONTEXT) to a disposable cluster';
 
 export function testCluster(): TestCluster | undefined {
   const kubeconfig = process.env.FERRY_TEST_KUBECONFIG;

@@ -28,7 +28,7 @@ export async function startGateway(cluster: TestCluster): Promise<Gateway> {
 
   async function route(namespace: string, service: string): Promise<GatewayHit> {
     const slices = await cluster.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
-    const ready = slices.items.flatMap((s) => s.endpoints).filter((e) => e.conditions?.ready !== false && e.targetRef?.name);
+    const ready = slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready !== false && e.targetRef?.name);
     if (ready.length === 0) return { namespace, service, status: 503 };
     const pod = ready[turn++ % ready.length].targetRef!.name!;
     const image = (await cluster.core.readNamespacedPod({ name: pod, namespace })).spec?.containers[0].image ?? '';

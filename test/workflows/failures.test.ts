@@ -33,14 +33,6 @@ const onlyDev = () =>
     config.environments = config.environments.filter((e) => e.name === 'dev');
   });
 
-async function waitUntil(reached: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await reached())) {
-    if (Date.now() > deadline) throw new Error(`never saw ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Fails instead of hanging when a promotion never reaches the point a test waits for. */
 function within<T>(promise: Promise<T>, what: string, ms = 20_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -152,9 +144,14 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
   test('an abort while the staging canary goes to 50% aborts the stage, undoes it and stops the promotion', async () => {
     const at50 = hold();
     const undoing = hold();
+    let canaryStoppedBeforeUndo: boolean | undefined;
     const stub = stubActivities({
       setCanaryWeight: async ({ environment: name, weight }) => (name === 'staging' && weight === 50 ? at50.here() : undefined),
-      rollback: async ({ environment: name }) => (name === 'staging' ? undoing.here() : undefined),
+      rollback: async ({ environment: name }) => {
+        if (name !== 'staging') return;
+        canaryStoppedBeforeUndo ??= at50.wasCancelled();
+        return undoing.here();
+      },
     });
     const plan = samplePlan();
     let stageId = '';
@@ -163,8 +160,10 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
         await within(at50.arrived, 'the staging canary going to 50%');
         stageId = stageWorkflowId(handle.workflowId, 'staging');
         await handle.signal(abortSignal, { by: 'sre-sam', reason: 'bad metrics' });
-        // The stage gave up on the canary activity and began undoing itself while it was still held.
+        // The stage cancels the canary activity and waits until it has stopped: only then does it undo.
+        await within(at50.cancelled, 'the canary activity hearing of its cancellation');
         await within(undoing.arrived, 'the staging rollback after the abort');
+        expect(canaryStoppedBeforeUndo).toBe(true);
         const stageHandle = env.client.workflow.getHandle(stageId);
         const promotionWhileUndoing = await handle.query(statusQuery);
         expect(promotionWhileUndoing.abort).toEqual(expect.objectContaining({ by: 'sre-sam', reason: 'bad metrics' }));
@@ -176,13 +175,7 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
           'stabilize:pending',
           'rollback:running',
         ]);
-        // Let the abandoned activity finish while the stage is still open: the test server skips
-        // time again only once every activity it handed out has come back.
-        at50.release();
-        await waitUntil(async () => {
-          const pending = (await stageHandle.describe()).raw.pendingActivities ?? [];
-          return !pending.some((a) => a.activityType?.name === 'setCanaryWeight');
-        }, 'the held setCanaryWeight to come back');
+        undoing.release();
       } finally {
         // Never leave an activity held: the worker could not shut down and the next test would hang.
         at50.release();

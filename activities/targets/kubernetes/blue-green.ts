@@ -126,7 +126,11 @@ export async function bringUp(cluster: Cluster, version: string, weight: number)
 /** Switches the Service to the idle colour once it is Ready; the old colour keeps running. */
 export async function promote(cluster: Cluster, version: string): Promise<void> {
   const state = await readState(cluster);
-  if (imageOf(cluster, state.liveDeployment) === version) return deleteVersionService(cluster, 'preview');
+  if (imageOf(cluster, state.liveDeployment) === version) {
+    // Switched already (a retried promote): still returns only once the Service has followed.
+    await waitForEndpoints(cluster, serviceName(cluster), colourDeployment(cluster, state.live));
+    return deleteVersionService(cluster, 'preview');
+  }
   const idle = state.idleDeployment;
   const idleName = colourDeployment(cluster, state.idle);
   if (!idle || imageOf(cluster, idle) !== version || replicasOf(idle) === 0) {
@@ -172,6 +176,10 @@ export async function rollback(cluster: Cluster, version: string): Promise<void>
   await deleteVersionService(cluster, 'preview');
   if (imageOf(cluster, state.liveDeployment) !== version) {
     if (back && imageOf(cluster, back) === version && replicasOf(back) > 0) {
+      // Switched back already (a retried rollback), or never switched: traffic is on the live colour first.
+      if (state.service.spec?.selector?.[LABEL.colour] !== undefined) {
+        await waitForEndpoints(cluster, serviceName(cluster), colourDeployment(cluster, state.live));
+      }
       await scaleTo(cluster, state.idle, 0, { [ANNOTATION.standby]: null });
     }
     return;

@@ -18,11 +18,12 @@ export async function endpointPods(cluster: Cluster, service: string): Promise<s
   } catch (error) {
     throw clusterError(error, `listing the EndpointSlices of ${cluster.where('Service', service)}`);
   }
-  return slices
-    .flatMap((slice) => slice.endpoints)
+  // A dual-stack Service has a slice per IP family, each listing every pod: names, once each.
+  const names = slices
+    .flatMap((slice) => slice.endpoints ?? [])
     .filter((endpoint) => endpoint.conditions?.ready !== false && endpoint.targetRef?.kind === 'Pod')
-    .map((endpoint) => endpoint.targetRef?.name ?? '')
-    .sort();
+    .map((endpoint) => endpoint.targetRef?.name ?? '');
+  return [...new Set(names)].sort();
 }
 
 async function readyPods(cluster: Cluster, deployment: string): Promise<string[]> {

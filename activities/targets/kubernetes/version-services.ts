@@ -3,7 +3,7 @@
 // roles of Argo Rollouts' canaryService and previewService). Ferry makes them, with the main
 // Service's ports, when a version comes up beside the stable one, and deletes them when it goes.
 import type { V1Service } from '@kubernetes/client-node';
-import { clusterError, FIELD_MANAGER, invalidInput, readService, statusCode, type Cluster } from './client';
+import { clusterError, FIELD_MANAGER, invalidInput, readDeployment, readService, statusCode, type Cluster } from './client';
 import { waitForEndpoints } from './endpoints';
 import { ANNOTATION } from './workload';
 
@@ -17,7 +17,7 @@ export function versionServiceName(cluster: Cluster, role: VersionServiceRole): 
 }
 
 /**
- * Creates or updates the role's Service: the main Service's selector with `labels` over it, and
+ * Creates or updates the role's Service: `deployment`'s selector with `labels` over it, and
  * returns once it reaches exactly the ready pods of `deployment`. No-op without a main Service
  * (there is nothing to copy ports from, and nothing the checks could reach).
  */
@@ -29,18 +29,23 @@ export async function upsertVersionService(
   const name = versionServiceName(cluster, role);
   if (!name) return;
   const main = await readService(cluster);
+  // The Deployment's own selector, not the main Service's: the Service reaches its pods whatever
+  // the main Service selects (another app's canary carries the same track label).
+  const selector = { ...(await readDeployment(cluster, deployment)).spec?.selector.matchLabels, ...labels };
   const body: V1Service = {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: {
       name,
       namespace: cluster.config.namespace,
-      labels: { ...main.metadata?.labels, [ROLE]: role },
+      // Not the main Service's labels: tools that select by them (Argo CD's tracking, a
+      // ServiceMonitor) would take Ferry's short-lived Service for part of the app.
+      labels: { [ROLE]: role, 'app.kubernetes.io/managed-by': 'ferry' },
       annotations: { [ANNOTATION.changeCause]: `ferry: ${role} Service for ${version}` },
     },
     spec: {
       type: 'ClusterIP',
-      selector: { ...main.spec?.selector, ...labels },
+      selector,
       // Ports as the main Service has them, without what a NodePort or LoadBalancer allocated.
       ports: (main.spec?.ports ?? []).map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: p.protocol, appProtocol: p.appProtocol })),
     },

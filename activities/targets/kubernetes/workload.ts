@@ -94,8 +94,15 @@ export function twinOf(cluster: Cluster, source: V1Deployment, twin: TwinSpec): 
   };
 }
 
+/** The API server hands labels back sorted by key, whatever order they were sent in. */
+function canonicalSelector(deployment: V1Deployment): string {
+  const selector = deployment.spec?.selector;
+  const labels = Object.entries(selector?.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([labels, selector?.matchExpressions ?? []]);
+}
+
 function sameSelector(a: V1Deployment, b: V1Deployment): boolean {
-  return JSON.stringify(a.spec?.selector) === JSON.stringify(b.spec?.selector);
+  return canonicalSelector(a) === canonicalSelector(b);
 }
 
 /**
@@ -109,12 +116,14 @@ export async function upsertTwin(cluster: Cluster, desired: V1Deployment): Promi
   const where = cluster.where('Deployment', name);
   try {
     const existing = await findDeployment(cluster, name);
-    if (existing && sameSelector(existing, desired)) {
+    // One left being deleted (an earlier removal that did not finish) is waited out, then made anew.
+    if (existing && isBeingDeleted(existing)) await untilGone(cluster, name, existing);
+    else if (existing && sameSelector(existing, desired)) {
       const body = { ...desired, metadata: { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion } };
       await cluster.apps.replaceNamespacedDeployment({ name, namespace, body, fieldManager: FIELD_MANAGER });
       return;
     }
-    if (existing) await deleteDeployment(cluster, name);
+    else if (existing) await deleteDeployment(cluster, name);
     await cluster.apps.createNamespacedDeployment({ namespace, body: desired, fieldManager: FIELD_MANAGER });
   } catch (error) {
     throw clusterError(error, `writing ${where}`);
@@ -127,18 +136,31 @@ export async function upsertTwin(cluster: Cluster, desired: V1Deployment): Promi
  * (and a create of the same name does not meet a 409).
  */
 export async function deleteDeployment(cluster: Cluster, name: string): Promise<void> {
+  let deployment: V1Deployment | undefined;
   try {
+    deployment = await findDeployment(cluster, name);
+    if (!deployment) return;
     await cluster.apps.deleteNamespacedDeployment({ name, namespace: cluster.config.namespace, propagationPolicy: 'Foreground' });
   } catch (error) {
     if (statusCode(error) === 404) return;
     throw clusterError(error, `deleting ${cluster.where('Deployment', name)}`);
   }
-  for (let i = 0; i < 120; i++) {
-    if (!(await findDeployment(cluster, name))) return;
+  await untilGone(cluster, name, deployment);
+}
+
+function isBeingDeleted(deployment: V1Deployment): boolean {
+  return deployment.metadata?.deletionTimestamp !== undefined && deployment.metadata.deletionTimestamp !== null;
+}
+
+/** Its pods take up to their termination grace period to stop; the wait allows that and a minute more. */
+async function untilGone(cluster: Cluster, name: string, deployment: V1Deployment): Promise<void> {
+  const graceSeconds = deployment.spec?.template.spec?.terminationGracePeriodSeconds ?? 30;
+  const giveUpAt = Date.now() + (graceSeconds + 60) * 1_000;
+  while (await findDeployment(cluster, name)) {
+    if (Date.now() > giveUpAt) throw new Error(`${cluster.where('Deployment', name)} is still being deleted after ${graceSeconds + 60}s`);
     throwIfAborted(cluster.signal);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error(`${cluster.where('Deployment', name)} is still being deleted after 60s`);
 }
 
 /** Sizes a Deployment Ferry manages (canary, colour), recording why beside it. */
