@@ -277,9 +277,10 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
     test('snapshot names pods that no node can take', async () => {
       await createApp('pending', V1, 2, { unschedulable: true });
       const target = kubernetesTarget(targetConfig('pending'), 'rolling');
+      const unschedulable = (problems: string[]) => problems.filter((p) => p.includes('cannot be scheduled')).length;
       let snapshot = await target.snapshot(V1, 60_000);
-      for (let i = 0; i < 40 && !snapshot.problems.some((p) => p.includes('cannot be scheduled')); i++) {
-        await sleep(250); // the scheduler needs a moment to give up on them
+      for (let i = 0; i < 40 && unschedulable(snapshot.problems) < 2; i++) {
+        await sleep(250); // the scheduler needs a moment to give up on each of them
         snapshot = await target.snapshot(V1, 60_000);
       }
       expect(snapshot.replicas).toEqual({ desired: 2, ready: 0, restarts: 0 });
@@ -382,6 +383,7 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
       await target.rollback(V2);
       expect(imageOf(await read('shop'))).toBe(V1);
       expect(await imagesBehindService('shop')).toEqual([V1, V1, V1, V1]);
+      await eventuallyEndpoints('shop', () => podsWith({ app: 'shop' }, V1));
       const left = await apps.listNamespacedDeployment({ namespace, labelSelector: 'app=shop' });
       expect(left.items.map((d) => d.metadata?.name)).toEqual(['shop']);
     });
@@ -451,6 +453,7 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
       // The next releases alternate colours: V2 into green again, then V3 into blue.
       await target.deploy(V2);
       expect(await serviceSelector('web')).toMatchObject({ 'ferry.dev/colour': 'green' });
+      expect(await endpointsOf('web')).toEqual(await colourPods('green'));
       await target.setCanaryWeight(V3, 0);
       expect(imageOf(await read('web'))).toBe(V3);
       expect(await serviceSelector('web-preview')).toEqual({ app: 'web', 'ferry.dev/colour': 'blue' });
@@ -461,10 +464,16 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
       expect((await read('web')).spec?.replicas).toBe(0);
       expect(await notFound(core.readNamespacedService({ name: 'web-preview', namespace }))).toBe(404);
       expect(await imagesBehindService('web')).toEqual([V2, V2]);
+      expect(await endpointsOf('web')).toEqual(await colourPods('green'));
       await target.setCanaryWeight(V3, 0);
+      expect(await endpointsOf('web-preview')).toEqual(await colourPods('blue'));
       await target.promote(V3);
       expect(await serviceSelector('web')).toMatchObject({ 'ferry.dev/colour': 'blue' });
       expect(await imagesBehindService('web')).toEqual([V3, V3]);
+      expect(await endpointsOf('web')).toEqual(await colourPods('blue'));
+      // A retried promote (the worker died after the switch) changes nothing and still returns.
+      await target.promote(V3);
+      expect(await endpointsOf('web')).toEqual(await colourPods('blue'));
       expect(await target.versions()).toEqual({ stable: V3, previous: V2 });
     });
 
@@ -506,11 +515,10 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
         const call = target.deploy(V2).then(() => 'returned', (e: unknown) => e);
         await sleep(500);
         expect(proxy.held()).toBeGreaterThan(0); // the call is in flight, not in a wait
-        const aborted = Date.now();
         controller.abort(new Error('activity cancelled'));
+        // Without the signal on the request this never settles (the proxy holds it): the test times out.
         const outcome = await call;
         expect(outcome).toBeInstanceOf(Error);
-        expect(Date.now() - aborted).toBeLessThan(1_000);
         expect(imageOf(await read('frozen'))).toBe(V1); // nothing was changed
       } finally {
         process.env.KUBECONFIG = KUBECONFIG;
