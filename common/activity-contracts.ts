@@ -1,5 +1,6 @@
 // What the workflows ask of the outside world. Workflows see only these types; the worker
 // registers implementations under the same names, one file per outside system in activities/.
+import type { AppEnvironment } from './app-environment';
 import type { AnalysisConfig, DatabaseConfig, StrategyConfig, TargetConfig } from './config-schema';
 
 /** Where a step's files come from: activities check the commit out themselves, on their own worker. */
@@ -78,6 +79,8 @@ export interface TargetInput {
   version: string;
   /** The commit of `version`, for targets that run it from a checkout (local). */
   source: SourceRef;
+  /** What the app gets: plain variables, and secrets by worker variable name. Absent in older histories. */
+  appEnvironment?: AppEnvironment;
 }
 
 export interface AnalysisResult {

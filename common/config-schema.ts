@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from './duration';
 import { freezeEndsAt, freezeWindowSchema, type FreezeWindow } from './freeze-windows';
+import { appEnvironmentIssues } from './app-environment-rules';
 import { placeholderIssues } from './placeholder-rules';
 import { credentialsInPath, credentialsInRepo, credentialsInUrl } from './url-credentials';
 
@@ -18,6 +19,9 @@ const evenWithOtherProblems = {
 // `abort`: a string over its bound is not checked further (no regex runs over megabytes).
 const text = (max: number) => z.string().max(max, { message: `must be at most ${max} characters`, abort: true });
 const list = <T extends z.ZodType>(item: T, max: number, what: string) => z.array(item).max(max, `must list at most ${max} ${what}`);
+/** Keys are variable names (checked in the refinement, where the error can name the key). */
+const boundedRecord = <T extends z.ZodType>(value: T, max: number, what: string) =>
+  z.record(z.string().max(128, { message: 'names must be at most 128 characters', abort: true }), value).refine((r) => Object.keys(r).length <= max, `must have at most ${max} ${what}`);
 
 /** A command line; a longer script belongs in a file in the repository. */
 const COMMAND_MAX = 10_000;
@@ -217,6 +221,8 @@ const strategySchema = z.discriminatedUnion('kind', [
 const databaseSchema = z
   .object({
     urlEnv: envVarName,
+    /** The variable the app finds the database URL in (local target): DATABASE_URL unless named. */
+    appEnv: envVarName.optional(),
     migrations: text(PATH_MAX).min(1).default('migrations'),
     undo: z.enum(['down', 'restore']).default('down'),
   })
@@ -295,9 +301,14 @@ const environmentSchema = z
     /** Runs this environment's side effects on a worker inside its own network. */
     taskQueue: taskQueue.optional(),
     notify: z.object({ webhookEnv: envVarName }).strict().optional(),
+    /** Plain settings for the app (they appear in workflow history and status). */
+    variables: boundedRecord(text(4_096), 100, 'variables').default({}),
+    /** The app's variable → the name of the worker variable holding the secret (read on the worker only). */
+    secrets: boundedRecord(envVarName, 50, 'secrets').default({}),
   })
   .strict()
   .superRefine((env, ctx) => {
+    for (const issue of appEnvironmentIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
     if (env.database?.undo === 'restore' && !env.backup) {
       ctx.addIssue({ code: 'custom', path: ['database', 'undo'], message: 'is "restore" but backup is off: set backup: true' });
     }

@@ -6,6 +6,8 @@ const NAMES_A_VARIABLE = /Env$/;
  * every "true" in a build log). The command's masker still covers those whose names look secret.
  */
 const NOT_SECRET = new Set(['passEnv']);
+/** An environment's `secrets` maps the app's variables to worker variables: its values are names too. */
+const NAMES_VARIABLES = new Set(['secrets']);
 
 /**
  * Every worker variable the config names as a credential (`urlEnv`, `webhookEnv`, `headersEnv`,
@@ -21,7 +23,7 @@ export function secretVariableNames(plan: PromotionPlan): string[] {
       value.forEach((item) => collect(item, named));
     } else if (typeof value === 'object' && value !== null) {
       for (const [key, inner] of Object.entries(value)) {
-        if (!NOT_SECRET.has(key)) collect(inner, named || NAMES_A_VARIABLE.test(key));
+        if (!NOT_SECRET.has(key)) collect(inner, named || NAMES_A_VARIABLE.test(key) || NAMES_VARIABLES.has(key));
       }
     }
   };

@@ -11,6 +11,7 @@ import type { BackupResult, SourceRef, TargetInput } from '../common/activity-co
 import type { AnalysisConfig, StrategyConfig } from '../common/config-schema';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
+import { appEnvironmentOf } from '../common/app-environment';
 import { abortPayloadSchema, abortSignal, stageStatusQuery, type AbortPayload } from '../common/messages';
 import { stageMarkdown } from '../common/progress-markdown';
 import type { EnvironmentPlan } from '../common/plan';
@@ -61,6 +62,7 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
     strategy: env.strategy.kind,
     version: artifact,
     source: input.source,
+    appEnvironment: appEnvironmentOf(env),
   };
   const database = env.database && { app: input.app, promotionId: input.promotionId, environment: env.name, source: input.source, database: env.database };
   const compensations: Compensation[] = [];

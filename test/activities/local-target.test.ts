@@ -5,10 +5,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { StrategyConfig } from '../../common/config-schema';
 import { parseConfig } from '../../common/parse-config';
 import { analyzeVersion } from '../../activities/health/analysis';
-import { isRunning } from '../../activities/targets/local/app-process';
+import fs from 'node:fs';
+import { ApplicationFailure } from '@temporalio/common';
+import { appEnvironmentOf } from '../../common/app-environment';
+import { baseEnvironment, isRunning } from '../../activities/targets/local/app-process';
 import { localTarget, stopLocalEnvironment, type LocalTargetConfig } from '../../activities/targets/local/local-target';
 import { StateFile } from '../../activities/targets/local/state';
-import { removeTempDirs, tempDir } from '../helpers/git-repo';
+import { AUTHORS, removeTempDirs, tempDir, TestRepo } from '../helpers/git-repo';
 import { freePort, shopRepo, startTraffic } from '../helpers/shop';
 
 const { repo, shas } = shopRepo();
@@ -186,4 +189,99 @@ test('a process a dead worker left half-started is stopped by the next call, fro
   expect(isRunning(orphan.pid)).toBe(false);
   expect((await env.state.read()).stopping).toBeUndefined();
   expect(await servedBy(env.url)).toBe(version(shas.spring));
+});
+
+describe('what a version gets in its environment', () => {
+  const app = new TestRepo();
+  // Reports its whole environment, and prints its secret then dies when told to.
+  const server = `const http = require('node:http');
+if (require('node:fs').existsSync('crash')) { console.log('connecting with ' + process.env.STRIPE_KEY); process.exit(2); }
+http.createServer((req, res) => res.end(req.url === '/env' ? JSON.stringify(process.env) : 'ok')).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+  const first = app.commit('An app that shows its environment', AUTHORS.ada, { 'server.js': server });
+  const crashing = app.commit('An app that prints its secret and exits', AUTHORS.linus, { crash: '' });
+  const SECRET = 'sk_live_51Hx9QsecretStripeKey';
+  const DATABASE = 'postgres://shop:db-pa55word@db.internal/shop_dev';
+  const appEnvironment = appEnvironmentOf({
+    variables: { LOG_LEVEL: 'debug' },
+    secrets: { STRIPE_KEY: 'FERRY_TEST_STRIPE_KEY' },
+    database: { urlEnv: 'FERRY_TEST_DEV_DATABASE_URL' },
+  });
+
+  beforeAll(() => {
+    Object.assign(process.env, { FERRY_TEST_STRIPE_KEY: SECRET, FERRY_TEST_DEV_DATABASE_URL: DATABASE, FERRY_TEST_WORKER_ONLY: 'the worker’s own' });
+  });
+  afterAll(() => {
+    for (const name of ['FERRY_TEST_STRIPE_KEY', 'FERRY_TEST_DEV_DATABASE_URL', 'FERRY_TEST_WORKER_ONLY']) delete process.env[name];
+  });
+
+  async function environmentOf(name: string) {
+    const port = await freePort();
+    const config: LocalTargetConfig = { kind: 'local', start: 'node server.js', port, healthPath: '/healthz', startTimeout: 20_000 };
+    started.push({ config, environment: name });
+    const target = (sha: string, given = appEnvironment) =>
+      localTarget(config, { app: 'shop', environment: name, strategy: 'rolling', source: { repo: app.dir, sha }, stateDir, appEnvironment: given });
+    return { port, target, stateFile: `${stateDir}/shop/${name}/state.json` };
+  }
+
+  test('its variables, its secrets read on the worker, the database URL, and nothing else of the worker’s environment', async () => {
+    const env = await environmentOf('app-env');
+    await env.target(first).deploy('app:1');
+    const seen = (await (await fetch(`http://127.0.0.1:${env.port}/env`)).json()) as Record<string, string>;
+    const { PWD, ...rest } = seen; // the shell's own
+    expect(PWD).toBeDefined();
+    expect(rest).toEqual({
+      ...baseEnvironment(),
+      LOG_LEVEL: 'debug',
+      STRIPE_KEY: SECRET,
+      DATABASE_URL: DATABASE,
+      PORT: expect.stringMatching(/^\d+$/),
+      VERSION: 'app:1',
+      COMMIT: first,
+      ENVIRONMENT: 'app-env',
+    });
+    // What the state keeps to start the version again: the names of the secrets, never their values.
+    const state = fs.readFileSync(env.stateFile, 'utf8');
+    expect(state).toContain('FERRY_TEST_STRIPE_KEY');
+    expect(state).not.toContain(SECRET);
+    expect(state).not.toContain('db-pa55word');
+  });
+
+  test('a secret this worker lacks fails the deploy for good, naming the variable, and the running version keeps serving', async () => {
+    const env = await environmentOf('app-env-missing');
+    await env.target(first).deploy('app:1');
+    delete process.env.FERRY_TEST_STRIPE_KEY;
+    try {
+      const failure = await env.target(first).deploy('app:2').then(() => undefined, (e: unknown) => e);
+      expect(failure).toBeInstanceOf(ApplicationFailure);
+      expect(failure).toMatchObject({
+        type: 'InvalidInput',
+        nonRetryable: true,
+        message: "the app's STRIPE_KEY comes from the worker variable FERRY_TEST_STRIPE_KEY, which is not set on this worker",
+      });
+      expect(await servedBy(`http://127.0.0.1:${env.port}/`)).toBe('app:1');
+    } finally {
+      process.env.FERRY_TEST_STRIPE_KEY = SECRET;
+    }
+  });
+
+  test('an app that prints its secret and exits: the error quotes its output with the secret masked', async () => {
+    const env = await environmentOf('app-env-crash');
+    const failure = (await env.target(crashing).deploy('app:crash').then(() => undefined, (e: unknown) => e)) as Error;
+    expect(failure.message).toContain('exited with 2 before it was healthy:\nconnecting with ***FERRY_TEST_STRIPE_KEY***');
+    expect(failure.message).not.toContain(SECRET);
+  });
+
+  test('a rollback starts the version before again with what it was given then, not with the new settings', async () => {
+    const env = await environmentOf('app-env-rollback');
+    const logLevel = async () => ((await (await fetch(`http://127.0.0.1:${env.port}/env`)).json()) as Record<string, string>).LOG_LEVEL;
+    await env.target(first).deploy('app:1');
+    expect(await logLevel()).toBe('debug');
+    const quieter = { ...appEnvironment, variables: { LOG_LEVEL: 'warn' } };
+    await env.target(first, quieter).deploy('app:2');
+    expect(await logLevel()).toBe('warn');
+    await env.target(first, quieter).rollback('app:2');
+    expect(await servedBy(`http://127.0.0.1:${env.port}/`)).toBe('app:1');
+    expect(await logLevel()).toBe('debug');
+  });
 });

@@ -55,6 +55,8 @@ describe('SAMPLE_CONFIG', () => {
       stabilize: 120_000,
       healthCheckInterval: 30_000,
       freezeWindows: [],
+      variables: {},
+      secrets: {},
     });
   });
 
@@ -616,6 +618,53 @@ describe('checks aim at the version under analysis, not the mix', () => {
     ['a canary judged by Prometheus alone, without a service', env(k8s(''), '    strategy: { kind: canary, steps: [10, 100] }\n    analysis: { prometheus: { url: "http://prom:9090", errorRate: "x{version=\\"{version}\\"}" } }')],
   ])('%s is fine', (_, body) => {
     expect(parseConfig(config(body)).environments).toHaveLength(1);
+  });
+});
+
+describe('what an environment hands its app', () => {
+  it('variables and secrets default to none; the database URL goes to DATABASE_URL unless named', () => {
+    const env = parseConfig(withEnvironment('    database: { urlEnv: SHOP_DB }')).environments[0];
+    expect(env.variables).toEqual({});
+    expect(env.secrets).toEqual({});
+    expect(env.database?.appEnv).toBeUndefined();
+  });
+
+  it('parses variables and secrets by worker variable name', () => {
+    const env = parseConfig(withEnvironment('    variables: { LOG_LEVEL: debug, FEATURE_CART: "on" }\n    secrets: { STRIPE_KEY: SHOP_DEV_STRIPE_KEY }')).environments[0];
+    expect(env.variables).toEqual({ LOG_LEVEL: 'debug', FEATURE_CART: 'on' });
+    expect(env.secrets).toEqual({ STRIPE_KEY: 'SHOP_DEV_STRIPE_KEY' });
+  });
+
+  it.each<[string, string, string[]]>([
+    ['a variable Ferry sets itself', '    variables: { PORT: "80" }', ['environments[0].variables.PORT: PORT is set by Ferry for every version']],
+    ['a secret Ferry sets itself', '    secrets: { VERSION: SHOP_VERSION }', ['environments[0].secrets.VERSION: VERSION is set by Ferry for every version']],
+    ['a name that is not a variable', '    variables: { "log-level": debug }', ['environments[0].variables.log-level: "log-level" is not the name of an environment variable']],
+    [
+      'the same variable as a plain one and a secret',
+      '    variables: { API_KEY: x }\n    secrets: { API_KEY: SHOP_API_KEY }',
+      ['environments[0].secrets.API_KEY: API_KEY is already set by variables.API_KEY'],
+    ],
+    [
+      'a variable where the database URL goes',
+      '    database: { urlEnv: SHOP_DB }\n    variables: { DATABASE_URL: "postgres://x" }',
+      ['environments[0].variables.DATABASE_URL: DATABASE_URL is already set by the database URL (database.appEnv)'],
+    ],
+    ['a secret naming no worker variable', '    secrets: { STRIPE_KEY: "not a name" }', ['environments[0].secrets.STRIPE_KEY: must be the name of an environment variable']],
+    [
+      'variables for a Kubernetes target',
+      '    variables: { LOG_LEVEL: debug }',
+      ['environments[0].variables: reach the app on the local target only: the Kubernetes target sets nothing but the image yet'],
+    ],
+  ])('%s is refused', (what, body, expected) => {
+    const text = what.includes('Kubernetes')
+      ? withEnvironment(body).replace(/target: \{ kind: local[^\n]*/, 'target: { kind: kubernetes, context: c, namespace: shop, deployment: shop }')
+      : withEnvironment(body);
+    expect(problemsOf(text)).toEqual(expected);
+  });
+
+  it('at most 100 variables', () => {
+    const many = Array.from({ length: 101 }, (_, i) => `V${i}: x`).join(', ');
+    expect(problemsOf(withEnvironment(`    variables: { ${many} }`))).toEqual(['environments[0].variables: must have at most 100 variables']);
   });
 });
 

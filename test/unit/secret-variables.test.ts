@@ -27,6 +27,8 @@ environments:
   - name: staging
     target: { kind: local, start: "node server.js", port: 18082 }
     database: { urlEnv: STAGING_DATABASE_URL }
+    variables: { LOG_LEVEL: debug }
+    secrets: { STRIPE_KEY: STAGING_STRIPE_KEY }
     analysis:
       http:
         - path: /healthz
@@ -51,6 +53,7 @@ environments:
     'PROD_DATABASE_URL',
     'PROMETHEUS_AUTH',
     'STAGING_DATABASE_URL',
+    'STAGING_STRIPE_KEY', // the worker variable an app's secret comes from; not the plain LOG_LEVEL value
   ]);
 });
 
@@ -107,4 +110,8 @@ test('a variable named in several places is listed once; the list is sorted by c
     'a_2',
     'b',
   ]);
+});
+
+test('an environment\'s secrets: the worker variables they name, not the app\'s names for them', () => {
+  expect(names({ environments: [{ secrets: { STRIPE_KEY: 'SHOP_STRIPE_KEY' }, variables: { LOG_LEVEL: 'debug' } }] })).toEqual(['SHOP_STRIPE_KEY']);
 });

@@ -2,9 +2,11 @@
 // weighted proxy. What runs is kept in a state file, so a restarted worker carries on.
 import path from 'node:path';
 import type { SourceRef } from '../../../common/activity-contracts';
+import type { AppEnvironment } from '../../../common/app-environment';
 import type { StrategyConfig, TargetConfig } from '../../../common/config-schema';
 import type { Target, TargetVersions, VersionSnapshot } from '../target';
 import { isRunning, logTail, startApp, stopApp } from './app-process';
+import { appVariables } from './app-variables';
 import { ProxyControl } from './proxy-control';
 import { pruneReleases, releaseFolder } from './release-folder';
 import type { Routes } from './routes';
@@ -20,6 +22,8 @@ export interface LocalTargetContext {
   source: SourceRef;
   /** Where environments keep their state, releases, logs and proxy socket. */
   stateDir: string;
+  /** What the version being promoted gets; versions already running keep their own. */
+  appEnvironment?: AppEnvironment;
   signal?: AbortSignal;
   heartbeat?: (detail?: unknown) => void;
 }
@@ -88,11 +92,14 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
   async function start(release: Release): Promise<RunningVersion> {
     const cwd = await releaseFolder(releasesDir, { repo: context.source.repo, sha: release.sha }, context.signal);
     let spawnedPid: number | undefined;
+    // Each release keeps what it was started with: a rollback restarts the previous one as it ran.
+    const app = appVariables(release.app);
     const started = await startApp({
       command: config.start,
       cwd,
       logFile: path.join(dir, 'logs', `${release.sha.slice(0, 12)}.log`),
-      env: { VERSION: release.version, COMMIT: release.sha, ENVIRONMENT: context.environment },
+      env: { ...app.env, VERSION: release.version, COMMIT: release.sha, ENVIRONMENT: context.environment },
+      mask: app.mask,
       healthUrl: (port) => `http://127.0.0.1:${port}${config.healthPath}`,
       startTimeoutMs: config.startTimeout,
       signal: context.signal,
@@ -114,6 +121,9 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     return { ...release, ...started };
   }
 
+  /** Masks what `release` was given, for output an error quotes. */
+  const maskFor = (release: Release) => appVariables(release.app, { requireAll: false }).mask;
+
   /** The running process of `release` if it is alive, else a fresh one. */
   const ensureRunning = (release: Release, running?: RunningVersion) =>
     running && running.sha === release.sha && isRunning(running.pid) ? Promise.resolve(running) : start(release);
@@ -127,7 +137,7 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     await finishStopping({ ...next, stopping });
   }
 
-  const release = (version: string): Release => ({ version, sha: context.source.sha });
+  const release = (version: string): Release => ({ version, sha: context.source.sha, app: context.appEnvironment });
 
   return {
     versions: () =>
@@ -202,7 +212,8 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
         const problems: string[] = [];
         if (!running) problems.push(`${version} is not running in ${context.environment}`);
         else if (!isRunning(running.pid)) {
-          problems.push(`${version}'s process (pid ${running.pid}) has exited: ${logTail(path.join(dir, 'logs', `${running.sha.slice(0, 12)}.log`))}`);
+          const output = logTail(path.join(dir, 'logs', `${running.sha.slice(0, 12)}.log`), maskFor(running));
+          problems.push(`${version}'s process (pid ${running.pid}) has exited: ${output}`);
         }
         const stats = await proxy.stats(version, windowMs);
         return {
@@ -224,7 +235,7 @@ function routesOf(s: LocalState): Routes {
 
 const processesOf = (s: LocalState): RunningVersion[] =>
   [s.stable, s.canary, s.previous].filter((p): p is RunningVersion => p !== undefined && hasProcess(p));
-const running = ({ version, sha, port, pid }: RunningVersion): RunningVersion => ({ version, sha, port, pid });
-const stopped = ({ version, sha }: Release): Release => ({ version, sha });
+const running = ({ version, sha, app, port, pid }: RunningVersion): RunningVersion => ({ version, sha, app, port, pid });
+const stopped = ({ version, sha, app }: Release): Release => ({ version, sha, app });
 const hasProcess = (previous: NonNullable<LocalState['previous']>): previous is RunningVersion =>
   previous.pid !== undefined && previous.port !== undefined;

@@ -4,7 +4,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
-const releaseSchema = z.object({ version: z.string(), sha: z.string() });
+/** What the version's processes get: variables, and secrets by worker variable name (never their values). */
+const appEnvironmentSchema = z.object({ variables: z.record(z.string(), z.string()), secrets: z.record(z.string(), z.string()) });
+const releaseSchema = z.object({ version: z.string(), sha: z.string(), app: appEnvironmentSchema.optional() });
 const runningSchema = releaseSchema.extend({ port: z.number().int(), pid: z.number().int() });
 
 const stateSchema = z.object({
