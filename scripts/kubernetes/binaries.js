@@ -127,7 +127,7 @@ function etcdModule(dir) {
 async function build() {
   if (built()) return binaries();
   if (!goAvailable()) {
-    throw new Error('building the Kubernetes control plane needs Go 1.26 or newer on PATH (https://go.dev/dl/)');
+    throw new Error('building the Kubernetes control plane needs Go on PATH: 1.26 or newer, or 1.21+ which fetches the 1.26 toolchain itself (https://go.dev/dl/)');
   }
   const target = binDir();
   fs.mkdirSync(cacheRoot(), { recursive: true });

@@ -47,16 +47,14 @@ function kubeconfig(file, server, pki, user) {
   return file;
 }
 
-/** One HTTPS request to the API server as admin; resolves with the status and parsed body. */
+/** One HTTPS request to the API server as admin (`cluster.tls`); resolves with the status and parsed body. */
 function api(cluster, method, urlPath, body) {
   return new Promise((resolve, reject) => {
     const request = https.request(
       `${cluster.server}${urlPath}`,
       {
         method,
-        ca: fs.readFileSync(cluster.pki.ca),
-        cert: fs.readFileSync(cluster.pki.clients.admin.cert),
-        key: fs.readFileSync(cluster.pki.clients.admin.key),
+        ...cluster.tls,
         headers: body ? { 'content-type': 'application/json' } : {},
         timeout: 5_000,
       },
@@ -146,7 +144,9 @@ async function up(dir, plane) {
   const pki = makePki(path.join(dir, 'pki'), { serviceIp: SERVICE_IP });
   const [etcdPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const server = `https://127.0.0.1:${apiPort}`;
-  const cluster = { server, pki };
+  // Read once: start-up polls the API server every 200 ms.
+  const tls = { ca: fs.readFileSync(pki.ca), cert: fs.readFileSync(pki.clients.admin.cert), key: fs.readFileSync(pki.clients.admin.key) };
+  const cluster = { server, tls };
   try {
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
