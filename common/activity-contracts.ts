@@ -92,6 +92,8 @@ export interface AnalysisResult {
 
 /** Each call is idempotent; `version` is the release being promoted. */
 export interface TargetActivities {
+  /** Before anything changes: whether `version` can run in the environment (settings resolve, manifests render). */
+  prepare(input: TargetInput): Promise<void>;
   /** Rolling: all of the environment's traffic to `version`. */
   deploy(input: TargetInput): Promise<{ previousVersion?: string }>;
   /** A canary step; weight 0 brings up blue-green's idle colour without traffic. */

@@ -7,7 +7,7 @@ export interface AppEnvironmentIssue {
 }
 
 interface EnvironmentShape {
-  target?: { kind?: unknown };
+  target?: { kind?: unknown; manifests?: unknown };
   variables?: unknown;
   secrets?: unknown;
   database?: { appEnv?: unknown } | null;
@@ -27,8 +27,8 @@ export function appEnvironmentIssues(env: EnvironmentShape): AppEnvironmentIssue
   }
   for (const field of ['variables', 'secrets'] as const) {
     const keys = keysOf(env[field]);
-    if (keys.length > 0 && env.target?.kind === 'kubernetes') {
-      issues.push({ path: [field], message: 'reach the app on the local target only: the Kubernetes target sets nothing but the image yet' });
+    if (keys.length > 0 && env.target?.kind === 'kubernetes' && env.target.manifests === undefined) {
+      issues.push({ path: [field], message: 'reach a Kubernetes app through its manifests only: set target.manifests (image mode sets nothing but the image)' });
     }
     for (const key of keys) {
       const path = [field, key];

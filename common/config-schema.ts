@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { durationSchema } from './duration';
 import { freezeEndsAt, freezeWindowSchema, type FreezeWindow } from './freeze-windows';
 import { appEnvironmentIssues } from './app-environment-rules';
+import { kubernetesClaim, kubernetesModeIssues, overlaps, type KubernetesClaim } from './kubernetes-mode-rules';
 import { placeholderIssues } from './placeholder-rules';
 import { credentialsInPath, credentialsInRepo, credentialsInUrl } from './url-credentials';
 
@@ -85,11 +86,35 @@ const commandSchema = z
 
 const port = z.number().int().min(1024, 'must be between 1024 and 65535').max(65535, 'must be between 1024 and 65535');
 
+/** A command the config cannot do without: its absence is named as such, not as a type error. */
+const requiredCommand = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a command line') })
+  .max(COMMAND_MAX, { message: `must be at most ${COMMAND_MAX} characters`, abort: true })
+  .min(1, 'must not be empty');
+
+/** Names must differ within their list: status, history and errors tell the entries apart by name. */
+const uniqueNames = (what: string, reserved: string[] = []) => (entries: { name?: unknown }[], ctx: z.RefinementCtx) => {
+  const seen = new Map<string, number>();
+  entries.forEach((entry, i) => {
+    if (typeof entry?.name !== 'string') return;
+    if (reserved.includes(entry.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${entry.name}" is reserved` });
+    const first = seen.get(entry.name);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${entry.name}" is already the name of ${what}[${first}]` });
+    else seen.set(entry.name, i);
+  });
+};
+
+/** A process of a version beside its web process: supervised and judged by staying up; it gets no port. */
+const processSchema = z.object({ name, start: requiredCommand }).strict();
+
 const localTargetSchema = z
   .object({
     kind: z.literal('local'),
-    /** Runs one version from its release folder; gets PORT, VERSION, COMMIT and ENVIRONMENT. */
-    start: text(COMMAND_MAX).min(1, 'must not be empty'),
+    /** Runs one version's web process from its release folder; gets PORT, VERSION, COMMIT and ENVIRONMENT. */
+    start: requiredCommand,
+    /** The version's other processes (workers), started from the same folder with the same settings but no port. */
+    // Optional, not defaulted: plans in older histories have none, and the type says so.
+    processes: list(processSchema, 20, 'processes').superRefine(uniqueNames('processes', ['web']), evenWithOtherProblems).optional(),
     /** Where the environment's weighted proxy listens. */
     port,
     /** Where the proxy serves its counters in Prometheus' text format, when set. */
@@ -106,8 +131,29 @@ const kubernetesTargetSchema = z
     /** A context of the worker's kubeconfig (KUBECONFIG or ~/.kube/config). */
     context: text(253).min(1),
     namespace: name,
-    deployment: name,
-    /** The container whose image is set; the Deployment's first container when not given. */
+    /**
+     * Image mode: the Deployment whose image is set. With `manifests`: the Deployment that takes
+     * the canary (needed for a canary only).
+     */
+    deployment: name.optional(),
+    /**
+     * Manifests mode: the environment's manifests come from the repository at the promoted commit
+     * (a kustomize overlay or a folder of plain manifests), rendered with the artifact's image, the
+     * environment's variables and secrets, and applied server-side; every Deployment in them is
+     * rolled out and watched.
+     */
+    manifests: z
+      .object({
+        /** Relative to the repository's root, e.g. k8s/overlays/staging. */
+        path: text(PATH_MAX)
+          .min(1, 'must not be empty')
+          .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a path inside the repository (relative, without ..)'),
+        /** The image name in the manifests that becomes the artifact; the artifact's name without its tag when not given. */
+        image: text(500).min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    /** The container whose image is set (image mode); the Deployment's first container when not given. */
     container: name.optional(),
     /** The Service in front of the app; blue-green switches its selector. */
     service: name.optional(),
@@ -284,6 +330,19 @@ function neverEnd(windows: FreezeWindow[]): boolean {
   });
 }
 
+/** A test run against the version just deployed; FERRY_URL is the version's own address. */
+const verifySchema = z
+  .object({
+    name,
+    command: requiredCommand,
+    timeout: positiveDuration.prefault('10m'),
+    /** Also after each canary step below 100%, against the canary alone. */
+    afterEachCanaryStep: z.boolean().default(false),
+    /** Worker variables the command may see beyond the small allow-list every command gets. */
+    passEnv: list(envVarName, 50, 'variables').default([]),
+  })
+  .strict();
+
 const environmentSchema = z
   .object({
     name,
@@ -305,6 +364,9 @@ const environmentSchema = z
     variables: boundedRecord(text(4_096), 100, 'variables').default({}),
     /** The app's variable → the name of the worker variable holding the secret (read on the worker only). */
     secrets: boundedRecord(envVarName, 50, 'secrets').default({}),
+    /** Tests against the deployed version, in order; a failure rolls the environment back. */
+    // Optional, not defaulted: plans in older histories have none, and the type says so.
+    verify: list(verifySchema, 20, 'commands').superRefine(uniqueNames('verify'), evenWithOtherProblems).optional(),
   })
   .strict()
   .superRefine((env, ctx) => {
@@ -314,6 +376,7 @@ const environmentSchema = z
     }
     for (const issue of placeholderIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
     const target = env.target as Partial<TargetConfig> | undefined;
+    for (const issue of kubernetesModeIssues(target, env.strategy?.kind)) ctx.addIssue({ code: 'custom', ...issue });
     if (target?.kind === 'kubernetes' && !target.url) {
       env.analysis?.http?.forEach((check, i) => {
         if (check?.path !== undefined) {
@@ -374,21 +437,22 @@ export const ferryConfigSchema = z
             ports.set(value, `environments[${i}].target.${key}`);
           }
         });
-        // Two environments on one Deployment would deploy (and roll back) each other's versions.
-        const deployments = new Map<string, number>();
+        // Two environments on one Deployment (or one on a namespace whose manifests another applies)
+        // would deploy, and roll back, each other's versions.
+        const claimed: { i: number; claim: KubernetesClaim }[] = [];
         envs.forEach((env, i) => {
-          const target = env?.target;
-          if (target?.kind !== 'kubernetes' || [target.context, target.namespace, target.deployment].some((v) => typeof v !== 'string')) return;
-          const key = JSON.stringify([target.context, target.namespace, target.deployment]);
-          const owner = deployments.get(key);
-          if (owner === undefined) deployments.set(key, i);
-          else {
+          const claim = env?.target && kubernetesClaim(env.target);
+          if (!claim) return;
+          const clash = claimed.find((c) => overlaps(c.claim, claim));
+          if (clash) {
+            const what = claim.deployment === undefined || clash.claim.deployment === undefined ? claim.namespaceWhat : claim.what;
             ctx.addIssue({
               code: 'custom',
-              path: [i, 'target', 'deployment'],
-              message: `deployment ${target.deployment} in namespace ${target.namespace} of context ${target.context} is already the target of environments[${owner}]`,
+              path: [i, 'target', claim.deployment === undefined ? 'manifests' : 'deployment'],
+              message: `${what} is already the target of environments[${clash.i}]`,
             });
           }
+          claimed.push({ i, claim });
         });
         // Two environments on one database would migrate it twice and restore one's backup over the other.
         const databases = new Map<string, number>();
@@ -427,3 +491,4 @@ export type AnalysisConfig = z.output<typeof analysisSchema>;
 export type ApprovalConfig = NonNullable<EnvironmentConfig['approval']>;
 export type DatabaseConfig = NonNullable<EnvironmentConfig['database']>;
 export type CommandConfig = FerryConfig['build'];
+export type VerifyConfig = NonNullable<EnvironmentConfig['verify']>[number];

@@ -29,6 +29,7 @@ export function targetActivities(settings: TargetSettings): TargetActivities & H
     );
 
   return {
+    prepare: (input) => withTarget(input, settings, (target) => target.prepare(input.version)),
     deploy: (input) =>
       withTarget(input, settings, async (target) => {
         const before = await target.versions();

@@ -26,6 +26,11 @@ export interface VersionSnapshot {
 }
 
 export interface Target {
+  /**
+   * Checks, before the stage changes anything, that `version` can run here: its secrets are set on
+   * this worker, its manifests render. A problem is a non-retryable InvalidInput naming the field.
+   */
+  prepare(version: string): Promise<void>;
   versions(): Promise<TargetVersions>;
   /** Rolling: all traffic moves to `version`; the old stable becomes `previous`. */
   deploy(version: string): Promise<void>;

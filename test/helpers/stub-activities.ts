@@ -30,6 +30,7 @@ export function stubActivities(overrides: Partial<StubbedActivities> = {}) {
     }),
     migrateDatabase: async () => ({ applied: ['001_create_orders'] }),
     undoMigrations: async () => ({ undone: ['001_create_orders'] }),
+    prepare: async () => undefined,
     deploy: async () => ({ previousVersion: 'shop:previous' }),
     setCanaryWeight: async () => undefined,
     promote: async () => undefined,

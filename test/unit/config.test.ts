@@ -653,7 +653,7 @@ describe('what an environment hands its app', () => {
     [
       'variables for a Kubernetes target',
       '    variables: { LOG_LEVEL: debug }',
-      ['environments[0].variables: reach the app on the local target only: the Kubernetes target sets nothing but the image yet'],
+      ['environments[0].variables: reach a Kubernetes app through its manifests only: set target.manifests (image mode sets nothing but the image)'],
     ],
   ])('%s is refused', (what, body, expected) => {
     const text = what.includes('Kubernetes')

@@ -19,6 +19,8 @@ import type { TargetConfig } from '../../../common/config-schema';
 import { FailureType } from '../../../common/errors';
 
 export type KubernetesTargetConfig = Extract<TargetConfig, { kind: 'kubernetes' }>;
+/** A target whose Deployment is known: image mode, or manifests with a canary Deployment named. */
+export type DeploymentTargetConfig = KubernetesTargetConfig & { deployment: string };
 
 export interface TargetOptions {
   /** Called while Ferry waits on the cluster, so a long rollout keeps its activity alive. */
@@ -28,7 +30,7 @@ export interface TargetOptions {
 }
 
 export interface Cluster {
-  readonly config: KubernetesTargetConfig;
+  readonly config: DeploymentTargetConfig;
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
   readonly discovery: DiscoveryV1Api;
@@ -50,7 +52,7 @@ export function invalidInput(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, FailureType.InvalidInput);
 }
 
-export function connect(config: KubernetesTargetConfig, options: TargetOptions = {}): Cluster {
+export function connect(config: DeploymentTargetConfig, options: TargetOptions = {}): Cluster {
   const kubeConfig = new KubeConfig();
   const source = process.env.KUBECONFIG ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config';
   try {

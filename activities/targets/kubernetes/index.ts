@@ -80,8 +80,13 @@ const STRATEGIES: Record<Strategy, StrategyOps> = { rolling, canary: canaryOps, 
 export function kubernetesTarget(config: KubernetesTargetConfig, strategy: Strategy, options: TargetOptions = {}): Target {
   const ops = STRATEGIES[strategy];
   if (!ops) throw invalidInput(`unknown strategy ${String(strategy)} for the Kubernetes target`);
-  const cluster = connect(config, options);
+  const deployment = config.deployment;
+  if (config.manifests || deployment === undefined) throw invalidInput('the Kubernetes target applies manifests from the repository in a later version of this worker');
+  const cluster = connect({ ...config, deployment }, options);
   return {
+    prepare: async () => {
+      await readDeployment(cluster, cluster.config.deployment);
+    },
     versions: () => ops.versions(cluster),
     deploy: (version) => ops.deploy(cluster, version),
     setCanaryWeight: (version, weight) => ops.setCanaryWeight(cluster, version, weight),

@@ -140,6 +140,11 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
   const release = (version: string): Release => ({ version, sha: context.source.sha, app: context.appEnvironment });
 
   return {
+    // Secrets are read as a version starts; a missing one is found now, before the stage migrates.
+    prepare: async () => {
+      appVariables(context.appEnvironment);
+    },
+
     versions: () =>
       serially(async () => {
         const s = await state.read();
