@@ -1,7 +1,9 @@
 // Builds the control plane Ferry's Kubernetes tests run on — kube-apiserver,
 // kube-controller-manager, kube-scheduler, etcd and kwok — from the Go module proxy alone, once,
 // into a cache outside the clone keyed by their versions. A cold build takes minutes (most of it
-// kube-apiserver); later runs find the binaries and return at once.
+// kube-apiserver); later runs find the binaries and return at once. kustomize, which renders
+// manifests mode's manifests, is built beside them (under 1 minute) and checked for on its own,
+// so a cache made before it only gains kustomize.
 'use strict';
 
 const { spawn, spawnSync } = require('node:child_process');
@@ -10,7 +12,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 // Pinned together: the apiserver needs an etcd 3.5+ and kwok 0.8 speaks to Kubernetes 1.34.
-const VERSIONS = { kubernetes: 'v1.34.4', etcd: 'v3.6.16', kwok: 'v0.8.0' };
+const VERSIONS = { kubernetes: 'v1.34.4', etcd: 'v3.6.16', kwok: 'v0.8.0', kustomize: 'v5.7.1' };
 const KUBERNETES_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 const BINARIES = [...KUBERNETES_COMMANDS, 'etcd', 'kwok'];
 
@@ -33,6 +35,15 @@ function binaries() {
 
 function built() {
   return Object.values(binaries()).every((file) => fs.existsSync(file));
+}
+
+/** Named with its version: the folder is keyed by the control plane's versions only. */
+function kustomizePath() {
+  return path.join(binDir(), `kustomize-${VERSIONS.kustomize}`);
+}
+
+function kustomizeBuilt() {
+  return fs.existsSync(kustomizePath());
 }
 
 function goAvailable() {
@@ -171,23 +182,55 @@ async function build() {
   return binaries();
 }
 
-module.exports = { VERSIONS, binaries, build, built, goAvailable, cacheRoot, stopBuilds };
+async function buildKustomize() {
+  if (kustomizeBuilt()) return kustomizePath();
+  if (!goAvailable()) throw new Error('building kustomize needs Go on PATH (https://go.dev/dl/)');
+  fs.mkdirSync(cacheRoot(), { recursive: true });
+  const work = fs.mkdtempSync(path.join(cacheRoot(), 'build-'));
+  running.work = work;
+  try {
+    const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '', GOBIN: work };
+    log(`building kustomize ${VERSIONS.kustomize} into ${binDir()} (about a minute, once per version)`);
+    await go(['install', '-v', '-trimpath', '-ldflags=-s -w', `sigs.k8s.io/kustomize/kustomize/v5@${VERSIONS.kustomize}`], {
+      cwd: work,
+      env,
+      what: `kustomize ${VERSIONS.kustomize}`,
+    });
+    fs.mkdirSync(binDir(), { recursive: true });
+    // A rename within one file system: a concurrent run never sees half a binary.
+    fs.renameSync(path.join(work, 'kustomize'), kustomizePath());
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+    running.work = undefined;
+  }
+  return kustomizePath();
+}
+
+module.exports = { VERSIONS, binaries, build, built, buildKustomize, kustomizeBuilt, kustomizePath, goAvailable, cacheRoot, stopBuilds };
 
 // `npm test` runs this first (pretest), so the build happens before the suite and not beside it.
 // Without Go it only says so: the Kubernetes tests then skip naming what to install (and fail in CI).
 if (require.main === module) {
-  if (process.env.FERRY_TEST_KUBECONFIG) {
-    log(`using the cluster in FERRY_TEST_KUBECONFIG (${process.env.FERRY_TEST_KUBECONFIG}); nothing to build`);
-  } else if (!built() && !goAvailable()) {
+  // A cluster given in FERRY_TEST_KUBECONFIG needs no control plane; a kustomize given in
+  // FERRY_KUSTOMIZE needs no build.
+  const needControlPlane = !process.env.FERRY_TEST_KUBECONFIG && !built();
+  const needKustomize = !process.env.FERRY_KUSTOMIZE && !kustomizeBuilt();
+  if (process.env.FERRY_TEST_KUBECONFIG) log(`using the cluster in FERRY_TEST_KUBECONFIG (${process.env.FERRY_TEST_KUBECONFIG})`);
+  if (!needControlPlane && !needKustomize) {
+    // Everything is there already.
+  } else if (!goAvailable()) {
     log('no Go on PATH: the Kubernetes tests will be skipped. Install Go 1.26 or newer (https://go.dev/dl/) to run them');
   } else {
-    build().then(
-      (found) => log(`control plane binaries in ${path.dirname(found.etcd)}`),
+    (async () => {
+      if (needControlPlane) await build();
+      if (needKustomize) await buildKustomize();
+    })().then(
+      () => log(`control plane binaries and kustomize in ${binDir()}`),
       (error) => {
         log(error.message);
         // Elsewhere the rest of the suite still runs, and the Kubernetes tests say they were skipped.
         if (process.env.CI) process.exit(1);
-        log('the Kubernetes tests will be skipped: the control plane could not be built (see above)');
+        log('the Kubernetes tests will be skipped: what they need could not be built (see above)');
       },
     );
   }
