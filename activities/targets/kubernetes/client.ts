@@ -6,6 +6,7 @@ import {
   createConfiguration,
   DiscoveryV1Api,
   KubeConfig,
+  KubernetesObjectApi,
   PatchStrategy,
   ServerConfiguration,
   setHeaderOptions,
@@ -29,9 +30,15 @@ export interface TargetOptions {
   signal?: AbortSignal;
 }
 
-export interface Cluster {
-  readonly config: DeploymentTargetConfig;
+/**
+ * One environment's cluster. Image mode always knows its Deployment; manifests mode may not, so
+ * what works for both takes an `AnyCluster`.
+ */
+export interface Cluster<Config extends KubernetesTargetConfig = DeploymentTargetConfig> {
+  readonly config: Config;
   readonly apps: AppsV1Api;
+  /** Any kind of object by its apiVersion and kind: server-side apply of rendered manifests. */
+  readonly objects: KubernetesObjectApi;
   readonly core: CoreV1Api;
   readonly discovery: DiscoveryV1Api;
   readonly watch: Watch;
@@ -52,7 +59,9 @@ export function invalidInput(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, FailureType.InvalidInput);
 }
 
-export function connect(config: DeploymentTargetConfig, options: TargetOptions = {}): Cluster {
+export type AnyCluster = Cluster<KubernetesTargetConfig>;
+
+export function connect<Config extends KubernetesTargetConfig>(config: Config, options: TargetOptions = {}): Cluster<Config> {
   const kubeConfig = new KubeConfig();
   const source = process.env.KUBECONFIG ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config';
   try {
@@ -72,6 +81,7 @@ export function connect(config: DeploymentTargetConfig, options: TargetOptions =
     apps: apiClient(kubeConfig, AppsV1Api, options.signal),
     core: apiClient(kubeConfig, CoreV1Api, options.signal),
     discovery: apiClient(kubeConfig, DiscoveryV1Api, options.signal),
+    objects: apiClient(kubeConfig, KubernetesObjectApi, options.signal),
     watch: new Watch(kubeConfig),
     heartbeat: options.heartbeat ?? (() => undefined),
     signal: options.signal,
@@ -142,14 +152,14 @@ export function clusterError(error: unknown, doing: string): Error {
 }
 
 /** The environment's own Deployment, which Ferry never creates: missing means a wrong config. */
-export async function readDeployment(cluster: Cluster, name: string): Promise<V1Deployment> {
+export async function readDeployment(cluster: AnyCluster, name: string): Promise<V1Deployment> {
   const found = await findDeployment(cluster, name);
   if (!found) throw invalidInput(`${cluster.where('Deployment', name)} does not exist`);
   return found;
 }
 
 /** A Deployment Ferry manages beside the configured one (canary, colour), which may not exist yet. */
-export async function findDeployment(cluster: Cluster, name: string): Promise<V1Deployment | undefined> {
+export async function findDeployment(cluster: AnyCluster, name: string): Promise<V1Deployment | undefined> {
   try {
     return await cluster.apps.readNamespacedDeployment({ name, namespace: cluster.config.namespace });
   } catch (error) {
@@ -158,9 +168,9 @@ export async function findDeployment(cluster: Cluster, name: string): Promise<V1
   }
 }
 
-export async function readService(cluster: Cluster): Promise<V1Service> {
+export async function readService(cluster: AnyCluster): Promise<V1Service> {
   const name = cluster.config.service;
-  if (!name) throw invalidInput(`target for ${cluster.where('Deployment', cluster.config.deployment)} has no service: blue-green switches a Service's selector`);
+  if (!name) throw invalidInput(`target for ${cluster.where(cluster.config.deployment ? 'Deployment' : 'manifests', cluster.config.deployment ?? cluster.config.manifests?.path ?? '')} has no service: blue-green switches a Service's selector`);
   try {
     return await cluster.core.readNamespacedService({ name, namespace: cluster.config.namespace });
   } catch (error) {

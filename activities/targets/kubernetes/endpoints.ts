@@ -2,14 +2,14 @@
 // The EndpointSlice controller follows a change a moment later; an analysis or a switch that went
 // ahead before it would check an empty Service (or the old colour's pods).
 import type { V1EndpointSlice } from '@kubernetes/client-node';
-import { clusterError, readDeployment, throwIfAborted, type Cluster } from './client';
+import { clusterError, readDeployment, throwIfAborted, type AnyCluster } from './client';
 import { isOwnedBy, isReady, workloadOf } from './pods';
 
 const POLL_MS = 250;
 const GIVE_UP_MS = 60_000;
 
 /** The pods a Service's EndpointSlices list as ready, by name. */
-export async function endpointPods(cluster: Cluster, service: string): Promise<string[]> {
+export async function endpointPods(cluster: AnyCluster, service: string): Promise<string[]> {
   let slices: V1EndpointSlice[];
   try {
     slices = (
@@ -26,7 +26,7 @@ export async function endpointPods(cluster: Cluster, service: string): Promise<s
   return [...new Set(names)].sort();
 }
 
-async function readyPods(cluster: Cluster, deployment: string): Promise<string[]> {
+async function readyPods(cluster: AnyCluster, deployment: string): Promise<string[]> {
   const workload = await workloadOf(cluster, await readDeployment(cluster, deployment));
   return workload.pods
     .filter((pod) => isOwnedBy(pod, workload.current) && isReady(pod))
@@ -34,7 +34,7 @@ async function readyPods(cluster: Cluster, deployment: string): Promise<string[]
     .sort();
 }
 
-export async function waitForEndpoints(cluster: Cluster, service: string, deployment: string): Promise<void> {
+export async function waitForEndpoints(cluster: AnyCluster, service: string, deployment: string): Promise<void> {
   const giveUpAt = Date.now() + GIVE_UP_MS;
   for (;;) {
     const [listed, wanted] = await Promise.all([endpointPods(cluster, service), readyPods(cluster, deployment)]);

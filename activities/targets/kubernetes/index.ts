@@ -6,11 +6,16 @@ import type { Target, TargetVersions } from '../target';
 import * as blueGreen from './blue-green';
 import * as canary from './canary';
 import { connect, invalidInput, readDeployment, type Cluster, type KubernetesTargetConfig, type TargetOptions } from './client';
+import { manifestsTarget } from './manifests-mode';
+import { renderManifests, type RenderInput } from './render';
 import { rollBack, rollTo } from './rolling';
 import { snapshotOf, type Serving } from './snapshot';
 import { ANNOTATION, annotationOf, imageOf } from './workload';
 
 export type { KubernetesTargetConfig, TargetOptions } from './client';
+
+/** What manifests mode renders from besides the target: the release and the environment it goes to. */
+export type ManifestsInput = Omit<RenderInput, 'target' | 'version'>;
 export { canaryReplicas } from './canary';
 
 type Strategy = StrategyConfig['kind'];
@@ -77,11 +82,20 @@ const STRATEGIES: Record<Strategy, StrategyOps> = { rolling, canary: canaryOps, 
  * Reads the kubeconfig (KUBECONFIG or ~/.kube/config) now, so a missing context fails the
  * activity at once with a non-retryable InvalidInput; the cluster is first called by a method.
  */
-export function kubernetesTarget(config: KubernetesTargetConfig, strategy: Strategy, options: TargetOptions = {}): Target {
+export function kubernetesTarget(config: KubernetesTargetConfig, strategy: Strategy, options: TargetOptions = {}, release?: ManifestsInput): Target {
   const ops = STRATEGIES[strategy];
   if (!ops) throw invalidInput(`unknown strategy ${String(strategy)} for the Kubernetes target`);
-  const deployment = config.deployment;
-  if (config.manifests || deployment === undefined) throw invalidInput('the Kubernetes target applies manifests from the repository in a later version of this worker');
+  const { manifests, deployment } = config;
+  if (manifests) {
+    if (!release) throw invalidInput(`target.manifests (${manifests.path}) needs the release it renders: the app, its commit and environment`);
+    const target = { namespace: config.namespace, manifests };
+    return manifestsTarget(connect(config, options), strategy, {
+      app: release.app,
+      sha: release.source.sha,
+      render: (version) => renderManifests({ ...release, target, version }, { signal: options.signal }),
+    });
+  }
+  if (deployment === undefined) throw invalidInput('target.deployment is required unless target.manifests names the manifests to apply');
   const cluster = connect({ ...config, deployment }, options);
   return {
     prepare: async () => {

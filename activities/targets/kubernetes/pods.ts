@@ -2,7 +2,7 @@
 // (a canary's pods carry the stable's labels), so they are found through owner references, not
 // labels alone.
 import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import { clusterError, type Cluster } from './client';
+import { clusterError, type AnyCluster } from './client';
 import { labelSelector } from './workload';
 
 /** Waiting reasons that do not cure themselves: the version is broken or cannot start. */
@@ -29,7 +29,7 @@ export interface Workload {
 const ownedBy = (uid: string | undefined) => (o: { metadata?: { ownerReferences?: { controller?: boolean; uid: string }[] } }) =>
   uid !== undefined && (o.metadata?.ownerReferences?.some((ref) => ref.controller && ref.uid === uid) ?? false);
 
-export async function workloadOf(cluster: Cluster, deployment: V1Deployment): Promise<Workload> {
+export async function workloadOf(cluster: AnyCluster, deployment: V1Deployment): Promise<Workload> {
   const namespace = cluster.config.namespace;
   const selector = labelSelector(deployment.spec?.selector.matchLabels ?? {});
   try {
@@ -48,7 +48,7 @@ export async function workloadOf(cluster: Cluster, deployment: V1Deployment): Pr
   }
 }
 
-export async function podsOf(cluster: Cluster, deployment: V1Deployment): Promise<V1Pod[]> {
+export async function podsOf(cluster: AnyCluster, deployment: V1Deployment): Promise<V1Pod[]> {
   return (await workloadOf(cluster, deployment)).pods;
 }
 

@@ -4,7 +4,7 @@
 // clock of its own, except to see past a verdict left over from an earlier rollout.
 import type { V1Deployment } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
-import { clusterError, invalidInput, throwIfAborted, type Cluster } from './client';
+import { clusterError, invalidInput, throwIfAborted, type AnyCluster } from './client';
 import { isOwnedBy, isReady, isTerminating, podProblems, workloadOf, type Workload } from './pods';
 import { FailureType } from '../../../common/errors';
 
@@ -76,7 +76,7 @@ function podsProgress(deployment: V1Deployment, workload: Workload): Progress {
  * fails this wait when it names the current ReplicaSet, or when this rollout did not finish within
  * the deadline counted from the start of the wait.
  */
-async function judge(cluster: Cluster, deployment: V1Deployment, startedAt: number): Promise<Progress> {
+async function judge(cluster: AnyCluster, deployment: V1Deployment, startedAt: number): Promise<Progress> {
   const status = statusProgress(deployment);
   if (status.kind === 'waiting' || status.kind === 'failed') return status;
   const workload = await workloadOf(cluster, deployment);
@@ -97,7 +97,7 @@ async function judge(cluster: Cluster, deployment: V1Deployment, startedAt: numb
 }
 
 /** The Deployment and a resourceVersion to watch from: a list's is current, an object's may be long compacted. */
-async function readForWatch(cluster: Cluster, name: string): Promise<{ deployment: V1Deployment; resourceVersion?: string }> {
+async function readForWatch(cluster: AnyCluster, name: string): Promise<{ deployment: V1Deployment; resourceVersion?: string }> {
   let list;
   try {
     list = await cluster.apps.listNamespacedDeployment({ namespace: cluster.config.namespace, fieldSelector: `metadata.name=${name}` });
@@ -112,7 +112,7 @@ async function readForWatch(cluster: Cluster, name: string): Promise<{ deploymen
 type WatchEnd = { kind: 'event' } | { kind: 'closed'; error?: unknown };
 
 /** Resolves on the first change worth judging, or when the watch ends; rejects when cancelled. */
-function watchOnce(cluster: Cluster, name: string, resourceVersion: string | undefined, seconds: number, report: (message: string) => void): Promise<WatchEnd> {
+function watchOnce(cluster: AnyCluster, name: string, resourceVersion: string | undefined, seconds: number, report: (message: string) => void): Promise<WatchEnd> {
   const { signal } = cluster;
   return new Promise((resolve, reject) => {
     let controller: AbortController | undefined;
@@ -169,7 +169,7 @@ function describe(error: unknown): string {
 }
 
 /** Returns the Deployment once every replica runs its current template, ready, and nothing else runs. */
-export async function waitForRollout(cluster: Cluster, name: string): Promise<V1Deployment> {
+export async function waitForRollout(cluster: AnyCluster, name: string): Promise<V1Deployment> {
   const startedAt = Date.now();
   let last = 'starting';
   const report = (message: string) => {

@@ -3,7 +3,7 @@
 // roles of Argo Rollouts' canaryService and previewService). Ferry makes them, with the main
 // Service's ports, when a version comes up beside the stable one, and deletes them when it goes.
 import type { V1Service } from '@kubernetes/client-node';
-import { clusterError, FIELD_MANAGER, invalidInput, readDeployment, readService, statusCode, type Cluster } from './client';
+import { clusterError, FIELD_MANAGER, invalidInput, readDeployment, readService, statusCode, type AnyCluster } from './client';
 import { waitForEndpoints } from './endpoints';
 import { ANNOTATION } from './workload';
 
@@ -12,7 +12,7 @@ export type VersionServiceRole = 'canary' | 'preview';
 /** Marks a Service as Ferry's, so it is never mistaken for (or deletes) one of the user's. */
 const ROLE = 'ferry.dev/role';
 
-export function versionServiceName(cluster: Cluster, role: VersionServiceRole): string | undefined {
+export function versionServiceName(cluster: AnyCluster, role: VersionServiceRole): string | undefined {
   return cluster.config.service && `${cluster.config.service}-${role}`;
 }
 
@@ -22,7 +22,7 @@ export function versionServiceName(cluster: Cluster, role: VersionServiceRole): 
  * (there is nothing to copy ports from, and nothing the checks could reach).
  */
 export async function upsertVersionService(
-  cluster: Cluster,
+  cluster: AnyCluster,
   role: VersionServiceRole,
   { labels, deployment, version }: { labels: Record<string, string>; deployment: string; version: string },
 ): Promise<void> {
@@ -70,7 +70,7 @@ export async function upsertVersionService(
   await waitForEndpoints(cluster, name, deployment);
 }
 
-export async function deleteVersionService(cluster: Cluster, role: VersionServiceRole): Promise<void> {
+export async function deleteVersionService(cluster: AnyCluster, role: VersionServiceRole): Promise<void> {
   const name = versionServiceName(cluster, role);
   if (!name) return;
   const existing = await findService(cluster, name);
@@ -82,7 +82,7 @@ export async function deleteVersionService(cluster: Cluster, role: VersionServic
   }
 }
 
-async function findService(cluster: Cluster, name: string): Promise<V1Service | undefined> {
+async function findService(cluster: AnyCluster, name: string): Promise<V1Service | undefined> {
   try {
     return await cluster.core.readNamespacedService({ name, namespace: cluster.config.namespace });
   } catch (error) {

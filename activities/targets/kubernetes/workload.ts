@@ -2,7 +2,7 @@
 // one. Every fact Ferry needs again (previous image, canary weight, live colour) lives in the
 // cluster, not in the worker, so a restarted worker picks up where the last one stopped.
 import type { V1Container, V1Deployment } from '@kubernetes/client-node';
-import { clusterError, FIELD_MANAGER, findDeployment, invalidInput, statusCode, throwIfAborted, type Cluster } from './client';
+import { clusterError, FIELD_MANAGER, findDeployment, invalidInput, statusCode, throwIfAborted, type AnyCluster } from './client';
 
 export const ANNOTATION = {
   /** Shown by `kubectl rollout history`: the ReplicaSet copies it from the Deployment. */
@@ -32,12 +32,12 @@ export function annotationOf(deployment: { metadata?: { annotations?: Record<str
 }
 
 /** The container whose image is the version: the configured one, or the first. */
-export function containerOf(cluster: Cluster, deployment: V1Deployment): V1Container {
+export function containerOf(cluster: AnyCluster, deployment: V1Deployment): V1Container {
   const containers = deployment.spec?.template.spec?.containers ?? [];
   const wanted = cluster.config.container;
   const found = wanted === undefined ? containers[0] : containers.find((c) => c.name === wanted);
   if (!found) {
-    const name = deployment.metadata?.name ?? cluster.config.deployment;
+    const name = deployment.metadata?.name ?? cluster.config.deployment ?? '?';
     const has = containers.map((c) => c.name).join(', ') || 'none';
     const missing = wanted === undefined ? 'containers' : `container ${wanted}`;
     throw invalidInput(`${cluster.where('Deployment', name)} has no ${missing} (it has ${has})`);
@@ -45,7 +45,7 @@ export function containerOf(cluster: Cluster, deployment: V1Deployment): V1Conta
   return found;
 }
 
-export function imageOf(cluster: Cluster, deployment: V1Deployment): string | undefined {
+export function imageOf(cluster: AnyCluster, deployment: V1Deployment): string | undefined {
   return containerOf(cluster, deployment).image;
 }
 
@@ -60,7 +60,8 @@ export interface TwinSpec {
   name: string;
   /** Added to the pod labels and the selector, so the twin's pods are its own. */
   labels: Record<string, string>;
-  image: string;
+  /** The version's image for the source's container; absent when the source already runs it (rendered manifests). */
+  image?: string;
   replicas: number;
   annotations: Record<string, string>;
 }
@@ -71,7 +72,7 @@ export interface TwinSpec {
  * The source's selector matches the twin's pods as well; that is safe because ReplicaSets only
  * count the pods they own (controller references), which is how Kubernetes' own canary recipe works.
  */
-export function twinOf(cluster: Cluster, source: V1Deployment, twin: TwinSpec): V1Deployment {
+export function twinOf(cluster: AnyCluster, source: V1Deployment, twin: TwinSpec): V1Deployment {
   const spec = structuredClone(source.spec);
   if (!spec) throw invalidInput(`${cluster.where('Deployment', source.metadata?.name ?? '?')} has no spec`);
   spec.replicas = twin.replicas;
@@ -79,7 +80,7 @@ export function twinOf(cluster: Cluster, source: V1Deployment, twin: TwinSpec): 
   spec.template.metadata = { ...spec.template.metadata, labels: { ...spec.template.metadata?.labels, ...twin.labels } };
   const wanted = containerOf(cluster, source).name;
   spec.template.spec?.containers.forEach((container) => {
-    if (container.name === wanted) container.image = twin.image;
+    if (container.name === wanted && twin.image !== undefined) container.image = twin.image;
   });
   return {
     apiVersion: 'apps/v1',
@@ -110,7 +111,7 @@ function sameSelector(a: V1Deployment, b: V1Deployment): boolean {
  * keeps its pods (only its size changes); a selector cannot be changed, so a twin whose selector
  * no longer fits (the source's changed) is deleted and made anew.
  */
-export async function upsertTwin(cluster: Cluster, desired: V1Deployment): Promise<void> {
+export async function upsertTwin(cluster: AnyCluster, desired: V1Deployment): Promise<void> {
   const name = desired.metadata?.name ?? '';
   const namespace = cluster.config.namespace;
   const where = cluster.where('Deployment', name);
@@ -135,7 +136,7 @@ export async function upsertTwin(cluster: Cluster, desired: V1Deployment): Promi
  * keeps the Deployment until its ReplicaSets and pods are deleted, so no pod of it still serves
  * (and a create of the same name does not meet a 409).
  */
-export async function deleteDeployment(cluster: Cluster, name: string): Promise<void> {
+export async function deleteDeployment(cluster: AnyCluster, name: string): Promise<void> {
   let deployment: V1Deployment | undefined;
   try {
     deployment = await findDeployment(cluster, name);
@@ -153,7 +154,7 @@ function isBeingDeleted(deployment: V1Deployment): boolean {
 }
 
 /** Its pods take up to their termination grace period to stop; the wait allows that and a minute more. */
-async function untilGone(cluster: Cluster, name: string, deployment: V1Deployment): Promise<void> {
+async function untilGone(cluster: AnyCluster, name: string, deployment: V1Deployment): Promise<void> {
   const graceSeconds = deployment.spec?.template.spec?.terminationGracePeriodSeconds ?? 30;
   const giveUpAt = Date.now() + (graceSeconds + 60) * 1_000;
   while (await findDeployment(cluster, name)) {

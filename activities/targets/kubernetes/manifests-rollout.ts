@@ -1,0 +1,110 @@
+// Manifests mode, rolling: every object of the release applied, every Deployment of it watched,
+// and the revision record in the cluster saying what was applied before, so a rollback puts back
+// all of it (settings, Secrets, Services, each Deployment) and removes what the release added.
+// The record is written before the cluster changes: a worker that dies mid-apply leaves a record a
+// retried deploy or a rollback can finish from.
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../../common/errors';
+import type { AnyCluster } from './client';
+import type { RenderedManifests } from './render';
+import { readRecord, recordName, writeRecord, type Revision, type RevisionRecord } from './revisions';
+import { waitForRollout } from './rollout-wait';
+import { applyObjects, deleteObjects, keyOf, refOf, type ObjectRef } from './server-side-apply';
+
+export interface ManifestsContext {
+  app: string;
+  /** The commit the manifests came from, kept in the record. */
+  sha: string;
+  /** Renders the environment's manifests for a version (the artifact's image set). */
+  render(version: string): Promise<RenderedManifests>;
+}
+
+export function revisionOf(version: string, sha: string, rendered: RenderedManifests): Revision {
+  const generated = [rendered.configMapName && `ConfigMap/${rendered.configMapName}`, rendered.secretName && `Secret/${rendered.secretName}`];
+  return {
+    version,
+    sha,
+    digest: rendered.digest,
+    deployments: rendered.deployments,
+    objects: rendered.objects,
+    generated: generated.filter((key): key is string => Boolean(key)),
+  };
+}
+
+const refsOf = (revision: Revision | undefined): ObjectRef[] => (revision?.objects ?? []).map(refOf);
+
+/**
+ * Everything the record names that the new current revision does not apply, except the previous
+ * revision's generated ConfigMap and Secret: its ReplicaSets still name them, so `kubectl rollout
+ * undo` keeps working. Only objects Ferry applied are ever in the record.
+ */
+export function pruneFor(before: RevisionRecord, next: Pick<RevisionRecord, 'current' | 'previous'>, extra: ObjectRef[] = []): ObjectRef[] {
+  const keep = new Set([...refsOf(next.current).map(keyOf), ...(next.previous?.generated ?? [])]);
+  const found = new Map<string, ObjectRef>();
+  for (const ref of [...before.prune, ...refsOf(before.previous), ...refsOf(before.current), ...extra]) {
+    if (!keep.has(keyOf(ref))) found.set(keyOf(ref), ref);
+  }
+  return [...found.values()];
+}
+
+/** Applies the current revision, waits for each of its Deployments, then removes what it left behind. */
+export async function rollOut(cluster: AnyCluster, app: string, record: RevisionRecord): Promise<void> {
+  const current = record.current;
+  if (!current) return;
+  await applyObjects(cluster, current.objects);
+  // All are applied before the first wait, so they roll out side by side; the first that fails
+  // (a worker in a crash loop) fails the deploy with its name, and the saga rolls back all of them.
+  for (const deployment of current.deployments) await waitForRollout(cluster, deployment);
+  if (record.prune.length > 0) {
+    await deleteObjects(cluster, record.prune);
+    await writeRecord(cluster, app, { ...record, prune: [] });
+  }
+}
+
+/** A repeated deploy of the same version keeps the recorded previous one, and converges on the render. */
+export async function deployManifests(cluster: AnyCluster, context: ManifestsContext, version: string): Promise<void> {
+  const revision = revisionOf(version, context.sha, await context.render(version));
+  const before = await readRecord(cluster, context.app);
+  const previous = before.current?.version === version ? before.previous : before.current;
+  const next: RevisionRecord = { current: revision, previous, prune: [] };
+  next.prune = pruneFor(before, next);
+  await writeRecord(cluster, context.app, next);
+  await rollOut(cluster, context.app, next);
+}
+
+/**
+ * Puts the previous revision back when `version` is the current one, removing what `version`
+ * added; the previous revision is spent, so rolling back twice does not swap the two back and
+ * forth. A retried rollback (`version` already taken out) converges on the restored revision again.
+ */
+export async function rollBackManifests(cluster: AnyCluster, app: string, version: string): Promise<void> {
+  const before = await readRecord(cluster, app);
+  if (before.current?.version !== version) {
+    if (before.rolledBack === version) await rollOut(cluster, app, before);
+    else if (before.prune.length > 0) {
+      // What an undone canary step applied (its generated ConfigMap and Secret) goes too.
+      await deleteObjects(cluster, before.prune);
+      await writeRecord(cluster, app, { ...before, prune: [] });
+    }
+    return;
+  }
+  const restored = before.previous;
+  if (!restored) {
+    throw ApplicationFailure.nonRetryable(
+      `cannot roll back ${version}: Ferry's record ${cluster.where('Secret', recordName(app))} holds no revision that ran before it`,
+      FailureType.NoPreviousVersion,
+    );
+  }
+  const next: RevisionRecord = { current: restored, previous: undefined, rolledBack: version, prune: [] };
+  next.prune = pruneFor(before, next);
+  await writeRecord(cluster, app, next);
+  await rollOut(cluster, app, next);
+}
+
+/** Adds objects applied outside a revision (a canary step's ConfigMap and Secret) to what a rollback removes. */
+export async function recordApplied(cluster: AnyCluster, app: string, refs: ObjectRef[]): Promise<void> {
+  const record = await readRecord(cluster, app);
+  const known = new Set([...refsOf(record.current), ...record.prune].map(keyOf));
+  const added = refs.filter((ref) => !known.has(keyOf(ref)));
+  if (added.length > 0) await writeRecord(cluster, app, { ...record, prune: [...record.prune, ...added] });
+}

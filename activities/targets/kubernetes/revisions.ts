@@ -1,0 +1,88 @@
+// What manifests mode applied in an environment, kept in the environment's own namespace so a
+// worker that restarts (or another worker) knows it: the current revision and the one before,
+// each with every object as applied. A Secret, because the objects include the generated Secret's
+// values; gzipped, because a Secret holds at most 1 MiB.
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { PatchStrategy, type KubernetesObject as ApiObject, type V1Secret } from '@kubernetes/client-node';
+import { z } from 'zod';
+import type { KubernetesObject } from './render';
+import { clusterError, FIELD_MANAGER, invalidInput, statusCode, type AnyCluster } from './client';
+
+const objectSchema = z.looseObject({
+  apiVersion: z.string().min(1).max(253),
+  kind: z.string().min(1).max(253),
+  metadata: z.looseObject({ name: z.string().min(1).max(253) }),
+});
+
+const revisionSchema = z.object({
+  version: z.string().min(1).max(1_000),
+  sha: z.string().max(64),
+  digest: z.string().max(200),
+  /** The Deployments among `objects`: what a rollout waits for. */
+  deployments: z.array(z.string().min(1).max(253)).min(1).max(500),
+  objects: z.array(objectSchema).max(2_000),
+  /** `ConfigMap/<name>`, `Secret/<name>`: the generated ones, whose names change with their content. */
+  generated: z.array(z.string().max(300)).max(2).default([]),
+});
+
+const recordSchema = z.object({
+  current: revisionSchema.optional(),
+  previous: revisionSchema.optional(),
+  /** Set by a rollback: the version it took out, so a retried rollback converges instead of doing nothing. */
+  rolledBack: z.string().max(1_000).optional(),
+  /** Objects Ferry applied and the current revision lacks: deleted once it is rolled out. */
+  prune: z.array(z.object({ apiVersion: z.string().max(253), kind: z.string().max(253), name: z.string().max(253) })).max(4_000).default([]),
+});
+
+export type Revision = Omit<z.infer<typeof revisionSchema>, 'objects'> & { objects: KubernetesObject[] };
+export type RevisionRecord = Omit<z.infer<typeof recordSchema>, 'current' | 'previous'> & { current?: Revision; previous?: Revision };
+
+const KEY = 'record.json.gz';
+/** The API server refuses a Secret over 1 MiB; some room for its metadata. */
+const MAX_BYTES = 1_000_000;
+
+export const recordName = (app: string) => `ferry-${app}-revisions`;
+
+export async function readRecord(cluster: AnyCluster, app: string): Promise<RevisionRecord> {
+  const name = recordName(app);
+  let secret: V1Secret;
+  try {
+    secret = await cluster.core.readNamespacedSecret({ name, namespace: cluster.config.namespace });
+  } catch (error) {
+    if (statusCode(error) === 404) return { prune: [] };
+    throw clusterError(error, `reading ${cluster.where('Secret', name)}`);
+  }
+  const data = secret.data?.[KEY];
+  if (!data) throw invalidInput(`${cluster.where('Secret', name)} has no ${KEY}: it is not Ferry's record of what it applied`);
+  try {
+    return recordSchema.parse(JSON.parse(gunzipSync(Buffer.from(data, 'base64')).toString('utf8'))) as RevisionRecord;
+  } catch (error) {
+    throw invalidInput(`${cluster.where('Secret', name)} does not hold a record Ferry can read (${error instanceof Error ? error.message.slice(0, 300) : 'unreadable'})`);
+  }
+}
+
+export async function writeRecord(cluster: AnyCluster, app: string, record: RevisionRecord): Promise<void> {
+  const name = recordName(app);
+  const packed = gzipSync(JSON.stringify(record)).toString('base64');
+  if (packed.length > MAX_BYTES) {
+    throw invalidInput(
+      `the record of what Ferry applied (${cluster.where('Secret', name)}) would take ${packed.length} bytes, over the ${MAX_BYTES} a Secret can hold: the manifests are too large to keep two revisions of`,
+    );
+  }
+  const body: V1Secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name,
+      namespace: cluster.config.namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'ferry', 'ferry.dev/record': 'revisions' },
+    },
+    data: { [KEY]: packed },
+  };
+  try {
+    await cluster.objects.patch(body as ApiObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  } catch (error) {
+    throw clusterError(error, `writing ${cluster.where('Secret', name)}`);
+  }
+}

@@ -1,0 +1,68 @@
+// Rendered manifests reach the cluster by server-side apply under Ferry's field manager: the API
+// server merges them field by field, records Ferry as the owner of what it set, and takes over
+// fields another manager set before (force), as `kubectl apply --server-side --force-conflicts`.
+// What Ferry removes again is only ever what it applied itself.
+import { PatchStrategy, type KubernetesObject as ApiObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from './render';
+import { clusterError, FIELD_MANAGER, statusCode, type AnyCluster } from './client';
+
+/** What a Deployment's pods read must exist before the Deployment rolls: settings and identities first, workloads last. */
+const ORDER: Record<string, number> = { ServiceAccount: 0, Secret: 1, ConfigMap: 1, PersistentVolumeClaim: 2, Service: 3, Deployment: 9 };
+const rank = (object: KubernetesObject) => ORDER[object.kind] ?? 5;
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+}
+
+export const refOf = (object: KubernetesObject): ObjectRef => ({ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name });
+
+/** Kind and name: an object keeps its identity when its apiVersion moves (extensions → apps). */
+export const keyOf = (ref: { kind: string; name?: string; metadata?: { name: string } }) => `${ref.kind}/${ref.name ?? ref.metadata?.name}`;
+
+export const describeRef = (cluster: AnyCluster, ref: ObjectRef) => cluster.where(ref.kind, ref.name);
+
+/**
+ * Applies every object in dependency order (stable within a rank), in the target's namespace.
+ * `dryRun`: the API server validates and admits each one as it would, and changes nothing.
+ */
+export async function applyObjects(cluster: AnyCluster, objects: KubernetesObject[], { dryRun = false } = {}): Promise<void> {
+  const ordered = objects.map((object, i) => ({ object, i })).sort((a, b) => rank(a.object) - rank(b.object) || a.i - b.i);
+  for (const { object } of ordered) await applyObject(cluster, object, dryRun);
+}
+
+async function applyObject(cluster: AnyCluster, object: KubernetesObject, dryRun: boolean): Promise<void> {
+  // The live object's bookkeeping must not travel back: an apply with a resourceVersion is a conditional update.
+  const { resourceVersion: _rv, uid: _uid, managedFields: _mf, creationTimestamp: _ct, generation: _g, ...metadata } = object.metadata;
+  const body = { ...object, metadata: { ...metadata, namespace: cluster.config.namespace } } as ApiObject;
+  try {
+    await cluster.objects.patch(body, undefined, dryRun ? 'All' : undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  } catch (error) {
+    throw clusterError(error, `${dryRun ? 'checking (dry run) ' : 'applying '}${describeRef(cluster, refOf(object))}`);
+  }
+}
+
+/** Whether Ferry's field manager applied (part of) the live object: anything else is not Ferry's to delete. */
+function appliedByFerry(live: ApiObject): boolean {
+  return (live.metadata?.managedFields ?? []).some((entry) => entry.manager === FIELD_MANAGER && entry.operation === 'Apply');
+}
+
+/**
+ * Deletes objects Ferry applied earlier and no longer wants; one missing already is fine, and one
+ * Ferry never applied (another manager made it since) is left alone. Pods go with their
+ * Deployment in the background: nothing routes to them once the Deployment is gone from the revision.
+ */
+export async function deleteObjects(cluster: AnyCluster, refs: ObjectRef[]): Promise<void> {
+  for (const ref of refs) {
+    const header = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: cluster.config.namespace } };
+    try {
+      const live = await cluster.objects.read(header);
+      if (!appliedByFerry(live)) continue;
+      await cluster.objects.delete(header, undefined, undefined, undefined, undefined, 'Background');
+    } catch (error) {
+      if (statusCode(error) === 404) continue;
+      throw clusterError(error, `deleting ${describeRef(cluster, ref)}`);
+    }
+  }
+}

@@ -1,0 +1,291 @@
+// Manifests mode against a real API server: rendered releases (two Deployments reading a generated
+// ConfigMap and Secret, a Service) applied server-side, every Deployment watched, Ferry's record of
+// what it applied kept in the namespace, and rollbacks that put back everything of the revision
+// before. The releases here are built in the test, so this file pins the applying half alone;
+// rendering from a repository is covered with the real renderer in kubernetes-manifests-render.test.ts.
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { ApplicationFailure } from '@temporalio/common';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { connect, type KubernetesTargetConfig } from '../../activities/targets/kubernetes/client';
+import { manifestsTarget } from '../../activities/targets/kubernetes/manifests-mode';
+import type { KubernetesObject, RenderedManifests } from '../../activities/targets/kubernetes/render';
+import { describeOnKubernetes } from '../kubernetes/cluster';
+
+const V1 = 'registry.k8s.io/pause:3.8';
+const V2 = 'registry.k8s.io/pause:3.9';
+const V3 = 'registry.k8s.io/pause:3.10';
+const CRASHLOOP_SIDECAR = 'registry.k8s.io/ferry-test/crashloop:1';
+const SECRET_VALUE = 's3cr3t-api-key-value';
+
+jest.setTimeout(120_000);
+
+interface ReleaseOptions {
+  logLevel?: string;
+  /** A second container in the worker whose image crash-loops (kwok's stage for "crashloop"). */
+  crashingWorker?: boolean;
+  /** A Deployment this release adds. */
+  extra?: boolean;
+}
+
+const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 10);
+
+/** What the renderer hands the target: the shop's web and worker reading a hashed ConfigMap and Secret. */
+function release(namespace: string, version: string, options: ReleaseOptions = {}): RenderedManifests {
+  const variables = { LOG_LEVEL: options.logLevel ?? 'info' };
+  const secrets = { API_KEY: Buffer.from(SECRET_VALUE).toString('base64') };
+  const configMapName = `shop-settings-${hash(variables)}`;
+  const secretName = `shop-secrets-${hash(secrets)}`;
+  const envFrom = [{ configMapRef: { name: configMapName } }, { secretRef: { name: secretName } }];
+  const deployment = (name: string, extraContainers: object[] = []): KubernetesObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, labels: { app: name } },
+    spec: {
+      replicas: 2,
+      progressDeadlineSeconds: 5,
+      selector: { matchLabels: { app: name } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: version, envFrom }, ...extraContainers] },
+      },
+    },
+  });
+  const objects: KubernetesObject[] = [
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMapName, namespace, labels: { 'app.kubernetes.io/managed-by': 'ferry' } }, data: variables },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace, labels: { 'app.kubernetes.io/managed-by': 'ferry' } }, type: 'Opaque', data: secrets },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'shop', namespace }, spec: { selector: { app: 'shop-web' }, ports: [{ port: 80, targetPort: 8080 }] } },
+    deployment('shop-web'),
+    deployment('shop-worker', options.crashingWorker ? [{ name: 'sidecar', image: CRASHLOOP_SIDECAR }] : []),
+  ];
+  if (options.extra) objects.push(deployment('shop-mailer'));
+  const deployments = objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name);
+  return { objects, deployments, configMapName, secretName, digest: hash(objects.map((o) => (o.kind === 'Secret' ? o.metadata : o))) };
+}
+
+describeOnKubernetes('Kubernetes target, manifests mode, against a real API server', ({ kubeconfig: KUBECONFIG, context, apps, core }) => {
+  const savedKubeconfig = process.env.KUBECONFIG;
+  const namespaces: string[] = [];
+  let count = 0;
+
+  beforeAll(() => {
+    process.env.KUBECONFIG = KUBECONFIG;
+  });
+
+  afterAll(async () => {
+    if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = savedKubeconfig;
+    await Promise.all(namespaces.map((name) => core.deleteNamespace({ name }).catch(() => undefined)));
+  });
+
+  /** A namespace per test, and a target whose renderer hands out the releases the test names. */
+  async function setUp(strategy: 'rolling' | 'canary' = 'rolling') {
+    const namespace = `ferry-manifests-${Date.now().toString(36)}-${count++}`;
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    namespaces.push(namespace);
+    const releases = new Map<string, ReleaseOptions>();
+    const config: KubernetesTargetConfig = {
+      kind: 'kubernetes',
+      context,
+      namespace,
+      service: 'shop',
+      manifests: { path: 'k8s/overlays/dev' },
+      ...(strategy === 'canary' ? { deployment: 'shop-web' } : {}),
+    };
+    const renders: string[] = [];
+    const target = manifestsTarget(connect(config), strategy, {
+      app: 'shop',
+      sha: 'a'.repeat(40),
+      render: async (version) => {
+        renders.push(version);
+        return release(namespace, version, releases.get(version));
+      },
+    });
+    return { namespace, target, releases, renders };
+  }
+
+  const deploymentIn = (namespace: string) => (name: string) => apps.readNamespacedDeployment({ name, namespace });
+  const imagesOf = (d: V1Deployment) => d.spec?.template.spec?.containers.map((c) => c.image) ?? [];
+  const envFromOf = (d: V1Deployment) => d.spec?.template.spec?.containers[0].envFrom?.map((e) => e.configMapRef?.name ?? e.secretRef?.name);
+  const status = (promise: Promise<unknown>) => promise.then(() => 200, (e: { code?: number }) => e.code);
+
+  async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+    const error = await promise.then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    return error as ApplicationFailure;
+  }
+
+  async function recordOf(namespace: string) {
+    const secret = await core.readNamespacedSecret({ name: 'ferry-shop-revisions', namespace });
+    const record = JSON.parse(gunzipSync(Buffer.from(secret.data?.['record.json.gz'] ?? '', 'base64')).toString('utf8'));
+    return { secret, record };
+  }
+
+  async function configMaps(namespace: string): Promise<string[]> {
+    return (await core.listNamespacedConfigMap({ namespace })).items.map((c) => c.metadata?.name ?? '').filter((n) => n.startsWith('shop-')).sort();
+  }
+
+  test('rolling: every object applied under the ferry field manager, both Deployments rolled out reading the generated ConfigMap and Secret', async () => {
+    const { namespace, target } = await setUp();
+    const read = deploymentIn(namespace);
+    await target.deploy(V1);
+    const expected = release(namespace, V1);
+    for (const name of ['shop-web', 'shop-worker']) {
+      const deployment = await read(name);
+      expect(imagesOf(deployment)).toEqual([V1]);
+      expect(deployment.status).toMatchObject({ updatedReplicas: 2, availableReplicas: 2, replicas: 2 });
+      expect(envFromOf(deployment)).toEqual([expected.configMapName, expected.secretName]);
+      expect(deployment.metadata?.managedFields?.some((f) => f.manager === 'ferry' && f.operation === 'Apply')).toBe(true);
+    }
+    const configMap = await core.readNamespacedConfigMap({ name: expected.configMapName ?? '', namespace });
+    expect(configMap.data).toEqual({ LOG_LEVEL: 'info' });
+    expect(configMap.metadata?.managedFields?.map((f) => f.manager)).toEqual(['ferry']);
+    const secret = await core.readNamespacedSecret({ name: expected.secretName ?? '', namespace });
+    expect(Buffer.from(secret.data?.API_KEY ?? '', 'base64').toString()).toBe(SECRET_VALUE);
+    expect((await core.readNamespacedService({ name: 'shop', namespace })).metadata?.managedFields?.map((f) => f.manager)).toEqual(['ferry']);
+
+    // The record lives in the namespace, labelled as Ferry's, and is read back by a fresh target.
+    const { secret: recordSecret, record } = await recordOf(namespace);
+    expect(recordSecret.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'ferry' });
+    expect(record.current).toMatchObject({ version: V1, sha: 'a'.repeat(40), deployments: ['shop-web', 'shop-worker'] });
+    expect(record.previous).toBeUndefined();
+    expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
+    expect(await target.snapshot(V1, 60_000)).toMatchObject({ version: V1, replicas: { desired: 4, ready: 4, restarts: 0 }, problems: [], service: 'shop' });
+
+    // Nothing ran before: there is nothing to roll back to.
+    const none = await failureOf(target.rollback(V1));
+    expect(none.type).toBe('NoPreviousVersion');
+    expect(none.nonRetryable).toBe(true);
+
+    // A repeated deploy converges and keeps the record as it was.
+    await target.deploy(V1);
+    expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
+  });
+
+  test('rolling: a release whose worker crash-loops fails naming the worker; rollback restores both Deployments, their settings, and removes what it added, once', async () => {
+    const { namespace, target, releases } = await setUp();
+    const read = deploymentIn(namespace);
+    await target.deploy(V1);
+    const first = release(namespace, V1);
+    releases.set(V2, { logLevel: 'debug', crashingWorker: true, extra: true });
+    const second = release(namespace, V2, releases.get(V2));
+
+    const failure = await failureOf(target.deploy(V2));
+    expect(failure.type).toBe('RolloutFailed');
+    expect(failure.message).toContain(`Deployment shop-worker in namespace ${namespace} (context ${context})`);
+    expect(failure.message).toMatch(/CrashLoopBackOff/);
+    expect(await target.versions()).toEqual({ stable: V2, previous: V1 });
+    expect(envFromOf(await read('shop-web'))).toEqual([second.configMapName, second.secretName]);
+    expect((await read('shop-mailer')).metadata?.name).toBe('shop-mailer');
+    // Analysis sees the crash loop although the web pods serve.
+    const snapshot = await target.snapshot(V2, 60_000);
+    expect(snapshot.problems.join('\n')).toMatch(/pod shop-worker-[a-z0-9]+-[a-z0-9]+ container sidecar: CrashLoopBackOff/);
+
+    await target.rollback(V2);
+    for (const name of ['shop-web', 'shop-worker']) {
+      const deployment = await read(name);
+      expect(imagesOf(deployment)).toEqual([V1]);
+      expect(envFromOf(deployment)).toEqual([first.configMapName, first.secretName]);
+      expect(deployment.status).toMatchObject({ updatedReplicas: 2, availableReplicas: 2, replicas: 2 });
+    }
+    // The Deployment the failed release added, and its ConfigMap and Secret, are gone.
+    expect(await status(read('shop-mailer'))).toBe(404);
+    expect(await configMaps(namespace)).toEqual([first.configMapName]);
+    expect(await status(core.readNamespacedSecret({ name: second.secretName ?? '', namespace }))).toBe(second.secretName === first.secretName ? 200 : 404);
+    expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
+    expect(await target.snapshot(V1, 60_000)).toMatchObject({ replicas: { desired: 4, ready: 4, restarts: 0 }, problems: [] });
+
+    // Retried (the worker died after it): converges on V1 again; the spent revision is not swapped back.
+    await target.rollback(V2);
+    expect(imagesOf(await read('shop-worker'))).toEqual([V1]);
+    expect((await failureOf(target.rollback(V1))).type).toBe('NoPreviousVersion');
+    expect(imagesOf(await read('shop-web'))).toEqual([V1]);
+  });
+
+  test('rolling: generated ConfigMaps that neither the current nor the previous revision uses are pruned; objects Ferry did not apply are never deleted', async () => {
+    const { namespace, target, releases } = await setUp();
+    // Someone else's ConfigMap in the namespace.
+    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'shop-theirs' }, data: { a: 'b' } } });
+    releases.set(V2, { logLevel: 'warn' });
+    releases.set(V3, { logLevel: 'error' });
+    await target.deploy(V1);
+    await target.deploy(V2);
+    await target.deploy(V3);
+    const [, second, third] = [V1, V2, V3].map((v) => release(namespace, v, releases.get(v)));
+    expect(await configMaps(namespace)).toEqual([second.configMapName, third.configMapName, 'shop-theirs'].sort());
+    expect(await target.versions()).toEqual({ stable: V3, previous: V2 });
+    await target.rollback(V3);
+    expect(await configMaps(namespace)).toEqual([second.configMapName, 'shop-theirs'].sort());
+    expect(envFromOf(await deploymentIn(namespace)('shop-worker'))).toEqual([second.configMapName, second.secretName]);
+  });
+
+  test('canary: a twin of the rendered Deployment with its new settings beside the live one; promote applies everything; rollback before promote leaves nothing over', async () => {
+    const { namespace, target, releases } = await setUp('canary');
+    const read = deploymentIn(namespace);
+    // The first release has nothing to share traffic with: it is applied whole.
+    await target.setCanaryWeight(V1, 20);
+    expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
+    expect(await status(read('shop-web-canary'))).toBe(404);
+
+    releases.set(V2, { logLevel: 'debug' });
+    const second = release(namespace, V2, releases.get(V2));
+    await target.setCanaryWeight(V2, 50);
+    const canary = await read('shop-web-canary');
+    expect(imagesOf(canary)).toEqual([V2]);
+    expect(envFromOf(canary)).toEqual([second.configMapName, second.secretName]);
+    expect(canary.spec?.replicas).toBe(2);
+    expect(canary.spec?.template.metadata?.labels).toEqual({ app: 'shop-web', 'ferry.dev/track': 'canary' });
+    expect(imagesOf(await read('shop-web'))).toEqual([V1]); // the live Deployments are untouched
+    expect(imagesOf(await read('shop-worker'))).toEqual([V1]);
+    expect((await core.readNamespacedService({ name: 'shop-canary', namespace })).spec?.selector).toEqual({ app: 'shop-web', 'ferry.dev/track': 'canary' });
+    expect(await target.versions()).toEqual({ stable: V1, previous: undefined, canary: { version: V2, weight: 50 } });
+    expect(await target.snapshot(V2, 60_000)).toMatchObject({ service: 'shop-canary', replicas: { desired: 2, ready: 2 }, problems: [] });
+
+    // Analysis failed: the canary, its Service and its settings go.
+    await target.rollback(V2);
+    expect(await status(read('shop-web-canary'))).toBe(404);
+    expect(await status(core.readNamespacedService({ name: 'shop-canary', namespace }))).toBe(404);
+    expect(await configMaps(namespace)).toEqual([release(namespace, V1).configMapName]);
+    expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
+
+    // Next try, promoted: every Deployment rolls to the new release, the canary goes.
+    await target.setCanaryWeight(V2, 25);
+    await target.promote(V2);
+    for (const name of ['shop-web', 'shop-worker']) expect(envFromOf(await read(name))).toEqual([second.configMapName, second.secretName]);
+    expect(await status(read('shop-web-canary'))).toBe(404);
+    await target.promote(V2); // retried
+    await target.retirePrevious(V2);
+    expect(await target.versions()).toEqual({ stable: V2, previous: V1 });
+    // Failure while stabilizing: the whole previous revision comes back.
+    await target.rollback(V2);
+    for (const name of ['shop-web', 'shop-worker']) expect(imagesOf(await read(name))).toEqual([V1]);
+    expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
+  });
+
+  test('prepare refuses, before anything changes, a namespace that does not exist and a canary Deployment the manifests lack', async () => {
+    const { target } = await setUp();
+    await target.prepare(V1);
+    await expect(target.versions()).resolves.toEqual({ stable: undefined, previous: undefined }); // nothing applied
+
+    const missing = manifestsTarget(connect({ kind: 'kubernetes', context, namespace: 'ferry-no-such-namespace', manifests: { path: 'k8s' } }), 'rolling', {
+      app: 'shop',
+      sha: 'b'.repeat(40),
+      render: async (version) => release('ferry-no-such-namespace', version),
+    });
+    const refused = await failureOf(missing.prepare(V1));
+    expect(refused.type).toBe('InvalidInput');
+    expect(refused.message).toMatch(/namespace ferry-no-such-namespace .*namespaces "ferry-no-such-namespace" not found/);
+    expect(refused.message).not.toContain(SECRET_VALUE);
+    expect(refused.message).not.toContain(Buffer.from(SECRET_VALUE).toString('base64'));
+
+    const { namespace } = await setUp();
+    const wrongCanary = manifestsTarget(connect({ kind: 'kubernetes', context, namespace, deployment: 'shop-api', manifests: { path: 'k8s' } }), 'canary', {
+      app: 'shop',
+      sha: 'c'.repeat(40),
+      render: async (version) => release(namespace, version),
+    });
+    const noDeployment = await failureOf(wrongCanary.prepare(V1));
+    expect(noDeployment.message).toBe(`target.deployment: the manifests at ${'c'.repeat(40)} (k8s) have no Deployment shop-api; they have shop-web, shop-worker`);
+  });
+});
