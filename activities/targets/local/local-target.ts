@@ -1,16 +1,18 @@
-// The local target: each version a process on a port of its own, behind the environment's
-// weighted proxy. What runs is kept in a state file, so a restarted worker carries on.
+// The local target: each version a web process on a port of its own, behind the environment's
+// weighted proxy, and its other processes (workers) beside it, all run and stopped as one. What
+// runs is kept in a state file, so a restarted worker carries on.
 import path from 'node:path';
 import type { SourceRef } from '../../../common/activity-contracts';
 import type { AppEnvironment } from '../../../common/app-environment';
 import type { StrategyConfig, TargetConfig } from '../../../common/config-schema';
 import type { Target, TargetVersions, VersionSnapshot } from '../target';
-import { isRunning, logTail, startApp, stopApp } from './app-process';
+import { isRunning, logTail, stopApp } from './app-process';
 import { appVariables } from './app-variables';
 import { ProxyControl } from './proxy-control';
 import { pruneReleases, releaseFolder } from './release-folder';
 import type { Routes } from './routes';
 import { StateFile, type LocalState, type Release, type RunningVersion } from './state';
+import { startVersion } from './version-start';
 
 export type LocalTargetConfig = Extract<TargetConfig, { kind: 'local' }>;
 
@@ -51,12 +53,12 @@ export async function stopLocalEnvironment(config: LocalTargetConfig, where: { s
   const { state, proxy } = environmentFiles(config, where);
   await proxy.stop();
   const s = await state.read();
-  await Promise.all([s.stable, s.canary, s.previous, ...(s.stopping ?? [])].map((p) => stopApp(p?.pid)));
+  await Promise.all([s.stable, s.canary, s.previous, ...(s.stopping ?? [])].flatMap((v) => (v ? pidsOf(v) : [])).map(stopApp));
 }
 
 /** What only a single host needs beyond the Target calls: bringing its environment back after a reboot. */
 export interface LocalTarget extends Target {
-  /** Starts the stable version again if its process is gone, and drops a dead canary. */
+  /** Starts the stable version again (every process of it) if one of its processes is gone, and drops a dead canary. */
   resume(): Promise<void>;
 }
 
@@ -81,7 +83,7 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
   async function finishStopping(s: LocalState): Promise<LocalState> {
     for (const old of s.stopping ?? []) {
       await proxy.drain(old.version);
-      await stopApp(old.pid);
+      await Promise.all(pidsOf(old).map(stopApp));
     }
     const done = { ...s, stopping: undefined };
     await state.write(done);
@@ -89,44 +91,57 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     return done;
   }
 
+  const logFile = (sha: string, processName: string) => path.join(dir, 'logs', `${sha.slice(0, 12)}-${processName}.log`);
+
+  /** Starts every process of `release`: its web process and the others it was first given, never the config's of today. */
   async function start(release: Release): Promise<RunningVersion> {
     const cwd = await releaseFolder(releasesDir, { repo: context.source.repo, sha: release.sha }, context.signal);
     let spawnedPid: number | undefined;
     // Each release keeps what it was started with: a rollback restarts the previous one as it ran.
     const app = appVariables(release.app);
-    const started = await startApp({
-      command: config.start,
+    const declared = (release.processes ?? []).map(({ name, start }) => ({ name, start }));
+    const logOf = (name: string) => logFile(release.sha, name);
+    const asRunning = (started: { pid: number; port: number; processes: Array<{ name: string; pid: number }> }): RunningVersion => ({
+      ...identity(release),
+      port: started.port,
+      pid: started.pid,
+      log: logOf('web'),
+      ...(declared.length ? { processes: declared.map((p, i) => ({ ...p, pid: started.processes[i].pid, log: logOf(p.name) })) } : {}),
+    });
+    const started = await startVersion({
+      version: release.version,
+      web: { command: config.start, logFile: logOf('web') },
+      others: declared.map(({ name, start }) => ({ name, command: start, logFile: logOf(name) })),
       cwd,
-      logFile: path.join(dir, 'logs', `${release.sha.slice(0, 12)}.log`),
       env: { ...app.env, VERSION: release.version, COMMIT: release.sha, ENVIRONMENT: context.environment },
       mask: app.mask,
       healthUrl: (port) => `http://127.0.0.1:${port}${config.healthPath}`,
       startTimeoutMs: config.startTimeout,
       signal: context.signal,
       onWait: () => context.heartbeat?.({ starting: release.version }),
-      // Journalled as one to stop until a commit records it as running: a worker that dies
-      // while it starts leaves no process behind that the state does not know.
+      // Journalled as one to stop, every process of it, until a commit records it as running: a
+      // worker that dies while it starts leaves no process behind that the state does not know.
       onSpawn: async (spawned) => {
         spawnedPid = spawned.pid;
         const s = await state.read();
-        await state.write({ ...s, stopping: [...(s.stopping ?? []), { ...release, ...spawned }] });
+        await state.write({ ...s, stopping: [...(s.stopping ?? []), asRunning(spawned)] });
       },
     }).catch(async (error: unknown) => {
-      // startApp stopped what it started: nothing is left for the journal to stop.
+      // startVersion stopped what it started: nothing is left for the journal to stop.
       const s = await state.read();
       const stopping = s.stopping?.filter((p) => p.pid !== spawnedPid);
       await state.write({ ...s, stopping: stopping?.length ? stopping : undefined });
       throw error;
     });
-    return { ...release, ...started };
+    return asRunning(started);
   }
 
   /** Masks what `release` was given, for output an error quotes. */
   const maskFor = (release: Release) => appVariables(release.app, { requireAll: false }).mask;
 
-  /** The running process of `release` if it is alive, else a fresh one. */
+  /** The running processes of `release` if all are alive, else a fresh start of them all. */
   const ensureRunning = (release: Release, running?: RunningVersion) =>
-    running && running.sha === release.sha && isRunning(running.pid) ? Promise.resolve(running) : start(release);
+    running && running.sha === release.sha && allRunning(running) ? Promise.resolve(running) : start(release);
 
   /** Routes traffic as `next` says, records it, then stops (after draining) what `next` no longer runs. */
   async function commit(before: LocalState, next: LocalState): Promise<void> {
@@ -137,7 +152,12 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     await finishStopping({ ...next, stopping });
   }
 
-  const release = (version: string): Release => ({ version, sha: context.source.sha, app: context.appEnvironment });
+  const release = (version: string): Release => ({
+    version,
+    sha: context.source.sha,
+    app: context.appEnvironment,
+    ...(config.processes?.length ? { processes: config.processes } : {}),
+  });
 
   return {
     // Secrets are read as a version starts; a missing one is found now, before the stage migrates.
@@ -155,7 +175,7 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     deploy: (version) =>
       serially(async () => {
         const s = await current();
-        if (s.stable?.version === version && isRunning(s.stable.pid) && !s.canary) return;
+        if (s.stable?.version === version && allRunning(s.stable) && !s.canary) return;
         const next = await ensureRunning(release(version), s.stable?.version === version ? s.stable : undefined);
         const replaced = s.stable?.version === version ? s.previous : s.stable;
         await commit(s, { stable: running(next), previous: replaced && stopped(replaced) });
@@ -203,8 +223,8 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     resume: () =>
       serially(async () => {
         const s = await current();
-        const stableAlive = s.stable && isRunning(s.stable.pid);
-        const canaryAlive = s.canary && isRunning(s.canary.pid);
+        const stableAlive = s.stable && allRunning(s.stable);
+        const canaryAlive = s.canary && allRunning(s.canary);
         if ((!s.stable || stableAlive) && (!s.canary || canaryAlive)) return;
         const stable = s.stable && (stableAlive ? s.stable : running(await start(s.stable)));
         await commit(s, { ...s, stable, canary: canaryAlive ? s.canary : undefined });
@@ -216,9 +236,12 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
         const running = [s.canary, s.stable].find((r) => r?.version === version);
         const problems: string[] = [];
         if (!running) problems.push(`${version} is not running in ${context.environment}`);
-        else if (!isRunning(running.pid)) {
-          const output = logTail(path.join(dir, 'logs', `${running.sha.slice(0, 12)}.log`), maskFor(running));
-          problems.push(`${version}'s process (pid ${running.pid}) has exited: ${output}`);
+        else {
+          // Files from before logs were named per process kept the web process's as <sha12>.log.
+          const web = { name: 'web', pid: running.pid, log: running.log ?? path.join(dir, 'logs', `${running.sha.slice(0, 12)}.log`) };
+          for (const process of [web, ...(running.processes ?? [])].filter((p) => !isRunning(p.pid))) {
+            problems.push(`${version}'s ${process.name} process (pid ${process.pid}) has exited: ${logTail(process.log, maskFor(running))}`);
+          }
         }
         const stats = await proxy.stats(version, windowMs);
         return {
@@ -238,9 +261,24 @@ function routesOf(s: LocalState): Routes {
   };
 }
 
+/** The versions a state runs; a version's web pid names it (its processes start and stop together). */
 const processesOf = (s: LocalState): RunningVersion[] =>
   [s.stable, s.canary, s.previous].filter((p): p is RunningVersion => p !== undefined && hasProcess(p));
-const running = ({ version, sha, app, port, pid }: RunningVersion): RunningVersion => ({ version, sha, app, port, pid });
-const stopped = ({ version, sha, app }: Release): Release => ({ version, sha, app });
+/** Every pid of a version that may still run: its web process's, then its other processes'. */
+const pidsOf = (v: NonNullable<LocalState['previous']>): number[] =>
+  [v.pid, ...(v.processes ?? []).map((p) => p.pid)].filter((pid): pid is number => pid !== undefined);
+const allRunning = (v: RunningVersion): boolean => pidsOf(v).every(isRunning);
+const identity = ({ version, sha, app }: Release): Pick<Release, 'version' | 'sha' | 'app'> => ({ version, sha, app });
+const running = ({ version, sha, app, processes, port, pid, log }: RunningVersion): RunningVersion => ({
+  ...identity({ version, sha, app }),
+  port,
+  pid,
+  ...(log ? { log } : {}),
+  ...(processes ? { processes } : {}),
+});
+const stopped = ({ version, sha, app, processes }: Release): Release => ({
+  ...identity({ version, sha, app }),
+  ...(processes ? { processes: processes.map(({ name, start }) => ({ name, start })) } : {}),
+});
 const hasProcess = (previous: NonNullable<LocalState['previous']>): previous is RunningVersion =>
-  previous.pid !== undefined && previous.port !== undefined;
+  previous.pid !== undefined && previous.port !== undefined && (previous.processes ?? []).every((p) => p.pid !== undefined && p.log !== undefined);

@@ -6,20 +6,52 @@ import { z } from 'zod';
 
 /** What the version's processes get: variables, and secrets by worker variable name (never their values). */
 const appEnvironmentSchema = z.object({ variables: z.record(z.string(), z.string()), secrets: z.record(z.string(), z.string()) });
-const releaseSchema = z.object({ version: z.string(), sha: z.string(), app: appEnvironmentSchema.optional() });
-const runningSchema = releaseSchema.extend({ port: z.number().int(), pid: z.number().int() });
+/** Bounds of the config (20 processes, 10,000 characters a command), and of a path. */
+const MAX_PROCESSES = 20;
+const logFile = z.string().min(1).max(4096);
+const pid = z.number().int().positive();
+
+/** A process of a version beside its web process, as the version was first started with it. */
+const processSchema = z.object({ name: z.string().min(1).max(63), start: z.string().min(1).max(10_000) });
+const runningProcessSchema = processSchema.extend({ pid, log: logFile });
+
+/**
+ * A version as it was first given: its settings and its other processes. Files written before
+ * versions had other processes have no list: such a version is its web process alone.
+ */
+const releaseSchema = z.object({
+  version: z.string(),
+  sha: z.string(),
+  app: appEnvironmentSchema.optional(),
+  processes: z.array(processSchema).max(MAX_PROCESSES).optional(),
+});
+/** A started version: its web process (pid, port, log; older files name no log) and the pids of the others. */
+const runningSchema = releaseSchema.extend({
+  port: z.number().int(),
+  pid,
+  log: logFile.optional(),
+  processes: z.array(runningProcessSchema).max(MAX_PROCESSES).optional(),
+});
 
 const stateSchema = z.object({
   stable: runningSchema.optional(),
   canary: runningSchema.extend({ weight: z.number() }).optional(),
   /** What `rollback` puts back: still running after a blue-green switch, else started again from its release. */
-  previous: releaseSchema.extend({ port: z.number().int().optional(), pid: z.number().int().optional() }).optional(),
-  /** Processes on their way out: recorded before they are stopped, cleared after. */
+  previous: releaseSchema
+    .extend({
+      port: z.number().int().optional(),
+      pid: pid.optional(),
+      log: logFile.optional(),
+      processes: z.array(processSchema.extend({ pid: pid.optional(), log: logFile.optional() })).max(MAX_PROCESSES).optional(),
+    })
+    .optional(),
+  /** Versions on their way out, every process of each: recorded before they are stopped, cleared after. */
   stopping: z.array(runningSchema).optional(),
 });
 
 export type Release = z.infer<typeof releaseSchema>;
 export type RunningVersion = z.infer<typeof runningSchema>;
+export type VersionProcess = z.infer<typeof processSchema>;
 export type LocalState = z.infer<typeof stateSchema>;
 
 export class StateFile {
