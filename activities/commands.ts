@@ -1,34 +1,14 @@
-// Build and test: a shell command run in a private worktree of the release, as one process group
-// so that cancelling or timing out kills everything it started, not just the shell.
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { setTimeout as delay } from 'node:timers/promises';
-import type { Readable, Writable } from 'node:stream';
-import { Context, type Info } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+// Build and test: a shell command run in a private worktree of the release (see shell-script.ts).
+import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { CommandInput, CommandResult } from '../common/activity-contracts';
-import { formatDuration } from '../common/duration';
-import { FailureType } from '../common/errors';
 import { parseActivityInput } from './activity-input';
 import { sourceRefSchema } from './git';
 import { commandEnvironment } from './command-environment';
-import { forgetGroup, recordGroup, stopEarlierAttempts, type CommandOwner } from './command-records';
-import { terminateGroup } from './process-group';
-import { createMasker, secretsIn, type Masker } from './secret-masking';
+import { stopEarlierAttempts } from './command-records';
+import { createMasker, secretsIn } from './secret-masking';
+import { ownerOf, runScript, script, throwUnlessSucceeded, variableName, variableNames } from './shell-script';
 import { withWorktree } from './worktree';
-
-/** Enough to see why a command failed, small enough for an error message in workflow history. */
-const TAIL_LINES = 40;
-const MAX_LINE_CHARS = 2_000;
-/** Well inside the commands' one-minute heartbeat timeout; heartbeats also carry cancellation to us. */
-const HEARTBEAT_EVERY_MS = 5_000;
-const OUTPUT_DRAIN_MS = 5_000;
-
-const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').max(200);
-const variableNames = z.array(variableName).max(100, 'must name at most 100 variables');
-// Generous bounds: they only keep a broken or hostile input from growing without end.
-const script = z.string().trim().min(1, 'must not be empty').max(100_000);
 
 const commandInputSchema = z.object({
   promotionId: z.string().min(1, 'must not be empty').max(1_000),
@@ -43,131 +23,6 @@ const commandInputSchema = z.object({
 });
 
 type Step = 'build' | 'test';
-
-type Ending =
-  | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null }
-  | { kind: 'cancelled'; reason: unknown }
-  | { kind: 'timed-out' };
-
-interface Script {
-  label: string;
-  script: string;
-  cwd: string;
-  env: Record<string, string>;
-  deadline: number;
-  mask: Masker;
-}
-
-class LastLines {
-  private readonly lines: string[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  push(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length > this.limit) this.lines.shift();
-  }
-
-  toString(): string {
-    return this.lines.length > 0 ? this.lines.join('\n') : '(no output)';
-  }
-}
-
-/** Masked before it is cut, so a secret that straddles the cut is still recognised whole. */
-function streamLines(stream: NodeJS.ReadableStream, mask: Masker, onLine: (line: string) => void): void {
-  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (raw) => {
-    const line = mask(raw);
-    onLine(line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line);
-  });
-}
-
-/**
- * The shell waits for a line on fd 3 before it runs the script, so the record of its group is on
- * disk before anything starts; if the worker dies first, the pipe closes and nothing runs.
- */
-const GATED = 'read -r go <&3 || exit 125; exec 3<&-; exec /bin/sh -c "$1"';
-
-function ownerOf(info: Info): CommandOwner {
-  // A standalone activity (no workflow) is told apart by its activity ID alone.
-  return { workflowId: info.workflowExecution?.workflowId ?? '', activityId: info.activityId, attempt: info.attempt };
-}
-
-/**
- * Runs `script` with /bin/sh in its own process group, streaming its output to the activity log.
- * Whatever the ending, the group is gone when this returns: a background process left behind
- * would otherwise keep running in a worktree that is about to be deleted.
- */
-async function runScript(context: Context, { label, script, cwd, env, deadline, mask }: Script) {
-  const tail = new LastLines(TAIL_LINES);
-  const cancellation = context.cancellationSignal;
-  if (cancellation.aborted) return { ending: { kind: 'cancelled', reason: cancellation.reason } as Ending, tail };
-
-  const child = spawn('/bin/sh', ['-c', GATED, 'ferry-command', script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-  // Typed as the stdio option above makes them: no stdin, pipes for output and the gate.
-  const { stdout, stderr } = child as ChildProcessByStdio<null, Readable, Readable>;
-  const gate = child.stdio[3] as Writable;
-  gate.on('error', () => undefined); // the shell is gone already; its ending says why
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  for (const stream of [stdout, stderr]) {
-    streamLines(stream, mask, (line) => {
-      tail.push(line);
-      context.log.info(`${label}: ${line}`);
-    });
-  }
-  const pgid = child.pid;
-
-  const stopWatching: Array<() => void> = [];
-  try {
-    if (pgid !== undefined) {
-      recordGroup(ownerOf(context.info), pgid);
-      context.log.info(`${label}: running in process group ${pgid}`, { pgid });
-    }
-    gate.end('go\n');
-    context.heartbeat({ step: label });
-    const ending = await new Promise<Ending>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code, signal) => resolve({ kind: 'exited', code, signal }));
-      const onCancel = () => resolve({ kind: 'cancelled', reason: cancellation.reason });
-      cancellation.addEventListener('abort', onCancel, { once: true });
-      const timer = setTimeout(() => resolve({ kind: 'timed-out' }), Math.max(0, deadline - Date.now()));
-      const heartbeat = setInterval(() => context.heartbeat({ step: label }), HEARTBEAT_EVERY_MS);
-      stopWatching.push(
-        () => cancellation.removeEventListener('abort', onCancel),
-        () => clearTimeout(timer),
-        () => clearInterval(heartbeat),
-      );
-    });
-    return { ending, tail };
-  } finally {
-    stopWatching.forEach((stop) => stop());
-    gate.destroy();
-    if (pgid !== undefined) {
-      await terminateGroup(pgid);
-      forgetGroup(pgid);
-    }
-    // Output still in the pipes belongs in the tail; a process that escaped the group must not hold us.
-    await Promise.race([closed, delay(OUTPUT_DRAIN_MS, undefined, { ref: false })]);
-    stdout.destroy();
-    stderr.destroy();
-  }
-}
-
-/**
- * Throws for every ending but a clean exit; cancellation is rethrown as the SDK's own failure.
- * The tail was masked line by line as it was read, before it reaches this error and history.
- */
-function throwUnlessSucceeded(label: string, ending: Ending, tail: LastLines, timeoutMs: number): void {
-  const failed = (what: string) => ApplicationFailure.nonRetryable(`${label} ${what}: last lines:\n${tail}`, FailureType.CommandFailed);
-  switch (ending.kind) {
-    case 'cancelled':
-      throw ending.reason;
-    case 'timed-out':
-      throw failed(`timed out after ${formatDuration(timeoutMs)}`);
-    case 'exited':
-      if (ending.code === 0) return;
-      throw failed(ending.code !== null ? `failed with exit code ${ending.code}` : `was killed by ${ending.signal}`);
-  }
-}
 
 async function runStep(step: Step, input: CommandInput): Promise<CommandResult> {
   const context = Context.current();

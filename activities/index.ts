@@ -6,6 +6,7 @@ import { lockActivities } from './environment-lock';
 import { resolveCommit } from './git';
 import { notifyActivities } from './notify';
 import { targetActivities, type TargetSettings } from './targets/activities';
+import { verifyActivities } from './verify';
 
 export type ActivitySettings = TargetSettings;
 
@@ -18,6 +19,7 @@ export function createActivities(client: Client, settings: ActivitySettings): Fe
     test,
     ...databaseActivities(),
     ...targetActivities(settings),
+    ...verifyActivities(settings),
     ...notifyActivities(),
   };
 }

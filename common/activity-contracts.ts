@@ -1,7 +1,7 @@
 // What the workflows ask of the outside world. Workflows see only these types; the worker
 // registers implementations under the same names, one file per outside system in activities/.
 import type { AppEnvironment } from './app-environment';
-import type { AnalysisConfig, DatabaseConfig, StrategyConfig, TargetConfig } from './config-schema';
+import type { AnalysisConfig, DatabaseConfig, StrategyConfig, TargetConfig, VerifyConfig } from './config-schema';
 
 /** Where a step's files come from: activities check the commit out themselves, on their own worker. */
 export interface SourceRef {
@@ -108,6 +108,31 @@ export interface TargetActivities {
   analyze(input: TargetInput & { analysis: AnalysisConfig }): Promise<AnalysisResult>;
 }
 
+/** One of an environment's verify commands, run against the version under test. */
+export interface VerifyInput extends TargetInput {
+  /** Keys the command's private checkout, like build's and test's. */
+  promotionId: string;
+  verify: VerifyConfig;
+  /** Set while the version under test is a canary with this share of the traffic (below 100%). */
+  canaryWeight?: number;
+  /** Names of every worker variable the config holds a secret in; their values are masked in the command's output. */
+  secretEnv: string[];
+}
+
+export interface VerifyResult {
+  durationMs: number;
+  /** The address the command was given as FERRY_URL. */
+  url: string;
+}
+
+export interface VerifyActivities {
+  /**
+   * Runs the command in a checkout of the release with FERRY_URL set to the address of exactly the
+   * version under test; a failing command (exit code, timeout) fails for good with its output's tail.
+   */
+  verify(input: VerifyInput): Promise<VerifyResult>;
+}
+
 export interface HealthActivities {
   /** Judges the stable version the same way, for the checks while it stabilizes. */
   checkHealth(input: TargetInput & { analysis: AnalysisConfig }): Promise<AnalysisResult>;
@@ -145,4 +170,5 @@ export type FerryActivities = GitActivities &
   DatabaseActivities &
   TargetActivities &
   HealthActivities &
+  VerifyActivities &
   NotifyActivities;

@@ -8,6 +8,8 @@ export const FailureType = {
   ChecksumDrift: 'ChecksumDrift',
   AnalysisFailed: 'AnalysisFailed',
   HealthCheckFailed: 'HealthCheckFailed',
+  /** A verify command failed (exit code, timeout) against the version under test: the stage rolls back. */
+  VerifyFailed: 'VerifyFailed',
   ApprovalRejected: 'ApprovalRejected',
   Aborted: 'Aborted',
   NotAvailable: 'NotAvailable',

@@ -1,4 +1,4 @@
-import type { PromotionPlan } from './plan';
+import type { EnvironmentPlan, PromotionPlan } from './plan';
 
 const NAMES_A_VARIABLE = /Env$/;
 /**
@@ -14,7 +14,7 @@ const NAMES_VARIABLES = new Set(['secrets']);
  * `repoCredentialsEnv`, …): the values a command's output is masked for. Found by the config's
  * naming rule rather than listed field by field, so a field added later cannot be forgotten here.
  */
-export function secretVariableNames(plan: PromotionPlan): string[] {
+export function secretVariableNames(plan: PromotionPlan | EnvironmentPlan): string[] {
   const names = new Set<string>();
   const collect = (value: unknown, named: boolean): void => {
     if (typeof value === 'string') {

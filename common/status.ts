@@ -11,10 +11,12 @@ export type StepName =
   | 'approval'
   | 'lock'
   | 'freeze'
+  | 'prepare'
   | 'backup'
   | 'migrate'
   | 'deploy'
   | 'canary'
+  | 'verify'
   | 'stabilize'
   | 'rollback'
   | 'undo-migration';

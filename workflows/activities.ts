@@ -8,6 +8,7 @@ import type {
   LockActivities,
   NotifyActivities,
   TargetActivities,
+  VerifyActivities,
 } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
 
@@ -41,6 +42,11 @@ export const POLICIES = {
     startToCloseTimeout: '20m',
     heartbeatTimeout: '1m',
     retry: { maximumAttempts: 20, maximumInterval: '1m', nonRetryableErrorTypes: NEVER_RETRY_BAD_INPUT },
+  },
+  /** A failing test is an answer, not an accident: never retried. A lost worker or checkout is. */
+  verify: {
+    heartbeatTimeout: '1m',
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: [...NEVER_RETRY_BAD_INPUT, FailureType.VerifyFailed] },
   },
   lock: { startToCloseTimeout: '30s', retry: { maximumInterval: '10s' } },
   health: { startToCloseTimeout: '1m', retry: { maximumAttempts: 3, maximumInterval: '10s' } },
@@ -80,6 +86,16 @@ export function environmentActivities(taskQueue?: string, { waitForCancelled = f
     compensation: group<TargetActivities & DatabaseActivities>(on(POLICIES.compensation)),
     health: group<HealthActivities>(on(POLICIES.health)),
     notify: group<NotifyActivities>(on(POLICIES.notify)),
+    /**
+     * A verify command gets a minute beyond its own timeout to report it; a cancelled one is waited
+     * for, so the rollback after an abort never runs beside a test still talking to the version.
+     */
+    verify: (commandTimeoutMs: number) =>
+      group<VerifyActivities>({
+        ...on(POLICIES.verify),
+        startToCloseTimeout: commandTimeoutMs + 60_000,
+        cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      }),
   };
 }
 

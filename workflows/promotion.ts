@@ -117,7 +117,7 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       envStatus.stageWorkflowId = stageWorkflowId(status.workflowId, env.name);
       const child = await startChild(stage, {
         workflowId: envStatus.stageWorkflowId,
-        args: [{ promotionId: status.workflowId, app: plan.app, source, artifact: plan.artifact, environment: env }],
+        args: [{ promotionId: status.workflowId, app: plan.app, source, artifact: plan.artifact, environment: env, secretEnv: secretVariableNames(plan) }],
         staticSummary: `promote ${plan.artifact} to ${env.name}`,
       });
       runningStage = child;

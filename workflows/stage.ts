@@ -15,10 +15,12 @@ import { appEnvironmentOf } from '../common/app-environment';
 import { abortPayloadSchema, abortSignal, stageStatusQuery, type AbortPayload } from '../common/messages';
 import { stageMarkdown } from '../common/progress-markdown';
 import type { EnvironmentPlan } from '../common/plan';
+import { secretVariableNames } from '../common/secret-variables';
 import type { EnvironmentStatus, StepName } from '../common/status';
 import { environmentActivities } from './activities';
 import { SearchAttributesPublisher } from './search-attributes';
 import { activeStep, rootMessage, StepLog } from './step-log';
+import { verifyRound, type VersionUnderTest } from './verify-step';
 
 export interface StageInput {
   promotionId: string;
@@ -26,10 +28,14 @@ export interface StageInput {
   source: SourceRef;
   artifact: string;
   environment: EnvironmentPlan;
+  /** Every worker variable the promotion's config names as a secret, masked in verify output. Absent in older histories. */
+  secretEnv?: string[];
 }
 
 /** Since this change, an abort waits for the cancelled migration or deploy to stop before undoing it. */
 const WAIT_FOR_CANCELLED_ACTIVITIES = 'wait-for-cancelled-activities';
+/** Since this change, a stage checks first that the version can run (prepare), and runs the environment's verify commands. */
+const PREPARE_AND_VERIFY = 'prepare-and-verify';
 
 interface Compensation {
   step: StepName;
@@ -37,8 +43,9 @@ interface Compensation {
 }
 
 /**
- * One environment's promotion: backup → migrate → deploy (rolling, canary or blue-green) →
- * stabilize. Whatever fails after the migration is undone in reverse order, as a saga.
+ * One environment's promotion: prepare → backup → migrate → deploy (rolling, canary or
+ * blue-green) → verify → stabilize. Whatever fails after the migration is undone in reverse
+ * order, as a saga; a failed prepare has changed nothing, so nothing is undone.
  */
 export async function stage(input: StageInput): Promise<EnvironmentStatus> {
   const { environment: env, artifact } = input;
@@ -65,6 +72,14 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
     appEnvironment: appEnvironmentOf(env),
   };
   const database = env.database && { app: input.app, promotionId: input.promotionId, environment: env.name, source: input.source, database: env.database };
+  const prepareAndVerify = patched(PREPARE_AND_VERIFY);
+  const verifySettings = {
+    promotionId: input.promotionId,
+    // Plans in older histories have no verify; stages started before the patch run none.
+    commands: prepareAndVerify ? (env.verify ?? []) : [],
+    secretEnv: input.secretEnv ?? secretVariableNames(env),
+  };
+  const verify = (under: VersionUnderTest) => verifyRound(log, act, target, verifySettings, under);
   const compensations: Compensation[] = [];
   const pipeline = new CancellationScope();
   let aborted: AbortPayload | undefined;
@@ -77,10 +92,21 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
     pipeline.cancel();
   });
 
-  log.plan([...(env.backup ? ['backup' as const] : []), ...(database ? ['migrate' as const] : []), deployStepOf(env.strategy), 'stabilize']);
+  log.plan([
+    ...(prepareAndVerify ? ['prepare' as const] : []),
+    ...(env.backup ? ['backup' as const] : []),
+    ...(database ? ['migrate' as const] : []),
+    deployStepOf(env.strategy),
+    ...(verifySettings.commands.length > 0 ? ['verify' as const] : []),
+    'stabilize',
+  ]);
 
   try {
     await pipeline.run(async () => {
+      if (prepareAndVerify) {
+        // Before anything changes: a secret missing on this worker fails here, with nothing to undo.
+        await log.run('prepare', () => act.target.prepare(target, `check that ${target.version} can run in ${env.name}`));
+      }
       let backup: BackupResult | undefined;
       if (database && env.backup) {
         backup = await log.run('backup', () => act.database.backupDatabase(database, `back up ${env.name}'s database`), describeBackup);
@@ -96,7 +122,7 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
         );
       }
       compensations.push({ step: 'rollback', run: () => act.compensation.rollback(target, `roll ${env.name} back`) });
-      await deploy(env, target, act, log);
+      await deploy(env, target, act, log, verify);
       const switchedAt = Date.now();
       await stabilize(env, target, act, log);
       if (env.strategy.kind === 'blue-green') await retirePreviousColour(env.strategy.keepPrevious, switchedAt, target, act);
@@ -123,13 +149,17 @@ function deployStepOf(strategy: StrategyConfig): StepName {
 
 type Activities = ReturnType<typeof environmentActivities>;
 
-async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities, log: StepLog): Promise<void> {
+/** Verify commands are run against `under`; a stage without any returns at once, issuing nothing. */
+type Verify = (under: VersionUnderTest) => Promise<void>;
+
+async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities, log: StepLog, verify: Verify): Promise<void> {
   const strategy = env.strategy;
   switch (strategy.kind) {
     case 'rolling':
       await log.run('deploy', () => act.target.deploy(target, `roll ${env.name} to ${target.version}`), (r) =>
         r.previousVersion ? `replaced ${r.previousVersion}` : 'first deploy',
       );
+      await verify({ kind: 'deployed' });
       return;
     case 'blue-green':
       await log.run('deploy', async (step) => {
@@ -137,6 +167,7 @@ async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities
         log.update(step, 'analysing the new colour');
         // The idle colour has no traffic to count: HTTP checks and the target's own view judge it.
         await analyse(act, target, { ...env.analysis, minRequests: 0 }, `analyse ${target.version} before the switch`);
+        await verify({ kind: 'new-colour' });
         await act.target.promote(target, `switch ${env.name}'s traffic to ${target.version}`);
         return `switched; previous colour kept ${formatDuration(strategy.keepPrevious)}`;
       }, (detail) => detail);
@@ -150,11 +181,14 @@ async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities
             break;
           }
           await act.target.setCanaryWeight({ ...target, weight }, `send ${weight}% of ${env.name}'s traffic to the canary`);
+          // Before the pause: a canary that fails its tests stops taking users' requests at once.
+          await verify({ kind: 'canary', weight });
           await sleep(strategy.pause, { summary: `canary at ${weight}%: pause ${formatDuration(strategy.pause)}` });
           await analyse(act, target, env.analysis, `analyse the canary at ${weight}%`, weight);
         }
         return `promoted through ${strategy.steps.join(' → ')}%`;
       }, (detail) => detail);
+      await verify({ kind: 'deployed' });
       return;
   }
 }

@@ -27,8 +27,19 @@ export class StepLog {
     this.changed();
   }
 
-  begin(name: StepName, state: StepState = 'running', detail?: string): StepStatus {
+  /**
+   * Starts the step planned (or waiting) under `name`, else a new one. `again`: a step that runs in
+   * rounds (verify after each canary weight) starts its last record over, its attempts counting the rounds.
+   */
+  begin(name: StepName, state: StepState = 'running', detail?: string, { again = false } = {}): StepStatus {
     let step = this.steps.find((s) => s.name === name && (s.state === 'pending' || s.state === 'waiting'));
+    if (!step && again) {
+      step = this.steps.findLast((s) => s.name === name);
+      if (step) {
+        delete step.endedAt;
+        delete step.error;
+      }
+    }
     if (!step) {
       step = { name, state, attempts: 0 };
       this.steps.push(step);
@@ -52,8 +63,8 @@ export class StepLog {
     this.end(this.begin(name, 'skipped', detail), 'skipped');
   }
 
-  async run<T>(name: StepName, work: (step: StepStatus) => Promise<T>, describe?: (result: T) => string): Promise<T> {
-    const step = this.begin(name);
+  async run<T>(name: StepName, work: (step: StepStatus) => Promise<T>, describe?: (result: T) => string, { again = false } = {}): Promise<T> {
+    const step = this.begin(name, 'running', undefined, { again });
     try {
       const result = await work(step);
       this.end(step, 'succeeded', describe ? describe(result) : step.detail);

@@ -46,7 +46,8 @@ export function targetActivities(settings: TargetSettings): TargetActivities & H
   };
 }
 
-async function withTarget<T>(input: TargetInput, settings: TargetSettings, work: (target: Target, context: Context) => Promise<T>): Promise<T> {
+/** Builds the environment's target for one call, heartbeating while it runs (also used by verify). */
+export async function withTarget<T>(input: TargetInput, settings: TargetSettings, work: (target: Target, context: Context) => Promise<T>): Promise<T> {
   const context = Context.current();
   const heartbeat = (detail?: unknown) => context.heartbeat(detail);
   const signal = context.cancellationSignal;

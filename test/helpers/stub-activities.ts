@@ -38,6 +38,7 @@ export function stubActivities(overrides: Partial<StubbedActivities> = {}) {
     rollback: async () => undefined,
     analyze: async () => HEALTHY,
     checkHealth: async () => HEALTHY,
+    verify: async () => ({ durationMs: 2_000, url: 'http://127.0.0.1:18081' }),
     notify: async () => undefined,
   };
   const activities = Object.fromEntries(

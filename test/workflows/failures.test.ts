@@ -94,6 +94,7 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
 
     expect(stepStates(status, 'staging')).toEqual([
       'lock:succeeded',
+      'prepare:succeeded',
       'migrate:succeeded',
       'canary:failed',
       'stabilize:skipped',
@@ -133,6 +134,7 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
 
     expect(stepStates(status, 'staging')).toEqual([
       'lock:succeeded',
+      'prepare:succeeded',
       'migrate:succeeded',
       'canary:succeeded',
       'stabilize:failed',
@@ -170,6 +172,7 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
         expect(environment(promotionWhileUndoing, 'staging').state).toBe('running');
         const live = await stageHandle.query(stageStatusQuery);
         expect(live.steps.map((s) => `${s.name}:${s.state}`)).toEqual([
+          'prepare:succeeded',
           'migrate:succeeded',
           'canary:cancelled',
           'stabilize:pending',
@@ -208,6 +211,7 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
 
     expect(stepStates(status, 'staging')).toEqual([
       'lock:succeeded',
+      'prepare:succeeded',
       'migrate:succeeded',
       'canary:cancelled',
       'stabilize:skipped',
@@ -263,7 +267,7 @@ describe('activity failures follow the retry policies', () => {
     expect(stub.callsTo('rollback')).toHaveLength(0);
     expect(stub.callsTo('deploy')).toHaveLength(0);
     expect(stub.environmentsTouched()).toEqual(['dev']);
-    expect(stepStates(status, 'dev')).toEqual(['lock:succeeded', 'migrate:failed', 'deploy:skipped', 'stabilize:skipped', 'undo-migration:succeeded']);
+    expect(stepStates(status, 'dev')).toEqual(['lock:succeeded', 'prepare:succeeded', 'migrate:failed', 'deploy:skipped', 'stabilize:skipped', 'undo-migration:succeeded']);
     expect(step(status, 'dev', 'migrate')!.error).toBe('syntax error');
   });
 

@@ -56,6 +56,7 @@ test('a release goes through dev, staging and production, built once', async () 
   expect(environment(status, 'production').steps.map((s) => `${s.name}:${s.state}`)).toEqual([
     'approval:succeeded',
     'lock:succeeded',
+    'prepare:succeeded',
     'backup:succeeded',
     'migrate:succeeded',
     'canary:succeeded',
@@ -93,6 +94,7 @@ test('blue-green: the new colour is analysed before the switch, and the old one 
   expect(status.state).toBe('succeeded');
   const targetCalls = stub.calls.filter((c) => !['migrateDatabase', 'resolveCommit', 'build', 'test', 'checkHealth'].includes(c.name));
   expect(targetCalls.map((c) => (c.name === 'setCanaryWeight' ? `setCanaryWeight:${c.input.weight}` : c.name))).toEqual([
+    'prepare',
     'setCanaryWeight:0',
     'analyze',
     'promote',

@@ -71,6 +71,7 @@ test('a freeze window holds the deploy, with the lock held, until the window end
   expect(environment(status, 'dev').steps.map((s) => `${s.name}:${s.state}`)).toEqual([
     'lock:succeeded',
     'freeze:succeeded',
+    'prepare:succeeded',
     'migrate:succeeded',
     'deploy:succeeded',
     'stabilize:succeeded',
