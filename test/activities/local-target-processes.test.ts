@@ -47,7 +47,7 @@ async function servedBy(url: string): Promise<string | null> {
 }
 
 /** Every pid a version in the state runs: its web process first, then the others by name. */
-function pidsOf(version: NonNullable<LocalState['stable']>): Record<string, number> {
+function pidsOf(version: NonNullable<LocalState['previous']>): Record<string, number | undefined> {
   return { web: version.pid, ...Object.fromEntries((version.processes ?? []).map((p) => [p.name, p.pid])) };
 }
 
@@ -95,7 +95,7 @@ describe('the shop with its worker', () => {
     const spring = (await env.state.read()).stable!;
 
     // The new config adds a process; the crashing release's worker dies at its first round.
-    const withMailer = { ...env.config, processes: [WORKER, { name: 'mailer', start: 'node worker.js' }] };
+    const withMailer = { ...env.config, start: 'exec node server.js', processes: [WORKER, { name: 'mailer', start: 'node worker.js' }] };
     const summer = env.target(shas.summer, { appEnvironment: crashing, config: withMailer });
     await summer.deploy(version(shas.summer));
     const crashed = (await env.state.read()).stable!;
@@ -116,7 +116,8 @@ describe('the shop with its worker', () => {
     expect(Object.values(pidsOf(crashed)).some(isRunning)).toBe(false); // the web process too
     expect(await servedBy(env.url)).toBe(version(shas.spring));
     const restored = (await env.state.read()).stable!;
-    // Spring again as it ran: its own process list, not the new config's mailer.
+    // Spring again as it ran: its own commands, not the new config's, and no mailer.
+    expect(restored).toMatchObject({ start: 'node server.js', processes: [{ ...WORKER, pid: expect.any(Number) }] });
     expect(Object.keys(pidsOf(restored))).toEqual(['web', 'worker']);
     expect(Object.values(pidsOf(restored)).every(isRunning)).toBe(true);
     expect(pidsOf(restored).worker).not.toBe(spring.processes![0].pid);
@@ -124,11 +125,12 @@ describe('the shop with its worker', () => {
     expect(await summer.versions()).toEqual({ stable: version(shas.spring) });
   });
 
-  test('a worker that exits while its version starts fails the start and stops the web process; the stable version keeps serving', async () => {
+  test('a worker that exits within 2 s of its start fails the start, even after the web process is healthy, and stops the web process; the stable version keeps serving', async () => {
     const env = await environment('worker-exits-at-start', repo.dir);
     await env.target(shas.spring).deploy(version(shas.spring));
     const before = await env.state.read();
-    const soon = appEnvironmentOf({ variables: { SHOP_WORKER_CRASH: '1', SHOP_WORKER_INTERVAL_MS: '100' } });
+    // Its first round, and crash, comes a second after it started: the web process is healthy by then.
+    const soon = appEnvironmentOf({ variables: { SHOP_WORKER_CRASH: '1', SHOP_WORKER_INTERVAL_MS: '1000' } });
     const failure = (await env.target(shas.summer, { appEnvironment: soon }).deploy(version(shas.summer)).then(() => undefined, (e: unknown) => e)) as Error;
     expect(failure.message).toMatch(/^"node worker.js" \(the worker process\) exited with 1 before shop:\w+ was up:\n/);
     expect(failure.message).toContain('error worker: crashing on purpose (SHOP_WORKER_CRASH=1)');
@@ -152,8 +154,8 @@ describe('the shop with its worker', () => {
     expect(await servedBy(env.url)).toBe(version(shas.spring));
 
     // Only the worker dies: the version comes back as one, its old web process stopped.
-    signalGroup(second.worker, 'SIGKILL');
-    await untilExited(second.worker);
+    signalGroup(second.worker!, 'SIGKILL');
+    await untilExited(second.worker!);
     expect((await env.target(shas.spring).snapshot(version(shas.spring), 60_000)).problems).toEqual([
       expect.stringMatching(new RegExp(`^shop:\\w+'s worker process \\(pid ${second.worker}\\) has exited: `)),
     ]);
@@ -182,6 +184,31 @@ describe('the shop with its worker', () => {
     expect(restored.version).toBe(version(shas.spring));
     expect(Object.keys(pidsOf(restored))).toEqual(['web']);
     expect(await servedBy(env.url)).toBe(version(shas.spring));
+  });
+
+  test('canary and blue-green: a canary rolled back stops both of its processes; the old colour keeps both for a switch back, and retiring it stops both', async () => {
+    const env = await environment('colours', repo.dir);
+    await env.target(shas.spring).deploy(version(shas.spring));
+    const canary = env.target(shas.summer);
+    await canary.setCanaryWeight(version(shas.summer), 10);
+    const first = pidsOf((await env.state.read()).canary!);
+    expect(Object.keys(first)).toEqual(['web', 'worker']);
+    await canary.rollback(version(shas.summer));
+    expect(Object.values(first).some(isRunning)).toBe(false);
+
+    const green = localTarget(env.config, { app: 'shop', environment: 'colours', strategy: 'blue-green', source: { repo: repo.dir, sha: shas.summer }, stateDir });
+    const blue = pidsOf((await env.state.read()).stable!);
+    await green.setCanaryWeight(version(shas.summer), 0);
+    await green.promote(version(shas.summer));
+    expect(await servedBy(env.url)).toBe(version(shas.summer));
+    expect(pidsOf((await env.state.read()).previous!)).toEqual(blue);
+    expect(Object.values(blue).every(isRunning)).toBe(true);
+    await green.rollback(version(shas.summer)); // an instant switch back: the same processes
+    expect(pidsOf((await env.state.read()).stable!)).toEqual(blue);
+    await green.promote(version(shas.summer));
+    await green.retirePrevious(version(shas.summer));
+    expect(Object.values(blue).some(isRunning)).toBe(false);
+    expect((await env.state.read()).previous).toEqual({ version: version(shas.spring), sha: shas.spring, start: 'node server.js', processes: [WORKER] });
   });
 
   test('a version half-started by a dead worker is stopped whole by the next call, from the journal', async () => {

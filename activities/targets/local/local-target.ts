@@ -93,7 +93,7 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
 
   const logFile = (sha: string, processName: string) => path.join(dir, 'logs', `${sha.slice(0, 12)}-${processName}.log`);
 
-  /** Starts every process of `release`: its web process and the others it was first given, never the config's of today. */
+  /** Starts every process of `release` as it was first given them, not as today's config says. */
   async function start(release: Release): Promise<RunningVersion> {
     const cwd = await releaseFolder(releasesDir, { repo: context.source.repo, sha: release.sha }, context.signal);
     let spawnedPid: number | undefined;
@@ -110,7 +110,7 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     });
     const started = await startVersion({
       version: release.version,
-      web: { command: config.start, logFile: logOf('web') },
+      web: { command: release.start ?? config.start, logFile: logOf('web') },
       others: declared.map(({ name, start }) => ({ name, command: start, logFile: logOf(name) })),
       cwd,
       env: { ...app.env, VERSION: release.version, COMMIT: release.sha, ENVIRONMENT: context.environment },
@@ -156,6 +156,7 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     version,
     sha: context.source.sha,
     app: context.appEnvironment,
+    start: config.start,
     ...(config.processes?.length ? { processes: config.processes } : {}),
   });
 
@@ -268,16 +269,21 @@ const processesOf = (s: LocalState): RunningVersion[] =>
 const pidsOf = (v: NonNullable<LocalState['previous']>): number[] =>
   [v.pid, ...(v.processes ?? []).map((p) => p.pid)].filter((pid): pid is number => pid !== undefined);
 const allRunning = (v: RunningVersion): boolean => pidsOf(v).every(isRunning);
-const identity = ({ version, sha, app }: Release): Pick<Release, 'version' | 'sha' | 'app'> => ({ version, sha, app });
-const running = ({ version, sha, app, processes, port, pid, log }: RunningVersion): RunningVersion => ({
-  ...identity({ version, sha, app }),
+const identity = ({ version, sha, app, start }: Release): Pick<Release, 'version' | 'sha' | 'app' | 'start'> => ({
+  version,
+  sha,
+  app,
+  ...(start ? { start } : {}),
+});
+const running = ({ version, sha, app, start, processes, port, pid, log }: RunningVersion): RunningVersion => ({
+  ...identity({ version, sha, app, start }),
   port,
   pid,
   ...(log ? { log } : {}),
   ...(processes ? { processes } : {}),
 });
-const stopped = ({ version, sha, app, processes }: Release): Release => ({
-  ...identity({ version, sha, app }),
+const stopped = ({ version, sha, app, start, processes }: Release): Release => ({
+  ...identity({ version, sha, app, start }),
   ...(processes ? { processes: processes.map(({ name, start }) => ({ name, start })) } : {}),
 });
 const hasProcess = (previous: NonNullable<LocalState['previous']>): previous is RunningVersion =>

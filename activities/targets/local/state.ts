@@ -16,13 +16,15 @@ const processSchema = z.object({ name: z.string().min(1).max(63), start: z.strin
 const runningProcessSchema = processSchema.extend({ pid, log: logFile });
 
 /**
- * A version as it was first given: its settings and its other processes. Files written before
- * versions had other processes have no list: such a version is its web process alone.
+ * A version as it was first given: its settings, its web process's command and its other
+ * processes. Files written before these were kept have neither: such a version is its web
+ * process alone, run with the config's start command.
  */
 const releaseSchema = z.object({
   version: z.string(),
   sha: z.string(),
   app: appEnvironmentSchema.optional(),
+  start: z.string().min(1).max(10_000).optional(),
   processes: z.array(processSchema).max(MAX_PROCESSES).optional(),
 });
 /** A started version: its web process (pid, port, log; older files name no log) and the pids of the others. */
