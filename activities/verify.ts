@@ -40,8 +40,16 @@ function against(input: { version: string; environment: string; canaryWeight?: n
 /**
  * The address of exactly `version`, from the target itself. None: refused for good, either because
  * the target cannot give one (a Kubernetes target without `url`), or because the version does not run.
+ * The canary's address while it is one: targets list the version running beside the stable first.
  */
 async function addressOf(input: VerifyInput, settings: TargetSettings, label: string): Promise<string> {
+  // The config refuses this (common/verify-rules.ts); a plan from elsewhere is refused before any cluster is asked.
+  if (input.target.kind === 'kubernetes' && !input.target.url) {
+    throw ApplicationFailure.nonRetryable(
+      `${label}: ${input.environment}'s Kubernetes target has no url, so the version under test has no address for FERRY_URL: set target.url`,
+      FailureType.InvalidInput,
+    );
+  }
   const snapshot = await withTarget(input, settings, (target) => target.snapshot(input.version, 1_000));
   if (snapshot.baseUrl) return snapshot.baseUrl;
   if (snapshot.problems.length > 0) {

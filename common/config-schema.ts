@@ -4,6 +4,7 @@ import { freezeEndsAt, freezeWindowSchema, type FreezeWindow } from './freeze-wi
 import { appEnvironmentIssues } from './app-environment-rules';
 import { kubernetesClaim, kubernetesModeIssues, overlaps, type KubernetesClaim } from './kubernetes-mode-rules';
 import { placeholderIssues } from './placeholder-rules';
+import { verifyIssues } from './verify-rules';
 import { credentialsInPath, credentialsInRepo, credentialsInUrl } from './url-credentials';
 
 /**
@@ -377,6 +378,7 @@ const environmentSchema = z
     for (const issue of placeholderIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
     const target = env.target as Partial<TargetConfig> | undefined;
     for (const issue of kubernetesModeIssues(target, env.strategy?.kind)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of verifyIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
     if (target?.kind === 'kubernetes' && !target.url) {
       env.analysis?.http?.forEach((check, i) => {
         if (check?.path !== undefined) {
