@@ -13,6 +13,7 @@ import { appEnvironmentOf, type AppEnvironment } from '../../common/app-environm
 import { parseConfig } from '../../common/parse-config';
 import { signalGroup } from '../../activities/process-group';
 import { AUTHORS, removeTempDirs, tempDir, TestRepo } from '../helpers/git-repo';
+import { passwordOf, query, startTestPostgres } from '../helpers/postgres';
 import { freePort, shopRepo } from '../helpers/shop';
 
 const stateDir = tempDir('environments');
@@ -209,6 +210,41 @@ describe('the shop with its worker', () => {
     await green.retirePrevious(version(shas.summer));
     expect(Object.values(blue).some(isRunning)).toBe(false);
     expect((await env.state.read()).previous).toEqual({ version: version(shas.spring), sha: shas.spring, start: 'node server.js', processes: [WORKER] });
+  });
+
+  test('with a migrated database, the worker ships placed orders and the web process tells which database it has, without its password', async () => {
+    const postgres = await startTestPostgres();
+    try {
+      const url = await postgres.createDatabase();
+      for (const file of fs.readdirSync(path.join(__dirname, '..', '..', 'examples', 'shop', 'migrations')).filter((f) => f.endsWith('.up.sql')).sort()) {
+        await query(url, fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'shop', 'migrations', file), 'utf8'));
+      }
+      await query(url, `INSERT INTO orders (item, quantity) VALUES ('kettle', 1), ('teapot', 2)`);
+      process.env.FERRY_TEST_SHOP_DATABASE_URL = url;
+      const env = await environment('shop-database', repo.dir);
+      const appEnvironment = appEnvironmentOf({
+        // Release folders sit outside this checkout here: the worker finds pg by NODE_PATH.
+        variables: { SHOP_WORKER_INTERVAL_MS: '200', NODE_PATH: path.join(__dirname, '..', '..', 'node_modules') },
+        database: { urlEnv: 'FERRY_TEST_SHOP_DATABASE_URL' },
+      });
+      await env.target(shas.spring, { appEnvironment }).deploy(version(shas.spring));
+      const config = await (await fetch(`${env.url}config`)).text();
+      const { host, pathname } = new URL(url);
+      expect(JSON.parse(config)).toEqual({ environment: 'shop-database', logLevel: 'info', database: { configured: true, host, name: pathname.slice(1) } });
+      expect(config).not.toContain(passwordOf(url));
+      expect(config).not.toContain(new URL(url).password);
+
+      const shipped = async () => (await query<{ n: string }>(url, `SELECT count(*) AS n FROM orders WHERE status = 'shipped'`))[0].n;
+      for (let i = 0; i < 300 && (await shipped()) !== '2'; i++) await delay(100);
+      expect(await shipped()).toBe('2');
+      const log = fs.readFileSync((await env.state.read()).stable!.processes![0].log, 'utf8');
+      expect(log).toContain(`info worker: shipped 2 order(s)`);
+      expect(log).not.toContain(passwordOf(url));
+      await stopLocalEnvironment(env.config, { stateDir, app: 'shop', environment: 'shop-database' });
+    } finally {
+      delete process.env.FERRY_TEST_SHOP_DATABASE_URL;
+      await postgres.stop();
+    }
   });
 
   test('a version half-started by a dead worker is stopped whole by the next call, from the journal', async () => {
