@@ -33,10 +33,19 @@ function refusals(status: PromotionStatus): string[] {
   return [head, formatTable([['', 'AT', 'MESSAGE', 'FROM', 'WHY'], ...rows])];
 }
 
+/**
+ * A cell's first line: a failed command's error carries the tail of its output, which would break
+ * the table's rows. The whole error follows the table (the promotion's error names it).
+ */
+function firstLine(text: string): string {
+  const [first, ...more] = text.split(/\r?\n/);
+  return more.length > 0 ? `${first} …` : first;
+}
+
 export function statusTable(status: PromotionStatus, now = Date.now()): string {
-  const stepRow = (step: StepStatus) => ['', step.name, step.state, duration(step, now), step.error ?? step.detail ?? ''];
+  const stepRow = (step: StepStatus) => ['', step.name, step.state, duration(step, now), firstLine(step.error ?? step.detail ?? '')];
   const rows: string[][] = [['ENVIRONMENT', 'STEP', 'STATE', 'TIME', 'DETAIL'], ...status.steps.map(stepRow)];
-  for (const env of status.environments) rows.push([env.name, '', env.state, '', env.error ?? ''], ...env.steps.map(stepRow));
+  for (const env of status.environments) rows.push([env.name, '', env.state, '', firstLine(env.error ?? '')], ...env.steps.map(stepRow));
   const head = `${status.workflowId}  ${status.artifact}  (${status.ref} → ${status.sha.slice(0, 7)})  ${status.state.toUpperCase()}`;
   return [head, formatTable(rows), ...(status.error ? [`error: ${status.error}`] : []), ...refusals(status)].join('\n');
 }

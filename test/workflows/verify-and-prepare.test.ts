@@ -2,6 +2,7 @@
 // anything changes, `verify` runs the environment's commands against the version just deployed.
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { mermaidOf } from '../../client/history/mermaid';
 import { timelineOf } from '../../client/history/timeline';
 import type { VerifyConfig } from '../../common/config-schema';
 import { stageWorkflowId } from '../../common/plan';
@@ -153,6 +154,16 @@ describe('verify: tests against the version just deployed', () => {
     expect(stub.callsTo('checkHealth', 'dev')).toEqual([]);
     expect(environment(status, 'staging').state).toBe('skipped');
     expect(status.error).toContain('dev: rolled-back: verify e2e failed');
+
+    // `ferry history`: the failed run with its output, and a red bar in the chart.
+    const history = await env.client.workflow.getHandle(stageWorkflowId(status.workflowId, 'dev')).fetchHistory();
+    const timeline = timelineOf(history);
+    expect(timeline.filter((e) => e.kind === 'activity' && e.name === 'verify')).toEqual([
+      expect.objectContaining({ summary: `verify smoke against ${plan.artifact} in dev`, environment: 'dev', state: 'completed' }),
+      expect.objectContaining({ summary: `verify e2e against ${plan.artifact} in dev`, environment: 'dev', state: 'failed', attempts: 1, failure: expect.stringContaining('POST /orders → 500') }),
+    ]);
+    const artifact = plan.artifact.replace(':', '#58;');
+    expect(mermaidOf('dev', timeline)).toMatch(new RegExp(`\\n {4}verify e2e against ${artifact} in dev :crit, t\\d+, `));
   });
 
   test('canary with afterEachCanaryStep: against the canary at each weight below 100, then all of them against the promoted version', async () => {
