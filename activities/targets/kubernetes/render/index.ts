@@ -15,7 +15,7 @@ import { withWorktree } from '../../../worktree';
 import { parseImage } from './artifact';
 import { findKustomize, kustomizeBuild } from './kustomize';
 import { checkImageUsed, checkScope, deploymentsOf, digestOf, generatedName, ManifestsProblem, parseObjects, wireEnvironment, type KubernetesObject } from './objects';
-import { writeWrapping, type ManifestsSource } from './wrapping';
+import { PLAIN_FOLDER, writeWrapping, type ManifestsSource } from './wrapping';
 
 export type { KubernetesObject } from './objects';
 export { MANAGED_BY } from './wrapping';
@@ -110,11 +110,19 @@ async function manifestsSource(checkout: string, field: string, where: string): 
   return { kind: 'plain', files };
 }
 
-/** kustomize's refusal, readable: paths relative to the repository, Ferry's own folder named, no secret, bounded. */
-function kustomizeReason(message: string, mask: Masker, folders: { checkout: string; wrapping: string }): string {
+/** kustomize's refusal, readable: paths as in the repository, Ferry's own folder named, no secret, bounded. */
+function kustomizeReason(message: string, mask: Masker, where: { field: string; manifests: ManifestsSource; checkout: string; wrapping: string }): string {
+  const replace = (text: string, from: string, to: string) => text.split(from).join(to);
   let text = message.replace(/^Error:\s*/, '');
-  text = text.split(folders.wrapping).join("Ferry's wrapping kustomization");
-  text = text.split(`${folders.checkout}${path.sep}`).join('').split(folders.checkout).join('.');
+  if (where.manifests.kind === 'plain') {
+    for (const name of where.manifests.files.map((file) => path.basename(file))) {
+      text = replace(text, path.join(where.wrapping, PLAIN_FOLDER, name), `${where.field}/${name}`);
+      text = replace(text, `${PLAIN_FOLDER}/${name}`, `${where.field}/${name}`);
+    }
+  }
+  text = replace(text, `${path.relative(where.wrapping, where.checkout)}${path.sep}`, '');
+  text = replace(text, where.wrapping, "Ferry's wrapping kustomization");
+  text = replace(replace(text, `${where.checkout}${path.sep}`, ''), where.checkout, '.');
   text = mask(text);
   return text.length > MESSAGE_MAX ? `${text.slice(0, MESSAGE_MAX)}…` : text;
 }
@@ -143,7 +151,7 @@ export async function renderManifests(input: RenderInput, options: RenderOptions
     try {
       const built = await kustomizeBuild(kustomize, wrapping.dir, { signal, timeoutMs: options.timeoutMs ?? 60_000 });
       if (!built.ok) {
-        const reason = kustomizeReason(built.message, secrets.mask, { checkout: await fs.realpath(checkout), wrapping: wrapping.dir });
+        const reason = kustomizeReason(built.message, secrets.mask, { field, manifests, checkout: await fs.realpath(checkout), wrapping: wrapping.dir });
         throw invalid(`target.manifests.path ${field} does not render ${where}: ${reason}`);
       }
       yaml = built.yaml;

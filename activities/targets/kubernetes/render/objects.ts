@@ -20,17 +20,23 @@ export type KubernetesObject = z.infer<typeof objectSchema> & {
   metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
 };
 
-/** Kinds kustomize may not know are cluster-scoped (it leaves those it knows without a namespace). */
+/**
+ * Cluster-scoped kinds, for those kustomize does not know (it gives them the namespace like any
+ * other: ValidatingAdmissionPolicy, DeviceClass…); those it knows it leaves without a namespace.
+ */
 const CLUSTER_SCOPED = new Set([
   'APIService',
   'CSIDriver',
   'CSINode',
   'CertificateSigningRequest',
+  'ClusterTrustBundle',
   'ClusterRole',
   'ClusterRoleBinding',
   'ComponentStatus',
   'CustomResourceDefinition',
+  'DeviceClass',
   'FlowSchema',
+  'IPAddress',
   'IngressClass',
   'MutatingAdmissionPolicy',
   'MutatingAdmissionPolicyBinding',
@@ -40,12 +46,15 @@ const CLUSTER_SCOPED = new Set([
   'PersistentVolume',
   'PriorityClass',
   'PriorityLevelConfiguration',
+  'ResourceSlice',
   'RuntimeClass',
+  'ServiceCIDR',
   'StorageClass',
   'ValidatingAdmissionPolicy',
   'ValidatingAdmissionPolicyBinding',
   'ValidatingWebhookConfiguration',
   'VolumeAttachment',
+  'VolumeAttributesClass',
 ]);
 
 /** A problem with the manifests; the caller says where (path and commit). */

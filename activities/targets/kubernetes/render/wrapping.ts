@@ -13,6 +13,9 @@ export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'ferry' } as const;
 /** On the generated ConfigMap and Secret, so they are told from anything else in the manifests. */
 export const GENERATED_ANNOTATION = 'ferry.dev/generated';
 
+/** Where plain manifests are copied, inside the wrapping folder (kustomize reads files only from inside it). */
+export const PLAIN_FOLDER = 'manifests';
+
 export type ManifestsSource = { kind: 'kustomization'; dir: string } | { kind: 'plain'; files: string[] };
 
 export interface WrappingSpec {
@@ -47,9 +50,10 @@ async function resourcesOf(root: string, manifests: ManifestsSource): Promise<st
   // kustomize takes another kustomization by a relative path only, and files from inside its own folder only.
   if (manifests.kind === 'kustomization') return [path.relative(root, await fs.realpath(manifests.dir))];
   await fs.mkdir(path.join(root, 'manifests'), { mode: 0o700 });
+  // One folder's files: their names are unique, and kept so kustomize's errors name them.
   return Promise.all(
-    manifests.files.map(async (file, i) => {
-      const copy = `manifests/${String(i).padStart(3, '0')}-${path.basename(file)}`;
+    manifests.files.map(async (file) => {
+      const copy = `${PLAIN_FOLDER}/${path.basename(file)}`;
       await fs.copyFile(file, path.join(root, copy));
       return copy;
     }),
