@@ -18,11 +18,18 @@ import { startFerryWorker, startTimeSkippingServer } from '../helpers/temporal-e
 import { describeOnKubernetes, type TestCluster } from '../kubernetes/cluster';
 import { ferryIdentity } from '../kubernetes/ferry-identity';
 import { startGateway, type Gateway } from '../kubernetes/gateway';
+import { testKustomize } from '../kubernetes/kustomize';
+import fs from 'node:fs';
+import path from 'node:path';
 
 const INITIAL = 'registry.test/shop:initial';
 const RUN = Date.now().toString(36);
 const NAMESPACES = { dev: `ferry-dev-${RUN}`, staging: `ferry-staging-${RUN}`, production: `ferry-production-${RUN}` };
 const IDENTITY_NAMESPACE = `ferry-system-${RUN}`;
+/** Empty namespaces the shop's manifests (examples/shop/k8s) are applied to: Ferry creates everything in them. */
+const MANIFEST_NAMESPACES = { dev: `ferry-manifests-dev-${RUN}`, staging: `ferry-manifests-staging-${RUN}` };
+const API_TOKEN_ENV = 'FERRY_K8S_IT_API_TOKEN';
+const API_TOKEN = 'tok-never-in-history-7c1e9a';
 const REPLICAS = { dev: 2, staging: 4, production: 2 };
 const DATABASE_ENV = 'FERRY_K8S_IT_DEV_DATABASE_URL';
 
@@ -47,14 +54,20 @@ describeOnKubernetes('whole promotions on Kubernetes', (cluster: TestCluster) =>
       createApp(NAMESPACES.staging, REPLICAS.staging, 60),
       createApp(NAMESPACES.production, REPLICAS.production),
     ]);
+    await Promise.all(Object.values(MANIFEST_NAMESPACES).map((name) => cluster.core.createNamespace({ body: { metadata: { name } } })));
     // The worker's Kubernetes target reads the default kubeconfig: the restricted identity's.
-    process.env.KUBECONFIG = await ferryIdentity(cluster, Object.values(NAMESPACES), IDENTITY_NAMESPACE);
+    process.env.KUBECONFIG = await ferryIdentity(cluster, [...Object.values(NAMESPACES), ...Object.values(MANIFEST_NAMESPACES)], IDENTITY_NAMESPACE);
+    const kustomize = testKustomize();
+    if (kustomize) process.env.FERRY_KUSTOMIZE = kustomize;
+    process.env[API_TOKEN_ENV] = API_TOKEN;
   });
 
   afterAll(async () => {
     if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
     else process.env.KUBECONFIG = savedKubeconfig;
-    await Promise.all([...Object.values(NAMESPACES), IDENTITY_NAMESPACE].map((name) => cluster.core.deleteNamespace({ name }).catch(() => undefined)));
+    delete process.env.FERRY_KUSTOMIZE;
+    delete process.env[API_TOKEN_ENV];
+    await Promise.all([...Object.values(NAMESPACES), ...Object.values(MANIFEST_NAMESPACES), IDENTITY_NAMESPACE].map((name) => cluster.core.deleteNamespace({ name }).catch(() => undefined)));
     await Promise.all([env?.teardown(), postgres?.stop(), gateway?.close()]);
     removeTempDirs();
   });
@@ -115,17 +128,47 @@ environments:
 `;
   }
 
+  /** The shop's own k8s/ overlays: dev rolling, staging through a canary of shop-web, each with its settings and a secret. */
+  function manifestsPipeline(): string {
+    const target = (env: keyof typeof MANIFEST_NAMESPACES, extra = '') =>
+      `{ kind: kubernetes, context: ${cluster.context}, namespace: ${MANIFEST_NAMESPACES[env]}, manifests: { path: k8s/overlays/${env}, image: shop }, service: shop, url: "${gateway.url}/${MANIFEST_NAMESPACES[env]}/{service}"${extra} }`;
+    return `
+app: shop
+repo: ${repo.dir}
+artifact: "registry.test/shop:{shortSha}"
+build: { command: "true" }
+test: { command: "true" }
+environments:
+  - name: dev
+    target: ${target('dev')}
+    variables: { LOG_LEVEL: debug }
+    secrets: { API_TOKEN: ${API_TOKEN_ENV} }
+    stabilize: 2s
+    healthCheckInterval: 1s
+    analysis: { http: [{ path: /healthz }] }
+  - name: staging
+    target: ${target('staging', ', deployment: shop-web')}
+    variables: { LOG_LEVEL: info }
+    secrets: { API_TOKEN: ${API_TOKEN_ENV} }
+    strategy: { kind: canary, steps: [25, 50, 100], pause: 1s }
+    stabilize: 2s
+    healthCheckInterval: 1s
+    analysis: { http: [{ path: /healthz }] }
+`;
+  }
+
   /** Runs one promotion of `sha` through the named environments on a real worker; `during` acts on it meanwhile. */
   async function promote(
     sha: string,
-    { artifact = 'registry.test/shop:{shortSha}', only, stagingPause, during }: {
+    { artifact = 'registry.test/shop:{shortSha}', only, stagingPause, during, yaml }: {
       artifact?: string;
       only?: string[];
       stagingPause?: string;
       during?: (handle: WorkflowHandle) => Promise<void>;
+      yaml?: string;
     } = {},
   ): Promise<PromotionStatus> {
-    const config = parseConfig(pipeline(artifact, stagingPause), 'kubernetes pipeline');
+    const config = parseConfig(yaml ?? pipeline(artifact, stagingPause), 'kubernetes pipeline');
     if (only) config.environments = config.environments.filter((e) => only.includes(e.name));
     const worker = await startFerryWorker(env, stateDir);
     return worker.runUntil(async () => {
@@ -134,9 +177,19 @@ environments:
       await during?.(handle);
       const status = await outcome(handle);
       await locksSettled(env, status);
+      const handles = [handle, ...status.environments.flatMap((e) => (e.stageWorkflowId ? [env.client.workflow.getHandle(e.stageWorkflowId)] : []))];
+      // Payloads are bytes (base64 in the history's JSON): read as text, so a value in one is found.
+      const asText = (key: string, value: unknown) =>
+        value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value;
+      for (const h of handles) {
+        const events = (await h.fetchHistory()).events ?? [];
+        histories.push(JSON.stringify(events), JSON.stringify(events, asText));
+      }
       return status;
     });
   }
+  /** Every event of every promotion and stage this file ran: where a secret value must never appear. */
+  const histories: string[] = [];
 
   async function waitFor(handle: WorkflowHandle, what: string, reached: (status: PromotionStatus) => Promise<boolean> | boolean): Promise<void> {
     const deadline = Date.now() + 180_000;
@@ -329,5 +382,52 @@ environments:
     expect(ended).toBeLessThan(scheduled('rollback'));
     expect(await objects(NAMESPACES.staging)).toEqual({ deployments: { shop: { image: springImage, replicas: 4 } }, services: ['shop'] });
     expect(await runningImages(NAMESPACES.staging)).toEqual(Array(4).fill(springImage));
+  });
+
+  test('the shop\'s own manifests go dev (rolling) → staging (canary of shop-web), both Deployments with their settings and a secret that never enters history', async () => {
+    const shopK8s = path.resolve(__dirname, '..', '..', 'examples', 'shop', 'k8s');
+    const files: Record<string, string> = {};
+    for (const entry of fs.readdirSync(shopK8s, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) files[path.join('k8s', path.relative(shopK8s, path.join(entry.parentPath, entry.name)))] = fs.readFileSync(path.join(entry.parentPath, entry.name), 'utf8');
+    }
+    const first = repo.commit('The shop on its own manifests', AUTHORS.ada, files);
+    const second = repo.commit('Autumn release', AUTHORS.grace, { 'release.txt': 'autumn\n' });
+    const secondImage = `registry.test/shop:${second.slice(0, 7)}`;
+    histories.length = 0;
+
+    expect((await promote(first, { yaml: manifestsPipeline() })).state).toBe('succeeded');
+    const status = await promote(second, { yaml: manifestsPipeline() });
+    expect(status.state).toBe('succeeded');
+    expect(step(status, 'staging', 'canary')).toMatchObject({ state: 'succeeded' });
+
+    for (const [name, namespace] of Object.entries(MANIFEST_NAMESPACES)) {
+      const replicas = name === 'dev' ? { 'shop-web': 1, 'shop-worker': 1 } : { 'shop-web': 4, 'shop-worker': 2 };
+      const deployments = (await cluster.apps.listNamespacedDeployment({ namespace })).items;
+      expect(Object.fromEntries(deployments.map((d) => [d.metadata?.name, { image: image(d), replicas: d.spec?.replicas }]))).toEqual({
+        'shop-web': { image: secondImage, replicas: replicas['shop-web'] },
+        'shop-worker': { image: secondImage, replicas: replicas['shop-worker'] },
+      });
+      for (const deployment of deployments) {
+        expect(deployment.status).toMatchObject({ updatedReplicas: deployment.spec?.replicas, readyReplicas: deployment.spec?.replicas });
+        const [configMapRef, secretRef] = deployment.spec?.template.spec?.containers[0].envFrom ?? [];
+        const configMap = await cluster.core.readNamespacedConfigMap({ name: configMapRef?.configMapRef?.name ?? '', namespace });
+        expect(configMap.data).toMatchObject({ LOG_LEVEL: name === 'dev' ? 'debug' : 'info', VERSION: secondImage, ENVIRONMENT: name });
+        const secret = await cluster.core.readNamespacedSecret({ name: secretRef?.secretRef?.name ?? '', namespace });
+        expect(Buffer.from(secret.data?.API_TOKEN ?? '', 'base64').toString()).toBe(API_TOKEN);
+      }
+      // Promote removed the canary; only the shop's Service and Ferry's record remain beside the app.
+      expect((await cluster.core.listNamespacedService({ namespace })).items.map((s) => s.metadata?.name)).toEqual(['shop']);
+    }
+    // The staging canary was judged at shop-canary, which reached the new release alone.
+    const canaryHits = hitsOf(MANIFEST_NAMESPACES.staging, 'shop-canary');
+    expect(canaryHits.length).toBeGreaterThan(0);
+    expect(new Set(canaryHits.map((h) => h.version))).toEqual(new Set([secondImage]));
+
+    // The histories hold the settings and the secret's worker variable name, never its value.
+    const text = histories.join('\n');
+    expect(text).toContain('LOG_LEVEL');
+    expect(text).toContain(API_TOKEN_ENV);
+    expect(text).not.toContain(API_TOKEN);
+    expect(text).not.toContain(Buffer.from(API_TOKEN).toString('base64'));
   });
 });
