@@ -333,6 +333,23 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
       expect(message).not.toContain(API_TOKEN);
     });
 
+    test('a kustomize that hangs: stopped at the timeout with a retryable error, or at once when cancelled', async () => {
+      const hanging = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-test-kustomize-')), 'kustomize');
+      fs.writeFileSync(hanging, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+      try {
+        const timedOut: unknown = await renderManifests(input(shop), { kustomize: hanging, worker, timeoutMs: 300 }).catch((e: unknown) => e);
+        expect(timedOut).not.toBeInstanceOf(ApplicationFailure);
+        expect(timedOut).toMatchObject({ message: 'kustomize build took longer than 0.3 s' });
+        const controller = new AbortController();
+        const reason = new Error('cancelled by the test');
+        const cancelled = renderManifests(input(shop), { kustomize: hanging, worker, signal: controller.signal });
+        setTimeout(() => controller.abort(reason), 300);
+        await expect(cancelled).rejects.toBe(reason);
+      } finally {
+        fs.rmSync(path.dirname(hanging), { recursive: true, force: true });
+      }
+    });
+
     test('no kustomize on the worker: not available, saying how to get it', () => {
       expect(() => findKustomize({ PATH: '/nonexistent' })).toThrow(expect.objectContaining({ type: 'NotAvailable', nonRetryable: true }));
       expect(() => findKustomize({ PATH: '/nonexistent' })).toThrow(/FERRY_KUSTOMIZE.*go install sigs\.k8s\.io\/kustomize\/kustomize\/v5@v5\.7\.1/);

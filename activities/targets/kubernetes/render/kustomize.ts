@@ -51,7 +51,7 @@ export function kustomizeBuild(binary: string, dir: string, { signal, timeoutMs 
     execFile(binary, ['build', dir], { env, signal, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (signal?.aborted) return reject(signal.reason);
       if (!error) return resolve({ ok: true, yaml: stdout });
-      if ((error as { killed?: boolean }).killed) return reject(new Error(`kustomize build took longer than ${Math.round(timeoutMs / 1000)} s`));
+      if ((error as { killed?: boolean }).killed) return reject(new Error(`kustomize build took longer than ${timeoutMs / 1000} s`));
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EACCES') {
         return reject(ApplicationFailure.nonRetryable(`kustomize at ${binary} could not be started (${String((error as NodeJS.ErrnoException).code)}): ${HOW_TO_GET}`, FailureType.NotAvailable));
       }
