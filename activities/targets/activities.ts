@@ -54,7 +54,7 @@ export async function withTarget<T>(input: TargetInput, settings: TargetSettings
   const target =
     input.target.kind === 'local'
       ? localTarget(input.target, { ...input, stateDir: settings.stateDir, signal, heartbeat })
-      : kubernetesTarget(input.target, input.strategy, { signal, heartbeat });
+      : kubernetesTarget(input.target, input.strategy, { signal, heartbeat }, input);
   const beat = setInterval(() => heartbeat({ environment: input.environment, version: input.version }), HEARTBEAT_EVERY_MS);
   try {
     return await work(target, context);

@@ -24,14 +24,19 @@ function git(dir: string, args: string[]): string {
   }).trim();
 }
 
+/** What a release does on purpose: `checkoutBroken` serves its pages but fails every checkout. */
+export interface ReleaseFlaws {
+  checkoutBroken?: boolean;
+}
+
 /** Copies the shop into `dir` (a git repository, made if needed) and commits a new release. */
-export function commitShopRelease(dir: string, release: string): { sha: string; configFile: string } {
+export function commitShopRelease(dir: string, release: string, flaws: ReleaseFlaws = {}): { sha: string; configFile: string } {
   if (!fs.existsSync(path.join(dir, '.git'))) {
     fs.mkdirSync(dir, { recursive: true });
     git(dir, ['init', '--quiet', '--initial-branch=main']);
   }
   fs.cpSync(SHOP_SOURCE, dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'release.json'), `${JSON.stringify({ name: release, failRate: 0, slowMs: 0 })}\n`);
+  fs.writeFileSync(path.join(dir, 'release.json'), `${JSON.stringify({ name: release, failRate: 0, slowMs: 0, ...flaws })}\n`);
   git(dir, ['add', '--all']);
   git(dir, ['commit', '--quiet', '--allow-empty', '-m', `Release ${release}`]);
   return { sha: git(dir, ['rev-parse', 'HEAD']), configFile: path.join(dir, 'ferry.config.yaml') };

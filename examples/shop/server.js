@@ -23,6 +23,12 @@ const server = http.createServer((request, response) => {
   if (request.url === '/version') return reply(200, { version, commit: process.env.COMMIT, release: release.name });
   // What this environment handed the shop; the database by host and name only.
   if (request.url === '/config') return reply(200, { environment: process.env.ENVIRONMENT, logLevel: log.level, database });
+  // A release with `"checkoutBroken": true` serves its pages but not its checkout: only a test
+  // that checks out (the end-to-end test in staging) sees it.
+  if (request.url === '/checkout' && request.method === 'POST') {
+    if (release.checkoutBroken) return reply(500, { error: `release ${release.name} cannot take orders`, version });
+    return reply(201, { order: 'placed', version });
+  }
   served += 1;
   // Every n-th request fails rather than a random one, so a 50% release fails exactly half.
   const failing = failRate > 0 && served % Math.round(1 / failRate) === 0;

@@ -6,6 +6,7 @@ const { databaseSummary, logger } = require('./settings');
 const release = JSON.parse(fs.readFileSync(`${__dirname}/release.json`, 'utf8'));
 assert.ok(typeof release.name === 'string' && release.name.length > 0, 'release.json needs a name');
 assert.ok(release.failRate >= 0 && release.failRate <= 1, 'failRate is between 0 and 1');
+assert.ok(release.checkoutBroken === undefined || typeof release.checkoutBroken === 'boolean', 'checkoutBroken is true or false');
 for (const file of fs.readdirSync(`${__dirname}/migrations`)) {
   assert.match(file, /^\d+_[a-z_]+\.(up|down)\.sql$/, `${file} is a migration file name`);
 }
