@@ -38,7 +38,9 @@ const server = http.createServer((request, response) => {
   }, slowMs);
 });
 
-server.listen(Number(process.env.PORT ?? 8080), '127.0.0.1', () => {
+// Loopback unless told otherwise (the local target's proxy is on the same host); a pod listens on
+// every interface, or its Service and readiness probe could not reach it (k8s/base/web.yaml).
+server.listen(Number(process.env.PORT ?? 8080), process.env.HOST ?? '127.0.0.1', () => {
   const where = database.configured ? `database ${database.name ?? '?'} on ${database.host ?? '?'}` : 'no database';
   log.info(`shop ${version} (${release.name}) on :${server.address().port}, ${where}`);
 });
