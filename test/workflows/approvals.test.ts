@@ -81,6 +81,7 @@ function expectProductionReleased(stub: Stub): void {
   // Repeats collapsed: how many health checks stabilize makes is not this file's business.
   expect(productionCalls(stub).filter((name, i, all) => name !== all[i - 1])).toEqual([
     'notify:approval-waiting',
+    'prepare',
     'backupDatabase',
     'migrateDatabase',
     'setCanaryWeight',
