@@ -52,7 +52,7 @@ afterAll(async () => {
 });
 
 let runs = 0;
-function inputFor(sha: string, overrides: Partial<VerifyInput> & { verify?: Partial<VerifyInput['verify']> } = {}): VerifyInput {
+function inputFor(sha: string, overrides: Omit<Partial<VerifyInput>, 'verify'> & { verify?: Partial<VerifyInput['verify']> } = {}): VerifyInput {
   const { verify, ...rest } = overrides;
   return {
     app: 'shop',
