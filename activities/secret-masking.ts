@@ -37,12 +37,16 @@ function urlCredentials(value: string): { user: string; password: string } | und
 const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
 /**
- * The forms in which `value` may show up in output: itself, URL-encoded, each line of a
- * multi-line value (a key file printed line by line), and for a URL with credentials its
- * password (as written, decoded, re-encoded) and the Basic auth header made of user and password.
+ * The forms in which `value` may show up in output: itself, URL-encoded, base64-encoded (a
+ * Kubernetes Secret's data, and an API error quoting one), each line of a multi-line value (a key
+ * file printed line by line), and for a URL with credentials its password (as written, decoded,
+ * re-encoded) and the Basic auth header made of user and password. The base64 form is without
+ * its padding, which it starts, so padded and unpadded encodings are both found; a value too short
+ * to mask has none, although its encoding would be long enough.
  */
 export function secretForms(value: string): string[] {
   const forms = new Set([value, encodeURIComponent(value)]);
+  if (value.length >= MIN_SECRET_CHARS) forms.add(base64(value).replace(/=+$/, ''));
   if (/[\r\n]/.test(value)) for (const line of value.split(/\r?\n|\r/)) forms.add(line.trim());
   const credentials = urlCredentials(value);
   if (credentials) {

@@ -2,14 +2,14 @@
 // ConfigMap and Secret, a Service) applied server-side, every Deployment watched, Ferry's record of
 // what it applied kept in the namespace, and rollbacks that put back everything of the revision
 // before. The releases here are built in the test, so this file pins the applying half alone;
-// rendering from a repository is covered with the real renderer in kubernetes-manifests-render.test.ts.
+// rendering from a repository is covered with the real renderer in kubernetes-manifests-e2e.test.ts.
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { connect, type KubernetesTargetConfig } from '../../activities/targets/kubernetes/client';
-import { manifestsTarget } from '../../activities/targets/kubernetes/manifests-mode';
-import type { KubernetesObject, RenderedManifests } from '../../activities/targets/kubernetes/render';
+import { manifestsTarget } from '../../activities/targets/kubernetes/manifests/mode';
+import type { KubernetesObject, RenderedManifests } from '../../activities/targets/kubernetes/manifests/render';
 import { describeOnKubernetes } from '../kubernetes/cluster';
 
 const V1 = 'registry.k8s.io/pause:3.8';

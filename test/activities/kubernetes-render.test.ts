@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { renderManifests, type KubernetesObject, type RenderInput, type RenderedManifests } from '../../activities/targets/kubernetes/render';
-import { findKustomize } from '../../activities/targets/kubernetes/render/kustomize';
-import { digestOf } from '../../activities/targets/kubernetes/render/objects';
+import { renderManifests, type KubernetesObject, type RenderInput, type RenderedManifests } from '../../activities/targets/kubernetes/manifests/render';
+import { findKustomize } from '../../activities/targets/kubernetes/manifests/render/kustomize';
+import { digestOf } from '../../activities/targets/kubernetes/manifests/render/objects';
 import { AUTHORS, removeTempDirs, TestRepo } from '../helpers/git-repo';
 import { describeWithKustomize } from '../kubernetes/kustomize';
 

@@ -257,7 +257,7 @@ http.createServer((req, res) => res.end(req.url === '/env' ? JSON.stringify(proc
       expect(failure).toMatchObject({
         type: 'InvalidInput',
         nonRetryable: true,
-        message: "the app's STRIPE_KEY comes from the worker variable FERRY_TEST_STRIPE_KEY, which is not set on this worker",
+        message: "secrets.STRIPE_KEY: the app's STRIPE_KEY comes from the worker variable FERRY_TEST_STRIPE_KEY (or, for the database URL, database.urlEnv), which is not set on this worker",
       });
       expect(await servedBy(`http://127.0.0.1:${env.port}/`)).toBe('app:1');
     } finally {

@@ -23,8 +23,15 @@ describe('which secrets', () => {
 });
 
 describe('the forms of a secret', () => {
-  test('a plain value: itself and its URL-encoded form', () => {
-    expect(secretForms('s3cret/value')).toEqual(['s3cret/value', 's3cret%2Fvalue']);
+  test('a plain value: itself, its URL-encoded form, and its base64 without padding (as a Kubernetes Secret holds it)', () => {
+    expect(secretForms('s3cret/value')).toEqual(['s3cret/value', 's3cret%2Fvalue', 'czNjcmV0L3ZhbHVl']);
+    expect(secretForms('abcde')).toEqual(['abcde', 'YWJjZGU']); // padded YWJjZGU= contains it
+  });
+
+  test('a value too short to mask has no base64 form either, though its encoding is long enough', () => {
+    expect(Buffer.from('abc').toString('base64')).toBe('YWJj');
+    expect(secretForms('abc')).toEqual([]);
+    expect(secretForms('on')).toEqual([]);
   });
 
   test('a URL with credentials: also its password as written, decoded and re-encoded, and the Basic auth of user and password', () => {
@@ -45,6 +52,7 @@ describe('the forms of a secret', () => {
     expect(secretForms('https://hooks.example.com/services/T0/B0/tok3n')).toEqual([
       'https://hooks.example.com/services/T0/B0/tok3n',
       encodeURIComponent('https://hooks.example.com/services/T0/B0/tok3n'),
+      Buffer.from('https://hooks.example.com/services/T0/B0/tok3n').toString('base64').replace(/=+$/, ''),
     ]);
   });
 
@@ -52,7 +60,12 @@ describe('the forms of a secret', () => {
     expect(secretForms('abc')).toEqual([]);
     expect(secretForms('')).toEqual([]);
     // The two-character password is not masked on its own, but the URL still is.
-    expect(secretForms('postgres://u:pw@db/x')).toEqual(['postgres://u:pw@db/x', encodeURIComponent('postgres://u:pw@db/x'), Buffer.from('u:pw').toString('base64')]);
+    expect(secretForms('postgres://u:pw@db/x')).toEqual([
+      'postgres://u:pw@db/x',
+      encodeURIComponent('postgres://u:pw@db/x'),
+      Buffer.from('postgres://u:pw@db/x').toString('base64').replace(/=+$/, ''),
+      Buffer.from('u:pw').toString('base64'),
+    ]);
   });
 
   test('each line of a multi-line value is a form of its own', () => {
@@ -99,6 +112,14 @@ describe('masking', () => {
     const mask = masker({ DEPLOY_KEY: key });
     expect(mask(`before\n${key}\nafter`)).toBe('before\n***DEPLOY_KEY***\nafter');
     expect(['x line-one-secret', 'line-two-secret y'].map(mask)).toEqual(['x ***DEPLOY_KEY***', '***DEPLOY_KEY*** y']);
+  });
+
+  test('the base64 of a secret, as a Kubernetes Secret or an API error quoting one holds it, padded or not', () => {
+    const mask = masker({ SHOP_API_KEY: 'tok-manifests-5e4d3c2b1a', SHORT_PIN: 'abcd' });
+    const encoded = Buffer.from('tok-manifests-5e4d3c2b1a').toString('base64');
+    expect(encoded.endsWith('=')).toBe(true);
+    expect(mask(`data:\n  API_KEY: ${encoded}\n  PIN: ${Buffer.from('abcd').toString('base64')}`)).toBe('data:\n  API_KEY: ***SHOP_API_KEY***=\n  PIN: ***SHORT_PIN***==');
+    expect(mask(`"${encoded.replace(/=+$/, '')}"`)).toBe('"***SHOP_API_KEY***"');
   });
 
   test('a secret cut in two across calls is not recognised: callers mask whole lines before cutting them', () => {

@@ -6,7 +6,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { PatchStrategy, type KubernetesObject as ApiObject, type V1Secret } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { KubernetesObject } from './render';
-import { clusterError, FIELD_MANAGER, invalidInput, statusCode, type AnyCluster } from './client';
+import { clusterError, FIELD_MANAGER, invalidInput, statusCode, type AnyCluster } from '../client';
 
 const objectSchema = z.looseObject({
   apiVersion: z.string().min(1).max(253),

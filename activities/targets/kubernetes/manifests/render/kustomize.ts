@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../../../common/errors';
+import { FailureType } from '../../../../../common/errors';
 
 export const KUSTOMIZE_VERSION = 'v5.7.1';
 

@@ -1,16 +1,16 @@
 // The Kubernetes target in manifests mode: the environment's manifests from the repository at the
 // promoted commit, applied whole by server-side apply, every Deployment in them watched, and
 // Ferry's record of the revisions it applied kept in the namespace (revisions.ts).
-import type { StrategyConfig } from '../../../common/config-schema';
-import type { Target } from '../target';
-import { invalidInput, type AnyCluster } from './client';
-import * as canary from './manifests-canary';
-import { deployManifests, rollBackManifests, type ManifestsContext } from './manifests-rollout';
-import { manifestsSnapshot } from './manifests-snapshot';
+import type { StrategyConfig } from '../../../../common/config-schema';
+import type { Target } from '../../target';
+import { invalidInput, type AnyCluster } from '../client';
+import * as canary from './canary';
+import { deployManifests, rollBackManifests, type ManifestsContext } from './rollout';
+import { manifestsSnapshot } from './snapshot';
 import { readRecord } from './revisions';
 import { applyObjects } from './server-side-apply';
 
-export type { ManifestsContext } from './manifests-rollout';
+export type { ManifestsContext } from './rollout';
 
 /**
  * Before anything changes: the manifests render (the overlay exists at the commit, every secret

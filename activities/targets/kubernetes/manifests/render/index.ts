@@ -6,12 +6,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AppEnvironment } from '../../../../common/app-environment';
-import type { SourceRef } from '../../../../common/activity-contracts';
-import { FailureType } from '../../../../common/errors';
-import { activitySignal } from '../../../git';
-import { createMasker, type Masker } from '../../../secret-masking';
-import { withWorktree } from '../../../worktree';
+import type { AppEnvironment } from '../../../../../common/app-environment';
+import type { SourceRef } from '../../../../../common/activity-contracts';
+import { FailureType } from '../../../../../common/errors';
+import { activitySignal } from '../../../../git';
+import { checkVariableName, readAppSecrets } from '../../../../app-secrets';
+import type { Masker } from '../../../../secret-masking';
+import { withWorktree } from '../../../../worktree';
 import { parseImage } from './artifact';
 import { findKustomize, kustomizeBuild } from './kustomize';
 import { checkImageUsed, checkScope, deploymentsOf, digestOf, generatedName, ManifestsProblem, parseObjects, wireEnvironment, type KubernetesObject } from './objects';
@@ -57,7 +58,6 @@ export interface RenderOptions {
 
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 const MANIFEST_FILE = /\.ya?ml$/;
-const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MESSAGE_MAX = 1_500;
 
 const invalid = (message: string) => ApplicationFailure.nonRetryable(message, FailureType.InvalidInput);
@@ -65,27 +65,8 @@ const invalid = (message: string) => ApplicationFailure.nonRetryable(message, Fa
 /** The variables every version gets, as the local target gives them (PORT is the manifests' business). */
 function variablesOf(input: RenderInput): Record<string, string> {
   const data = { ...input.appEnvironment?.variables, VERSION: input.version, COMMIT: input.source.sha, ENVIRONMENT: input.environment };
-  for (const key of Object.keys(data)) if (!VARIABLE.test(key)) throw invalid(`variables: "${key.slice(0, 128)}" is not the name of an environment variable`);
+  for (const key of Object.keys(data)) checkVariableName('variables', key);
   return data;
-}
-
-/** Read before anything else: a secret this worker lacks fails the render at once, naming it. */
-function secretsOf(input: RenderInput, worker: NodeJS.ProcessEnv): { data: Record<string, string>; mask: Masker } {
-  const data: Record<string, string> = {};
-  const values = new Map<string, string>();
-  for (const [key, workerVariable] of Object.entries(input.appEnvironment?.secrets ?? {})) {
-    if (!VARIABLE.test(key)) throw invalid(`secrets: "${key.slice(0, 128)}" is not the name of an environment variable`);
-    const value = worker[workerVariable];
-    if (value === undefined) {
-      // Retrying on the same worker cannot make it appear.
-      throw invalid(
-        `secrets.${key}: the app's ${key} comes from the worker variable ${workerVariable} (or, for the database URL, database.urlEnv), which is not set on this worker`,
-      );
-    }
-    data[key] = value;
-    values.set(workerVariable, value);
-  }
-  return { data, mask: createMasker(values) };
 }
 
 function inside(root: string, file: string): boolean {
@@ -141,8 +122,9 @@ export async function renderManifests(input: RenderInput, options: RenderOptions
   const artifact = parseImage(input.version);
   const lookedFor = input.target.manifests.image ?? artifact.name;
   const configMap = { name: `${input.app}-variables`, data: variablesOf(input) };
-  const secrets = secretsOf(input, options.worker ?? process.env);
-  const secret = Object.keys(secrets.data).length > 0 ? { name: `${input.app}-secrets`, data: secrets.data } : undefined;
+  // Read before anything else: a secret this worker lacks fails the render at once, naming it.
+  const secrets = readAppSecrets(input.appEnvironment, { worker: options.worker });
+  const secret = Object.keys(secrets.values).length > 0 ? { name: `${input.app}-secrets`, data: secrets.values } : undefined;
 
   return withWorktree(input.source, `${input.app}-${input.environment}-render`, async (checkout) => {
     const manifests = await manifestsSource(checkout, field, where);

@@ -4,7 +4,7 @@
 // What Ferry removes again is only ever what it applied itself.
 import { PatchStrategy, type KubernetesObject as ApiObject } from '@kubernetes/client-node';
 import type { KubernetesObject } from './render';
-import { clusterError, FIELD_MANAGER, statusCode, type AnyCluster } from './client';
+import { clusterError, FIELD_MANAGER, statusCode, type AnyCluster } from '../client';
 
 /** What a Deployment's pods read must exist before the Deployment rolls: settings and identities first, workloads last. */
 const ORDER: Record<string, number> = { ServiceAccount: 0, Secret: 1, ConfigMap: 1, PersistentVolumeClaim: 2, Service: 3, Deployment: 9 };

@@ -4,11 +4,11 @@
 // The record is written before the cluster changes: a worker that dies mid-apply leaves a record a
 // retried deploy or a rollback can finish from.
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../../common/errors';
-import type { AnyCluster } from './client';
+import { FailureType } from '../../../../common/errors';
+import type { AnyCluster } from '../client';
 import type { RenderedManifests } from './render';
 import { readRecord, recordName, writeRecord, type Revision, type RevisionRecord } from './revisions';
-import { waitForRollout } from './rollout-wait';
+import { waitForRollout } from '../rollout-wait';
 import { applyObjects, deleteObjects, keyOf, refOf, type ObjectRef } from './server-side-apply';
 
 export interface ManifestsContext {

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { processStartTime } from '../../../process-group';
+import { processStartTime } from '../../../../process-group';
 import type { ImageReference } from './artifact';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'ferry' } as const;

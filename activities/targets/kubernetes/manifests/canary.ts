@@ -4,15 +4,15 @@
 // generated ConfigMap and Secret are applied with it (new names: the stable pods never see them);
 // promote applies the whole release.
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { TargetVersions } from '../target';
-import { canaryReplicas } from './canary';
-import { findDeployment, invalidInput, type AnyCluster } from './client';
-import { deployManifests, recordApplied, rollBackManifests, type ManifestsContext } from './manifests-rollout';
+import type { TargetVersions } from '../../target';
+import { canaryReplicas } from '../canary';
+import { findDeployment, invalidInput, type AnyCluster } from '../client';
+import { deployManifests, recordApplied, rollBackManifests, type ManifestsContext } from './rollout';
 import { readRecord } from './revisions';
-import { waitForRollout } from './rollout-wait';
+import { waitForRollout } from '../rollout-wait';
 import { applyObjects, refOf } from './server-side-apply';
-import { deleteVersionService, upsertVersionService } from './version-services';
-import { ANNOTATION, annotationOf, deleteDeployment, LABEL, replicasOf, twinOf, upsertTwin } from './workload';
+import { deleteVersionService, upsertVersionService } from '../version-services';
+import { ANNOTATION, annotationOf, deleteDeployment, LABEL, replicasOf, twinOf, upsertTwin } from '../workload';
 
 const CANARY_LABELS = { [LABEL.track]: 'canary' };
 /** The version a manifests canary runs: its image alone cannot say it when several containers share a tag. */

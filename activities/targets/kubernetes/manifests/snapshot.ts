@@ -2,14 +2,14 @@
 // otherwise every Deployment of the current revision. A release is as healthy as its least
 // healthy Deployment, so a worker in a crash loop is a problem even while the web pods serve.
 import type { V1Deployment } from '@kubernetes/client-node';
-import { fillUrl } from '../../../common/check-placeholders';
-import type { VersionSnapshot } from '../target';
-import { findDeployment, type AnyCluster } from './client';
-import { canaryOf, VERSION_ANNOTATION } from './manifests-canary';
-import { isOwnedBy, isReady, podProblems, restartsOf, workloadOf } from './pods';
+import { fillUrl } from '../../../../common/check-placeholders';
+import type { VersionSnapshot } from '../../target';
+import { findDeployment, type AnyCluster } from '../client';
+import { canaryOf, VERSION_ANNOTATION } from './canary';
+import { isOwnedBy, isReady, podProblems, restartsOf, workloadOf } from '../pods';
 import { readRecord } from './revisions';
-import { versionServiceName } from './version-services';
-import { annotationOf, replicasOf } from './workload';
+import { versionServiceName } from '../version-services';
+import { annotationOf, replicasOf } from '../workload';
 
 async function runningIt(cluster: AnyCluster, app: string, version: string): Promise<{ deployments: V1Deployment[]; service?: string }> {
   if (cluster.config.deployment) {
