@@ -55,12 +55,12 @@ export class LastLines {
   }
 }
 
+/** A line of output as an error quotes it: one line of minified JSON must not fill history. */
+export const clipLine = (line: string): string => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line);
+
 /** Masked before it is cut, so a secret that straddles the cut is still recognised whole. */
 function streamLines(stream: NodeJS.ReadableStream, mask: Masker, onLine: (line: string) => void): void {
-  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (raw) => {
-    const line = mask(raw);
-    onLine(line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line);
-  });
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (raw) => onLine(clipLine(mask(raw))));
 }
 
 /**

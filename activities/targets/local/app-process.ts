@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { hasLiveMember, terminateGroup } from '../../process-group';
+import { clipLine } from '../../shell-script';
 
 export interface SpawnRequest {
   command: string;
@@ -19,7 +20,14 @@ export interface SpawnedProcess {
   exit(): number | NodeJS.Signals | undefined;
 }
 
+/**
+ * A log tail goes into errors and snapshot problems, so into workflow history, once for each
+ * process that died (up to 21 a version): a few lines, each cut as command output is, and only the
+ * end of the file read however large it grew.
+ */
 const LOG_TAIL_LINES = 20;
+const LOG_TAIL_READ_BYTES = 64 * 1024;
+const LOG_TAIL_MAX_CHARS = 8 * 1024;
 const DRAIN_MS = 10_000;
 
 export function isRunning(pid: number | undefined): boolean {
@@ -61,10 +69,36 @@ export async function stopApp(pid: number | undefined): Promise<void> {
   if (pid !== undefined) await terminateGroup(pid, DRAIN_MS);
 }
 
+/** The last lines of a log, masked before they are cut (a secret across a cut is still found whole). */
 export function logTail(file: string, mask: (text: string) => string = (text) => text): string {
+  let end: string;
   try {
-    return mask(fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n')) || '(no output)';
+    end = readEnd(file, LOG_TAIL_READ_BYTES);
   } catch {
     return '(no output)';
+  }
+  const lines = mask(end).trimEnd().split('\n').slice(-LOG_TAIL_LINES).map(clipLine);
+  const kept: string[] = [];
+  for (let size = 0; lines.length > 0; ) {
+    const line = lines.pop()!;
+    size += line.length + 1;
+    if (size > LOG_TAIL_MAX_CHARS) break;
+    kept.unshift(line);
+  }
+  return kept.join('\n') || '(no output)';
+}
+
+/** The file's last `bytes`, from the first whole line within them when the file is longer. */
+function readEnd(file: string, bytes: number): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const start = Math.max(0, size - bytes);
+    const buffer = Buffer.alloc(size - start);
+    const read = fs.readSync(fd, buffer, 0, buffer.length, start);
+    const text = buffer.subarray(0, read).toString('utf8');
+    return start === 0 ? text : text.slice(text.indexOf('\n') + 1);
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -26,6 +26,8 @@ export interface LocalTargetContext {
   stateDir: string;
   /** What the version being promoted gets; versions already running keep their own. */
   appEnvironment?: AppEnvironment;
+  /** How long a version's other processes must stay up as it starts; the 2 s of SETTLE_MS unless set. */
+  settleMs?: number;
   signal?: AbortSignal;
   heartbeat?: (detail?: unknown) => void;
 }
@@ -91,7 +93,13 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     return done;
   }
 
-  const logFile = (sha: string, processName: string) => path.join(dir, 'logs', `${sha.slice(0, 12)}-${processName}.log`);
+  /**
+   * Where a process of a version logs, from its commit and name (both checked by the state's
+   * schema), never from a path on record. Versions started before their processes were recorded
+   * (no process list) logged their web process to <sha12>.log.
+   */
+  const logFile = (version: Pick<Release, 'sha' | 'processes'>, processName: string) =>
+    path.join(dir, 'logs', version.processes ? `${version.sha.slice(0, 12)}-${processName}.log` : `${version.sha.slice(0, 12)}.log`);
 
   /** Starts every process of `release` as it was first given them, not as today's config says. */
   async function start(release: Release): Promise<RunningVersion> {
@@ -100,13 +108,13 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     // Each release keeps what it was started with: a rollback restarts the previous one as it ran.
     const app = appVariables(release.app);
     const declared = (release.processes ?? []).map(({ name, start }) => ({ name, start }));
-    const logOf = (name: string) => logFile(release.sha, name);
+    // Recorded even when empty: a version with a process list logs each process to a file of its own.
+    const logOf = (name: string) => logFile({ sha: release.sha, processes: declared }, name);
     const asRunning = (started: { pid: number; port: number; processes: Array<{ name: string; pid: number }> }): RunningVersion => ({
       ...identity(release),
       port: started.port,
       pid: started.pid,
-      log: logOf('web'),
-      ...(declared.length ? { processes: declared.map((p, i) => ({ ...p, pid: started.processes[i].pid, log: logOf(p.name) })) } : {}),
+      processes: declared.map((p, i) => ({ ...p, pid: started.processes[i].pid })),
     });
     const started = await startVersion({
       version: release.version,
@@ -117,6 +125,7 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
       mask: app.mask,
       healthUrl: (port) => `http://127.0.0.1:${port}${config.healthPath}`,
       startTimeoutMs: config.startTimeout,
+      settleMs: context.settleMs,
       signal: context.signal,
       onWait: () => context.heartbeat?.({ starting: release.version }),
       // Journalled as one to stop, every process of it, until a commit records it as running: a
@@ -157,7 +166,7 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     sha: context.source.sha,
     app: context.appEnvironment,
     start: config.start,
-    ...(config.processes?.length ? { processes: config.processes } : {}),
+    processes: config.processes ?? [],
   });
 
   return {
@@ -238,10 +247,9 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
         const problems: string[] = [];
         if (!running) problems.push(`${version} is not running in ${context.environment}`);
         else {
-          // Files from before logs were named per process kept the web process's as <sha12>.log.
-          const web = { name: 'web', pid: running.pid, log: running.log ?? path.join(dir, 'logs', `${running.sha.slice(0, 12)}.log`) };
+          const web = { name: 'web', pid: running.pid };
           for (const process of [web, ...(running.processes ?? [])].filter((p) => !isRunning(p.pid))) {
-            problems.push(`${version}'s ${process.name} process (pid ${process.pid}) has exited: ${logTail(process.log, maskFor(running))}`);
+            problems.push(`${version}'s ${process.name} process (pid ${process.pid}) has exited: ${logTail(logFile(running, process.name), maskFor(running))}`);
           }
         }
         const stats = await proxy.stats(version, windowMs);
@@ -275,11 +283,10 @@ const identity = ({ version, sha, app, start }: Release): Pick<Release, 'version
   app,
   ...(start ? { start } : {}),
 });
-const running = ({ version, sha, app, start, processes, port, pid, log }: RunningVersion): RunningVersion => ({
+const running = ({ version, sha, app, start, processes, port, pid }: RunningVersion): RunningVersion => ({
   ...identity({ version, sha, app, start }),
   port,
   pid,
-  ...(log ? { log } : {}),
   ...(processes ? { processes } : {}),
 });
 const stopped = ({ version, sha, app, start, processes }: Release): Release => ({
@@ -287,4 +294,4 @@ const stopped = ({ version, sha, app, start, processes }: Release): Release => (
   ...(processes ? { processes: processes.map(({ name, start }) => ({ name, start })) } : {}),
 });
 const hasProcess = (previous: NonNullable<LocalState['previous']>): previous is RunningVersion =>
-  previous.pid !== undefined && previous.port !== undefined && (previous.processes ?? []).every((p) => p.pid !== undefined && p.log !== undefined);
+  previous.pid !== undefined && previous.port !== undefined && (previous.processes ?? []).every((p) => p.pid !== undefined);

@@ -32,6 +32,8 @@ export interface VersionStartRequest {
   mask?: (text: string) => string;
   healthUrl: (port: number) => string;
   startTimeoutMs: number;
+  /** How long the other processes must stay up: SETTLE_MS unless a test needs a window it can rely on. */
+  settleMs?: number;
   signal?: AbortSignal;
   onWait?: () => void;
   /** Called once every process exists, before the version is up: the caller records them. */
@@ -61,7 +63,7 @@ export async function startVersion(request: VersionStartRequest): Promise<Starte
     await request.onSpawn?.(started);
 
     const startedAt = Date.now();
-    const settledAt = startedAt + (others.length ? Math.min(SETTLE_MS, request.startTimeoutMs) : 0);
+    const settledAt = startedAt + (others.length ? Math.min(request.settleMs ?? SETTLE_MS, request.startTimeoutMs) : 0);
     const giveUpAt = startedAt + request.startTimeoutMs;
     let healthy = false;
     for (;;) {
