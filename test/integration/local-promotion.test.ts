@@ -8,9 +8,9 @@ import { stopLocalEnvironment } from '../../activities/targets/local/local-targe
 import type { FerryConfig } from '../../common/config-schema';
 import { parseConfig } from '../../common/parse-config';
 import { buildPlan } from '../../common/plan';
-import { removeTempDirs, tempDir } from '../helpers/git-repo';
+import { AUTHORS, removeTempDirs, tempDir } from '../helpers/git-repo';
 import { environment, locksSettled, outcome, startPromotion, step } from '../helpers/promotions';
-import { freePort, shopRepo, startTraffic } from '../helpers/shop';
+import { freePort, shopRepo, startTraffic, type TrafficReport } from '../helpers/shop';
 import { startFerryWorker, startTimeSkippingServer } from '../helpers/temporal-env';
 
 const { repo, shas } = shopRepo();
@@ -42,9 +42,9 @@ const stagingUrl = () => {
   return `http://127.0.0.1:${target.kind === 'local' ? target.port : 0}/`;
 };
 
-async function promote(sha: string) {
+async function promote(sha: string, pipeline: FerryConfig = config) {
   const worker = await startFerryWorker(env, stateDir);
-  const plan = buildPlan(config, { sha, ref: 'main', requestedBy: 'ci-bot' });
+  const plan = buildPlan(pipeline, { sha, ref: 'main', requestedBy: 'ci-bot' });
   return worker.runUntil(async () => {
     const status = await outcome(await startPromotion(env, plan));
     await locksSettled(env, status);
@@ -74,22 +74,40 @@ test('the shop goes through dev and staging, staging by canary under traffic, an
   expect(answer).toMatchObject({ version: `shop:${shas.summer.slice(0, 7)}`, commit: shas.summer, release: 'summer' });
 });
 
-test('a release that answers 500s passes quiet dev, is caught by staging\'s canary at 10% and rolled back; summer keeps serving', async () => {
+test('a release that answers 500s passes dev\'s smoke test, fails staging\'s end-to-end test against the canary at 10% and is rolled back; summer keeps serving', async () => {
   const traffic = startTraffic(stagingUrl());
   const started = Date.now();
   const status = await promote(shas.broken).finally(() => traffic.stop());
-  console.info(`failed canary caught and rolled back on the local target, end to end: ${Date.now() - started} ms`);
+  console.info(`failed end-to-end test caught and rolled back on the local target, end to end: ${Date.now() - started} ms`);
 
   expect(status.state).toBe('failed');
   expect(environment(status, 'dev').state).toBe('succeeded');
+  expect(step(status, 'dev', 'verify')).toMatchObject({ state: 'succeeded', detail: expect.stringMatching(/^smoke passed in /) });
   const staging = environment(status, 'staging');
   expect(staging.state).toBe('rolled-back');
-  expect(staging.error).toMatch(/^analysis failed at 10%: error rate 100% \(\d+ of \d+\) > 5%/);
+  expect(staging.error).toMatch(/^verify e2e failed with exit code 1 against the canary shop:\w+ at 10% in staging: .*the front page answers 500/s);
+  expect(step(status, 'staging', 'canary')).toMatchObject({ state: 'failed' });
   expect(step(status, 'staging', 'rollback')).toMatchObject({ state: 'succeeded' });
-  const summer = traffic.report.byVersion[`shop:${shas.summer.slice(0, 7)}`];
-  expect(summer.failed).toBe(0);
-  expect(summer.ok).toBeGreaterThan(100);
-  expect(traffic.report.byVersion[`shop:${shas.broken.slice(0, 7)}`]).toMatchObject({ ok: 0 });
-  expect(traffic.report.unanswered).toBe(0);
-  expect(await (await fetch(`${stagingUrl()}version`)).json()).toMatchObject({ release: 'summer' });
+  await expectSummerKeptServing(traffic.report, shas.broken);
 });
+
+test('without the end-to-end test, the same release is caught by staging\'s canary analysis at 10% and rolled back', async () => {
+  const staging = config.environments.find((e) => e.name === 'staging')!;
+  const withoutVerify = { ...config, environments: config.environments.map((e) => (e === staging ? { ...e, verify: undefined } : e)) };
+  const brokenAgain = repo.commit('The broken release once more', AUTHORS.linus, { 'release.json': '{ "name": "broken-again", "failRate": 1 }\n' });
+  const traffic = startTraffic(stagingUrl());
+  const status = await promote(brokenAgain, withoutVerify).finally(() => traffic.stop());
+
+  expect(environment(status, 'staging')).toMatchObject({ state: 'rolled-back', error: expect.stringMatching(/^analysis failed at 10%: error rate 100% \(\d+ of \d+\) > 5%/) });
+  expect(step(status, 'staging', 'rollback')).toMatchObject({ state: 'succeeded' });
+  await expectSummerKeptServing(traffic.report, brokenAgain);
+});
+
+async function expectSummerKeptServing(report: TrafficReport, broken: string): Promise<void> {
+  const summer = report.byVersion[`shop:${shas.summer.slice(0, 7)}`];
+  expect(summer.failed).toBe(0);
+  expect(summer.ok).toBeGreaterThan(0);
+  expect(report.byVersion[`shop:${broken.slice(0, 7)}`] ?? { ok: 0 }).toMatchObject({ ok: 0 });
+  expect(report.unanswered).toBe(0);
+  expect(await (await fetch(`${stagingUrl()}version`)).json()).toMatchObject({ release: 'summer' });
+}
