@@ -4,32 +4,30 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { VerifyActivities, VerifyInput, VerifyResult } from '../common/activity-contracts';
+import { VERIFY_TIMEOUT_MAX_MS } from '../common/config-schema';
 import { FailureType } from '../common/errors';
 import { parseActivityInput } from './activity-input';
 import { commandEnvironment } from './command-environment';
 import { stopEarlierAttempts } from './command-records';
-import { sourceRefSchema } from './git';
 import { createMasker, secretsIn } from './secret-masking';
-import { ownerOf, runScript, script, throwUnlessSucceeded, variableName, variableNames } from './shell-script';
+import { ownerOf, runScript, script, throwUnlessSucceeded, variableNames } from './shell-script';
 import { withTarget, type TargetSettings } from './targets/activities';
+import { targetInputSchema } from './targets/target-input';
 import { withWorktree } from './worktree';
 
-/** The fields this activity reads itself; the target part is the target activities' own input. */
-const verifyInputSchema = z.object({
+/** The target's input, bounded as the target activities bound it, and the command's own fields. */
+const verifyInputSchema = targetInputSchema.extend({
   promotionId: z.string().min(1, 'must not be empty').max(1_000),
-  environment: z.string().min(1).max(100),
-  version: z.string().min(1).max(500),
-  source: sourceRefSchema,
   verify: z.object({
     name: z.string().min(1).max(100),
     command: script,
-    timeout: z.number().int().positive(),
+    timeout: z.number().int().positive().max(VERIFY_TIMEOUT_MAX_MS, 'must be at most 24h'),
     passEnv: variableNames,
   }),
   canaryWeight: z.number().int().min(0).max(100).optional(),
   secretEnv: variableNames,
-  appEnvironment: z.object({ variables: z.record(variableName, z.string().max(10_000)) }).optional(),
 });
+type VerifyFields = z.output<typeof verifyInputSchema>;
 
 /** What the command is tested against, as its messages say it. */
 function against(input: { version: string; environment: string; canaryWeight?: number }): string {
@@ -42,7 +40,7 @@ function against(input: { version: string; environment: string; canaryWeight?: n
  * the target cannot give one (a Kubernetes target without `url`), or because the version does not run.
  * The canary's address while it is one: targets list the version running beside the stable first.
  */
-async function addressOf(input: VerifyInput, settings: TargetSettings, label: string): Promise<string> {
+async function addressOf(input: VerifyFields, settings: TargetSettings, label: string): Promise<string> {
   // The config refuses this (common/verify-rules.ts); a plan from elsewhere is refused before any cluster is asked.
   if (input.target.kind === 'kubernetes' && !input.target.url) {
     throw ApplicationFailure.nonRetryable(
@@ -68,10 +66,7 @@ export function verifyActivities(settings: TargetSettings): VerifyActivities {
       const fields = parseActivityInput(verifyInputSchema, input, 'verify');
       const { promotionId, environment, version, source, verify, secretEnv } = fields;
       const label = `verify ${verify.name}`;
-      const startedAt = Date.now();
-      // One budget for the whole run: finding the address and checking the release out count too.
-      const deadline = startedAt + verify.timeout;
-      const url = await addressOf(input, settings, label);
+      const url = await addressOf(fields, settings, label);
       const env = commandEnvironment(process.env, verify.passEnv, {
         ...fields.appEnvironment?.variables,
         FERRY_URL: url,
@@ -84,7 +79,9 @@ export function verifyActivities(settings: TargetSettings): VerifyActivities {
       await stopEarlierAttempts(ownerOf(context.info), (message) => context.log.warn(`${label}: ${message}`));
       return withWorktree(source, promotionId, async (cwd) => {
         context.log.info(`${label}: against ${against(fields)} at ${url}`);
-        const run = await runScript(context, { label, script: verify.command, cwd, env, deadline, mask });
+        // The timeout is the command's own: finding the address and checking the release out do not count.
+        const startedAt = Date.now();
+        const run = await runScript(context, { label, script: verify.command, cwd, env, deadline: startedAt + verify.timeout, mask });
         throwUnlessSucceeded(label, run.ending, run.tail, verify.timeout, { type: FailureType.VerifyFailed, context: ` against ${against(fields)}` });
         return { durationMs: Date.now() - startedAt, url };
       });

@@ -108,7 +108,7 @@ const uniqueNames = (what: string, reserved: string[] = []) => (entries: { name?
 /** A process of a version beside its web process: supervised and judged by staying up; it gets no port. */
 const processSchema = z.object({ name, start: requiredCommand }).strict();
 
-const localTargetSchema = z
+export const localTargetSchema = z
   .object({
     kind: z.literal('local'),
     /** Runs one version's web process from its release folder; gets PORT, VERSION, COMMIT and ENVIRONMENT. */
@@ -126,7 +126,7 @@ const localTargetSchema = z
   })
   .strict();
 
-const kubernetesTargetSchema = z
+export const kubernetesTargetSchema = z
   .object({
     kind: z.literal('kubernetes'),
     /** A context of the worker's kubeconfig (KUBECONFIG or ~/.kube/config). */
@@ -331,12 +331,15 @@ function neverEnd(windows: FreezeWindow[]): boolean {
   });
 }
 
+/** A day: a test that runs longer is a soak, which `stabilize` is for. */
+export const VERIFY_TIMEOUT_MAX_MS = 86_400_000;
+
 /** A test run against the version just deployed; FERRY_URL is the version's own address. */
 const verifySchema = z
   .object({
     name,
     command: requiredCommand,
-    timeout: positiveDuration.prefault('10m'),
+    timeout: positiveDuration.refine((ms) => ms <= VERIFY_TIMEOUT_MAX_MS, 'must be at most 24h').prefault('10m'),
     /** Also after each canary step below 100%, against the canary alone. */
     afterEachCanaryStep: z.boolean().default(false),
     /** Worker variables the command may see beyond the small allow-list every command gets. */

@@ -3,10 +3,12 @@
 import { Context } from '@temporalio/activity';
 import type { AnalysisResult, HealthActivities, TargetActivities, TargetInput } from '../../common/activity-contracts';
 import type { AnalysisConfig } from '../../common/config-schema';
+import { parseActivityInput } from '../activity-input';
 import { analyzeVersion } from '../health/analysis';
 import { kubernetesTarget } from './kubernetes';
 import { localTarget } from './local/local-target';
 import type { Target } from './target';
+import { targetInputSchema } from './target-input';
 
 export interface TargetSettings {
   /** Where local environments keep their state, releases and logs. */
@@ -46,9 +48,14 @@ export function targetActivities(settings: TargetSettings): TargetActivities & H
   };
 }
 
-/** Builds the environment's target for one call, heartbeating while it runs (also used by verify). */
-export async function withTarget<T>(input: TargetInput, settings: TargetSettings, work: (target: Target, context: Context) => Promise<T>): Promise<T> {
+/**
+ * Builds the environment's target for one call, heartbeating while it runs (also used by verify).
+ * The input is checked first: a field out of bounds is refused for good, naming it, before any
+ * process, cluster or checkout is touched.
+ */
+export async function withTarget<T>(raw: TargetInput, settings: TargetSettings, work: (target: Target, context: Context) => Promise<T>): Promise<T> {
   const context = Context.current();
+  const input = parseActivityInput(targetInputSchema, raw, context.info.activityType);
   const heartbeat = (detail?: unknown) => context.heartbeat(detail);
   const signal = context.cancellationSignal;
   const target =

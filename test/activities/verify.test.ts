@@ -77,7 +77,7 @@ function run(input: VerifyInput): Promise<VerifyResult> {
 const report = () => JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { answers: string[]; env: Record<string, string>; checkedOut: boolean };
 
 test('a passing command gets the address of exactly the version under test, and the environment’s name and variables', async () => {
-  const result = await run(inputFor(first));
+  const result = await run(inputFor(first, { verify: { command: 'sleep 1 && node checks/report.js' } }));
 
   const { answers, env, checkedOut } = report();
   expect(answers).toEqual(Array(5).fill(version(first)));
@@ -88,7 +88,7 @@ test('a passing command gets the address of exactly the version under test, and 
   expect(env).not.toHaveProperty('FERRY_TEST_NOT_PASSED');
   expect(env).not.toHaveProperty('FERRY_TEST_CHARGE');
   expect(checkedOut).toBe(true); // ran in a checkout of the commit
-  expect(result.durationMs).toBeGreaterThan(0);
+  expect(result.durationMs).toBeGreaterThanOrEqual(1_000); // the command's own sleep, at least
 });
 
 test('for a canary, FERRY_URL reaches the canary alone; the stable version keeps its own address', async () => {
@@ -131,10 +131,41 @@ test('a canary’s failure says it was the canary at its weight', async () => {
 });
 
 test('a command that outlives its timeout is stopped and fails for good', async () => {
-  const failure = await failureOf(run(inputFor(first, { verify: { name: 'perf', command: 'echo warming up; sleep 30', timeout: 2_000 } })));
+  const failure = await failureOf(run(inputFor(first, { verify: { name: 'perf', command: 'echo warming up; sleep 300', timeout: 2_000 } })));
   expect(failure.type).toBe(FailureType.VerifyFailed);
   expect(failure.nonRetryable).toBe(true);
   expect(failure.message).toBe(`verify perf timed out after 2s against ${version(first)} in ${ENVIRONMENT}: last lines:\nwarming up`);
+});
+
+test('the timeout is the command’s own: a checkout slower than it does not count', async () => {
+  // git runs post-checkout when the worktree is added: the checkout takes 3 s, the timeout is 2 s.
+  const hook = path.join(repo.dir, '.git', 'hooks', 'post-checkout');
+  fs.mkdirSync(path.dirname(hook), { recursive: true });
+  fs.writeFileSync(hook, '#!/bin/sh\nsleep 3\n', { mode: 0o755 });
+  try {
+    const result = await run(inputFor(first, { verify: { command: 'node checks/report.js', timeout: 2_000 } }));
+    expect(report().answers).toEqual(Array(5).fill(version(first)));
+    expect(result.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  } finally {
+    fs.rmSync(hook);
+  }
+});
+
+describe('input out of bounds is refused for good, naming the field, before anything runs', () => {
+  test.each([
+    ['a timeout over 24h', { verify: { timeout: 86_400_001 } }, 'verify.timeout: must be at most 24h'],
+    ['a process name that is not a name', { target: { kind: 'local', start: 'node app.js', port: 40_000, healthPath: '/', startTimeout: 20_000, processes: [{ name: 'Worker One', start: 'node worker.js' }] } }, 'target.processes[0].name'],
+    ['a start command of megabytes', { target: { kind: 'local', start: 'x'.repeat(2_000_000), port: 40_000, healthPath: '/', startTimeout: 20_000 } }, 'target.start: must be at most 10000 characters'],
+    ['a manifests path outside the repository', { target: { kind: 'kubernetes', context: 'c', namespace: 'shop', url: 'http://shop', manifests: { path: '../elsewhere' } }, strategy: 'rolling' }, 'target.manifests.path'],
+    ['a secret naming no variable', { appEnvironment: { variables: {}, secrets: { STRIPE_KEY: 'not a variable' } } }, 'appEnvironment.secrets.STRIPE_KEY'],
+  ] as const)('%s', async (_, overrides, field) => {
+    const failure = await failureOf(run(inputFor(first, { ...(overrides as object), verify: { command: 'touch "$VERIFY_REPORT.ran"', ...(overrides as { verify?: object }).verify } })));
+    expect(failure.type).toBe(FailureType.InvalidInput);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(field);
+    expect(failure.message.length).toBeLessThan(1_000);
+    expect(fs.existsSync(`${reportFile}.ran`)).toBe(false);
+  });
 });
 
 test('a version that does not run has no address: refused for good, saying why, before any command runs', async () => {
