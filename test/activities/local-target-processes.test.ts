@@ -204,13 +204,13 @@ describe('the shop with its worker', () => {
     fs.writeFileSync(elsewhere, 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG\n');
     const recorded = { ...stable!, log: elsewhere, processes: stable!.processes!.map((p) => ({ ...p, log: elsewhere })) };
     fs.writeFileSync(env.state.file, JSON.stringify({ stable: recorded }, null, 2));
-    expect((await env.state.read()).stable).toEqual(stable);
 
     signalGroup(stable!.processes![0].pid, 'SIGKILL');
     await untilExited(stable!.processes![0].pid);
     const [problem] = (await env.target(shas.spring).snapshot(version(shas.spring), 60_000)).problems;
     expect(problem).toContain(`has exited: info worker: shop worker ${version(shas.spring)}: no DATABASE_URL`);
     expect(problem).not.toContain('wJalrXUtnFEMI');
+    expect((await env.state.read()).stable).toEqual(stable); // the paths are dropped as it reads
 
     const damaged = async (state: unknown) => {
       fs.writeFileSync(env.state.file, JSON.stringify(state));
