@@ -4,12 +4,13 @@
 // before. The releases here are built in the test, so this file pins the applying half alone;
 // rendering from a repository is covered with the real renderer in kubernetes-manifests-e2e.test.ts.
 import { createHash } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { connect, type KubernetesTargetConfig } from '../../activities/targets/kubernetes/client';
 import { manifestsTarget } from '../../activities/targets/kubernetes/manifests/mode';
 import type { KubernetesObject, RenderedManifests } from '../../activities/targets/kubernetes/manifests/render';
+import { createMasker } from '../../activities/secret-masking';
 import { describeOnKubernetes } from '../kubernetes/cluster';
 
 const V1 = 'registry.k8s.io/pause:3.8';
@@ -26,8 +27,13 @@ interface ReleaseOptions {
   crashingWorker?: boolean;
   /** A Deployment this release adds. */
   extra?: boolean;
+  /** The overlay's own configMapGenerator output (hashed name, as kustomize makes it), which shop-web reads. */
+  overlayConfigMap?: string;
+  /** A label on shop-web that holds the secret's value, made invalid: the API server's refusal quotes it. */
+  secretInLabel?: boolean;
 }
 
+const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'ferry' };
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 10);
 
 /** What the renderer hands the target: the shop's web and worker reading a hashed ConfigMap and Secret. */
@@ -36,11 +42,12 @@ function release(namespace: string, version: string, options: ReleaseOptions = {
   const secrets = { API_KEY: Buffer.from(SECRET_VALUE).toString('base64') };
   const configMapName = `shop-settings-${hash(variables)}`;
   const secretName = `shop-secrets-${hash(secrets)}`;
+  const overlayConfigMapName = options.overlayConfigMap && `shop-web-files-${hash(options.overlayConfigMap)}`;
   const envFrom = [{ configMapRef: { name: configMapName } }, { secretRef: { name: secretName } }];
   const deployment = (name: string, extraContainers: object[] = []): KubernetesObject => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace, labels: { app: name } },
+    metadata: { name, namespace, labels: { app: name, ...(options.secretInLabel && name === 'shop-web' ? { key: `${SECRET_VALUE}!` } : {}) } },
     spec: {
       replicas: 2,
       progressDeadlineSeconds: 5,
@@ -48,21 +55,30 @@ function release(namespace: string, version: string, options: ReleaseOptions = {
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
         metadata: { labels: { app: name } },
-        spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: version, envFrom }, ...extraContainers] },
+        spec: {
+          terminationGracePeriodSeconds: 0,
+          containers: [
+            { name: 'app', image: version, envFrom: overlayConfigMapName && name === 'shop-web' ? [{ configMapRef: { name: overlayConfigMapName } }, ...envFrom] : envFrom },
+            ...extraContainers,
+          ],
+        },
       },
     },
   });
   const objects: KubernetesObject[] = [
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMapName, namespace, labels: { 'app.kubernetes.io/managed-by': 'ferry' } }, data: variables },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace, labels: { 'app.kubernetes.io/managed-by': 'ferry' } }, type: 'Opaque', data: secrets },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMapName, namespace, labels: MANAGED_BY, annotations: { 'ferry.dev/generated': 'variables' } }, data: variables },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace, labels: MANAGED_BY, annotations: { 'ferry.dev/generated': 'secrets' } }, type: 'Opaque', data: secrets },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'shop', namespace }, spec: { selector: { app: 'shop-web' }, ports: [{ port: 80, targetPort: 8080 }] } },
     deployment('shop-web'),
     deployment('shop-worker', options.crashingWorker ? [{ name: 'sidecar', image: CRASHLOOP_SIDECAR }] : []),
   ];
   if (options.extra) objects.push(deployment('shop-mailer'));
-  const deployments = objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name);
-  return { objects, deployments, configMapName, secretName, digest: hash(objects.map((o) => (o.kind === 'Secret' ? o.metadata : o))) };
+  if (overlayConfigMapName) objects.unshift({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: overlayConfigMapName, namespace }, data: { 'banner.txt': options.overlayConfigMap } });
+  return { objects, configMapName, secretName, digest: hash(objects.map((o) => (o.kind === 'Secret' ? o.metadata : o))) };
 }
+
+/** The worker's masker for the secret the releases carry, as the target gets it. */
+const mask = createMasker(new Map([['SHOP_API_KEY', SECRET_VALUE]]));
 
 describeOnKubernetes('Kubernetes target, manifests mode, against a real API server', ({ kubeconfig: KUBECONFIG, context, apps, core }) => {
   const savedKubeconfig = process.env.KUBECONFIG;
@@ -101,6 +117,7 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
         renders.push(version);
         return release(namespace, version, releases.get(version));
       },
+      mask,
     });
     return { namespace, target, releases, renders };
   }
@@ -148,15 +165,13 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
     // The record lives in the namespace, labelled as Ferry's, and is read back by a fresh target.
     const { secret: recordSecret, record } = await recordOf(namespace);
     expect(recordSecret.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'ferry' });
-    expect(record.current).toMatchObject({ version: V1, sha: 'a'.repeat(40), deployments: ['shop-web', 'shop-worker'] });
-    expect(record.previous).toBeUndefined();
+    expect(record.current).toMatchObject({ version: V1, sha: 'a'.repeat(40) });
+    // What the record would only repeat (the Deployments, the generated objects) follows from the objects.
+    expect(Object.keys(record.current).sort()).toEqual(['digest', 'objects', 'sha', 'version']);
+    // Nothing ran before: the revision before is the empty namespace, which no version names.
+    expect(record.previous).toMatchObject({ adopted: true, objects: [] });
     expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
     expect(await target.snapshot(V1, 60_000)).toMatchObject({ version: V1, replicas: { desired: 4, ready: 4, restarts: 0 }, problems: [], service: 'shop' });
-
-    // Nothing ran before: there is nothing to roll back to.
-    const none = await failureOf(target.rollback(V1));
-    expect(none.type).toBe('NoPreviousVersion');
-    expect(none.nonRetryable).toBe(true);
 
     // A repeated deploy converges and keeps the record as it was.
     await target.deploy(V1);
@@ -263,6 +278,117 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
     expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
   });
 
+  test('first deploy into an empty namespace, crash-looping: rollback removes everything it applied, and leaves nothing of Ferry but its record', async () => {
+    const { namespace, target, releases } = await setUp();
+    releases.set(V1, { crashingWorker: true });
+    expect((await failureOf(target.deploy(V1))).type).toBe('RolloutFailed');
+    await target.rollback(V1);
+    expect((await apps.listNamespacedDeployment({ namespace })).items.map((d) => d.metadata?.name)).toEqual([]);
+    expect(await configMaps(namespace)).toEqual([]);
+    expect((await core.listNamespacedSecret({ namespace })).items.map((x) => x.metadata?.name)).toEqual(['ferry-shop-revisions']);
+    expect(await status(core.readNamespacedService({ name: 'shop', namespace }))).toBe(404);
+    expect(await target.versions()).toEqual({ stable: undefined, previous: undefined });
+    await target.rollback(V1); // retried: converges on the empty namespace again
+    expect((await apps.listNamespacedDeployment({ namespace })).items).toEqual([]);
+    // And the next release deploys as a first one.
+    releases.set(V2, {});
+    await target.deploy(V2);
+    expect(await target.versions()).toEqual({ stable: V2, previous: undefined });
+  });
+
+  test('first deploy over a Deployment that ran before (image mode, say), crash-looping: rollback re-applies its old spec and removes what Ferry added', async () => {
+    const { namespace, target, releases } = await setUp();
+    const read = deploymentIn(namespace);
+    const labels = { app: 'shop-web' };
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: 'shop-web', labels: { ...labels, team: 'shop' }, annotations: { note: 'made by hand' } },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: V3, env: [{ name: 'MODE', value: 'image' }] }] } },
+        },
+      },
+    });
+    releases.set(V1, { crashingWorker: true });
+    expect((await failureOf(target.deploy(V1))).type).toBe('RolloutFailed');
+    // Ferry took the Deployment over.
+    expect(imagesOf(await read('shop-web'))).toEqual([V1]);
+    expect((await read('shop-web')).spec?.replicas).toBe(2);
+
+    await target.rollback(V1);
+    const restored = await read('shop-web');
+    expect(imagesOf(restored)).toEqual([V3]);
+    expect(restored.spec?.replicas).toBe(1);
+    expect(restored.spec?.template.spec?.containers[0].env).toEqual([{ name: 'MODE', value: 'image' }]);
+    expect(restored.spec?.template.spec?.containers[0].envFrom).toBeUndefined();
+    expect(restored.metadata?.labels).toEqual({ ...labels, team: 'shop' });
+    expect(restored.metadata?.annotations?.note).toBe('made by hand');
+    expect(await status(read('shop-worker'))).toBe(404);
+    expect(await configMaps(namespace)).toEqual([]);
+    expect(await status(core.readNamespacedService({ name: 'shop', namespace }))).toBe(404);
+    expect(await target.versions()).toEqual({ stable: undefined, previous: undefined });
+  });
+
+  test('canary: what the canary Deployment reads and the namespace lacks (the overlay\'s own hashed ConfigMap) is applied with it and removed by its rollback; new workloads and Services wait for promote', async () => {
+    const { namespace, target, releases } = await setUp('canary');
+    const read = deploymentIn(namespace);
+    releases.set(V1, { overlayConfigMap: 'welcome v1' });
+    await target.deploy(V1);
+    const first = release(namespace, V1, releases.get(V1));
+    releases.set(V2, { overlayConfigMap: 'welcome v2', extra: true, logLevel: 'debug' });
+    const second = release(namespace, V2, releases.get(V2));
+    const overlayName = (r: RenderedManifests) => r.objects[0].metadata.name;
+    expect(overlayName(second)).not.toBe(overlayName(first));
+
+    await target.setCanaryWeight(V2, 50);
+    expect(envFromOf(await read('shop-web-canary'))).toEqual([overlayName(second), second.configMapName, second.secretName]);
+    expect((await core.readNamespacedConfigMap({ name: overlayName(second), namespace })).data).toEqual({ 'banner.txt': 'welcome v2' });
+    expect(await status(read('shop-mailer'))).toBe(404); // a new Deployment waits for promote
+    expect(envFromOf(await read('shop-web'))).toEqual([overlayName(first), first.configMapName, first.secretName]);
+
+    await target.rollback(V2);
+    expect(await configMaps(namespace)).toEqual([first.configMapName, overlayName(first)].sort());
+    await target.setCanaryWeight(V2, 25);
+    await target.promote(V2);
+    // The previous revision's generated ConfigMap stays for its ReplicaSets; the overlay's own ConfigMap is Ferry's to prune.
+    expect(await configMaps(namespace)).toEqual([first.configMapName, second.configMapName, overlayName(second)].sort());
+    expect((await read('shop-mailer')).metadata?.name).toBe('shop-mailer');
+  });
+
+  test("the API server's refusal that quotes a secret, from a dry run or an apply, reaches the error masked", async () => {
+    const { namespace, target, releases } = await setUp();
+    releases.set(V1, { secretInLabel: true });
+    for (const attempt of [target.prepare(V1), target.deploy(V1)]) {
+      const refused = await failureOf(attempt);
+      expect(refused.type).toBe('InvalidInput');
+      expect(refused.message).toContain(`Deployment shop-web in namespace ${namespace}`);
+      expect(refused.message).toContain('***SHOP_API_KEY***!');
+      expect(refused.message).not.toContain(SECRET_VALUE);
+      expect(refused.cause).toBeUndefined();
+    }
+  });
+
+  test('a record that unpacks to more than 16 MiB is refused before it is read; one written with the Deployments and generated objects listed still reads', async () => {
+    const { namespace, target } = await setUp();
+    const write = (record: unknown) =>
+      core.replaceNamespacedSecret({
+        name: 'ferry-shop-revisions',
+        namespace,
+        body: { metadata: { name: 'ferry-shop-revisions' }, data: { 'record.json.gz': gzipSync(typeof record === 'string' ? record : JSON.stringify(record)).toString('base64') } },
+      });
+    await target.deploy(V1);
+    const { record } = await recordOf(namespace);
+    await write({ ...record, current: { ...record.current, deployments: ['shop-web', 'shop-worker'], generated: [`ConfigMap/${release(namespace, V1).configMapName}`] } });
+    expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
+
+    await write(' '.repeat(17 << 20));
+    const refused = await failureOf(target.versions());
+    expect(refused.type).toBe('InvalidInput');
+    expect(refused.message).toBe(`Secret ferry-shop-revisions in namespace ${namespace} (context ${context}) unpacks to more than 16 MiB: it is not a record Ferry wrote`);
+  });
+
   test('prepare refuses, before anything changes, a namespace that does not exist and a canary Deployment the manifests lack', async () => {
     const { target } = await setUp();
     await target.prepare(V1);
@@ -272,6 +398,7 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
       app: 'shop',
       sha: 'b'.repeat(40),
       render: async (version) => release('ferry-no-such-namespace', version),
+      mask,
     });
     const refused = await failureOf(missing.prepare(V1));
     expect(refused.type).toBe('InvalidInput');
@@ -284,6 +411,7 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
       app: 'shop',
       sha: 'c'.repeat(40),
       render: async (version) => release(namespace, version),
+      mask,
     });
     const noDeployment = await failureOf(wrongCanary.prepare(V1));
     expect(noDeployment.message).toBe(`target.deployment: the manifests at ${'c'.repeat(40)} (k8s) have no Deployment shop-api; they have shop-web, shop-worker`);

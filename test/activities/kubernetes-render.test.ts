@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { renderManifests, type KubernetesObject, type RenderInput, type RenderedManifests } from '../../activities/targets/kubernetes/manifests/render';
+import { deploymentNames, renderManifests, type KubernetesObject, type RenderInput, type RenderedManifests } from '../../activities/targets/kubernetes/manifests/render';
 import { findKustomize } from '../../activities/targets/kubernetes/manifests/render/kustomize';
 import { digestOf } from '../../activities/targets/kubernetes/manifests/render/objects';
 import { AUTHORS, removeTempDirs, TestRepo } from '../helpers/git-repo';
@@ -98,7 +98,7 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
     });
 
     test('holds both Deployments, with the artifact as every container image', () => {
-      expect([...rendered.deployments].sort()).toEqual(['shop-web', 'shop-worker']);
+      expect(deploymentNames(rendered.objects).sort()).toEqual(['shop-web', 'shop-worker']);
       const deployments = kinds(rendered, 'Deployment');
       expect(deployments).toHaveLength(2);
       for (const deployment of deployments) for (const container of containersOf(deployment)) expect(container.image).toBe('shop:abc1234');
@@ -192,7 +192,7 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
     const rendered = await render(
       input(sha, { app: 'api', version: `registry.example.com/team/api@${digest}`, target: { namespace: 'team', manifests: { path: 'deploy' } }, appEnvironment: { variables: {}, secrets: {} } }),
     );
-    expect(rendered.deployments).toEqual(['api', 'jobs']);
+    expect(deploymentNames(rendered.objects)).toEqual(['api', 'jobs']);
     const [api, jobs] = kinds(rendered, 'Deployment');
     expect(containersOf(api)[0].image).toBe(`registry.example.com/team/api@${digest}`);
     expect(containersOf(jobs)[0].image).toBe('busybox:1.36');
@@ -234,7 +234,7 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
     test('a path that exists only at another commit', async () => {
       const before = repo.commit('Something else first', AUTHORS.ada, { 'other.txt': 'x\n' });
       const after = repo.commit('Staging gets a new overlay', AUTHORS.ada, { 'k8s/overlays/qa/kustomization.yaml': 'resources: [../../base]\n' });
-      await expect(render(input(after, { target: { namespace: 'qa', manifests: { path: 'k8s/overlays/qa' } } }))).resolves.toMatchObject({ deployments: expect.any(Array) });
+      await expect(render(input(after, { target: { namespace: 'qa', manifests: { path: 'k8s/overlays/qa' } } }))).resolves.toMatchObject({ objects: expect.any(Array) });
       expect(await refusal(input(before, { target: { namespace: 'qa', manifests: { path: 'k8s/overlays/qa' } } }))).toBe(
         `target.manifests.path k8s/overlays/qa does not exist at commit ${before.slice(0, 7)}`,
       );

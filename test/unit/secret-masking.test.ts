@@ -115,10 +115,10 @@ describe('masking', () => {
   });
 
   test('the base64 of a secret, as a Kubernetes Secret or an API error quoting one holds it, padded or not', () => {
-    const mask = masker({ SHOP_API_KEY: 'tok-manifests-5e4d3c2b1a', SHORT_PIN: 'abcd' });
-    const encoded = Buffer.from('tok-manifests-5e4d3c2b1a').toString('base64');
-    expect(encoded.endsWith('=')).toBe(true);
-    expect(mask(`data:\n  API_KEY: ${encoded}\n  PIN: ${Buffer.from('abcd').toString('base64')}`)).toBe('data:\n  API_KEY: ***SHOP_API_KEY***=\n  PIN: ***SHORT_PIN***==');
+    const mask = masker({ SHOP_API_KEY: 'tok-manifests-5e4d3c2b1a!', SHORT_PIN: 'abcd' });
+    const encoded = Buffer.from('tok-manifests-5e4d3c2b1a!').toString('base64');
+    expect(encoded.endsWith('==')).toBe(true);
+    expect(mask(`data:\n  API_KEY: ${encoded}\n  PIN: ${Buffer.from('abcd').toString('base64')}`)).toBe('data:\n  API_KEY: ***SHOP_API_KEY***==\n  PIN: ***SHORT_PIN***==');
     expect(mask(`"${encoded.replace(/=+$/, '')}"`)).toBe('"***SHOP_API_KEY***"');
   });
 

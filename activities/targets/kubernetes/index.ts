@@ -7,6 +7,7 @@ import * as blueGreen from './blue-green';
 import * as canary from './canary';
 import { connect, invalidInput, readDeployment, type Cluster, type KubernetesTargetConfig, type TargetOptions } from './client';
 import { manifestsTarget } from './manifests/mode';
+import { readAppSecrets } from '../../app-secrets';
 import { renderManifests, type RenderInput } from './manifests/render';
 import { rollBack, rollTo } from './rolling';
 import { snapshotOf, type Serving } from './snapshot';
@@ -93,6 +94,8 @@ export function kubernetesTarget(config: KubernetesTargetConfig, strategy: Strat
       app: release.app,
       sha: release.source.sha,
       render: (version) => renderManifests({ ...release, target, version }, { signal: options.signal }),
+      // The render's own masker, for what the cluster says: a missing secret cannot appear in it.
+      mask: readAppSecrets(release.appEnvironment, { requireAll: false }).mask,
     });
   }
   if (deployment === undefined) throw invalidInput('target.deployment is required unless target.manifests names the manifests to apply');

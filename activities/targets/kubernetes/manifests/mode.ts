@@ -7,7 +7,9 @@ import { invalidInput, type AnyCluster } from '../client';
 import * as canary from './canary';
 import { deployManifests, rollBackManifests, type ManifestsContext } from './rollout';
 import { manifestsSnapshot } from './snapshot';
-import { readRecord } from './revisions';
+import { withMaskedErrors } from './masked-errors';
+import { readRecord, recordedVersions } from './revisions';
+import { deploymentNames } from './render';
 import { applyObjects } from './server-side-apply';
 
 export type { ManifestsContext } from './rollout';
@@ -21,8 +23,8 @@ export type { ManifestsContext } from './rollout';
 async function prepare(cluster: AnyCluster, context: ManifestsContext, version: string, strategy: StrategyConfig['kind']): Promise<void> {
   const rendered = await context.render(version);
   const named = cluster.config.deployment;
-  if (strategy === 'canary' && named && !rendered.deployments.includes(named)) {
-    throw invalidInput(`target.deployment: the manifests at ${context.sha} (${cluster.config.manifests?.path}) have no Deployment ${named}; they have ${rendered.deployments.join(', ')}`);
+  if (strategy === 'canary' && named && !deploymentNames(rendered.objects).includes(named)) {
+    throw invalidInput(`target.deployment: the manifests at ${context.sha} (${cluster.config.manifests?.path}) have no Deployment ${named}; they have ${deploymentNames(rendered.objects).join(', ')}`);
   }
   await applyObjects(cluster, rendered.objects, { dryRun: true });
 }
@@ -30,23 +32,22 @@ async function prepare(cluster: AnyCluster, context: ManifestsContext, version: 
 export function manifestsTarget(cluster: AnyCluster, strategy: StrategyConfig['kind'], context: ManifestsContext): Target {
   if (strategy === 'blue-green') throw invalidInput('blue-green is not available with target.manifests: use rolling or canary');
   const rolling = strategy === 'rolling';
+  const masked = <T>(work: () => Promise<T>) => withMaskedErrors(context.mask, work);
   return {
-    prepare: (version) => prepare(cluster, context, version, strategy),
-    versions: async () => {
-      if (!rolling) return canary.versions(cluster, context.app);
-      const record = await readRecord(cluster, context.app);
-      return { stable: record.current?.version, previous: record.previous?.version };
-    },
-    deploy: (version) => deployManifests(cluster, context, version),
-    setCanaryWeight: async (version, weight) => {
-      if (rolling) throw invalidInput(`the manifests of ${cluster.config.manifests?.path} are deployed rolling: they have no canary`);
-      await canary.setCanaryWeight(cluster, context, version, weight);
-    },
-    promote: (version) => (rolling ? deployManifests(cluster, context, version) : canary.promote(cluster, context, version)),
-    retirePrevious: async (version) => {
-      if (!rolling) await canary.retirePrevious(cluster, context, version);
-    },
-    rollback: (version) => (rolling ? rollBackManifests(cluster, context.app, version) : canary.rollback(cluster, context, version)),
-    snapshot: (version) => manifestsSnapshot(cluster, context.app, version),
+    prepare: (version) => masked(() => prepare(cluster, context, version, strategy)),
+    versions: () => masked(async () => (rolling ? recordedVersions(await readRecord(cluster, context.app)) : canary.versions(cluster, context.app))),
+    deploy: (version) => masked(() => deployManifests(cluster, context, version)),
+    setCanaryWeight: (version, weight) =>
+      masked(async () => {
+        if (rolling) throw invalidInput(`the manifests of ${cluster.config.manifests?.path} are deployed rolling: they have no canary`);
+        await canary.setCanaryWeight(cluster, context, version, weight);
+      }),
+    promote: (version) => masked(() => (rolling ? deployManifests(cluster, context, version) : canary.promote(cluster, context, version))),
+    retirePrevious: (version) =>
+      masked(async () => {
+        if (!rolling) await canary.retirePrevious(cluster, context, version);
+      }),
+    rollback: (version) => masked(() => (rolling ? rollBackManifests(cluster, context.app, version) : canary.rollback(cluster, context, version))),
+    snapshot: (version) => masked(() => manifestsSnapshot(cluster, context.app, version)),
   };
 }

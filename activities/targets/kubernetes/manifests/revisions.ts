@@ -6,23 +6,23 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { PatchStrategy, type KubernetesObject as ApiObject, type V1Secret } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { KubernetesObject } from './render';
+import { deploymentNames, objectSchema } from './render/objects';
+import { GENERATED_ANNOTATION } from './render/wrapping';
 import { clusterError, FIELD_MANAGER, invalidInput, statusCode, type AnyCluster } from '../client';
 
-const objectSchema = z.looseObject({
-  apiVersion: z.string().min(1).max(253),
-  kind: z.string().min(1).max(253),
-  metadata: z.looseObject({ name: z.string().min(1).max(253) }),
-});
-
+// Which Deployments a revision rolls out and which of its objects are generated follow from its
+// objects (their kind, and Ferry's annotation), so the record does not say them again. Records
+// written before kept `deployments` and `generated` beside them; those keys are dropped on reading.
 const revisionSchema = z.object({
   version: z.string().min(1).max(1_000),
   sha: z.string().max(64),
   digest: z.string().max(200),
-  /** The Deployments among `objects`: what a rollout waits for. */
-  deployments: z.array(z.string().min(1).max(253)).min(1).max(500),
   objects: z.array(objectSchema).max(2_000),
-  /** `ConfigMap/<name>`, `Secret/<name>`: the generated ones, whose names change with their content. */
-  generated: z.array(z.string().max(300)).max(2).default([]),
+  /**
+   * What the cluster held before Ferry's first deploy in the namespace, as read then: a rollback
+   * of that deploy puts it back. It is no version Ferry deployed, so no version is reported for it.
+   */
+  adopted: z.boolean().optional(),
 });
 
 const recordSchema = z.object({
@@ -37,9 +37,24 @@ const recordSchema = z.object({
 export type Revision = Omit<z.infer<typeof revisionSchema>, 'objects'> & { objects: KubernetesObject[] };
 export type RevisionRecord = Omit<z.infer<typeof recordSchema>, 'current' | 'previous'> & { current?: Revision; previous?: Revision };
 
+/** The names of the Deployments a revision rolls out. */
+export const deploymentsIn = (revision: Revision | undefined): string[] => deploymentNames(revision?.objects ?? []);
+
+/** `ConfigMap/<name>`, `Secret/<name>` of the generated objects, whose names change with their content. */
+export const generatedIn = (revision: Revision | undefined): string[] =>
+  (revision?.objects ?? []).filter((o) => o.metadata.annotations?.[GENERATED_ANNOTATION] !== undefined).map((o) => `${o.kind}/${o.metadata.name}`);
+
+/** The versions the record knows, as a target reports them: what ran before Ferry has none. */
+export function recordedVersions(record: RevisionRecord): { stable?: string; previous?: string } {
+  const versionOf = (revision: Revision | undefined) => (revision && !revision.adopted ? revision.version : undefined);
+  return { stable: versionOf(record.current), previous: versionOf(record.previous) };
+}
+
 const KEY = 'record.json.gz';
 /** The API server refuses a Secret over 1 MiB; some room for its metadata. */
 const MAX_BYTES = 1_000_000;
+/** What a record may unpack to: far more than two revisions of any real manifests, far less than a gzip bomb makes. */
+const MAX_UNPACKED = 16 << 20;
 
 export const recordName = (app: string) => `ferry-${app}-revisions`;
 
@@ -54,8 +69,19 @@ export async function readRecord(cluster: AnyCluster, app: string): Promise<Revi
   }
   const data = secret.data?.[KEY];
   if (!data) throw invalidInput(`${cluster.where('Secret', name)} has no ${KEY}: it is not Ferry's record of what it applied`);
+  let json: string;
   try {
-    return recordSchema.parse(JSON.parse(gunzipSync(Buffer.from(data, 'base64')).toString('utf8'))) as RevisionRecord;
+    json = gunzipSync(Buffer.from(data, 'base64'), { maxOutputLength: MAX_UNPACKED }).toString('utf8');
+  } catch (error) {
+    const tooLarge = (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+    throw invalidInput(
+      tooLarge
+        ? `${cluster.where('Secret', name)} unpacks to more than ${MAX_UNPACKED >> 20} MiB: it is not a record Ferry wrote`
+        : `${cluster.where('Secret', name)} does not hold a record Ferry can read (${error instanceof Error ? error.message.slice(0, 300) : 'unreadable'})`,
+    );
+  }
+  try {
+    return recordSchema.parse(JSON.parse(json)) as RevisionRecord;
   } catch (error) {
     throw invalidInput(`${cluster.where('Secret', name)} does not hold a record Ferry can read (${error instanceof Error ? error.message.slice(0, 300) : 'unreadable'})`);
   }

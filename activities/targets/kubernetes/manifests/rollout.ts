@@ -6,8 +6,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../../../common/errors';
 import type { AnyCluster } from '../client';
+import type { Masker } from '../../../secret-masking';
+import { readLive } from './adopt';
 import type { RenderedManifests } from './render';
-import { readRecord, recordName, writeRecord, type Revision, type RevisionRecord } from './revisions';
+import { deploymentsIn, generatedIn, readRecord, recordName, writeRecord, type Revision, type RevisionRecord } from './revisions';
 import { waitForRollout } from '../rollout-wait';
 import { applyObjects, deleteObjects, keyOf, refOf, type ObjectRef } from './server-side-apply';
 
@@ -17,18 +19,12 @@ export interface ManifestsContext {
   sha: string;
   /** Renders the environment's manifests for a version (the artifact's image set). */
   render(version: string): Promise<RenderedManifests>;
+  /** Masks the environment's secrets, in every form, in what the target throws. */
+  mask: Masker;
 }
 
 export function revisionOf(version: string, sha: string, rendered: RenderedManifests): Revision {
-  const generated = [rendered.configMapName && `ConfigMap/${rendered.configMapName}`, rendered.secretName && `Secret/${rendered.secretName}`];
-  return {
-    version,
-    sha,
-    digest: rendered.digest,
-    deployments: rendered.deployments,
-    objects: rendered.objects,
-    generated: generated.filter((key): key is string => Boolean(key)),
-  };
+  return { version, sha, digest: rendered.digest, objects: rendered.objects };
 }
 
 const refsOf = (revision: Revision | undefined): ObjectRef[] => (revision?.objects ?? []).map(refOf);
@@ -39,7 +35,7 @@ const refsOf = (revision: Revision | undefined): ObjectRef[] => (revision?.objec
  * undo` keeps working. Only objects Ferry applied are ever in the record.
  */
 export function pruneFor(before: RevisionRecord, next: Pick<RevisionRecord, 'current' | 'previous'>, extra: ObjectRef[] = []): ObjectRef[] {
-  const keep = new Set([...refsOf(next.current).map(keyOf), ...(next.previous?.generated ?? [])]);
+  const keep = new Set([...refsOf(next.current).map(keyOf), ...generatedIn(next.previous)]);
   const found = new Map<string, ObjectRef>();
   for (const ref of [...before.prune, ...refsOf(before.previous), ...refsOf(before.current), ...extra]) {
     if (!keep.has(keyOf(ref))) found.set(keyOf(ref), ref);
@@ -54,18 +50,27 @@ export async function rollOut(cluster: AnyCluster, app: string, record: Revision
   await applyObjects(cluster, current.objects);
   // All are applied before the first wait, so they roll out side by side; the first that fails
   // (a worker in a crash loop) fails the deploy with its name, and the saga rolls back all of them.
-  for (const deployment of current.deployments) await waitForRollout(cluster, deployment);
+  for (const deployment of deploymentsIn(current)) await waitForRollout(cluster, deployment);
   if (record.prune.length > 0) {
     await deleteObjects(cluster, record.prune);
     await writeRecord(cluster, app, { ...record, prune: [] });
   }
 }
 
+/**
+ * What ran before Ferry's first deploy in the namespace: each object the deploy is about to apply,
+ * as it is live now. A rollback re-applies these and, as always, removes what the rolled-back
+ * revision applied and the restored one lacks: here, every object that did not exist before.
+ */
+async function adoptedRevision(cluster: AnyCluster, revision: Revision): Promise<Revision> {
+  return { version: 'what ran before Ferry', sha: '', digest: '', objects: await readLive(cluster, revision.objects), adopted: true };
+}
+
 /** A repeated deploy of the same version keeps the recorded previous one, and converges on the render. */
 export async function deployManifests(cluster: AnyCluster, context: ManifestsContext, version: string): Promise<void> {
   const revision = revisionOf(version, context.sha, await context.render(version));
   const before = await readRecord(cluster, context.app);
-  const previous = before.current?.version === version ? before.previous : before.current;
+  const previous = before.current?.version === version ? before.previous : (before.current ?? (await adoptedRevision(cluster, revision)));
   const next: RevisionRecord = { current: revision, previous, prune: [] };
   next.prune = pruneFor(before, next);
   await writeRecord(cluster, context.app, next);

@@ -7,7 +7,7 @@ import type { VersionSnapshot } from '../../target';
 import { findDeployment, type AnyCluster } from '../client';
 import { canaryOf, VERSION_ANNOTATION } from './canary';
 import { isOwnedBy, isReady, podProblems, restartsOf, workloadOf } from '../pods';
-import { readRecord } from './revisions';
+import { deploymentsIn, readRecord } from './revisions';
 import { versionServiceName } from '../version-services';
 import { annotationOf, replicasOf } from '../workload';
 
@@ -20,7 +20,7 @@ async function runningIt(cluster: AnyCluster, app: string, version: string): Pro
   }
   const record = await readRecord(cluster, app);
   if (record.current?.version !== version) return { deployments: [] };
-  const found = await Promise.all(record.current.deployments.map((name) => findDeployment(cluster, name)));
+  const found = await Promise.all(deploymentsIn(record.current).map((name) => findDeployment(cluster, name)));
   return { deployments: found.filter((d): d is V1Deployment => d !== undefined), service: cluster.config.service };
 }
 

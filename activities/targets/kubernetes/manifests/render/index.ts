@@ -19,6 +19,7 @@ import { checkImageUsed, checkScope, deploymentsOf, digestOf, generatedName, Man
 import { PLAIN_FOLDER, writeWrapping, type ManifestsSource } from './wrapping';
 
 export type { KubernetesObject } from './objects';
+export { deploymentNames } from './objects';
 export { MANAGED_BY } from './wrapping';
 
 /** What rendering needs of a TargetInput whose target is a Kubernetes target with `manifests`. */
@@ -33,10 +34,8 @@ export interface RenderInput {
 }
 
 export interface RenderedManifests {
-  /** Every object to apply, in kustomize's order; the Secret (with its values) is among them when there are secrets. */
+  /** Every object to apply, in kustomize's order, at least one Deployment among them; the Secret (with its values) is among them when there are secrets. */
   objects: KubernetesObject[];
-  /** The names of the Deployments among `objects`: at least one. */
-  deployments: string[];
   /** The generated ConfigMap of the environment's variables and VERSION, COMMIT, ENVIRONMENT (hashed name). */
   configMapName: string;
   /** The generated Secret of the environment's secrets (hashed name), when it has any. */
@@ -153,7 +152,6 @@ export async function renderManifests(input: RenderInput, options: RenderOptions
       wireEnvironment(deployments, configMapName, secretName);
       return {
         objects,
-        deployments: deployments.map((deployment) => deployment.metadata.name),
         configMapName,
         ...(secretName ? { secretName } : {}),
         digest: digestOf(objects),

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { imageString, parseImage, type ImageReference } from './artifact';
 import { GENERATED_ANNOTATION } from './wrapping';
 
-const objectSchema = z.looseObject({
+export const objectSchema = z.looseObject({
   apiVersion: z.string().min(1).max(253),
   kind: z.string().min(1).max(253),
   metadata: z.looseObject({
@@ -110,6 +110,9 @@ export function checkScope(objects: KubernetesObject[], namespace: string): void
 export function deploymentsOf(objects: KubernetesObject[]): KubernetesObject[] {
   return objects.filter((object) => object.kind === 'Deployment' && object.apiVersion === 'apps/v1');
 }
+
+/** The names of the Deployments among `objects`: what a rollout waits for. */
+export const deploymentNames = (objects: KubernetesObject[]): string[] => deploymentsOf(objects).map((deployment) => deployment.metadata.name);
 
 /**
  * Whether the artifact reached a container: kustomize rewrites only the images named as the
