@@ -286,6 +286,37 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
       expect(message).toMatch(/does not render at commit .*security; file '\/etc\/hostname' is not in or below/);
     });
 
+    test("an overlay that lists a kustomization elsewhere on the worker, at any depth: refused naming the file and entry, before kustomize runs", async () => {
+      const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-files-'));
+      try {
+        fs.writeFileSync(path.join(elsewhere, 'kustomization.yaml'), 'configMapGenerator:\n  - name: nosy\n    files: [hostname]\n');
+        fs.writeFileSync(path.join(elsewhere, 'hostname'), 'the worker\n');
+        const sha = repo.commit('Staging lists the worker', AUTHORS.ada, {
+          'k8s/overlays/outside/kustomization.yaml': `resources: [../../base, ${elsewhere}]\n`,
+          'k8s/overlays/deep/kustomization.yaml': 'resources: [../staging]\ncomponents: [../parts]\n',
+          'k8s/overlays/parts/kustomization.yaml': `apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - ${'../'.repeat(20)}${path.relative('/', elsewhere)}\n`,
+        });
+        const outside = await refusal(input(sha, { target: { namespace: 'shop', manifests: { path: 'k8s/overlays/outside' } } }));
+        expect(outside).toBe(
+          `target.manifests.path k8s/overlays/outside at commit ${sha.slice(0, 7)}: k8s/overlays/outside/kustomization.yaml lists in resources "${elsewhere}", which is outside the repository: Ferry renders the repository's manifests alone`,
+        );
+        const deep = await refusal(input(sha, { target: { namespace: 'shop', manifests: { path: 'k8s/overlays/deep' } } }));
+        expect(deep).toMatch(new RegExp(`: k8s/overlays/parts/kustomization\\.yaml lists in resources "(\\.\\./)+[^"]+", which is outside the repository`));
+      } finally {
+        fs.rmSync(elsewhere, { recursive: true, force: true });
+      }
+    });
+
+    test('an overlay with a remote base: refused naming the file and entry, nothing fetched', async () => {
+      for (const remote of ['https://github.com/kubernetes-sigs/kustomize//examples/helloWorld?ref=v5.7.1', 'github.com/example/shop-manifests/base?ref=main', 'git@github.com:example/shop.git']) {
+        const sha = repo.commit('Staging on a remote base', AUTHORS.ada, { 'k8s/overlays/remote/kustomization.yaml': `resources:\n  - ../../base\n  - ${remote}\n` });
+        const message = await refusal(input(sha, { target: { namespace: 'shop', manifests: { path: 'k8s/overlays/remote' } } }));
+        expect(message).toBe(
+          `target.manifests.path k8s/overlays/remote at commit ${sha.slice(0, 7)}: k8s/overlays/remote/kustomization.yaml lists in resources "${remote}", a remote base: Ferry renders the repository's manifests alone, at the promoted commit`,
+        );
+      }
+    });
+
     test('a secret that names a worker variable this worker lacks', async () => {
       const message = await refusal(input(shop), 'InvalidInput', { SHOP_STAGING_DATABASE_URL: DATABASE_URL });
       expect(message).toBe(

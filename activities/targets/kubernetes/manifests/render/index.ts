@@ -16,6 +16,7 @@ import { withWorktree } from '../../../../worktree';
 import { parseImage } from './artifact';
 import { findKustomize, kustomizeBuild } from './kustomize';
 import { checkImageUsed, checkScope, deploymentsOf, digestOf, generatedName, ManifestsProblem, parseObjects, wireEnvironment, type KubernetesObject } from './objects';
+import { checkReach, KUSTOMIZATION_FILES } from './reach';
 import { PLAIN_FOLDER, writeWrapping, type ManifestsSource } from './wrapping';
 
 export type { KubernetesObject } from './objects';
@@ -55,7 +56,6 @@ export interface RenderOptions {
   timeoutMs?: number;
 }
 
-const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 const MANIFEST_FILE = /\.ya?ml$/;
 const MESSAGE_MAX = 1_500;
 
@@ -127,6 +127,14 @@ export async function renderManifests(input: RenderInput, options: RenderOptions
 
   return withWorktree(input.source, `${input.app}-${input.environment}-render`, async (checkout) => {
     const manifests = await manifestsSource(checkout, field, where);
+    if (manifests.kind === 'kustomization') {
+      try {
+        await checkReach(await fs.realpath(checkout), manifests.dir);
+      } catch (error) {
+        if (error instanceof ManifestsProblem) throw invalid(`target.manifests.path ${field} ${where}: ${secrets.mask(error.message)}`);
+        throw error;
+      }
+    }
     const wrapping = await writeWrapping({ manifests, namespace: input.target.namespace, image: { name: lookedFor, artifact }, configMap, secret });
     let yaml: string;
     try {
