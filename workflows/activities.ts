@@ -12,6 +12,9 @@ import type {
 } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
 
+/** A verify activity's time beyond its command's: a checkout of a large repository takes minutes. */
+const VERIFY_MARGIN_MS = 10 * 60_000;
+
 const NEVER_RETRY_BAD_INPUT = [FailureType.InvalidInput, FailureType.NotAvailable];
 
 export const POLICIES = {
@@ -87,13 +90,14 @@ export function environmentActivities(taskQueue?: string, { waitForCancelled = f
     health: group<HealthActivities>(on(POLICIES.health)),
     notify: group<NotifyActivities>(on(POLICIES.notify)),
     /**
-     * A verify command gets a minute beyond its own timeout to report it; a cancelled one is waited
-     * for, so the rollback after an abort never runs beside a test still talking to the version.
+     * The command's timeout is its own: the activity gets ten minutes beyond it for the checkout,
+     * finding the version's address and reporting. A cancelled one is waited for, so the rollback
+     * after an abort never runs beside a test still talking to the version.
      */
     verify: (commandTimeoutMs: number) =>
       group<VerifyActivities>({
         ...on(POLICIES.verify),
-        startToCloseTimeout: commandTimeoutMs + 60_000,
+        startToCloseTimeout: commandTimeoutMs + VERIFY_MARGIN_MS,
         cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       }),
   };

@@ -3,6 +3,7 @@ import {
   CancellationScope,
   ChildWorkflowHandle,
   isCancellation,
+  patched,
   setCurrentDetails,
   setDefaultSignalHandler,
   setHandler,
@@ -22,13 +23,18 @@ import { commandActivities, environmentActivities, gitActivities } from './activ
 import { ApprovalGate } from './approval-gate';
 import { EnvironmentLockClient } from './environment-lock';
 import { waitOutFreezeWindows } from './freeze-wait';
+import { prepareEnvironments } from './prepare-environments';
 import { stage } from './stage';
 import { SearchAttributesPublisher } from './search-attributes';
 import { activeStep, rootMessage, StepLog } from './step-log';
 
+/** Since this change, every environment checks that the release can run there before the first stage starts. */
+const PREPARE_EVERY_ENVIRONMENT_FIRST = 'prepare-every-environment-first';
+
 /**
- * A release's whole journey: resolve → build → test once, then for each environment in order
- * approval → lock → freeze window → stage. It stops at the first environment that does not succeed.
+ * A release's whole journey: resolve → build → test → prepare (every environment) once, then for
+ * each environment in order approval → lock → freeze window → stage. It stops at the first
+ * environment that does not succeed.
  */
 export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
   const status = initialStatus(plan);
@@ -161,6 +167,8 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
         const test = plan.test;
         await log.run('test', () => commandActivities(test.timeout).test(commandInput(test), `test ${plan.artifact}`), (r) => `passed in ${formatDuration(r.durationMs)}`);
       } else log.skip('test', 'no test command configured');
+      // Promotions started before this replay without it.
+      if (patched(PREPARE_EVERY_ENVIRONMENT_FIRST)) await prepareEnvironments(plan, source, log, status.environments);
     });
 
     for (const [i, env] of plan.environments.entries()) {

@@ -11,7 +11,6 @@ import type { BackupResult, SourceRef, TargetInput } from '../common/activity-co
 import type { AnalysisConfig, StrategyConfig } from '../common/config-schema';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
-import { appEnvironmentOf } from '../common/app-environment';
 import { abortPayloadSchema, abortSignal, stageStatusQuery, type AbortPayload } from '../common/messages';
 import { stageMarkdown } from '../common/progress-markdown';
 import type { EnvironmentPlan } from '../common/plan';
@@ -20,6 +19,7 @@ import type { EnvironmentStatus, StepName } from '../common/status';
 import { environmentActivities } from './activities';
 import { SearchAttributesPublisher } from './search-attributes';
 import { activeStep, rootMessage, StepLog } from './step-log';
+import { targetInputOf } from './target-input';
 import { verifyRound, type VersionUnderTest } from './verify-step';
 
 export interface StageInput {
@@ -62,15 +62,7 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
   };
   const log = new StepLog(status.steps, publish);
   const act = environmentActivities(env.taskQueue, { waitForCancelled: patched(WAIT_FOR_CANCELLED_ACTIVITIES) });
-  const target: TargetInput = {
-    app: input.app,
-    environment: env.name,
-    target: env.target,
-    strategy: env.strategy.kind,
-    version: artifact,
-    source: input.source,
-    appEnvironment: appEnvironmentOf(env),
-  };
+  const target = targetInputOf(input.app, env, artifact, input.source);
   const database = env.database && { app: input.app, promotionId: input.promotionId, environment: env.name, source: input.source, database: env.database };
   const prepareAndVerify = patched(PREPARE_AND_VERIFY);
   const verifySettings = {

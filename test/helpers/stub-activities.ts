@@ -58,8 +58,9 @@ export function stubActivities(overrides: Partial<StubbedActivities> = {}) {
     callsTo(name: keyof StubbedActivities, environment?: string) {
       return calls.filter((c) => c.name === name && (environment === undefined || c.input.environment === environment));
     },
-    environmentsTouched(): string[] {
-      return [...new Set(calls.map((c) => c.input.environment).filter(Boolean))];
+    /** The environments any activity ran for; `ignoring` leaves out some (the up-front `prepare` checks change nothing). */
+    environmentsTouched({ ignoring = [] }: { ignoring?: (keyof StubbedActivities)[] } = {}): string[] {
+      return [...new Set(calls.filter((c) => !ignoring.includes(c.name)).map((c) => c.input.environment).filter(Boolean))];
     },
   };
 }

@@ -64,8 +64,8 @@ function expectProductionUntouched(stub: Stub, status: PromotionStatus): void {
   for (const name of ['deploy', 'setCanaryWeight', 'migrateDatabase', 'backupDatabase', 'promote'] as const) {
     expect(stub.callsTo(name, 'production')).toHaveLength(0);
   }
-  // Only the two notifications: the gate announced itself, then the outcome.
-  expect(productionCalls(stub)).toEqual(['notify:approval-waiting', 'notify:failed']);
+  // The check before dev, then only the two notifications: the gate announced itself, then the outcome.
+  expect(productionCalls(stub)).toEqual(['prepare', 'notify:approval-waiting', 'notify:failed']);
   // Past the gate nothing ran: not even the lock was requested.
   expect(environment(status, 'production').steps.map((s) => s.name)).toEqual(['approval']);
   expect(environment(status, 'production').stageWorkflowId).toBeUndefined();
@@ -80,6 +80,7 @@ function expectProductionUntouched(stub: Stub, status: PromotionStatus): void {
 function expectProductionReleased(stub: Stub): void {
   // Repeats collapsed: how many health checks stabilize makes is not this file's business.
   expect(productionCalls(stub).filter((name, i, all) => name !== all[i - 1])).toEqual([
+    'prepare', // before dev, then again by production's stage
     'notify:approval-waiting',
     'prepare',
     'backupDatabase',

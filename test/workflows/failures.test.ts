@@ -89,8 +89,8 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
     // Dev was not undone; production was never touched, not even asked for approval.
     expect(stub.callsTo('rollback', 'dev')).toHaveLength(0);
     expect(stub.callsTo('undoMigrations', 'dev')).toHaveLength(0);
-    expect(stub.calls.filter((c) => c.input.environment === 'production')).toEqual([]);
-    expect(stub.environmentsTouched()).toEqual(['dev', 'staging']);
+    expect(stub.calls.filter((c) => c.input.environment === 'production').map((c) => c.name)).toEqual(['prepare']); // checked up front only
+    expect(stub.environmentsTouched({ ignoring: ['prepare'] })).toEqual(['dev', 'staging']);
 
     expect(stepStates(status, 'staging')).toEqual([
       'lock:succeeded',
@@ -130,7 +130,7 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
     expect(indexOf(stub.calls, stub.callsTo('checkHealth', 'staging')[17])).toBeLessThan(indexOf(stub.calls, rollback));
     expect(stub.callsTo('promote', 'staging')).toHaveLength(1);
     expect(stub.callsTo('rollback', 'dev')).toHaveLength(0);
-    expect(stub.calls.filter((c) => c.input.environment === 'production')).toEqual([]);
+    expect(stub.calls.filter((c) => c.input.environment === 'production').map((c) => c.name)).toEqual(['prepare']); // checked up front only
 
     expect(stepStates(status, 'staging')).toEqual([
       'lock:succeeded',
@@ -207,7 +207,7 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
     expect(stub.callsTo('checkHealth', 'staging')).toHaveLength(0);
     expectUndoneNewestFirst(stub, 'staging');
     expect(stub.callsTo('rollback', 'dev')).toHaveLength(0);
-    expect(stub.calls.filter((c) => c.input.environment === 'production')).toEqual([]);
+    expect(stub.calls.filter((c) => c.input.environment === 'production').map((c) => c.name)).toEqual(['prepare']); // checked up front only
 
     expect(stepStates(status, 'staging')).toEqual([
       'lock:succeeded',
@@ -266,7 +266,7 @@ describe('activity failures follow the retry policies', () => {
     expect(stub.callsTo('undoMigrations', 'dev')).toHaveLength(1);
     expect(stub.callsTo('rollback')).toHaveLength(0);
     expect(stub.callsTo('deploy')).toHaveLength(0);
-    expect(stub.environmentsTouched()).toEqual(['dev']);
+    expect(stub.environmentsTouched({ ignoring: ['prepare'] })).toEqual(['dev']);
     expect(stepStates(status, 'dev')).toEqual(['lock:succeeded', 'prepare:succeeded', 'migrate:failed', 'deploy:skipped', 'stabilize:skipped', 'undo-migration:succeeded']);
     expect(step(status, 'dev', 'migrate')!.error).toBe('syntax error');
   });

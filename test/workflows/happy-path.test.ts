@@ -43,7 +43,8 @@ test('a release goes through dev, staging and production, built once', async () 
   ]);
   expect(stub.callsTo('build')).toHaveLength(1);
   expect(stub.callsTo('test')).toHaveLength(1);
-  expect(stub.environmentsTouched()).toEqual(['dev', 'staging', 'production']);
+  expect(stub.environmentsTouched()).toEqual(expect.arrayContaining(['dev', 'staging', 'production'])); // all checked up front, at once
+  expect(stub.environmentsTouched({ ignoring: ['prepare'] })).toEqual(['dev', 'staging', 'production']);
   expect(stub.callsTo('setCanaryWeight', 'staging').map((c) => c.input.weight)).toEqual([10, 50]);
   expect(stub.callsTo('promote', 'staging')).toHaveLength(1);
   expect(stub.callsTo('backupDatabase').map((c) => c.input.environment)).toEqual(['production']);
@@ -94,6 +95,7 @@ test('blue-green: the new colour is analysed before the switch, and the old one 
   expect(status.state).toBe('succeeded');
   const targetCalls = stub.calls.filter((c) => !['migrateDatabase', 'resolveCommit', 'build', 'test', 'checkHealth'].includes(c.name));
   expect(targetCalls.map((c) => (c.name === 'setCanaryWeight' ? `setCanaryWeight:${c.input.weight}` : c.name))).toEqual([
+    'prepare', // before the stage, then by the stage
     'prepare',
     'setCanaryWeight:0',
     'analyze',

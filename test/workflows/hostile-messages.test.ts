@@ -29,8 +29,15 @@ const productionOnly = (config: FerryConfig) => {
 };
 
 /** Whether a stubbed call acted on dev for this promotion: target calls carry its artifact, database calls its ID. */
-const actedOnDevFor = (plan: PromotionPlan, handle: WorkflowHandle) => (call: ActivityCall) =>
-  call.input.environment === 'dev' && (call.input.version === plan.artifact || call.input.promotionId === handle.workflowId);
+/**
+ * What a promotion did in dev; its first prepare aside: the up-front check every promotion makes
+ * before it queues for the lock, which changes nothing.
+ */
+const actedOnDevFor = (plan: PromotionPlan, handle: WorkflowHandle, calls: ActivityCall[]) => {
+  const mine = (call: ActivityCall) => call.input.environment === 'dev' && (call.input.version === plan.artifact || call.input.promotionId === handle.workflowId);
+  const upFront = calls.find((call) => mine(call) && call.name === 'prepare');
+  return (call: ActivityCall) => mine(call) && call !== upFront;
+};
 
 async function until<T>(read: () => Promise<T>, reached: (value: T) => boolean, what: string): Promise<T> {
   const deadline = Date.now() + 30_000;
@@ -141,15 +148,15 @@ test('a forged lockGranted or release never lets a queued promotion act on the e
     expect(lock.queue).toEqual([second.workflowId]);
     expect(lock.ignored.find((m) => m.name === 'release')?.reason).toBe(`${first.workflowId} still holds ${lockId}: a release counts only from the holder`);
     // Nothing at all was done to dev for the second promotion while the first held it.
-    expect(stub.calls.filter(actedOnDevFor(plans[1], second))).toEqual([]);
+    expect(stub.calls.filter(actedOnDevFor(plans[1], second, stub.calls))).toEqual([]);
     expect(environment(refused, 'dev').steps.find((s) => s.name === 'lock')?.state).toBe('waiting');
 
     deployOfFirst.release();
     const [a, b] = [await outcome(first), await outcome(second)];
     await locksSettled(env, b);
     expect([a.state, b.state]).toEqual(['succeeded', 'succeeded']);
-    const firstCalls = stub.calls.map((c, at) => ({ c, at })).filter(({ c }) => actedOnDevFor(plans[0], first)(c));
-    const secondCalls = stub.calls.map((c, at) => ({ c, at })).filter(({ c }) => actedOnDevFor(plans[1], second)(c));
+    const firstCalls = stub.calls.map((c, at) => ({ c, at })).filter(({ c }) => actedOnDevFor(plans[0], first, stub.calls)(c));
+    const secondCalls = stub.calls.map((c, at) => ({ c, at })).filter(({ c }) => actedOnDevFor(plans[1], second, stub.calls)(c));
     expect(Math.max(...firstCalls.map(({ at }) => at))).toBeLessThan(Math.min(...secondCalls.map(({ at }) => at)));
   });
 });

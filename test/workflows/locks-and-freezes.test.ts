@@ -45,10 +45,12 @@ test('a freeze window holds the deploy, with the lock held, until the window end
     // does not wait, as it starts on dev, so the test fails on the assertions, not on a timeout).
     const frozen = await waitForStatus(
       handle,
-      (s) => (step(s, 'dev', 'freeze')?.detail?.startsWith('frozen by') ?? false) || stub.environmentsTouched().length > 0,
+      (s) => (step(s, 'dev', 'freeze')?.detail?.startsWith('frozen by') ?? false) || stub.environmentsTouched({ ignoring: ['prepare'] }).length > 0,
       'frozen',
     );
-    const devCallsWhileFrozen = stub.calls.filter((c) => c.input.environment === 'dev').length;
+    // The up-front check (prepare, before the lock) changes nothing; the stage's own comes after the window.
+    const upFront = stub.callsTo('prepare', 'dev')[0];
+    const devCallsWhileFrozen = stub.calls.filter((c) => c.input.environment === 'dev' && c !== upFront).length;
     const status = await outcome(handle);
     await locksSettled(env, status);
     return { frozen: { status: frozen, devCallsWhileFrozen }, status };
@@ -119,7 +121,10 @@ test('two promotions into one environment run one after the other', async () => 
     expect(index).toBeGreaterThanOrEqual(0);
     return index;
   };
-  const devCalls = stub.calls.map((call, at) => ({ call, at })).filter(({ call }) => call.input.environment === 'dev');
+  // Each promotion's first prepare is its up-front check, made before it queues for the lock: it changes nothing.
+  const upFront = new Set([0, 1].map((who) => stub.callsTo('prepare', 'dev').find((call) => owner(call) === who)));
+  expect(upFront.size).toBe(2);
+  const devCalls = stub.calls.map((call, at) => ({ call, at })).filter(({ call }) => call.input.environment === 'dev' && !upFront.has(call));
   const first = owner(devCalls[0].call);
   const second = 1 - first;
   const atOf = (who: number, names?: string[]) =>

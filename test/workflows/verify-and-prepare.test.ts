@@ -10,7 +10,10 @@ import type { PromotionStatus } from '../../common/status';
 import { samplePlan } from '../helpers/fixtures';
 import { environment, runPromotion, step } from '../helpers/promotions';
 import { stubActivities, type ActivityCall } from '../helpers/stub-activities';
-import { startTimeSkippingServer } from '../helpers/temporal-env';
+import { startTimeSkippingServer, startWorker, TASK_QUEUE } from '../helpers/temporal-env';
+import { progressMarkdown } from '../../common/progress-markdown';
+
+const PRODUCTION_QUEUE = `${TASK_QUEUE}-production`;
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -46,24 +49,106 @@ async function activitySummaries(promotionId: string, envName: string): Promise<
 }
 
 describe('prepare: checked before anything changes', () => {
-  test('runs first in every stage, with a summary naming the version and environment', async () => {
+  test('every environment is checked after the release is tested and before the first stage, each on its own task queue; each stage checks again', async () => {
     const stub = stubActivities();
-    const plan = planWith(['dev'], () => undefined);
+    const productionStub = stubActivities();
+    const plan = planWith(['dev', 'staging', 'production'], (envs) => {
+      envs.production.taskQueue = PRODUCTION_QUEUE;
+      envs.production.approval = undefined;
+    });
+    const productionWorker = await startWorker(env, productionStub.activities, PRODUCTION_QUEUE);
+    const { status } = await productionWorker.runUntil(runPromotion(env, stub.activities, plan));
+
+    expect(status.state).toBe('succeeded');
+    expect(status.steps.map((s) => `${s.name}:${s.state}`)).toEqual(['resolve:succeeded', 'build:succeeded', 'test:succeeded', 'prepare:succeeded']);
+    expect(status.steps[3].detail).toBe(`${plan.artifact} can run in dev, staging, production`);
+    // Once before any stage, then again by each stage: dev's right after, production's days later perhaps, on its own worker.
+    const checked = stub.callsTo('prepare').map((c) => c.input.environment);
+    expect(checked.slice(0, 2).sort()).toEqual(['dev', 'staging']); // at once, so in either order
+    expect(checked.slice(2)).toEqual(['dev', 'staging']);
+    expect(productionStub.callsTo('prepare').map((c) => c.input.environment)).toEqual(['production', 'production']);
+    const firstStageCall = stub.calls.findIndex((c) => c.name === 'migrateDatabase');
+    expect(position(stub.calls, stub.callsTo('test')[0])).toBeLessThan(position(stub.calls, stub.callsTo('prepare', 'dev')[0]));
+    expect(position(stub.calls, stub.callsTo('prepare', 'staging')[0])).toBeLessThan(firstStageCall);
+    expect(productionStub.callsTo('prepare', 'production')[0].input).toEqual(productionStub.callsTo('prepare', 'production')[1].input);
+    expect(stub.callsTo('prepare', 'dev')[0].input).toMatchObject({ environment: 'dev', version: plan.artifact, source: { sha: plan.sha }, target: plan.environments[0].target, strategy: 'rolling', appEnvironment: { secrets: { DATABASE_URL: 'DEV_DATABASE_URL' } } });
+
+    expect(stepNames(status, 'dev')).toEqual(['lock:succeeded', 'prepare:succeeded', 'migrate:succeeded', 'deploy:succeeded', 'stabilize:succeeded']);
+    const prepare = stub.callsTo('prepare', 'dev');
+    expect(position(stub.calls, prepare[1])).toBeLessThan(position(stub.calls, stub.callsTo('migrateDatabase', 'dev')[0]));
+    const summaries = await activitySummaries(status.workflowId, 'dev');
+    expect(summaries[0]).toBe(`prepare: check that ${plan.artifact} can run in dev`);
+    const promotionHistory = await env.client.workflow.getHandle(status.workflowId).fetchHistory();
+    expect(timelineOf(promotionHistory).flatMap((e) => (e.kind === 'activity' && e.name === 'prepare' ? [e.summary] : []))).toEqual([
+      `check that ${plan.artifact} can run in dev`,
+      `check that ${plan.artifact} can run in staging`,
+      `check that ${plan.artifact} can run in production`,
+    ]);
+  });
+
+  test('a later environment that cannot run (a secret unset on production’s worker) ends the promotion before dev changes, naming the environment and the field', async () => {
+    const stub = stubActivities();
+    const productionStub = stubActivities({
+      prepare: async () => {
+        throw ApplicationFailure.nonRetryable('secrets.STRIPE_KEY names STRIPE_LIVE_KEY, which is not set on this worker', 'InvalidInput');
+      },
+    });
+    const plan = planWith(['dev', 'staging', 'production'], (envs) => {
+      envs.production.taskQueue = PRODUCTION_QUEUE;
+    });
+    const productionWorker = await startWorker(env, productionStub.activities, PRODUCTION_QUEUE);
+    const { status } = await productionWorker.runUntil(runPromotion(env, stub.activities, plan));
+
+    expect(status.state).toBe('failed');
+    expect(status.error).toBe('production: secrets.STRIPE_KEY names STRIPE_LIVE_KEY, which is not set on this worker');
+    expect(status.steps.at(-1)).toMatchObject({ name: 'prepare', state: 'failed', error: status.error, detail: `${plan.artifact} can run in dev, staging` });
+    expect(status.environments.map((e) => [e.name, e.state, e.error])).toEqual([
+      ['dev', 'skipped', undefined],
+      ['staging', 'skipped', undefined],
+      ['production', 'failed', 'secrets.STRIPE_KEY names STRIPE_LIVE_KEY, which is not set on this worker'],
+    ]);
+    // No stage, no lock, no approval gate, and nothing that changes an environment.
+    for (const e of status.environments) {
+      expect(e.steps).toEqual([]);
+      expect(e.stageWorkflowId).toBeUndefined();
+    }
+    expect(productionStub.callsTo('prepare')).toHaveLength(1); // never retried
+    expect([...stub.calls, ...productionStub.calls].map((c) => c.name)).toEqual(['resolveCommit', 'build', 'test', 'prepare', 'prepare', 'prepare']);
+  });
+
+  test('every environment that cannot run is named, not only the first', async () => {
+    const stub = stubActivities({
+      prepare: async ({ environment }) => {
+        if (environment === 'dev') return;
+        throw ApplicationFailure.nonRetryable(`target.manifests.path: k8s/overlays/${environment} does not exist at the commit`, 'InvalidInput');
+      },
+    });
+    const plan = planWith(['dev', 'staging', 'production'], () => undefined);
+    const { status } = await runPromotion(env, stub.activities, plan);
+
+    expect(status.error).toBe(
+      'staging: target.manifests.path: k8s/overlays/staging does not exist at the commit; production: target.manifests.path: k8s/overlays/production does not exist at the commit',
+    );
+    expect(status.environments.map((e) => e.state)).toEqual(['skipped', 'failed', 'failed']);
+    expect(progressMarkdown(status)).toContain('✗ prepare');
+  });
+
+  test('an environment an earlier attempt promoted (skipped) is not checked', async () => {
+    const stub = stubActivities();
+    const plan = planWith(['dev', 'staging'], () => undefined);
+    plan.environments[0].skip = true;
     const { status } = await runPromotion(env, stub.activities, plan);
 
     expect(status.state).toBe('succeeded');
-    expect(stepNames(status, 'dev')).toEqual(['lock:succeeded', 'prepare:succeeded', 'migrate:succeeded', 'deploy:succeeded', 'stabilize:succeeded']);
-    const prepare = stub.callsTo('prepare', 'dev');
-    expect(prepare).toHaveLength(1);
-    expect(prepare[0].input).toMatchObject({ environment: 'dev', version: plan.artifact, source: { sha: plan.sha }, appEnvironment: { secrets: { DATABASE_URL: 'DEV_DATABASE_URL' } } });
-    expect(position(stub.calls, prepare[0])).toBeLessThan(position(stub.calls, stub.callsTo('migrateDatabase', 'dev')[0]));
-    const summaries = await activitySummaries(status.workflowId, 'dev');
-    expect(summaries[0]).toBe(`prepare: check that ${plan.artifact} can run in dev`);
+    expect(stub.callsTo('prepare').map((c) => c.input.environment)).toEqual(['staging', 'staging']);
+    expect(status.steps.at(-1)).toMatchObject({ name: 'prepare', state: 'succeeded', detail: `${plan.artifact} can run in staging` });
   });
 
-  test('a failure (a secret naming an unset worker variable) fails the stage with nothing changed: no backup, migration, deploy or undo', async () => {
+  test('a failure in the stage’s own check (the worker changed since) fails the stage with nothing changed: no backup, migration, deploy or undo', async () => {
+    let checks = 0;
     const stub = stubActivities({
-      prepare: async () => {
+      prepare: async ({ environment }) => {
+        if (environment !== 'dev' || ++checks === 1) return;
         throw ApplicationFailure.nonRetryable('secrets.STRIPE_KEY names STRIPE_TEST_KEY, which is not set on this worker', 'InvalidInput');
       },
     });
@@ -72,11 +157,12 @@ describe('prepare: checked before anything changes', () => {
     });
     const { status } = await runPromotion(env, stub.activities, plan);
 
+    expect(status.steps.at(-1)).toMatchObject({ name: 'prepare', state: 'succeeded' });
     expect(environment(status, 'dev').state).toBe('failed');
     expect(environment(status, 'dev').error).toBe('secrets.STRIPE_KEY names STRIPE_TEST_KEY, which is not set on this worker');
     expect(step(status, 'dev', 'prepare')).toMatchObject({ state: 'failed', attempts: 1 });
     expect(stepNames(status, 'dev').slice(1)).toEqual(['prepare:failed', 'backup:skipped', 'migrate:skipped', 'deploy:skipped', 'stabilize:skipped']);
-    expect(stub.callsTo('prepare')).toHaveLength(1); // never retried
+    expect(stub.callsTo('prepare', 'dev')).toHaveLength(2); // the stage's is never retried
     for (const name of ['backupDatabase', 'migrateDatabase', 'deploy', 'rollback', 'undoMigrations', 'verify'] as const) {
       expect(stub.callsTo(name)).toEqual([]);
     }
