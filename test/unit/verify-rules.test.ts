@@ -63,3 +63,13 @@ describe('verify needs the address of exactly the version under test', () => {
     expect(verifyIssues({ target: { kind: 'kubernetes', url: 'http://x', service: 's' }, strategy: { kind: 'canary' }, verify: [null, { afterEachCanaryStep: 'yes' }] })).toEqual([]);
   });
 });
+
+describe('a verify timeout is bounded', () => {
+  const local = '    target: { kind: local, start: node server.js, port: 18082 }';
+  it('more than 24h is refused, naming the field', () => {
+    expect(problemsOf(config(`${local}\n${smoke(', timeout: 24h1s')}`))).toEqual(['environments[0].verify[0].timeout: must be at most 24h']);
+  });
+  it('24h itself is taken', () => {
+    expect(parseConfig(config(`${local}\n${smoke(', timeout: 24h')}`)).environments[0].verify![0].timeout).toBe(86_400_000);
+  });
+});
