@@ -1,15 +1,6 @@
 import { parseConfig } from '../../common/parse-config';
-import { InvalidInputError } from '../../common/problems';
+import { problemsOf } from '../helpers/config-problems';
 
-function problemsOf(text: string): string[] {
-  try {
-    parseConfig(text);
-  } catch (error) {
-    if (error instanceof InvalidInputError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected the config to be refused, but it parsed');
-}
 
 /** One environment named dev whose YAML body (target included) is `env`. */
 const config = (...envs: string[]) => `

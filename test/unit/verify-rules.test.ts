@@ -1,16 +1,7 @@
 import { parseConfig } from '../../common/parse-config';
-import { InvalidInputError } from '../../common/problems';
+import { problemsOf } from '../helpers/config-problems';
 import { verifyIssues } from '../../common/verify-rules';
 
-function problemsOf(text: string): string[] {
-  try {
-    parseConfig(text);
-  } catch (error) {
-    if (error instanceof InvalidInputError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected the config to be refused, but it parsed');
-}
 
 const config = (env: string) => `
 app: shop
