@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common/errors';
+import { isExecutable } from '../executable-file';
 
 export interface PgTools {
   pgDump: string;
@@ -50,15 +51,6 @@ function toolVersion(file: string): { version: string; major: number } | null {
   }
   versionCache.set(file, found);
   return found;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /**

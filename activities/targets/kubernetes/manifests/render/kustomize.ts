@@ -1,9 +1,9 @@
 // The kustomize binary the worker renders with, and one `kustomize build` of a folder.
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../../../../common/errors';
+import { isExecutable } from '../../../../executable-file';
 
 export const KUSTOMIZE_VERSION = 'v5.7.1';
 
@@ -11,25 +11,16 @@ const HOW_TO_GET =
   `set FERRY_KUSTOMIZE to the path of a kustomize v5 binary or put \`kustomize\` on the worker's PATH; ` +
   `\`GOBIN=$PWD/bin CGO_ENABLED=0 go install sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}\` builds one from the Go module proxy`;
 
-function executable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** FERRY_KUSTOMIZE, else `kustomize` on PATH; missing, a non-retryable NotAvailable saying how to get one. */
 export function findKustomize(env: NodeJS.ProcessEnv = process.env): string {
   const given = env.FERRY_KUSTOMIZE;
   if (given) {
-    if (executable(given)) return given;
+    if (isExecutable(given)) return given;
     throw ApplicationFailure.nonRetryable(`FERRY_KUSTOMIZE is ${given.slice(0, 500)}, which is not an executable file: ${HOW_TO_GET}`, FailureType.NotAvailable);
   }
   for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
     const file = path.join(dir, 'kustomize');
-    if (executable(file)) return file;
+    if (isExecutable(file)) return file;
   }
   throw ApplicationFailure.nonRetryable(`target.manifests needs kustomize on this worker, and it has none: ${HOW_TO_GET}`, FailureType.NotAvailable);
 }
@@ -41,7 +32,8 @@ export type BuildOutcome = { ok: true; yaml: string } | { ok: false; message: st
 
 /**
  * `kustomize build` of `dir` with kustomize's own load restrictions (files only from inside each
- * kustomization's folder), so manifests cannot pull the worker's files into what is applied.
+ * kustomization's folder); with reach.ts keeping every kustomization inside the checkout,
+ * manifests cannot pull the worker's files into what is applied.
  * Cancellation throws the signal's reason; a timeout throws a retryable error; kustomize's own
  * refusal is returned as its message (unmasked: the caller masks it).
  */
