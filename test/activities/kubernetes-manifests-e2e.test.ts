@@ -5,11 +5,10 @@
 // crash-loops) and adds a Deployment, so a failed release, its rollback and its prune are real.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
-import type { V1Deployment } from '@kubernetes/client-node';
 import { kubernetesTarget, type KubernetesTargetConfig, type ManifestsInput } from '../../activities/targets/kubernetes';
 import { AUTHORS, removeTempDirs, TestRepo } from '../helpers/git-repo';
-import { describeOnKubernetes } from '../kubernetes/cluster';
+import { describeOnKubernetes, envFromOf, statusOf } from '../kubernetes/cluster';
+import { failureOf } from '../helpers/failures';
 import { testKustomize } from '../kubernetes/kustomize';
 
 const SHOP_K8S = path.resolve(__dirname, '..', '..', 'examples', 'shop', 'k8s');
@@ -106,14 +105,6 @@ describeOnKubernetes('Kubernetes target, manifests mode, with the shop overlays 
   });
   const target = (sha: string, input = release(sha)) => kubernetesTarget(config(), 'rolling', {}, input);
   const read = (name: string) => apps.readNamespacedDeployment({ name, namespace });
-  const envFromOf = (d: V1Deployment) => d.spec?.template.spec?.containers[0].envFrom?.map((e) => e.configMapRef?.name ?? e.secretRef?.name);
-  const status = (promise: Promise<unknown>) => promise.then(() => 200, (e: { code?: number }) => e.code);
-
-  async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    return error as ApplicationFailure;
-  }
 
   test('prepare refuses an overlay missing at the commit and a secret the worker lacks, changing nothing', async () => {
     const noOverlay = await failureOf(kubernetesTarget({ ...config(), manifests: { path: 'k8s/overlays/qa' } }, 'rolling', {}, release(good)).prepare(V1));
@@ -156,7 +147,7 @@ describeOnKubernetes('Kubernetes target, manifests mode, with the shop overlays 
       expect(envFromOf(restored)).toEqual([configMapName, secretName]);
       expect(restored.status).toMatchObject({ replicas: 1, availableReplicas: 1, updatedReplicas: 1 });
     }
-    expect(await status(read('shop-mailer'))).toBe(404);
+    expect(await statusOf(read('shop-mailer'))).toBe(404);
     await target(crashing).rollback(V2); // retried: converges, no swap back
     expect(await target(good).versions()).toEqual({ stable: V1, previous: undefined });
     expect(await target(good).snapshot(V1, 60_000)).toMatchObject({ replicas: { desired: 2, ready: 2, restarts: 0 }, problems: [] });

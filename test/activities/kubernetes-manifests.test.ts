@@ -5,13 +5,13 @@
 // rendering from a repository is covered with the real renderer in kubernetes-manifests-e2e.test.ts.
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ApplicationFailure } from '@temporalio/common';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { connect, type KubernetesTargetConfig } from '../../activities/targets/kubernetes/client';
 import { manifestsTarget } from '../../activities/targets/kubernetes/manifests/mode';
 import type { KubernetesObject, RenderedManifests } from '../../activities/targets/kubernetes/manifests/render';
 import { createMasker } from '../../activities/secret-masking';
-import { describeOnKubernetes } from '../kubernetes/cluster';
+import { describeOnKubernetes, envFromOf, statusOf } from '../kubernetes/cluster';
+import { failureOf } from '../helpers/failures';
 
 const V1 = 'registry.k8s.io/pause:3.8';
 const V2 = 'registry.k8s.io/pause:3.9';
@@ -124,14 +124,6 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
 
   const deploymentIn = (namespace: string) => (name: string) => apps.readNamespacedDeployment({ name, namespace });
   const imagesOf = (d: V1Deployment) => d.spec?.template.spec?.containers.map((c) => c.image) ?? [];
-  const envFromOf = (d: V1Deployment) => d.spec?.template.spec?.containers[0].envFrom?.map((e) => e.configMapRef?.name ?? e.secretRef?.name);
-  const status = (promise: Promise<unknown>) => promise.then(() => 200, (e: { code?: number }) => e.code);
-
-  async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    return error as ApplicationFailure;
-  }
 
   async function recordOf(namespace: string) {
     const secret = await core.readNamespacedSecret({ name: 'ferry-shop-revisions', namespace });
@@ -205,9 +197,9 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
       expect(deployment.status).toMatchObject({ updatedReplicas: 2, availableReplicas: 2, replicas: 2 });
     }
     // The Deployment the failed release added, and its ConfigMap and Secret, are gone.
-    expect(await status(read('shop-mailer'))).toBe(404);
+    expect(await statusOf(read('shop-mailer'))).toBe(404);
     expect(await configMaps(namespace)).toEqual([first.configMapName]);
-    expect(await status(core.readNamespacedSecret({ name: second.secretName ?? '', namespace }))).toBe(second.secretName === first.secretName ? 200 : 404);
+    expect(await statusOf(core.readNamespacedSecret({ name: second.secretName ?? '', namespace }))).toBe(second.secretName === first.secretName ? 200 : 404);
     expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
     expect(await target.snapshot(V1, 60_000)).toMatchObject({ replicas: { desired: 4, ready: 4, restarts: 0 }, problems: [] });
 
@@ -241,7 +233,7 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
     // The first release has nothing to share traffic with: it is applied whole.
     await target.setCanaryWeight(V1, 20);
     expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
-    expect(await status(read('shop-web-canary'))).toBe(404);
+    expect(await statusOf(read('shop-web-canary'))).toBe(404);
 
     releases.set(V2, { logLevel: 'debug' });
     const second = release(namespace, V2, releases.get(V2));
@@ -259,8 +251,8 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
 
     // Analysis failed: the canary, its Service and its settings go.
     await target.rollback(V2);
-    expect(await status(read('shop-web-canary'))).toBe(404);
-    expect(await status(core.readNamespacedService({ name: 'shop-canary', namespace }))).toBe(404);
+    expect(await statusOf(read('shop-web-canary'))).toBe(404);
+    expect(await statusOf(core.readNamespacedService({ name: 'shop-canary', namespace }))).toBe(404);
     expect(await configMaps(namespace)).toEqual([release(namespace, V1).configMapName]);
     expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
 
@@ -268,7 +260,7 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
     await target.setCanaryWeight(V2, 25);
     await target.promote(V2);
     for (const name of ['shop-web', 'shop-worker']) expect(envFromOf(await read(name))).toEqual([second.configMapName, second.secretName]);
-    expect(await status(read('shop-web-canary'))).toBe(404);
+    expect(await statusOf(read('shop-web-canary'))).toBe(404);
     await target.promote(V2); // retried
     await target.retirePrevious(V2);
     expect(await target.versions()).toEqual({ stable: V2, previous: V1 });
@@ -286,7 +278,7 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
     expect((await apps.listNamespacedDeployment({ namespace })).items.map((d) => d.metadata?.name)).toEqual([]);
     expect(await configMaps(namespace)).toEqual([]);
     expect((await core.listNamespacedSecret({ namespace })).items.map((x) => x.metadata?.name)).toEqual(['ferry-shop-revisions']);
-    expect(await status(core.readNamespacedService({ name: 'shop', namespace }))).toBe(404);
+    expect(await statusOf(core.readNamespacedService({ name: 'shop', namespace }))).toBe(404);
     expect(await target.versions()).toEqual({ stable: undefined, previous: undefined });
     await target.rollback(V1); // retried: converges on the empty namespace again
     expect((await apps.listNamespacedDeployment({ namespace })).items).toEqual([]);
@@ -325,9 +317,9 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
     expect(restored.spec?.template.spec?.containers[0].envFrom).toBeUndefined();
     expect(restored.metadata?.labels).toEqual({ ...labels, team: 'shop' });
     expect(restored.metadata?.annotations?.note).toBe('made by hand');
-    expect(await status(read('shop-worker'))).toBe(404);
+    expect(await statusOf(read('shop-worker'))).toBe(404);
     expect(await configMaps(namespace)).toEqual([]);
-    expect(await status(core.readNamespacedService({ name: 'shop', namespace }))).toBe(404);
+    expect(await statusOf(core.readNamespacedService({ name: 'shop', namespace }))).toBe(404);
     expect(await target.versions()).toEqual({ stable: undefined, previous: undefined });
   });
 
@@ -345,7 +337,7 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
     await target.setCanaryWeight(V2, 50);
     expect(envFromOf(await read('shop-web-canary'))).toEqual([overlayName(second), second.configMapName, second.secretName]);
     expect((await core.readNamespacedConfigMap({ name: overlayName(second), namespace })).data).toEqual({ 'banner.txt': 'welcome v2' });
-    expect(await status(read('shop-mailer'))).toBe(404); // a new Deployment waits for promote
+    expect(await statusOf(read('shop-mailer'))).toBe(404); // a new Deployment waits for promote
     expect(envFromOf(await read('shop-web'))).toEqual([overlayName(first), first.configMapName, first.secretName]);
 
     await target.rollback(V2);

@@ -12,7 +12,8 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { canaryReplicas, kubernetesTarget, type KubernetesTargetConfig } from '../../activities/targets/kubernetes';
-import { describeOnKubernetes } from '../kubernetes/cluster';
+import { describeOnKubernetes, statusOf } from '../kubernetes/cluster';
+import { failureOf } from '../helpers/failures';
 
 const V1 = 'registry.k8s.io/pause:3.8';
 const V2 = 'registry.k8s.io/pause:3.9';
@@ -189,16 +190,6 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
       expect(listed).toEqual(wanted);
     }
 
-    const notFound = (promise: Promise<unknown>) => promise.then(() => 200, (e: { code?: number }) => e.code);
-
-    async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-      const error = await promise.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(ApplicationFailure);
-      return error as ApplicationFailure;
-    }
 
     test('rolling: deploy sets the image, records the previous one and the cause, waits; rollback puts it back once', async () => {
       await createApp('rolling', V1, 2);
@@ -353,8 +344,8 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
 
       // Analysis failed: the canary and its Service go, the stable never changed.
       await restarted.rollback(V2);
-      expect(await notFound(read('shop-canary'))).toBe(404);
-      expect(await notFound(core.readNamespacedService({ name: 'shop-canary', namespace }))).toBe(404);
+      expect(await statusOf(read('shop-canary'))).toBe(404);
+      expect(await statusOf(core.readNamespacedService({ name: 'shop-canary', namespace }))).toBe(404);
       expect(imageOf(await read('shop'))).toBe(V1);
       expect(await imagesBehindService('shop')).toEqual([V1, V1, V1, V1]);
       await eventuallyEndpoints('shop', stablePods);
@@ -370,8 +361,8 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
       expect(imageOf(stable)).toBe(V2);
       expect(stable.status).toMatchObject({ updatedReplicas: 4, availableReplicas: 4, replicas: 4 });
       expect(annotations(stable)['ferry.dev/previous-image']).toBe(V1);
-      expect(await notFound(read('shop-canary'))).toBe(404);
-      expect(await notFound(core.readNamespacedService({ name: 'shop-canary', namespace }))).toBe(404);
+      expect(await statusOf(read('shop-canary'))).toBe(404);
+      expect(await statusOf(core.readNamespacedService({ name: 'shop-canary', namespace }))).toBe(404);
       expect(await imagesBehindService('shop')).toEqual([V2, V2, V2, V2]);
       await eventuallyEndpoints('shop', () => podsWith({ app: 'shop' }, V2));
       expect(await target.snapshot(V2, 60_000)).toMatchObject({ service: 'shop', baseUrl: 'http://shop.shop.example.test:8080' });
@@ -403,7 +394,7 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
       expect(await serviceSelector('tiered-canary')).toEqual({ app: 'tiered', tier: 'web', 'ferry.dev/track': 'canary' });
       expect(await endpointsOf('tiered-canary')).toEqual(await canaryPods());
       await target.rollback(V2);
-      expect(await notFound(read('tiered-canary'))).toBe(404);
+      expect(await statusOf(read('tiered-canary'))).toBe(404);
     });
 
     test('blue-green: the idle colour comes up Ready behind a preview Service, the Service switches once its endpoints follow, switches back, and colours alternate', async () => {
@@ -431,7 +422,7 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
       expect(await serviceSelector('web')).toEqual({ app: 'web', 'ferry.dev/colour': 'green' });
       // Promote returned once the Service's endpoints were the new colour's pods.
       expect(await endpointsOf('web')).toEqual(await colourPods('green'));
-      expect(await notFound(core.readNamespacedService({ name: 'web-preview', namespace }))).toBe(404);
+      expect(await statusOf(core.readNamespacedService({ name: 'web-preview', namespace }))).toBe(404);
       expect(await imagesBehindService('web')).toEqual([V2, V2]);
       expect((await read('web')).spec?.replicas).toBe(2); // kept for an instant switch back
       expect(await target.snapshot(V2, 60_000)).toMatchObject({ service: 'web', baseUrl: 'http://web.web.example.test' });
@@ -462,7 +453,7 @@ describeOnKubernetes('Kubernetes target against a real API server', ({ kubeconfi
       // Analysis of the idle colour failed: it is scaled away, its preview goes, and traffic never moved.
       await target.rollback(V3);
       expect((await read('web')).spec?.replicas).toBe(0);
-      expect(await notFound(core.readNamespacedService({ name: 'web-preview', namespace }))).toBe(404);
+      expect(await statusOf(core.readNamespacedService({ name: 'web-preview', namespace }))).toBe(404);
       expect(await imagesBehindService('web')).toEqual([V2, V2]);
       expect(await endpointsOf('web')).toEqual(await colourPods('green'));
       await target.setCanaryWeight(V3, 0);

@@ -2,7 +2,8 @@
 // global-setup.js after it started the control plane), or none. Without one the tests skip,
 // naming what to install; in CI a missing cluster fails the run instead, so CI never passes
 // without having run them.
-import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { describeNeeding } from '../helpers/describe-needing';
 
 export interface TestCluster {
   kubeconfig: string;
@@ -37,21 +38,12 @@ export function testCluster(): TestCluster | undefined {
 
 /** `describe` on the test cluster; without one, a skip that says what to install (a failure in CI). */
 export function describeOnKubernetes(name: string, body: (cluster: TestCluster) => void): void {
-  const cluster = testCluster();
-  if (cluster) {
-    describe(name, () => body(cluster));
-    return;
-  }
-  if (process.env.CI) {
-    describe(name, () => {
-      test('needs a Kubernetes cluster, and CI must run these tests', () => {
-        throw new Error(MISSING);
-      });
-    });
-    return;
-  }
-  console.warn(`${name}: skipped, ${MISSING}`);
-  describe(name, () => {
-    test.skip(MISSING, () => undefined);
-  });
+  describeNeeding(name, testCluster(), MISSING, body);
 }
+
+/** The HTTP status an API call ended with: 200 when it succeeded. */
+export const statusOf = (call: Promise<unknown>): Promise<number | undefined> => call.then(() => 200, (e: { code?: number }) => e.code);
+
+/** What the first container of a Deployment reads its environment from (ConfigMap or Secret names). */
+export const envFromOf = (deployment: V1Deployment) =>
+  deployment.spec?.template.spec?.containers[0].envFrom?.map((e) => e.configMapRef?.name ?? e.secretRef?.name);

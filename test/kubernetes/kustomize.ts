@@ -2,6 +2,7 @@
 // beside the control plane (scripts/kubernetes/binaries.js). Without one the tests skip, naming
 // how to get it; in CI they fail instead, so CI never passes without having run them.
 import fs from 'node:fs';
+import { describeNeeding } from '../helpers/describe-needing';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const binaries = require('../../scripts/kubernetes/binaries') as { kustomizePath(): string };
@@ -19,21 +20,5 @@ export function testKustomize(): string | undefined {
 
 /** `describe` with the test kustomize; without one, a skip that says how to get it (a failure in CI). */
 export function describeWithKustomize(name: string, body: (kustomize: string) => void): void {
-  const kustomize = testKustomize();
-  if (kustomize) {
-    describe(name, () => body(kustomize));
-    return;
-  }
-  if (process.env.CI) {
-    describe(name, () => {
-      test('needs kustomize, and CI must run these tests', () => {
-        throw new Error(MISSING);
-      });
-    });
-    return;
-  }
-  console.warn(`${name}: skipped, ${MISSING}`);
-  describe(name, () => {
-    test.skip(MISSING, () => undefined);
-  });
+  describeNeeding(name, testKustomize(), MISSING, body);
 }
