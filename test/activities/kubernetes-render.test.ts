@@ -270,7 +270,7 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
     });
 
     test('an overlay whose resource is missing, named by its path in the repository', async () => {
-      const sha = repo.commit('Staging names a missing file', AUTHORS.ada, { 'k8s/overlays/broken/kustomization.yaml': 'resources: [../../base, cron.yaml]\n' });
+      const sha = repo.commit('Staging names a missing file', AUTHORS.ada, { 'k8s/overlays/broken/kustomization.yaml': 'resources: [../../base]\npatches: [{ path: cron.yaml }]\n' });
       const message = await refusal(input(sha, { target: { namespace: 'shop', manifests: { path: 'k8s/overlays/broken' } } }));
       expect(message).toMatch(new RegExp(`^target\\.manifests\\.path k8s/overlays/broken does not render at commit ${sha.slice(0, 7)}: `));
       expect(message).toContain('k8s/overlays/broken/cron.yaml');
@@ -315,6 +315,107 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
           `target.manifests.path k8s/overlays/remote at commit ${sha.slice(0, 7)}: k8s/overlays/remote/kustomization.yaml lists in resources "${remote}", a remote base: Ferry renders the repository's manifests alone, at the promoted commit`,
         );
       }
+    });
+
+    test('a kustomization Ferry cannot read fully (too many aliases, not YAML): refused naming the file, before kustomize runs', async () => {
+      const up = `${'../'.repeat(12)}tmp/ferry-outside`;
+      const aliases = `commonAnnotations:\n  a0: &a v\n${Array.from({ length: 120 }, (_, i) => `  a${i + 1}: *a`).join('\n')}\nresources: [../../base, ${up}]\n`;
+      const sha = repo.commit('Staging hides its reach behind aliases', AUTHORS.ada, {
+        'k8s/overlays/aliased/kustomization.yaml': aliases,
+        'k8s/overlays/garbled/kustomization.yaml': 'resources: [../../base\n  bad: [\n',
+      });
+      const aliased = await refusal(input(sha, { target: { namespace: 'shop', manifests: { path: 'k8s/overlays/aliased' } } }));
+      expect(aliased).toMatch(new RegExp(`^target\\.manifests\\.path k8s/overlays/aliased at commit ${sha.slice(0, 7)}: k8s/overlays/aliased/kustomization\\.yaml cannot be read fully \\(.*alias.*\\), so Ferry cannot check what it reaches`));
+      const garbled = await refusal(input(sha, { target: { namespace: 'shop', manifests: { path: 'k8s/overlays/garbled' } } }));
+      expect(garbled).toMatch(/: k8s\/overlays\/garbled\/kustomization\.yaml cannot be read fully \(/);
+    });
+
+    test('a kustomization whose merge key (<<) lists a kustomization outside the repository', async () => {
+      const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-files-'));
+      try {
+        fs.writeFileSync(path.join(elsewhere, 'kustomization.yaml'), 'configMapGenerator:\n  - name: nosy\n    literals: [a=b]\n');
+        const up = `${'../'.repeat(20)}${path.relative('/', elsewhere)}`;
+        const sha = repo.commit('Staging reaches out through a merge key', AUTHORS.ada, {
+          'k8s/overlays/merged/kustomization.yaml': `resources: [../../base]\n<<: {resources: [../../base, ${up}]}\n`,
+          'k8s/overlays/merged-only/kustomization.yaml': `<<: [{components: [${up}]}]\nresources: [../../base]\n`,
+        });
+        expect(await refusal(input(sha, { target: { namespace: 'shop', manifests: { path: 'k8s/overlays/merged' } } }))).toBe(
+          `target.manifests.path k8s/overlays/merged at commit ${sha.slice(0, 7)}: k8s/overlays/merged/kustomization.yaml lists in resources "${up}", which is outside the repository: Ferry renders the repository's manifests alone`,
+        );
+        expect(await refusal(input(sha, { target: { namespace: 'shop', manifests: { path: 'k8s/overlays/merged-only' } } }))).toContain(
+          `k8s/overlays/merged-only/kustomization.yaml lists in components "${up}", which is outside the repository`,
+        );
+      } finally {
+        fs.rmSync(elsewhere, { recursive: true, force: true });
+      }
+    });
+
+    test('an entry that is neither a file nor a folder of the repository (a missing one, an scp-like remote base): refused naming the file and entry', async () => {
+      const scp = 'github.com:kubernetes-sigs/kustomize//examples/helloWorld?ref=v3.3.1';
+      const sha = repo.commit('Staging names what is not there', AUTHORS.ada, {
+        'k8s/overlays/scp/kustomization.yaml': `resources: [../../base, "${scp}"]\n`,
+        'k8s/overlays/gone/kustomization.yaml': 'resources: [../../base, ../nowhere]\n',
+      });
+      expect(await refusal(input(sha, { target: { namespace: 'shop', manifests: { path: 'k8s/overlays/scp' } } }))).toBe(
+        `target.manifests.path k8s/overlays/scp at commit ${sha.slice(0, 7)}: k8s/overlays/scp/kustomization.yaml lists in resources "${scp}", a remote base: Ferry renders the repository's manifests alone, at the promoted commit`,
+      );
+      expect(await refusal(input(sha, { target: { namespace: 'shop', manifests: { path: 'k8s/overlays/gone' } } }))).toBe(
+        `target.manifests.path k8s/overlays/gone at commit ${sha.slice(0, 7)}: k8s/overlays/gone/kustomization.yaml lists in resources "../nowhere", which does not exist in the repository: Ferry renders the repository's manifests alone`,
+      );
+    });
+
+    test("objects named as Ferry's own: the revision record, the canary twin, the canary and preview Services", async () => {
+      const secret = (name: string) => `apiVersion: v1\nkind: Secret\nmetadata: { name: ${name} }\nstringData: { note: mine }\n`;
+      const service = (name: string) => `apiVersion: v1\nkind: Service\nmetadata: { name: ${name} }\nspec: { ports: [{ port: 80 }] }\n`;
+      const target = { namespace: 'shop', manifests: { path: 'deploy' }, service: 'shop', deployment: 'web' };
+      const cases: Array<[Record<string, string>, string]> = [
+        [{ 'deploy/r.yaml': secret('ferry-shop-revisions') }, "Secret ferry-shop-revisions is named as Ferry's record of the revisions it applied in the namespace"],
+        [{ 'deploy/twin.yaml': deploymentYaml('web-canary', 'shop') }, "Deployment web-canary is named as the canary Ferry runs beside Deployment web (target.deployment)"],
+        [{ 'deploy/svc.yaml': service('shop-canary') }, "Service shop-canary is named as the Service Ferry makes to reach the canary alone (target.service shop)"],
+        [{ 'deploy/svc.yaml': service('shop-preview') }, "Service shop-preview is named as the Service Ferry makes to reach the preview alone (target.service shop)"],
+      ];
+      for (const [files, reason] of cases) {
+        const sha = commitManifests(`Named as Ferry's own: ${Object.keys(files)[0]}`, { 'deploy/web.yaml': deploymentYaml('web', 'shop'), ...files });
+        expect(await refusal(input(sha, { target }))).toBe(`target.manifests.path deploy at commit ${sha.slice(0, 7)}: ${reason}: Ferry would overwrite or delete it; rename it`);
+      }
+      // Without a canary Deployment or a Service named, those names are the manifests' to use.
+      const free = commitManifests('Free names', { 'deploy/web.yaml': deploymentYaml('web', 'shop'), 'deploy/twin.yaml': deploymentYaml('web-canary', 'shop'), 'deploy/svc.yaml': service('shop-canary') });
+      await expect(render(input(free, { target: { namespace: 'shop', manifests: { path: 'deploy' } } }))).resolves.toMatchObject({ objects: expect.any(Array) });
+    });
+
+    test('workloads Ferry neither rolls out nor watches (StatefulSet, DaemonSet, ReplicaSet, Pod, ReplicationController); Jobs and CronJobs pass', async () => {
+      const podSpec = 'spec:\n  selector: { matchLabels: { app: x } }\n  template:\n    metadata: { labels: { app: x } }\n    spec: { containers: [{ name: main, image: shop }] }\n';
+      const workloads: Array<[string, string]> = [
+        ['apps/v1', 'StatefulSet'],
+        ['apps/v1', 'DaemonSet'],
+        ['apps/v1', 'ReplicaSet'],
+        ['v1', 'ReplicationController'],
+      ];
+      for (const [apiVersion, kind] of workloads) {
+        const sha = commitManifests(`A ${kind}`, { 'deploy/web.yaml': deploymentYaml('web', 'shop'), 'deploy/x.yaml': `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: { name: db }\n${podSpec}` });
+        expect(await refusal(input(sha, { target: { namespace: 'shop', manifests: { path: 'deploy' } } }))).toBe(
+          `target.manifests.path deploy at commit ${sha.slice(0, 7)}: ${kind} db is a workload Ferry neither rolls out nor watches: Ferry rolls out and watches Deployments (and applies Jobs and CronJobs without watching them); make it a Deployment`,
+        );
+      }
+      const pod = commitManifests('A bare Pod', { 'deploy/web.yaml': deploymentYaml('web', 'shop'), 'deploy/pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: { name: lone }\nspec: { containers: [{ name: main, image: shop }] }\n' });
+      expect(await refusal(input(pod, { target: { namespace: 'shop', manifests: { path: 'deploy' } } }))).toContain('Pod lone is a workload Ferry neither rolls out nor watches');
+      const job = 'apiVersion: batch/v1\nkind: CronJob\nmetadata: { name: nightly }\nspec:\n  schedule: "0 3 * * *"\n  jobTemplate: { spec: { template: { spec: { restartPolicy: Never, containers: [{ name: main, image: shop }] } } } }\n';
+      const jobs = commitManifests('A CronJob', { 'deploy/web.yaml': deploymentYaml('web', 'shop'), 'deploy/job.yaml': job });
+      await expect(render(input(jobs, { target: { namespace: 'shop', manifests: { path: 'deploy' } } }))).resolves.toMatchObject({ objects: expect.arrayContaining([expect.objectContaining({ kind: 'CronJob' })]) });
+    });
+
+    test('manifests that make kustomize run past its timeout (a billion laughs): refused for good, naming the path and commit', async () => {
+      const row = (name: string, of: string) => `  ${name}: &${name} [${Array(9).fill(`*${of}`).join(',')}]`;
+      const names = 'bcdefghi'.split('');
+      const bomb = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n${names.map((n, i) => row(n, i === 0 ? 'a' : names[i - 1])).join('\n')}\n`;
+      const sha = commitManifests('A billion laughs', { 'deploy/web.yaml': deploymentYaml('web', 'shop'), 'deploy/bomb.yaml': bomb });
+      const error: unknown = await renderManifests(input(sha, { target: { namespace: 'shop', manifests: { path: 'deploy' } } }), { kustomize, worker, timeoutMs: 2_000 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ApplicationFailure);
+      expect(error).toMatchObject({
+        type: 'InvalidInput',
+        nonRetryable: true,
+        message: `target.manifests.path deploy does not render at commit ${sha.slice(0, 7)}: kustomize build took longer than 2 s (the repository's own files never need that long: aliases that multiply, or files too large)`,
+      });
     });
 
     test('a secret that names a worker variable this worker lacks', async () => {
@@ -364,13 +465,14 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
       expect(message).not.toContain(API_TOKEN);
     });
 
-    test('a kustomize that hangs: stopped at the timeout with a retryable error, or at once when cancelled', async () => {
+    test('a kustomize that hangs: stopped at the timeout, refused for good naming the path and commit, or at once when cancelled', async () => {
       const hanging = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-test-kustomize-')), 'kustomize');
       fs.writeFileSync(hanging, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
       try {
         const timedOut: unknown = await renderManifests(input(shop), { kustomize: hanging, worker, timeoutMs: 300 }).catch((e: unknown) => e);
-        expect(timedOut).not.toBeInstanceOf(ApplicationFailure);
-        expect(timedOut).toMatchObject({ message: 'kustomize build took longer than 0.3 s' });
+        expect(timedOut).toBeInstanceOf(ApplicationFailure);
+        expect(timedOut).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+        expect((timedOut as Error).message).toMatch(new RegExp(`^target\\.manifests\\.path k8s/overlays/staging does not render at commit ${shop.slice(0, 7)}: kustomize build took longer than 0\\.3 s`));
         const controller = new AbortController();
         const reason = new Error('cancelled by the test');
         const cancelled = renderManifests(input(shop), { kustomize: hanging, worker, signal: controller.signal });
