@@ -2,7 +2,6 @@
 // started, not just the shell; its output streamed to the activity log, masked, and its tail kept
 // for the error. Shared by build and test (commands.ts) and verify (verify.ts).
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { Context, Info } from '@temporalio/activity';
@@ -58,9 +57,62 @@ export class LastLines {
 /** A line of output as an error quotes it: one line of minified JSON must not fill history. */
 export const clipLine = (line: string): string => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line);
 
-/** Masked before it is cut, so a secret that straddles the cut is still recognised whole. */
-function streamLines(stream: NodeJS.ReadableStream, mask: Masker, onLine: (line: string) => void): void {
-  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (raw) => onLine(clipLine(mask(raw))));
+/**
+ * How much of one line is held before it is cut: the part an error keeps, and beyond it room for a
+ * secret that starts inside that part to be seen whole by the masker. Whatever a command prints,
+ * the reader holds no more than this, so a line of gigabytes cannot exhaust the worker's memory.
+ */
+const MAX_HELD_LINE_CHARS = MAX_LINE_CHARS + 64 * 1024;
+const CUT_NOTE = ` (the line went on past ${MAX_HELD_LINE_CHARS.toLocaleString('en-US')} characters: the rest of this line is not kept)`;
+
+/**
+ * Splits output into lines as it arrives (at \n, \r\n or a lone \r), each masked before it is cut,
+ * so a secret that straddles the cut is still recognised whole. A line longer than the reader
+ * holds is passed on cut, with a note, as soon as it is that long; the rest of it, up to its
+ * newline, is dropped.
+ */
+function streamLines(stream: Readable, mask: Masker, onLine: (line: string) => void): void {
+  let held = '';
+  let dropping = false;
+  let afterReturn = false; // a \r ended the last line: a \n right after it ends nothing more
+  const lineEnds = (line: string, cut = line.length >= MAX_HELD_LINE_CHARS) => {
+    if (!dropping) onLine(cut ? `${clipLine(mask(line.slice(0, MAX_HELD_LINE_CHARS)))}${CUT_NOTE}` : clipLine(mask(line)));
+    dropping = false;
+  };
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    let from = 0;
+    if (afterReturn && chunk.startsWith('\n')) from = 1;
+    afterReturn = false;
+    // Each found once per chunk, not once per line: a chunk of many short lines stays linear.
+    let newline = -2;
+    let carriage = -2;
+    while (from < chunk.length) {
+      if (newline !== -1 && newline < from) newline = chunk.indexOf('\n', from);
+      if (carriage !== -1 && carriage < from) carriage = chunk.indexOf('\r', from);
+      const end = carriage !== -1 && (newline === -1 || carriage < newline) ? carriage : newline;
+      if (end === -1) {
+        if (!dropping) held += chunk.slice(from, from + MAX_HELD_LINE_CHARS - held.length);
+        if (held.length >= MAX_HELD_LINE_CHARS) {
+          lineEnds(held, true);
+          held = '';
+          dropping = true;
+        }
+        return;
+      }
+      lineEnds(dropping ? '' : held + chunk.slice(from, Math.min(end, from + MAX_HELD_LINE_CHARS)));
+      held = '';
+      from = end + 1;
+      if (chunk[end] === '\r') {
+        if (chunk[from] === '\n') from++;
+        else if (from === chunk.length) afterReturn = true;
+      }
+    }
+  });
+  stream.on('end', () => {
+    if (held !== '') lineEnds(held);
+    held = '';
+  });
 }
 
 /**

@@ -171,6 +171,31 @@ describe('build and test', () => {
     expect(tail).toEqual(Array.from({ length: 40 }, (_, i) => String(19_961 + i)));
   });
 
+  test('a line of 50 MB without a newline is cut: the log and the error stay small, and the lines after it are read', async () => {
+    // Read whole, such a line took four times its size in memory; 700 MB of it crashed the worker.
+    const command = 'echo before; head -c 50000000 /dev/zero | tr "\\0" x; echo; echo after; exit 1';
+    const { logger, result } = start(runTests, inputFor({ command }));
+    const failure = await failureOf(result);
+    const [header, ...tail] = failure.message.split('\n');
+    expect(header).toBe('test failed with exit code 1: last lines:');
+    expect(tail).toHaveLength(3);
+    expect(tail[0]).toBe('before');
+    expect(tail[1].startsWith(`${'x'.repeat(2_000)}…`)).toBe(true);
+    expect(tail[1]).toMatch(/the rest of this line is not kept/);
+    expect(tail[1].length).toBeLessThan(2_200);
+    expect(tail[2]).toBe('after');
+    expect(logger.outputOf('test')).toEqual(tail);
+  });
+
+  test('a line cut in a stream still ends at its newline, and carriage returns end lines as before', async () => {
+    const command = 'head -c 300000 /dev/zero | tr "\\0" y; printf "\\r\\nnext\\rafter return\\r\\nlast without newline"';
+    const { logger, result } = start(runTests, inputFor({ command }));
+    await result;
+    const output = logger.outputOf('test');
+    expect(output.slice(1)).toEqual(['next', 'after return', 'last without newline']);
+    expect(output[0].startsWith(`${'y'.repeat(2_000)}…`)).toBe(true);
+  });
+
   /** Waits until both `sleep`s of the command run in its process group; returns the group id. */
   async function bothSleepsRunning(logger: { pgid(): number | undefined }): Promise<number> {
     const pgid = await eventually(() => logger.pgid(), 'the process group in the log');
@@ -388,6 +413,15 @@ describe('build and test', () => {
       expect(digest).toBe(createHash('sha256').update(dbUrl).digest('hex'));
       expect(rest).toEqual([`***${DB}***`, `***${DB}***`, `***${DB}***`, `Basic ***${DB}***`]);
       expectNoSecretIn([...logger.outputOf('build'), failure.message]);
+    });
+
+    test('a secret at the start of a line too long to keep is masked before the line is cut', async () => {
+      const command = `printf "%s %s " "$${DB}" "$${HOOK}"; head -c 5000000 /dev/zero | tr "\\0" z; echo; exit 1`;
+      const { logger, result } = start(build, inputFor({ command, passEnv: [DB, HOOK], secretEnv }));
+      const failure = await failureOf(result);
+      const [line] = logger.outputOf('build');
+      expect(line.startsWith(`***${DB}*** ***${HOOK}*** zzz`)).toBe(true);
+      expectNoSecretIn([line, failure.message]);
     });
 
     test('passEnv and secretEnv are bounded: a name that is not a variable name is refused', async () => {
