@@ -89,7 +89,7 @@ export function kubernetesTarget(config: KubernetesTargetConfig, strategy: Strat
   const { manifests, deployment } = config;
   if (manifests) {
     if (!release) throw invalidInput(`target.manifests (${manifests.path}) needs the release it renders: the app, its commit and environment`);
-    const target = { namespace: config.namespace, manifests };
+    const target = { namespace: config.namespace, manifests, service: config.service, deployment };
     return manifestsTarget(connect(config, options), strategy, {
       app: release.app,
       sha: release.source.sha,

@@ -12,6 +12,7 @@ import { findDeployment, invalidInput, type AnyCluster } from '../client';
 import { deployManifests, recordApplied, rollBackManifests, type ManifestsContext } from './rollout';
 import { readRecord, recordedVersions } from './revisions';
 import { deploymentNames } from './render';
+import { canaryTwinName } from './render/reserved';
 import { waitForRollout } from '../rollout-wait';
 import { applyObjects, keyOf, refOf } from './server-side-apply';
 import { deleteVersionService, upsertVersionService } from '../version-services';
@@ -41,7 +42,7 @@ export const VERSION_ANNOTATION = 'ferry.dev/version';
 export function canaryOf(cluster: AnyCluster): { stable: string; canary: string } {
   const stable = cluster.config.deployment;
   if (!stable) throw invalidInput('target.deployment must name the Deployment of the manifests that takes the canary');
-  return { stable, canary: `${stable}-canary` };
+  return { stable, canary: canaryTwinName(stable) };
 }
 
 export async function setCanaryWeight(cluster: AnyCluster, context: ManifestsContext, version: string, weight: number): Promise<void> {

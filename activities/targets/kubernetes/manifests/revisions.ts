@@ -8,6 +8,9 @@ import { z } from 'zod';
 import type { KubernetesObject } from './render';
 import { deploymentNames, objectSchema } from './render/objects';
 import { GENERATED_ANNOTATION } from './render/wrapping';
+import { recordName } from './render/reserved';
+
+export { recordName };
 import { clusterError, FIELD_MANAGER, invalidInput, statusCode, type AnyCluster } from '../client';
 
 // Which Deployments a revision rolls out and which of its objects are generated follow from its
@@ -56,7 +59,6 @@ const MAX_BYTES = 1_000_000;
 /** What a record may unpack to: far more than two revisions of any real manifests, far less than a gzip bomb makes. */
 const MAX_UNPACKED = 16 << 20;
 
-export const recordName = (app: string) => `ferry-${app}-revisions`;
 
 export async function readRecord(cluster: AnyCluster, app: string): Promise<RevisionRecord> {
   const name = recordName(app);

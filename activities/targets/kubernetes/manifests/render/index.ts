@@ -15,7 +15,8 @@ import type { Masker } from '../../../../secret-masking';
 import { withWorktree } from '../../../../worktree';
 import { parseImage } from './artifact';
 import { findKustomize, kustomizeBuild } from './kustomize';
-import { checkImageUsed, checkScope, deploymentsOf, digestOf, generatedName, ManifestsProblem, parseObjects, wireEnvironment, type KubernetesObject } from './objects';
+import { checkOwnNames } from './reserved';
+import { checkImageUsed, checkScope, checkWorkloads, deploymentsOf, digestOf, generatedName, ManifestsProblem, parseObjects, wireEnvironment, type KubernetesObject } from './objects';
 import { checkReach, KUSTOMIZATION_FILES } from './reach';
 import { PLAIN_FOLDER, writeWrapping, type ManifestsSource } from './wrapping';
 
@@ -27,7 +28,8 @@ export { MANAGED_BY } from './wrapping';
 export interface RenderInput {
   app: string;
   environment: string;
-  target: { namespace: string; manifests: { path: string; image?: string } };
+  /** `service` and `deployment` name what Ferry makes beside them (`<service>-canary`, `<deployment>-canary`), which the manifests must leave to it. */
+  target: { namespace: string; manifests: { path: string; image?: string }; service?: string; deployment?: string };
   /** The artifact, e.g. `shop:abc1234`, `registry.example.com/shop:abc1234`, `shop@sha256:…`. */
   version: string;
   source: SourceRef;
@@ -110,7 +112,8 @@ function kustomizeReason(message: string, mask: Masker, where: { field: string; 
 /**
  * Renders the environment's manifests at `input.source.sha`. Bad input (a path missing at the
  * commit, manifests that do not render, a secret this worker lacks, an image the manifests never
- * use, a cluster-scoped object, no Deployment) is a non-retryable InvalidInput naming the field or
+ * use, a cluster-scoped object, no Deployment, a workload Ferry does not watch, an object named as
+ * one of Ferry's own, kustomize running past its timeout) is a non-retryable InvalidInput naming the field or
  * object; no kustomize is a non-retryable NotAvailable. No secret value is ever in an error.
  */
 export async function renderManifests(input: RenderInput, options: RenderOptions = {}): Promise<RenderedManifests> {
@@ -150,6 +153,8 @@ export async function renderManifests(input: RenderInput, options: RenderOptions
     try {
       const objects = parseObjects(yaml);
       checkScope(objects, input.target.namespace);
+      checkWorkloads(objects);
+      checkOwnNames(objects, { app: input.app, service: input.target.service, deployment: input.target.deployment });
       const deployments = deploymentsOf(objects);
       if (deployments.length === 0) throw new ManifestsProblem('they hold no Deployment (apps/v1): Ferry rolls out and watches the Deployments of the manifests');
       checkImageUsed(objects, lookedFor, artifact);

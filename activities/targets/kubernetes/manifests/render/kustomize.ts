@@ -34,8 +34,8 @@ export type BuildOutcome = { ok: true; yaml: string } | { ok: false; message: st
  * `kustomize build` of `dir` with kustomize's own load restrictions (files only from inside each
  * kustomization's folder); with reach.ts keeping every kustomization inside the checkout,
  * manifests cannot pull the worker's files into what is applied.
- * Cancellation throws the signal's reason; a timeout throws a retryable error; kustomize's own
- * refusal is returned as its message (unmasked: the caller masks it).
+ * Cancellation throws the signal's reason; kustomize's own refusal, or its running past
+ * `timeoutMs`, is returned as its message (unmasked: the caller masks it).
  */
 export function kustomizeBuild(binary: string, dir: string, { signal, timeoutMs }: { signal?: AbortSignal; timeoutMs: number }): Promise<BuildOutcome> {
   const env = Object.fromEntries(PASSED.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]]));
@@ -43,7 +43,11 @@ export function kustomizeBuild(binary: string, dir: string, { signal, timeoutMs 
     execFile(binary, ['build', dir], { env, signal, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (signal?.aborted) return reject(signal.reason);
       if (!error) return resolve({ ok: true, yaml: stdout });
-      if ((error as { killed?: boolean }).killed) return reject(new Error(`kustomize build took longer than ${timeoutMs / 1000} s`));
+      // Remote bases are refused before kustomize runs, so it reads local files only: a minute of
+      // that is the manifests' doing (aliases that multiply), and a retry would only take another.
+      if ((error as { killed?: boolean }).killed) {
+        return resolve({ ok: false, message: `kustomize build took longer than ${timeoutMs / 1000} s (the repository's own files never need that long: aliases that multiply, or files too large)` });
+      }
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EACCES') {
         return reject(ApplicationFailure.nonRetryable(`kustomize at ${binary} could not be started (${String((error as NodeJS.ErrnoException).code)}): ${HOW_TO_GET}`, FailureType.NotAvailable));
       }

@@ -107,6 +107,22 @@ export function checkScope(objects: KubernetesObject[], namespace: string): void
   }
 }
 
+/**
+ * Workloads that run for good but that Ferry neither rolls out nor watches: one in a crash loop
+ * would pass the deploy and the analysis unseen, and a rollback could not wait for it. Jobs and
+ * CronJobs run to completion on their own schedule: they are applied and not watched.
+ */
+const UNWATCHED_WORKLOADS = new Set(['StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Pod']);
+
+export function checkWorkloads(objects: KubernetesObject[]): void {
+  const unwatched = objects.find((object) => UNWATCHED_WORKLOADS.has(object.kind));
+  if (unwatched) {
+    throw new ManifestsProblem(
+      `${described(unwatched)} is a workload Ferry neither rolls out nor watches: Ferry rolls out and watches Deployments (and applies Jobs and CronJobs without watching them); make it a Deployment`,
+    );
+  }
+}
+
 export function deploymentsOf(objects: KubernetesObject[]): KubernetesObject[] {
   return objects.filter((object) => object.kind === 'Deployment' && object.apiVersion === 'apps/v1');
 }
