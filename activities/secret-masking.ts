@@ -36,26 +36,54 @@ function urlCredentials(value: string): { user: string; password: string } | und
 
 const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
+/** An encoder that gives up on text it cannot encode (a lone surrogate) rather than throw. */
+const orNothing =
+  (encode: (text: string) => string) =>
+  (text: string): string[] => {
+    try {
+      return [encode(text)];
+    } catch {
+      return [];
+    }
+  };
+const lowercaseHex = (text: string) => text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
+/** RFC 3986's unreserved set, stricter than encodeURIComponent: `!'()*` encoded too. */
+const strictlyEncoded = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+/** As an HTML form and URLSearchParams write it: a space is `+`. */
+const formEncoded = (text: string) => new URLSearchParams([['', text]]).toString().slice(1);
+
+/**
+ * How programs commonly write text into a URL, a form or JSON: percent-encoded (as
+ * encodeURIComponent, RFC 3986 strictly, a form, encodeURI do it), each also with lowercase hex,
+ * and JSON-escaped (inside a JSON string).
+ */
+function encodings(text: string): string[] {
+  const percent = [encodeURIComponent, strictlyEncoded, formEncoded, encodeURI].flatMap((encode) => orNothing(encode)(text));
+  return [...percent, ...percent.map(lowercaseHex), JSON.stringify(text).slice(1, -1)];
+}
+
 /**
  * The forms in which `value` may show up in output: itself, URL-encoded, base64-encoded (a
  * Kubernetes Secret's data, and an API error quoting one), each line of a multi-line value (a key
  * file printed line by line), and for a URL with credentials its password (as written, decoded,
- * re-encoded) and the Basic auth header made of user and password. The base64 form is without
+ * re-encoded) and the Basic auth header made of user and password; then the other encodings of
+ * the value (and of such a password): percent-encoded the other usual ways, and JSON-escaped. The base64 form is without
  * its padding, which it starts, so padded and unpadded encodings are both found; a value too short
  * to mask has none, although its encoding would be long enough.
  */
 export function secretForms(value: string): string[] {
-  const forms = new Set([value, encodeURIComponent(value)]);
+  const forms = new Set([value, ...orNothing(encodeURIComponent)(value)]);
   if (value.length >= MIN_SECRET_CHARS) forms.add(base64(value).replace(/=+$/, ''));
   if (/[\r\n]/.test(value)) for (const line of value.split(/\r?\n|\r/)) forms.add(line.trim());
   const credentials = urlCredentials(value);
   if (credentials) {
     const user = decoded(credentials.user);
     const password = decoded(credentials.password);
-    for (const form of [credentials.password, password, encodeURIComponent(password)]) forms.add(form);
+    for (const form of [credentials.password, password, ...encodings(password)]) forms.add(form);
     forms.add(base64(`${user}:${password}`));
     forms.add(base64(`${credentials.user}:${credentials.password}`));
   }
+  for (const form of encodings(value)) forms.add(form);
   return [...forms].filter((form) => form.length >= MIN_SECRET_CHARS);
 }
 

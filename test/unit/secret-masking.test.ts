@@ -1,5 +1,6 @@
 import { createMasker, secretForms, secretsIn } from '../../activities/secret-masking';
 
+const lowercaseHex = (text: string) => text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
 const masker = (secrets: Record<string, string>) => createMasker(new Map(Object.entries(secrets)));
 
 describe('which secrets', () => {
@@ -23,8 +24,8 @@ describe('which secrets', () => {
 });
 
 describe('the forms of a secret', () => {
-  test('a plain value: itself, its URL-encoded form, and its base64 without padding (as a Kubernetes Secret holds it)', () => {
-    expect(secretForms('s3cret/value')).toEqual(['s3cret/value', 's3cret%2Fvalue', 'czNjcmV0L3ZhbHVl']);
+  test('a plain value: itself, its URL-encoded form, its base64 without padding (as a Kubernetes Secret holds it), then its other encodings', () => {
+    expect(secretForms('s3cret/value')).toEqual(['s3cret/value', 's3cret%2Fvalue', 'czNjcmV0L3ZhbHVl', 's3cret%2fvalue']);
     expect(secretForms('abcde')).toEqual(['abcde', 'YWJjZGU']); // padded YWJjZGU= contains it
   });
 
@@ -53,6 +54,7 @@ describe('the forms of a secret', () => {
       'https://hooks.example.com/services/T0/B0/tok3n',
       encodeURIComponent('https://hooks.example.com/services/T0/B0/tok3n'),
       Buffer.from('https://hooks.example.com/services/T0/B0/tok3n').toString('base64').replace(/=+$/, ''),
+      'https%3a%2f%2fhooks.example.com%2fservices%2fT0%2fB0%2ftok3n',
     ]);
   });
 
@@ -65,12 +67,46 @@ describe('the forms of a secret', () => {
       encodeURIComponent('postgres://u:pw@db/x'),
       Buffer.from('postgres://u:pw@db/x').toString('base64').replace(/=+$/, ''),
       Buffer.from('u:pw').toString('base64'),
+      lowercaseHex(encodeURIComponent('postgres://u:pw@db/x')),
     ]);
   });
 
   test('each line of a multi-line value is a form of its own', () => {
     const key = '-----BEGIN KEY-----\nAAAAsecretline1\r\nBBBBsecretline2\n-----END KEY-----';
     expect(secretForms(key)).toEqual(expect.arrayContaining(['AAAAsecretline1', 'BBBBsecretline2', '-----BEGIN KEY-----']));
+  });
+});
+
+describe('the encodings a program may print a secret in', () => {
+  const strict = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encodings: Record<string, (text: string) => string> = {
+    'URL-encoded': encodeURIComponent,
+    'URL-encoded, lowercase hex': (text) => lowercaseHex(encodeURIComponent(text)),
+    'RFC 3986 strict': strict,
+    'RFC 3986 strict, lowercase hex': (text) => lowercaseHex(strict(text)),
+    'form-encoded, as URLSearchParams writes it': (text) => new URLSearchParams({ k: text }).toString().slice(2),
+    'form-encoded, lowercase hex': (text) => lowercaseHex(new URLSearchParams({ k: text }).toString().slice(2)),
+    encodeURI: encodeURI,
+    'JSON-escaped': (text) => JSON.stringify(text).slice(1, -1),
+  };
+  const secrets = { SHOP_CHARGE_KEY: `s3cr3t p@ss!w0rd/x'y"z`, SHOP_API_KEY: 'k3y w/ "quote" & +plus' };
+
+  for (const [name, value] of Object.entries(secrets)) {
+    for (const [encoding, encode] of Object.entries(encodings)) {
+      test(`${name} ${encoding} is masked`, () => {
+        expect(encode(value)).not.toBe(value); // each of them writes this secret differently
+        expect(masker(secrets)(`value=${encode(value)};`)).toBe(`value=***${name}***;`);
+      });
+    }
+  }
+
+  test('each form once, and none shorter than four characters', () => {
+    // A lone surrogate cannot be percent-encoded: its other forms are still found, nothing throws.
+    for (const value of [...Object.values(secrets), 'abcd', 'a b!', 'postgres://u:p w@db/x', 'ab\uD800cd']) {
+      const forms = secretForms(value);
+      expect(new Set(forms).size).toBe(forms.length);
+      expect(forms.every((form) => form.length >= 4)).toBe(true);
+    }
   });
 });
 
