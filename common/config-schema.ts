@@ -19,7 +19,12 @@ const evenWithOtherProblems = {
 // the workflow input) stays small, and an error never echoes megabytes. Each is far above what a
 // real pipeline needs; the error says the bound.
 // `abort`: a string over its bound is not checked further (no regex runs over megabytes).
-const text = (max: number) => z.string().max(max, { message: `must be at most ${max} characters`, abort: true });
+// No text holds a NUL: a process cannot take one in its command line or environment.
+const text = (max: number) =>
+  z
+    .string()
+    .max(max, { message: `must be at most ${max} characters`, abort: true })
+    .refine((s) => !s.includes('\0'), 'must not hold a NUL character');
 const list = <T extends z.ZodType>(item: T, max: number, what: string) => z.array(item).max(max, `must list at most ${max} ${what}`);
 /** Keys are variable names (checked in the refinement, where the error can name the key). */
 const boundedRecord = <T extends z.ZodType>(value: T, max: number, what: string) =>
@@ -74,9 +79,17 @@ const headersEnvSchema = z.record(z.string(), envVarName).superRefine((headers, 
 const credentialsProblem = (what: string, advice: string) => `must not hold credentials (${what}): name a worker variable ${advice}`;
 const headerAdvice = (field: string, variable: string) => `in ${field} instead, e.g. { Authorization: ${variable} }`;
 
+/** A command the config cannot do without: its absence is named as such, not as a type error. */
+const requiredCommand = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a command line') })
+  .max(COMMAND_MAX, { message: `must be at most ${COMMAND_MAX} characters`, abort: true })
+  .min(1, 'must not be empty')
+  .refine((s) => s.length === 0 || /\S/.test(s), 'must not be blank')
+  .refine((s) => !s.includes('\0'), 'must not hold a NUL character');
+
 const commandSchema = z
   .object({
-    command: text(COMMAND_MAX).min(1, 'must not be empty'),
+    command: requiredCommand,
     timeout: positiveDuration.prefault('30m'),
     /** A command that exits 0 when the artifact already exists, so a re-run skips the build. */
     skipIf: text(COMMAND_MAX).min(1).optional(),
@@ -87,14 +100,10 @@ const commandSchema = z
 
 const port = z.number().int().min(1024, 'must be between 1024 and 65535').max(65535, 'must be between 1024 and 65535');
 
-/** A command the config cannot do without: its absence is named as such, not as a type error. */
-const requiredCommand = z
-  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a command line') })
-  .max(COMMAND_MAX, { message: `must be at most ${COMMAND_MAX} characters`, abort: true })
-  .min(1, 'must not be empty');
-
 /** Names must differ within their list: status, history and errors tell the entries apart by name. */
 const uniqueNames = (what: string, reserved: string[] = []) => (entries: { name?: unknown }[], ctx: z.RefinementCtx) => {
+  // Runs even when the list did not parse (evenWithOtherProblems): it may not be a list at all.
+  if (!Array.isArray(entries)) return;
   const seen = new Map<string, number>();
   entries.forEach((entry, i) => {
     if (typeof entry?.name !== 'string') return;

@@ -109,3 +109,35 @@ describe('a Kubernetes target: image mode or manifests', () => {
     expect(() => parseConfig(config(k8s(', manifests: { path: a }'), k8s(', manifests: { path: a }').replace('context: c', 'context: d')))).not.toThrow();
   });
 });
+
+describe('lists and texts a hostile config gets wrong', () => {
+  it.each<[string, string, string[]]>([
+    ['verify written as a mapping', `${local()}\n    verify: { smoke: { command: x } }`, ['environments[0].verify: Invalid input: expected array, received object']],
+    ['processes written as a mapping', local(', processes: { worker: { start: x } }'), ['environments[0].target.processes: Invalid input: expected array, received object']],
+    ['a blank verify command', `${local()}\n    verify: [{ name: smoke, command: "   " }]`, ['environments[0].verify[0].command: must not be blank']],
+    ['a verify command of newlines', `${local()}\n    verify: [{ name: smoke, command: "\\n\\n" }]`, ['environments[0].verify[0].command: must not be blank']],
+    ['a blank start command', '    target: { kind: local, start: "  ", port: 18081 }', ['environments[0].target.start: must not be blank']],
+    ['a blank process command', local(', processes: [{ name: worker, start: "  " }]'), ['environments[0].target.processes[0].start: must not be blank']],
+    ['a NUL in a verify command', `${local()}\n    verify: [{ name: smoke, command: "node\\0x" }]`, ['environments[0].verify[0].command: must not hold a NUL character']],
+    ['a NUL in a start command', '    target: { kind: local, start: "node\\0x", port: 18081 }', ['environments[0].target.start: must not hold a NUL character']],
+    ['a NUL in a variable', `${local()}\n    variables: { A: "x\\0y" }`, ['environments[0].variables.A: must not hold a NUL character']],
+  ])('%s is refused, naming the field', (_, env, expected) => {
+    expect(problemsOf(config(env))).toEqual(expected);
+  });
+
+  it('a mapping for verify is named beside the file\'s other problems', () => {
+    expect(problemsOf(`${config(`${local()}\n    verify: { smoke: { command: x } }`)}bogus: 1\n`)).toEqual([
+      'environments[0].verify: Invalid input: expected array, received object',
+      'Unrecognized key: "bogus"',
+    ]);
+  });
+});
+
+describe('build and test commands', () => {
+  it.each<[string, string, string]>([
+    ['a blank build command', 'command: "  "', 'build.command: must not be blank'],
+    ['a missing build command', 'timeout: 5m', 'build.command: is required'],
+  ])('%s is refused, naming the field', (_, build, expected) => {
+    expect(problemsOf(config(local()).replace('command: make build', build))).toEqual([expected]);
+  });
+});
