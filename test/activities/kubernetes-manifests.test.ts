@@ -5,7 +5,7 @@
 // rendering from a repository is covered with the real renderer in kubernetes-manifests-e2e.test.ts.
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { V1Deployment } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CustomObjectsApi, type V1CustomResourceDefinition, type V1Deployment } from '@kubernetes/client-node';
 import { connect, type KubernetesTargetConfig } from '../../activities/targets/kubernetes/client';
 import { manifestsTarget } from '../../activities/targets/kubernetes/manifests/mode';
 import type { KubernetesObject, RenderedManifests } from '../../activities/targets/kubernetes/manifests/render';
@@ -31,6 +31,12 @@ interface ReleaseOptions {
   overlayConfigMap?: string;
   /** A label on shop-web that holds the secret's value, made invalid: the API server's refusal quotes it. */
   secretInLabel?: boolean;
+  /** ConfigMaps of 900 KB each: they gzip to almost nothing, and unpack to 900 KB each. */
+  largeConfigMaps?: number;
+  /** Small ConfigMaps, so many that a revision holds more objects than a record keeps. */
+  manyConfigMaps?: number;
+  /** Objects of custom kinds, as kustomize renders them (with the namespace, whatever their scope). */
+  custom?: KubernetesObject[];
 }
 
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'ferry' };
@@ -73,6 +79,9 @@ function release(namespace: string, version: string, options: ReleaseOptions = {
     deployment('shop-worker', options.crashingWorker ? [{ name: 'sidecar', image: CRASHLOOP_SIDECAR }] : []),
   ];
   if (options.extra) objects.push(deployment('shop-mailer'));
+  for (let i = 0; i < (options.largeConfigMaps ?? 0); i++) objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `shop-large-${i}`, namespace }, data: { v: 'a'.repeat(900_000) } });
+  for (let i = 0; i < (options.manyConfigMaps ?? 0); i++) objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `shop-many-${i}`, namespace }, data: { v: String(i) } });
+  for (const object of options.custom ?? []) objects.push({ ...object, metadata: { ...object.metadata, namespace } });
   if (overlayConfigMapName) objects.unshift({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: overlayConfigMapName, namespace }, data: { 'banner.txt': options.overlayConfigMap } });
   return { objects, configMapName, secretName, digest: hash(objects.map((o) => (o.kind === 'Secret' ? o.metadata : o))) };
 }
@@ -80,7 +89,7 @@ function release(namespace: string, version: string, options: ReleaseOptions = {
 /** The worker's masker for the secret the releases carry, as the target gets it. */
 const mask = createMasker(new Map([['SHOP_API_KEY', SECRET_VALUE]]));
 
-describeOnKubernetes('Kubernetes target, manifests mode, against a real API server', ({ kubeconfig: KUBECONFIG, context, apps, core }) => {
+describeOnKubernetes('Kubernetes target, manifests mode, against a real API server', ({ kubeconfig: KUBECONFIG, context, apps, core, kubeConfig }) => {
   const savedKubeconfig = process.env.KUBECONFIG;
   const namespaces: string[] = [];
   let count = 0;
@@ -379,6 +388,76 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
     const refused = await failureOf(target.versions());
     expect(refused.type).toBe('InvalidInput');
     expect(refused.message).toBe(`Secret ferry-shop-revisions in namespace ${namespace} (context ${context}) unpacks to more than 16 MiB: it is not a record Ferry wrote`);
+  });
+
+  test('a release whose record would unpack past 16 MiB (with the current revision) or hold over 2,000 objects is refused by prepare and by deploy, before anything changes; what ran keeps working', async () => {
+    const { namespace, target, releases } = await setUp();
+    releases.set(V1, { largeConfigMaps: 10 });
+    releases.set(V2, { largeConfigMaps: 10, logLevel: 'debug' });
+    await target.prepare(V1);
+    await target.deploy(V1); // 9 MB with nothing before it: fits
+
+    const prepared = await failureOf(target.prepare(V2));
+    expect(prepared.type).toBe('InvalidInput');
+    expect(prepared.message).toMatch(
+      /^target\.manifests\.path k8s\/overlays\/dev at commit a{7}: Ferry's record of what it applied \(Secret ferry-shop-revisions in namespace \S+ \(context \S+\)\) would unpack to 17\.\d MiB with this release and the one before, over the 16 MiB Ferry reads back: the manifests are too large to keep two revisions of$/,
+    );
+    const deployed = await failureOf(target.deploy(V2));
+    expect(deployed.type).toBe('InvalidInput');
+    expect(deployed.message).toContain('would unpack to 17.');
+    const { record } = await recordOf(namespace);
+    expect(record.current.version).toBe(V1);
+    expect(imagesOf(await deploymentIn(namespace)('shop-web'))).toEqual([V1]);
+    expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
+    await target.deploy(V1); // the running release can still be deployed again
+
+    releases.set(V3, { manyConfigMaps: 2_000 });
+    const many = await failureOf(target.prepare(V3));
+    expect(many.message).toMatch(/^target\.manifests\.path k8s\/overlays\/dev at commit a{7}: .* this release holds 2005 objects, over the 2,000 a revision of Ferry's record keeps/);
+    expect(await target.versions()).toEqual({ stable: V1, previous: undefined });
+  });
+
+  test('a custom kind the API server serves cluster-scoped is refused by prepare and by deploy, naming the object, and never created; a namespaced one is applied', async () => {
+    const extensions = kubeConfig.makeApiClient(ApiextensionsV1Api);
+    const crd = (kind: string, scope: 'Cluster' | 'Namespaced'): V1CustomResourceDefinition => ({
+      metadata: { name: `${kind.toLowerCase()}s.test.ferry.dev` },
+      spec: {
+        group: 'test.ferry.dev',
+        scope,
+        names: { plural: `${kind.toLowerCase()}s`, singular: kind.toLowerCase(), kind },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } } } }],
+      },
+    });
+    for (const body of [crd('Widget', 'Cluster'), crd('Gadget', 'Namespaced')]) {
+      await extensions.createCustomResourceDefinition({ body }).catch((error: { code?: number }) => {
+        if (error.code !== 409) throw error;
+      });
+    }
+    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    // Established: discovery serves both kinds.
+    for (let i = 0; i < 100; i++) {
+      const served = await custom.getAPIResources({ group: 'test.ferry.dev', version: 'v1' }).catch(() => undefined);
+      if (served?.resources.filter((r) => ['widgets', 'gadgets'].includes(r.name)).length === 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const { namespace, target, releases } = await setUp();
+    const object = (kind: string, name: string): KubernetesObject => ({ apiVersion: 'test.ferry.dev/v1', kind, metadata: { name }, spec: { size: 1 } });
+    releases.set(V1, { custom: [object('Gadget', 'shop-gadget'), object('Widget', 'shop-widget')] });
+    for (const attempt of [target.prepare(V1), target.deploy(V1)]) {
+      const refused = await failureOf(attempt);
+      expect(refused.type).toBe('InvalidInput');
+      expect(refused.message).toBe(
+        `Widget shop-widget in namespace ${namespace} (context ${context}): the API server serves test.ferry.dev/v1 Widget cluster-scoped; Ferry applies namespaced objects only, in namespace ${namespace}`,
+      );
+    }
+    const widgets = (await custom.listClusterCustomObject({ group: 'test.ferry.dev', version: 'v1', plural: 'widgets' })) as { items: unknown[] };
+    expect(widgets.items).toEqual([]);
+    expect(await statusOf(deploymentIn(namespace)('shop-web'))).toBe(404);
+
+    releases.set(V2, { custom: [object('Gadget', 'shop-gadget')] });
+    await target.prepare(V2);
+    await target.deploy(V2);
+    await expect(custom.getNamespacedCustomObject({ group: 'test.ferry.dev', version: 'v1', namespace, plural: 'gadgets', name: 'shop-gadget' })).resolves.toMatchObject({ spec: { size: 1 } });
   });
 
   test('prepare refuses, before anything changes, a namespace that does not exist and a canary Deployment the manifests lack', async () => {

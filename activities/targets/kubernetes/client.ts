@@ -38,7 +38,7 @@ export interface Cluster<Config extends KubernetesTargetConfig = DeploymentTarge
   readonly config: Config;
   readonly apps: AppsV1Api;
   /** Any kind of object by its apiVersion and kind: server-side apply of rendered manifests. */
-  readonly objects: KubernetesObjectApi;
+  readonly objects: ObjectApi;
   readonly core: CoreV1Api;
   readonly discovery: DiscoveryV1Api;
   readonly watch: Watch;
@@ -46,6 +46,17 @@ export interface Cluster<Config extends KubernetesTargetConfig = DeploymentTarge
   readonly signal?: AbortSignal;
   /** "Deployment shop in namespace prod (context prod-eu)". */
   where(kind: string, name: string): string;
+}
+
+/**
+ * KubernetesObjectApi with its discovery open: whether the API server serves a kind namespaced.
+ * It asks once per group-version and keeps the answer, which its own patch and read use too.
+ */
+export class ObjectApi extends KubernetesObjectApi {
+  /** `undefined` when the group-version is served but has no such kind; throws what discovery threw (a 404 for a group-version not served). */
+  async isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined> {
+    return (await this.resource(apiVersion, kind))?.namespaced;
+  }
 }
 
 /** Who changed the object, in managedFields and audit logs. */
@@ -81,7 +92,7 @@ export function connect<Config extends KubernetesTargetConfig>(config: Config, o
     apps: apiClient(kubeConfig, AppsV1Api, options.signal),
     core: apiClient(kubeConfig, CoreV1Api, options.signal),
     discovery: apiClient(kubeConfig, DiscoveryV1Api, options.signal),
-    objects: apiClient(kubeConfig, KubernetesObjectApi, options.signal),
+    objects: apiClient(kubeConfig, ObjectApi, options.signal),
     watch: new Watch(kubeConfig),
     heartbeat: options.heartbeat ?? (() => undefined),
     signal: options.signal,

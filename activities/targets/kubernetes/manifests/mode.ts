@@ -5,7 +5,7 @@ import type { StrategyConfig } from '../../../../common/config-schema';
 import type { Target } from '../../target';
 import { invalidInput, type AnyCluster } from '../client';
 import * as canary from './canary';
-import { deployManifests, rollBackManifests, type ManifestsContext } from './rollout';
+import { checkReleaseFits, deployManifests, rollBackManifests, type ManifestsContext } from './rollout';
 import { manifestsSnapshot } from './snapshot';
 import { withMaskedErrors } from './masked-errors';
 import { readRecord, recordedVersions } from './revisions';
@@ -16,9 +16,10 @@ export type { ManifestsContext } from './rollout';
 
 /**
  * Before anything changes: the manifests render (the overlay exists at the commit, every secret
- * is set on this worker), the canary's Deployment is among them, and the API server accepts every
- * object as it would be applied (a dry run: the namespace exists, the objects are valid, the
- * worker may write them).
+ * is set on this worker), the canary's Deployment is among them, Ferry's record can keep the
+ * release beside the current one, and the API server accepts every object as it would be applied
+ * (each kind namespaced, and a dry run: the namespace exists, the objects are valid, the worker
+ * may write them).
  */
 async function prepare(cluster: AnyCluster, context: ManifestsContext, version: string, strategy: StrategyConfig['kind']): Promise<void> {
   const rendered = await context.render(version);
@@ -26,6 +27,7 @@ async function prepare(cluster: AnyCluster, context: ManifestsContext, version: 
   if (strategy === 'canary' && named && !deploymentNames(rendered.objects).includes(named)) {
     throw invalidInput(`target.deployment: the manifests at ${context.sha} (${cluster.config.manifests?.path}) have no Deployment ${named}; they have ${deploymentNames(rendered.objects).join(', ')}`);
   }
+  await checkReleaseFits(cluster, context, version, rendered);
   await applyObjects(cluster, rendered.objects, { dryRun: true });
 }
 

@@ -16,11 +16,14 @@ import { clusterError, FIELD_MANAGER, invalidInput, statusCode, type AnyCluster 
 // Which Deployments a revision rolls out and which of its objects are generated follow from its
 // objects (their kind, and Ferry's annotation), so the record does not say them again. Records
 // written before kept `deployments` and `generated` beside them; those keys are dropped on reading.
+/** Objects a revision may hold: what readRecord takes back, and so what writeRecord writes. */
+const MAX_OBJECTS = 2_000;
+
 const revisionSchema = z.object({
   version: z.string().min(1).max(1_000),
   sha: z.string().max(64),
   digest: z.string().max(200),
-  objects: z.array(objectSchema).max(2_000),
+  objects: z.array(objectSchema).max(MAX_OBJECTS),
   /**
    * What the cluster held before Ferry's first deploy in the namespace, as read then: a rollback
    * of that deploy puts it back. It is no version Ferry deployed, so no version is reported for it.
@@ -89,14 +92,41 @@ export async function readRecord(cluster: AnyCluster, app: string): Promise<Revi
   }
 }
 
+const mebibytes = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+
+/**
+ * Why `record` cannot be kept, or undefined: a record is written only if readRecord takes it back
+ * (its objects, and what it unpacks to) and a Secret holds it, so a deploy never leaves one that
+ * fails every later versions, deploy and rollback. The sentence follows "Ferry's record … ".
+ */
+function whyRecordTooLarge(record: RevisionRecord): { problem: string; packed?: undefined } | { problem?: undefined; packed: string } {
+  for (const [which, revision] of [['this release', record.current], ['the one before', record.previous]] as const) {
+    if (revision && revision.objects.length > MAX_OBJECTS) {
+      return { problem: `cannot keep ${which}: ${which} holds ${revision.objects.length} objects, over the 2,000 a revision of Ferry's record keeps` };
+    }
+  }
+  const json = JSON.stringify(record);
+  const unpacked = Buffer.byteLength(json);
+  if (unpacked > MAX_UNPACKED) {
+    return { problem: `would unpack to ${mebibytes(unpacked)} with this release and the one before, over the ${MAX_UNPACKED >> 20} MiB Ferry reads back: the manifests are too large to keep two revisions of` };
+  }
+  const packed = gzipSync(json).toString('base64');
+  if (packed.length > MAX_BYTES) {
+    return { problem: `would take ${packed.length} bytes, over the ${MAX_BYTES} a Secret can hold: the manifests are too large to keep two revisions of` };
+  }
+  return { packed };
+}
+
+/** Throws, before anything changes, when `record` could not be written or read back; `where` says which manifests. */
+export function checkRecordFits(cluster: AnyCluster, app: string, record: RevisionRecord, where: string): void {
+  const { problem } = whyRecordTooLarge(record);
+  if (problem) throw invalidInput(`${where}Ferry's record of what it applied (${cluster.where('Secret', recordName(app))}) ${problem}`);
+}
+
 export async function writeRecord(cluster: AnyCluster, app: string, record: RevisionRecord): Promise<void> {
   const name = recordName(app);
-  const packed = gzipSync(JSON.stringify(record)).toString('base64');
-  if (packed.length > MAX_BYTES) {
-    throw invalidInput(
-      `the record of what Ferry applied (${cluster.where('Secret', name)}) would take ${packed.length} bytes, over the ${MAX_BYTES} a Secret can hold: the manifests are too large to keep two revisions of`,
-    );
-  }
+  const { problem, packed } = whyRecordTooLarge(record);
+  if (problem !== undefined) throw invalidInput(`Ferry's record of what it applied (${cluster.where('Secret', name)}) ${problem}`);
   const body: V1Secret = {
     apiVersion: 'v1',
     kind: 'Secret',

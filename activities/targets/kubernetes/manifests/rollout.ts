@@ -9,7 +9,7 @@ import type { AnyCluster } from '../client';
 import type { Masker } from '../../../secret-masking';
 import { readLive } from './adopt';
 import type { RenderedManifests } from './render';
-import { deploymentsIn, generatedIn, readRecord, recordName, writeRecord, type Revision, type RevisionRecord } from './revisions';
+import { checkRecordFits, deploymentsIn, generatedIn, readRecord, recordName, writeRecord, type Revision, type RevisionRecord } from './revisions';
 import { waitForRollout } from '../rollout-wait';
 import { applyObjects, deleteObjects, keyOf, refOf, type ObjectRef } from './server-side-apply';
 
@@ -73,8 +73,24 @@ export async function deployManifests(cluster: AnyCluster, context: ManifestsCon
   const previous = before.current?.version === version ? before.previous : (before.current ?? (await adoptedRevision(cluster, revision)));
   const next: RevisionRecord = { current: revision, previous, prune: [] };
   next.prune = pruneFor(before, next);
+  checkRecordFits(cluster, context.app, next, manifestsAt(cluster, context));
   await writeRecord(cluster, context.app, next);
   await rollOut(cluster, context.app, next);
+}
+
+/** "target.manifests.path k8s/overlays/dev at commit abc1234: ", to lead an error about the release's manifests. */
+export const manifestsAt = (cluster: AnyCluster, context: Pick<ManifestsContext, 'sha'>) =>
+  `target.manifests.path ${cluster.config.manifests?.path} at commit ${context.sha.slice(0, 7)}: `;
+
+/**
+ * Before anything changes: the record a deploy of `rendered` would write (it as current, what is
+ * current now before it) can be written and read back. A first deploy keeps what the namespace
+ * held instead, which only the deploy reads; writeRecord checks that one.
+ */
+export async function checkReleaseFits(cluster: AnyCluster, context: ManifestsContext, version: string, rendered: RenderedManifests): Promise<void> {
+  const before = await readRecord(cluster, context.app);
+  const previous = before.current?.version === version ? before.previous : before.current;
+  checkRecordFits(cluster, context.app, { current: revisionOf(version, context.sha, rendered), previous, prune: [] }, manifestsAt(cluster, context));
 }
 
 /**

@@ -4,7 +4,7 @@
 // What Ferry removes again is only ever what it applied itself.
 import { PatchStrategy, type KubernetesObject as ApiObject } from '@kubernetes/client-node';
 import type { KubernetesObject } from './render';
-import { clusterError, FIELD_MANAGER, statusCode, type AnyCluster } from '../client';
+import { clusterError, FIELD_MANAGER, invalidInput, statusCode, type AnyCluster } from '../client';
 
 /** What a Deployment's pods read must exist before the Deployment rolls: settings and identities first, workloads last. */
 const ORDER: Record<string, number> = { ServiceAccount: 0, Secret: 1, ConfigMap: 1, PersistentVolumeClaim: 2, Service: 3, Deployment: 9 };
@@ -23,11 +23,57 @@ export const keyOf = (ref: { kind: string; name?: string; metadata?: { name: str
 
 export const describeRef = (cluster: AnyCluster, ref: ObjectRef) => cluster.where(ref.kind, ref.name);
 
+/** Kinds every API server serves namespaced: no need to ask. */
+const NAMESPACED = new Set([
+  'v1/ConfigMap',
+  'v1/Secret',
+  'v1/Service',
+  'v1/ServiceAccount',
+  'v1/PersistentVolumeClaim',
+  'apps/v1/Deployment',
+  'batch/v1/Job',
+  'batch/v1/CronJob',
+  'networking.k8s.io/v1/Ingress',
+  'networking.k8s.io/v1/NetworkPolicy',
+  'policy/v1/PodDisruptionBudget',
+  'autoscaling/v2/HorizontalPodAutoscaler',
+  'autoscaling/v1/HorizontalPodAutoscaler',
+  'rbac.authorization.k8s.io/v1/Role',
+  'rbac.authorization.k8s.io/v1/RoleBinding',
+]);
+
 /**
- * Applies every object in dependency order (stable within a rank), in the target's namespace.
- * `dryRun`: the API server validates and admits each one as it would, and changes nothing.
+ * Each object's kind is one the API server serves namespaced. The render refuses the cluster-scoped
+ * kinds it knows, but a custom kind (a CRD with scope Cluster) is known only to the cluster, and
+ * the client would create it cluster-wide, namespace or not.
+ */
+async function checkNamespaced(cluster: AnyCluster, objects: KubernetesObject[]): Promise<void> {
+  for (const object of objects) {
+    if (NAMESPACED.has(`${object.apiVersion}/${object.kind}`)) continue;
+    const where = describeRef(cluster, refOf(object));
+    let namespaced: boolean | undefined;
+    try {
+      namespaced = await cluster.objects.isNamespaced(object.apiVersion, object.kind);
+    } catch (error) {
+      if (statusCode(error) === 404) throw invalidInput(`${where}: the API server serves no ${object.apiVersion}`);
+      throw clusterError(error, `asking the API server whether ${object.apiVersion} ${object.kind} is namespaced (for ${where})`);
+    }
+    if (namespaced === undefined) throw invalidInput(`${where}: the API server serves no kind ${object.kind} in ${object.apiVersion}`);
+    if (!namespaced) {
+      throw invalidInput(
+        `${where}: the API server serves ${object.apiVersion} ${object.kind} cluster-scoped; Ferry applies namespaced objects only, in namespace ${cluster.config.namespace}`,
+      );
+    }
+  }
+}
+
+/**
+ * Applies every object in dependency order (stable within a rank), in the target's namespace,
+ * once every kind is known to be namespaced. `dryRun`: the API server validates and admits each
+ * one as it would, and changes nothing.
  */
 export async function applyObjects(cluster: AnyCluster, objects: KubernetesObject[], { dryRun = false } = {}): Promise<void> {
+  await checkNamespaced(cluster, objects);
   const ordered = objects.map((object, i) => ({ object, i })).sort((a, b) => rank(a.object) - rank(b.object) || a.i - b.i);
   for (const { object } of ordered) await applyObject(cluster, object, dryRun);
 }
