@@ -368,4 +368,64 @@ setInterval(() => undefined, 1000);
     expect(failure.message).not.toContain(SECRET);
     expect(failure.message).not.toContain('db-pa55word');
   });
+
+  describe('once a secret changed on this worker after the version started', () => {
+    const ROTATED = 'sk_live_51Hx9QrotatedStripeKey';
+    afterEach(() => Object.assign(process.env, { FERRY_TEST_WORKER_STRIPE_KEY: SECRET, FERRY_TEST_WORKER_DATABASE_URL: DATABASE }));
+
+    /** A deployed version whose worker printed its secret and died: its snapshot now quotes the log or withholds it. */
+    async function deadWorker(name: string) {
+      const env = await environment(name, app.dir);
+      const target = env.target(first, { appEnvironment });
+      await target.deploy('app:1');
+      const { pid } = (await env.state.read()).stable!.processes![0];
+      signalGroup(pid, 'SIGUSR2');
+      await untilExited(pid);
+      const problem = async () => (await target.snapshot('app:1', 60_000)).problems[0];
+      const withheld = (names: string) =>
+        `app:1's worker process (pid ${pid}) has exited: output withheld: the secrets ${names} it was started with have changed or are gone on this worker; see ${env.logOf(first, 'worker')}`;
+      return { env, problem, withheld };
+    }
+
+    test('the snapshot withholds the log, naming the secrets and the log file, whether the value changed or is gone; the state keeps no value', async () => {
+      const { env, problem, withheld } = await deadWorker('worker-rotated');
+      const recorded = fs.readFileSync(env.state.file, 'utf8');
+      expect(recorded).not.toContain(SECRET);
+      expect(recorded).not.toContain('db-pa55word');
+      expect(Object.keys((await env.state.read()).stable!.secretFingerprints!.values).sort()).toEqual(['DATABASE_URL', 'STRIPE_KEY']);
+
+      process.env.FERRY_TEST_WORKER_STRIPE_KEY = ROTATED;
+      expect(await problem()).toBe(withheld('STRIPE_KEY'));
+      delete process.env.FERRY_TEST_WORKER_STRIPE_KEY;
+      delete process.env.FERRY_TEST_WORKER_DATABASE_URL;
+      expect(await problem()).toBe(withheld('DATABASE_URL, STRIPE_KEY'));
+
+      process.env.FERRY_TEST_WORKER_STRIPE_KEY = SECRET;
+      process.env.FERRY_TEST_WORKER_DATABASE_URL = DATABASE;
+      expect(await problem()).toContain('lost connection with ***FERRY_TEST_WORKER_STRIPE_KEY***');
+    });
+
+    test('a state from before fingerprints were kept: the log is quoted, masked, only while every secret is still set', async () => {
+      const { env, problem, withheld } = await deadWorker('worker-unfingerprinted');
+      const { secretFingerprints, ...stable } = (await env.state.read()).stable!;
+      expect(secretFingerprints).toBeDefined();
+      await env.state.write({ stable });
+      expect(await problem()).toContain('lost connection with ***FERRY_TEST_WORKER_STRIPE_KEY***');
+      delete process.env.FERRY_TEST_WORKER_STRIPE_KEY;
+      expect(await problem()).toBe(withheld('STRIPE_KEY'));
+    });
+
+    test('a failed start quotes only its own output, not what an earlier start of the commit printed with another value', async () => {
+      const env = await environment('worker-restarted', app.dir);
+      const patient = { appEnvironment, config: { ...env.config, startTimeout: 60_000 }, settleMs: 60_000 };
+      const failed = () => env.target(crashing, patient).deploy('app:2').then(() => undefined, (e: unknown) => (e as Error).message);
+      expect(await failed()).toContain('lost connection with ***FERRY_TEST_WORKER_STRIPE_KEY***');
+      process.env.FERRY_TEST_WORKER_STRIPE_KEY = ROTATED;
+      const message = await failed();
+      expect(fs.readFileSync(env.logOf(crashing, 'worker'), 'utf8')).toContain(SECRET);
+      expect(message).toContain('lost connection with ***FERRY_TEST_WORKER_STRIPE_KEY***');
+      expect(message).not.toContain(SECRET);
+      expect(message?.match(/lost connection/g)).toHaveLength(1);
+    });
+  });
 });

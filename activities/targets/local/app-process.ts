@@ -18,6 +18,8 @@ export interface SpawnedProcess {
   pid: number;
   /** Undefined while it runs; then its exit code, or the signal that ended it. */
   exit(): number | NodeJS.Signals | undefined;
+  /** Where this start's output begins in its log, which earlier starts of the commit may share. */
+  logFrom: number;
 }
 
 /**
@@ -49,6 +51,7 @@ export function baseEnvironment(from: NodeJS.ProcessEnv = process.env): Record<s
 export function spawnProcess(request: SpawnRequest): SpawnedProcess {
   fs.mkdirSync(path.dirname(request.logFile), { recursive: true });
   const log = fs.openSync(request.logFile, 'a');
+  const logFrom = fs.fstatSync(log).size;
   const child = spawn('/bin/sh', ['-c', request.command], {
     cwd: request.cwd,
     env: { ...baseEnvironment(), ...request.env },
@@ -61,7 +64,7 @@ export function spawnProcess(request: SpawnRequest): SpawnedProcess {
   if (pid === undefined) throw new Error(`could not start "${request.command}"`);
   let exited: number | NodeJS.Signals | undefined;
   child.once('exit', (code, signal) => (exited = code ?? signal ?? undefined));
-  return { pid, exit: () => exited };
+  return { pid, exit: () => exited, logFrom };
 }
 
 /** SIGTERM lets the app finish what it is serving; whatever ignores it is killed. */
@@ -69,11 +72,14 @@ export async function stopApp(pid: number | undefined): Promise<void> {
   if (pid !== undefined) await terminateGroup(pid, DRAIN_MS);
 }
 
-/** The last lines of a log, masked before they are cut (a secret across a cut is still found whole). */
-export function logTail(file: string, mask: (text: string) => string = (text) => text): string {
+/**
+ * The last lines of a log from byte `from` on, masked before they are cut (a secret across a cut
+ * is still found whole).
+ */
+export function logTail(file: string, mask: (text: string) => string = (text) => text, from = 0): string {
   let end: string;
   try {
-    end = readEnd(file, LOG_TAIL_READ_BYTES);
+    end = readEnd(file, LOG_TAIL_READ_BYTES, from);
   } catch {
     return '(no output)';
   }
@@ -88,16 +94,17 @@ export function logTail(file: string, mask: (text: string) => string = (text) =>
   return kept.join('\n') || '(no output)';
 }
 
-/** The file's last `bytes`, from the first whole line within them when the file is longer. */
-function readEnd(file: string, bytes: number): string {
+/** The file's last `bytes` after `from`, from the first whole line within them when there is more. */
+function readEnd(file: string, bytes: number, from: number): string {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
-    const start = Math.max(0, size - bytes);
+    if (from > size) from = 0; // the log was truncated since: all of it came after
+    const start = Math.max(from, size - bytes);
     const buffer = Buffer.alloc(size - start);
     const read = fs.readSync(fd, buffer, 0, buffer.length, start);
     const text = buffer.subarray(0, read).toString('utf8');
-    return start === 0 ? text : text.slice(text.indexOf('\n') + 1);
+    return start === from ? text : text.slice(text.indexOf('\n') + 1);
   } finally {
     fs.closeSync(fd);
   }

@@ -9,6 +9,7 @@ import type { Target, TargetVersions, VersionSnapshot } from '../target';
 import { isRunning, logTail, stopApp } from './app-process';
 import { appVariables } from './app-variables';
 import { ProxyControl } from './proxy-control';
+import { fingerprintSecrets, secretsChangedSince } from './secret-fingerprints';
 import { pruneReleases, releaseFolder } from './release-folder';
 import type { Routes } from './routes';
 import { StateFile, type LocalState, type Release, type RunningVersion } from './state';
@@ -107,11 +108,14 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     let spawnedPid: number | undefined;
     // Each release keeps what it was started with: a rollback restarts the previous one as it ran.
     const app = appVariables(release.app);
+    // Read in the same turn as the values above: what the version's log may hold, not their values.
+    const secretFingerprints = fingerprintSecrets(release.app);
     const declared = (release.processes ?? []).map(({ name, start }) => ({ name, start }));
     // Recorded even when empty: a version with a process list logs each process to a file of its own.
     const logOf = (name: string) => logFile({ sha: release.sha, processes: declared }, name);
     const asRunning = (started: { pid: number; port: number; processes: Array<{ name: string; pid: number }> }): RunningVersion => ({
       ...identity(release),
+      secretFingerprints,
       port: started.port,
       pid: started.pid,
       processes: declared.map((p, i) => ({ ...p, pid: started.processes[i].pid })),
@@ -145,8 +149,19 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     return asRunning(started);
   }
 
-  /** Masks what `release` was given, for output an error quotes. */
-  const maskFor = (release: Release) => appVariables(release.app, { requireAll: false }).mask;
+  /**
+   * The tail of a process's log, masked with the worker's values of the version's secrets. The log
+   * holds the values the version was started with: if any of them is now different or gone, the
+   * masker cannot know them, and the log is not quoted at all.
+   */
+  function quotedLog(version: Release, processName: string): string {
+    const file = logFile(version, processName);
+    const changed = secretsChangedSince(version.app, version.secretFingerprints);
+    if (changed.length > 0) {
+      return `output withheld: the secrets ${changed.join(', ')} it was started with have changed or are gone on this worker; see ${file}`;
+    }
+    return logTail(file, appVariables(version.app, { requireAll: false }).mask);
+  }
 
   /** The running processes of `release` if all are alive, else a fresh start of them all. */
   const ensureRunning = (release: Release, running?: RunningVersion) =>
@@ -249,7 +264,7 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
         else {
           const web = { name: 'web', pid: running.pid };
           for (const process of [web, ...(running.processes ?? [])].filter((p) => !isRunning(p.pid))) {
-            problems.push(`${version}'s ${process.name} process (pid ${process.pid}) has exited: ${logTail(logFile(running, process.name), maskFor(running))}`);
+            problems.push(`${version}'s ${process.name} process (pid ${process.pid}) has exited: ${quotedLog(running, process.name)}`);
           }
         }
         const stats = await proxy.stats(version, windowMs);
@@ -277,18 +292,20 @@ const processesOf = (s: LocalState): RunningVersion[] =>
 const pidsOf = (v: NonNullable<LocalState['previous']>): number[] =>
   [v.pid, ...(v.processes ?? []).map((p) => p.pid)].filter((pid): pid is number => pid !== undefined);
 const allRunning = (v: RunningVersion): boolean => pidsOf(v).every(isRunning);
-const identity = ({ version, sha, app, start }: Release): Pick<Release, 'version' | 'sha' | 'app' | 'start'> => ({
+const identity = ({ version, sha, app, start, secretFingerprints }: Release): Pick<Release, 'version' | 'sha' | 'app' | 'start' | 'secretFingerprints'> => ({
   version,
   sha,
   app,
   ...(start ? { start } : {}),
+  ...(secretFingerprints ? { secretFingerprints } : {}),
 });
-const running = ({ version, sha, app, start, processes, port, pid }: RunningVersion): RunningVersion => ({
-  ...identity({ version, sha, app, start }),
+const running = ({ version, sha, app, start, secretFingerprints, processes, port, pid }: RunningVersion): RunningVersion => ({
+  ...identity({ version, sha, app, start, secretFingerprints }),
   port,
   pid,
   ...(processes ? { processes } : {}),
 });
+/** What a stopped version keeps: not the fingerprints, which describe a start that is over (the next one takes its own). */
 const stopped = ({ version, sha, app, start, processes }: Release): Release => ({
   ...identity({ version, sha, app, start }),
   ...(processes ? { processes: processes.map(({ name, start }) => ({ name, start })) } : {}),

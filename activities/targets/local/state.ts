@@ -29,6 +29,10 @@ const processName = text(40).regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must
 const processSchema = z.object({ name: processName, start: command });
 const runningProcessSchema = processSchema.extend({ pid });
 
+const hex = (length: number) => z.string().regex(new RegExp(`^[0-9a-f]{${length}}$`), `must be ${length} hexadecimal digits`);
+/** Keyed hashes of the secrets a version was last started with (never their values): see secret-fingerprints.ts. */
+const secretFingerprintsSchema = z.object({ salt: hex(32), values: boundedRecord(hex(64), 100) });
+
 /**
  * A version as it was first given: its settings, its web process's command and its other
  * processes (an empty list when it has none). Files written before these were kept have neither:
@@ -40,6 +44,8 @@ const releaseSchema = z.object({
   app: appEnvironmentSchema.optional(),
   start: command.optional(),
   processes: z.array(processSchema).max(MAX_PROCESSES).optional(),
+  /** Absent in files written before they were kept. */
+  secretFingerprints: secretFingerprintsSchema.optional(),
 });
 /** A started version: its web process (pid and port) and the pids of the others. */
 const runningSchema = releaseSchema.extend({

@@ -28,7 +28,10 @@ export interface VersionStartRequest {
   cwd: string;
   /** What every process gets; the web process gets PORT beside it. */
   env: Record<string, string>;
-  /** Masks the secrets the version was given out of its output, where an error quotes it. */
+  /**
+   * Masks the secrets the version was given out of its output, where an error quotes it: only
+   * this start's output, as an earlier start of the commit may have had other values.
+   */
   mask?: (text: string) => string;
   healthUrl: (port: number) => string;
   startTimeoutMs: number;
@@ -69,11 +72,11 @@ export async function startVersion(request: VersionStartRequest): Promise<Starte
     for (;;) {
       const exited = others.find((other) => other.process.exit() !== undefined);
       if (exited) {
-        const tail = logTail(exited.logFile, request.mask);
+        const tail = logTail(exited.logFile, request.mask, exited.process.logFrom);
         throw new Error(`"${exited.command}" (the ${exited.name} process) exited with ${exited.process.exit()} before ${request.version} was up:\n${tail}`);
       }
       if (web.exit() !== undefined) {
-        throw new Error(`"${request.web.command}" exited with ${web.exit()} before it was healthy:\n${logTail(request.web.logFile, request.mask)}`);
+        throw new Error(`"${request.web.command}" exited with ${web.exit()} before it was healthy:\n${logTail(request.web.logFile, request.mask, web.logFrom)}`);
       }
       healthy ||= await answersOk(request.healthUrl(port));
       if (healthy && Date.now() >= settledAt) return started;
@@ -81,7 +84,7 @@ export async function startVersion(request: VersionStartRequest): Promise<Starte
       // Settling ends before the timeout: past it, the web process is what was not ready.
       if (Date.now() > giveUpAt) {
         throw new Error(
-          `"${request.web.command}" was not healthy at ${request.healthUrl(port)} within ${request.startTimeoutMs} ms:\n${logTail(request.web.logFile, request.mask)}`,
+          `"${request.web.command}" was not healthy at ${request.healthUrl(port)} within ${request.startTimeoutMs} ms:\n${logTail(request.web.logFile, request.mask, web.logFrom)}`,
         );
       }
       request.onWait?.();
