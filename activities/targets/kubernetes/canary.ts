@@ -4,6 +4,7 @@
 // The stable Deployment is never resized. Promote and rollback delete both: nothing is left over.
 import type { TargetVersions } from '../target';
 import { findDeployment, invalidInput, readDeployment, type Cluster } from './client';
+import { canaryTwinName } from './own-names';
 import { rollBack, rollTo } from './rolling';
 import { waitForRollout } from './rollout-wait';
 import type { Serving } from './snapshot';
@@ -12,7 +13,7 @@ import { ANNOTATION, annotationOf, deleteDeployment, imageOf, LABEL, replicasOf,
 
 const CANARY_LABELS = { [LABEL.track]: 'canary' };
 
-export const canaryName = (cluster: Cluster) => `${cluster.config.deployment}-canary`;
+export const canaryName = (cluster: Cluster) => canaryTwinName(cluster.config.deployment);
 
 /**
  * A Service spreads requests evenly over its ready endpoints, so with S stable pods (left as they

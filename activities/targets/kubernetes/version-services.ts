@@ -5,15 +5,16 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { clusterError, FIELD_MANAGER, invalidInput, readDeployment, readService, statusCode, type AnyCluster } from './client';
 import { waitForEndpoints } from './endpoints';
+import { versionServiceNameOf, type VersionServiceRole } from './own-names';
 import { ANNOTATION } from './workload';
 
-export type VersionServiceRole = 'canary' | 'preview';
+export type { VersionServiceRole } from './own-names';
 
 /** Marks a Service as Ferry's, so it is never mistaken for (or deletes) one of the user's. */
 const ROLE = 'ferry.dev/role';
 
 export function versionServiceName(cluster: AnyCluster, role: VersionServiceRole): string | undefined {
-  return cluster.config.service && `${cluster.config.service}-${role}`;
+  return cluster.config.service && versionServiceNameOf(cluster.config.service, role);
 }
 
 /**

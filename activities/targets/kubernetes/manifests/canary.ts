@@ -12,7 +12,7 @@ import { findDeployment, invalidInput, type AnyCluster } from '../client';
 import { deployManifests, recordApplied, rollBackManifests, type ManifestsContext } from './rollout';
 import { readRecord, recordedVersions } from './revisions';
 import { deploymentNames } from './render';
-import { canaryTwinName } from './render/reserved';
+import { canaryTwinName } from '../own-names';
 import { waitForRollout } from '../rollout-wait';
 import { applyObjects, keyOf, refOf } from './server-side-apply';
 import { deleteVersionService, upsertVersionService } from '../version-services';

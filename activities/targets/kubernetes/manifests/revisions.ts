@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { KubernetesObject } from './render';
 import { deploymentNames, objectSchema } from './render/objects';
 import { GENERATED_ANNOTATION } from './render/wrapping';
-import { recordName } from './render/reserved';
+import { recordName } from '../own-names';
 
 export { recordName };
 import { clusterError, FIELD_MANAGER, invalidInput, statusCode, type AnyCluster } from '../client';

@@ -1,17 +1,9 @@
-// The names Ferry gives objects of its own in an environment's namespace. An object of the
-// manifests with one of them would be overwritten or deleted by Ferry (the record rewritten over
-// it, the canary twin or version Service removed at promote), so the render refuses it.
+// An object of the manifests named as one Ferry makes itself (own-names.ts) would be overwritten or
+// deleted by Ferry (the record rewritten over it, the canary twin or version Service removed at
+// promote), so the render refuses it.
+import { canaryTwinName, recordName, VERSION_SERVICE_ROLES, versionServiceNameOf } from '../../own-names';
 import type { KubernetesObject } from './objects';
 import { ManifestsProblem } from './objects';
-
-/** The Secret holding Ferry's record of the revisions it applied (revisions.ts). */
-export const recordName = (app: string) => `ferry-${app}-revisions`;
-
-/** The canary's twin of the Deployment `target.deployment` names (canary.ts). */
-export const canaryTwinName = (deployment: string) => `${deployment}-canary`;
-
-/** The Services reaching one version alone (version-services.ts names them `<service>-<role>`). */
-const VERSION_SERVICE_ROLES = ['canary', 'preview'] as const;
 
 export interface OwnNames {
   app: string;
@@ -27,9 +19,10 @@ function whyReserved(object: KubernetesObject, own: OwnNames): string | undefine
   if (kind === 'Deployment' && own.deployment && name === canaryTwinName(own.deployment)) {
     return `is named as the canary Ferry runs beside Deployment ${own.deployment} (target.deployment)`;
   }
-  if (kind === 'Service' && own.service) {
-    const role = VERSION_SERVICE_ROLES.find((r) => name === `${own.service}-${r}`);
-    if (role) return `is named as the Service Ferry makes to reach the ${role} alone (target.service ${own.service})`;
+  const service = own.service;
+  if (kind === 'Service' && service) {
+    const role = VERSION_SERVICE_ROLES.find((r) => name === versionServiceNameOf(service, r));
+    if (role) return `is named as the Service Ferry makes to reach the ${role} alone (target.service ${service})`;
   }
   return undefined;
 }
