@@ -1,6 +1,7 @@
 // What the workflows ask of the outside world. Workflows see only these types; the worker
 // registers implementations under the same names, one file per outside system in activities/.
 import type { AppEnvironment } from './app-environment';
+import type { EnvironmentLedger, ReleaseRecord } from './ledger';
 import type { AnalysisConfig, DatabaseConfig, StrategyConfig, TargetConfig, VerifyConfig } from './config-schema';
 
 /** Where a step's files come from: activities check the commit out themselves, on their own worker. */
@@ -20,6 +21,10 @@ export interface CommitInfo {
 
 export interface GitActivities {
   resolveCommit(input: { repo: string; ref: string; credentialsEnv?: string }): Promise<CommitInfo>;
+  /** The refs policy's `from`: whether `sha` is in the history of one of `branches` in the repository (by ancestry). */
+  checkBranches(input: { repo: string; sha: string; branches: string[]; credentialsEnv?: string }): Promise<{ onBranch?: string; why?: string }>;
+  /** Git records what runs where: points `ref` in the repository at `sha` (forced: a rollback moves it back). */
+  moveRef(input: { repo: string; sha: string; ref: string; credentialsEnv?: string }): Promise<{ ref: string; previous?: string }>;
 }
 
 export interface CommandInput {
@@ -162,6 +167,15 @@ export interface LockActivities {
   checkHolder(input: { lockId: string; holder: LockParty }): Promise<{ holds: boolean; why?: string }>;
   /** The requester's side: whether the lock itself names this run as its holder. */
   confirmGrant(input: { lockId: string; requester: LockParty }): Promise<boolean>;
+  /**
+   * The holder's side, before it releases: asks the environment to record what it did (the record is
+   * in the holder's own `lockClaims` answer); resolves with the ledger once it is written.
+   */
+  recordRelease(input: { lockId: string; requester: LockParty }): Promise<EnvironmentLedger>;
+  /** The lock's side: what `holder` says, by its own query, it did with the environment; undefined when nothing. */
+  readRecord(input: { lockId: string; holder: LockParty }): Promise<ReleaseRecord | undefined>;
+  /** Anyone's: the environment's ledger, or undefined when the environment has none yet. */
+  readLedger(input: { lockId: string }): Promise<EnvironmentLedger | undefined>;
 }
 
 export type FerryActivities = GitActivities &

@@ -5,6 +5,7 @@ import { appEnvironmentIssues } from './app-environment-rules';
 import { kubernetesClaim, kubernetesModeIssues, overlaps, type KubernetesClaim } from './kubernetes-mode-rules';
 import { placeholderIssues } from './placeholder-rules';
 import { verifyIssues } from './verify-rules';
+import { branchNameOk, releaseOrderIssues } from './release-order-rules';
 import { credentialsInPath, credentialsInRepo, credentialsInUrl } from './url-credentials';
 
 /**
@@ -356,6 +357,25 @@ const verifySchema = z
   })
   .strict();
 
+/** A branch name as git takes it (common/release-order-rules.ts). */
+const branchName = text(200).refine(branchNameOk, 'must be a branch name (e.g. main or release/2026)');
+
+/**
+ * Optional per app: after each environment goes live (and after a rollback), Ferry moves a ref in
+ * the repository to the live commit, so `git log env/production` is the deploy history.
+ * `{env}` is the environment's name; a name without `refs/` is a branch.
+ */
+const recordRefSchema = z
+  .object({
+    ref: text(200)
+      .refine((r) => r.includes('{env}'), 'must hold {env}, so each environment moves its own ref')
+      .refine((r) => branchNameOk(r.replaceAll('{env}', 'env')), 'must be a ref name such as refs/ferry/{env} or env/{env}')
+      .default('refs/ferry/{env}'),
+    /** The worker variable holding user:password (or a token) for pushing; the repo's credentials when absent. */
+    credentialsEnv: envVarName.optional(),
+  })
+  .strict();
+
 const environmentSchema = z
   .object({
     name,
@@ -380,6 +400,13 @@ const environmentSchema = z
     /** Tests against the deployed version, in order; a failure rolls the environment back. */
     // Optional, not defaulted: plans in older histories have none, and the type says so.
     verify: list(verifySchema, 20, 'commands').superRefine(uniqueNames('verify'), evenWithOtherProblems).optional(),
+    /** Branches whose history may enter the environment (checked by ancestry on the worker); any commit when absent. */
+    from: list(branchName, 20, 'branches').min(1, 'must list at least one branch (leave it out to allow any commit)').optional(),
+    /**
+     * The environment a release must have gone live in first: by default the one before this one;
+     * `false` for none. Optional, not defaulted: plans in older histories have none.
+     */
+    after: z.union([name, z.literal(false)], { error: 'must name an earlier environment, or be false for none' }).optional(),
   })
   .strict()
   .superRefine((env, ctx) => {
@@ -427,9 +454,12 @@ export const ferryConfigSchema = z
     test: commandSchema.optional(),
     /** The task queue of the promotion workflows and of environments without their own. */
     taskQueue: taskQueue.default('ferry'),
+    /** Git records what runs where (optional). */
+    recordRef: recordRefSchema.optional(),
     environments: list(environmentSchema, 50, 'environments')
       .min(1, 'needs at least one environment')
       .superRefine((envs, ctx) => {
+        for (const issue of releaseOrderIssues(envs)) ctx.addIssue({ code: 'custom', ...issue });
         const seen = new Map<string, number>();
         envs.forEach((env, i) => {
           if (typeof env?.name !== 'string') return;

@@ -3,6 +3,7 @@
 // is declared `unknown` and parsed here with bounded schemas before anything acts on it.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
+import type { ReleaseRecord } from './ledger';
 import type { EnvironmentStatus, IgnoredMessage, PromotionStatus } from './status';
 
 const who = z.string().trim().min(1, 'must name a person').max(200, 'must be at most 200 characters');
@@ -52,6 +53,8 @@ export interface LockClaims {
   wanted: string[];
   /** Locks this workflow holds, as confirmed by the lock itself. */
   held: string[];
+  /** What this workflow did with each environment it held, for its ledger (absent from older Ferry). */
+  records?: { lock: string; record: ReleaseRecord }[];
 }
 
 /** An environment lock's state, as `ferry unlock` and the Web UI see it. */

@@ -1,4 +1,4 @@
-import type { CommitInfo } from './activity-contracts';
+import type { BackupResult, CommitInfo } from './activity-contracts';
 
 // The shape of the `status` query: everything an SRE or the CLI needs to see a promotion's state.
 
@@ -65,6 +65,13 @@ export interface EnvironmentStatus {
   error?: string;
   /** The stage child of this environment: query it for its steps while it runs. */
   stageWorkflowId?: string;
+  /** What the stage left in the environment's database, for its ledger (absent from older Ferry). */
+  database?: {
+    /** Taken just before this stage's migrations. */
+    backupBefore?: BackupResult;
+    /** schema_migrations once the stage was done, oldest first. */
+    migrations?: string[];
+  };
 }
 
 export type PromotionState = 'running' | 'waiting' | 'succeeded' | 'failed' | 'rejected' | 'aborted';

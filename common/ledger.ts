@@ -1,0 +1,88 @@
+// An environment's ledger: what it runs, since when, by whose promotion and approval, and the
+// releases before it. Kept by the environment's own entity workflow (workflows/environment-lock.ts),
+// read by `ferry envs`, `ferry rollback` and the refs policy (`after`). Everything here travels
+// between workflows and from the holder's own query, so it is parsed with bounded schemas.
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { z } from 'zod';
+
+/** How many releases an environment remembers, the live one included. */
+export const RELEASES_KEPT = 20;
+
+const sha = z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-character commit SHA');
+const at = z.string().min(1).max(40);
+const short = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+
+/** A backup taken before a release's migrations: what a rollback by restore goes back to. */
+export const ledgerBackupSchema = z
+  .object({ file: short(4_096), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/), runId: short(100).optional() })
+  .strict();
+
+/** One release that went live in an environment. */
+export const ledgerReleaseSchema = z
+  .object({
+    sha,
+    /** What was asked for (branch, tag, SHA) when it was promoted. */
+    ref: short(300),
+    artifact: short(500),
+    wentLiveAt: at,
+    /** The workflow that made it live: a promotion, or a rollback. */
+    by: short(300),
+    kind: z.enum(['promotion', 'rollback']),
+    requestedBy: short(200).optional(),
+    /** Who approved this environment for it (none when the environment needs no approval, or an emergency rollback). */
+    approvedBy: z.array(short(200)).max(100),
+    /** A rollback's reason, and whether it skipped approval and freeze windows. */
+    reason: short(2_000).optional(),
+    emergency: z.boolean().optional(),
+    /** Migrations applied in the environment's database once it was live (schema_migrations ids, oldest first). */
+    migrations: z.array(short(300)).max(10_000).optional(),
+    /** Taken just before this release's migrations, when the environment keeps backups. */
+    backupBefore: ledgerBackupSchema.optional(),
+  })
+  .strict();
+
+/** A try that did not go live: the environment still runs the live release, unless the undo failed. */
+export const ledgerAttemptSchema = z
+  .object({
+    sha,
+    artifact: short(500),
+    at,
+    by: short(300),
+    kind: z.enum(['promotion', 'rollback']),
+    outcome: z.enum(['rolled-back', 'failed', 'aborted']),
+    error: short(2_000).optional(),
+  })
+  .strict();
+
+/** What a holder hands its environment's ledger when it is done: the release that went live, or the try that did not. */
+export const releaseRecordSchema = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.literal('live'), release: ledgerReleaseSchema }).strict(),
+  z.object({ outcome: z.literal('not-live'), attempt: ledgerAttemptSchema }).strict(),
+]);
+
+export type LedgerBackup = z.infer<typeof ledgerBackupSchema>;
+export type LedgerRelease = z.infer<typeof ledgerReleaseSchema>;
+export type LedgerAttempt = z.infer<typeof ledgerAttemptSchema>;
+export type ReleaseRecord = z.infer<typeof releaseRecordSchema>;
+
+export interface EnvironmentLedger {
+  lockId: string;
+  app: string;
+  environment: string;
+  /** Newest first: `releases[0]` is live. At most RELEASES_KEPT. */
+  releases: LedgerRelease[];
+  /** The latest try that did not go live, when it is newer than the live release. */
+  lastAttempt?: LedgerAttempt;
+  /** Who holds the environment now, and who waits for it. */
+  holder?: string;
+  queue: string[];
+}
+
+/** `ferry envs` and the refs policy read it; nobody can change it through a query. */
+export const ledgerQuery = defineQuery<EnvironmentLedger>('ledger');
+/**
+ * Sent by the holder (through an activity: workflows cannot send updates) once it is done with
+ * the environment. The payload only names the sender; the record itself is read from the
+ * holder's own `lockClaims` query, so a forged update from the Web UI records nothing.
+ */
+export const recordReleaseUpdate = defineUpdate<EnvironmentLedger, [unknown]>('recordRelease');
