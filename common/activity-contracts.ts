@@ -70,9 +70,26 @@ export interface BackupResult {
 
 export interface DatabaseActivities {
   backupDatabase(input: DatabaseInput): Promise<BackupResult>;
-  migrateDatabase(input: DatabaseInput): Promise<{ applied: string[] }>;
+  /** `applied`: by this promotion; `migrations`: all of schema_migrations afterwards, oldest first (absent from older Ferry). */
+  migrateDatabase(input: DatabaseInput): Promise<{ applied: string[]; migrations?: string[] }>;
   /** Undoes exactly what this promotion applied, per the environment's undo policy. */
   undoMigrations(input: DatabaseInput & { backup?: BackupResult }): Promise<{ undone: string[] }>;
+  /** A rollback's: brings the database back to what `source` (an earlier release) expects, per the undo policy. */
+  revertDatabase(input: RevertDatabaseInput): Promise<RevertDatabaseResult>;
+}
+
+export interface RevertDatabaseInput extends DatabaseInput {
+  /** The release live now: policy `down` runs the down files of its checkout. */
+  live: SourceRef;
+  /** Policy `restore`: the backup to put back (taken before the migrations being reverted). */
+  restore?: BackupResult;
+}
+
+export interface RevertDatabaseResult {
+  /** Migrations taken out, newest first. */
+  reverted: string[];
+  /** schema_migrations afterwards, oldest first. */
+  migrations: string[];
 }
 
 export interface TargetInput {

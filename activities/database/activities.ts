@@ -7,9 +7,9 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { DatabaseError } from 'pg';
 import type { BackupResult, DatabaseActivities, DatabaseInput, SourceRef } from '../../common/activity-contracts';
 import { FailureType } from '../../common/errors';
-import { backupDatabase, backupKeep, defaultBackupDir, restoreBackup } from './backup';
+import { backupDatabase, backupKeep, defaultBackupDir, restoreBackup, restoreEarlierBackup } from './backup';
 import { databaseTarget, type Progress } from './connection';
-import { applyMigrations, undoMigrationsWithDownFiles } from './migrations';
+import { applyMigrations, revertMigrationsWithDownFiles, undoMigrationsWithDownFiles } from './migrations';
 
 export type WithWorktree = <T>(source: SourceRef, promotionId: string, work: (dir: string) => Promise<T>) => Promise<T>;
 
@@ -58,6 +58,25 @@ export function createDatabaseActivities(deps: DatabaseActivityDeps): DatabaseAc
         }
         return deps.withWorktree(input.source, input.promotionId, (worktree) =>
           undoMigrationsWithDownFiles(url, migrationsDir(worktree, input.database.migrations), input.promotionId, progress),
+        );
+      }),
+
+    revertDatabase: (input) =>
+      run(input, env(), (url, progress) => {
+        if (input.database.undo === 'restore') {
+          if (!input.restore) {
+            throw ApplicationFailure.nonRetryable(
+              `the undo policy is "restore" but no backup taken before the migrations to revert is recorded (it needs backup: true when that release went live); nothing was changed`,
+              FailureType.InvalidInput,
+            );
+          }
+          return restoreEarlierBackup(url, input.restore, { ...progress, dir: defaultBackupDir(env()) });
+        }
+        const folder = input.database.migrations;
+        return deps.withWorktree(input.live, input.promotionId, (liveTree) =>
+          deps.withWorktree(input.source, input.promotionId, (targetTree) =>
+            revertMigrationsWithDownFiles(url, { liveDir: migrationsDir(liveTree, folder), targetDir: migrationsDir(targetTree, folder) }, progress),
+          ),
         );
       }),
   };

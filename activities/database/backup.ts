@@ -189,23 +189,86 @@ export async function restoreBackup(url: string, backup: BackupResult, options: 
         .reverse()
         .map((m) => `${m.version}_${m.name}`);
       if (mine.length === 0) return { undone: [] };
-
-      options.onProgress?.(`reading the contents of ${file}`);
-      const toc = parseToc(await runTool(tools.pgRestore, ['--list', file], { ...common, captureStdout: true }));
-      const prelude = await dropsForObjectsNotIn(client, toc);
-      const preludeFile = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-restore-')), 'prelude.sql');
-      try {
-        await fs.writeFile(preludeFile, prelude.join('\n') + '\n', { mode: 0o600 });
-        options.onProgress?.(`restoring ${file} into ${target.redacted}`);
-        await restoreInOneTransaction(tools, file, preludeFile, target, options);
-      } finally {
-        await fs.rm(path.dirname(preludeFile), { recursive: true, force: true });
-      }
-
-      await verifyMigrationsTable(client, [...inBackup].sort(), file);
+      await restoreWhole(client, tools, file, target, options, [...inBackup]);
       return { undone: mine };
     }),
   );
+}
+
+/** Drops what the backup does not have, restores it in one transaction, and checks schema_migrations came back as the backup has it. */
+async function restoreWhole(client: Client, tools: PgTools, file: string, target: DatabaseTarget, progress: Progress, inBackup: string[]): Promise<void> {
+  const common = { env: target.toolEnv, redact: target.redact, signal: progress.signal };
+  progress.onProgress?.(`reading the contents of ${file}`);
+  const toc = parseToc(await runTool(tools.pgRestore, ['--list', file], { ...common, captureStdout: true }));
+  const prelude = await dropsForObjectsNotIn(client, toc);
+  const preludeFile = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-restore-')), 'prelude.sql');
+  try {
+    await fs.writeFile(preludeFile, prelude.join('\n') + '\n', { mode: 0o600 });
+    progress.onProgress?.(`restoring ${file} into ${target.redacted}`);
+    await restoreInOneTransaction(tools, file, preludeFile, target, progress);
+  } finally {
+    await fs.rm(path.dirname(preludeFile), { recursive: true, force: true });
+  }
+  await verifyMigrationsTable(client, [...inBackup].sort(), file);
+}
+
+export interface EarlierRestoreOptions extends Progress {
+  /** This worker's backup folder (default: defaultBackupDir()). */
+  dir?: string;
+}
+
+/**
+ * A rollback by restore: puts back a backup an earlier stage took (the one taken just before the
+ * migrations of the release that replaced the one rolled back to), found in this worker's backup
+ * folder and checked against its recorded sha256; it is refused, with nothing changed, when it is
+ * gone or differs. When schema_migrations already holds exactly what the backup holds there is
+ * nothing to revert and nothing is restored (a retry, or a release that added no migration):
+ * writes made since must not be thrown away for nothing. Returns what was reverted, newest first.
+ */
+export async function restoreEarlierBackup(
+  url: string,
+  backup: BackupResult,
+  options: EarlierRestoreOptions = {},
+): Promise<{ reverted: string[]; migrations: string[] }> {
+  const target = databaseTarget(url);
+  const file = await earlierBackupFile(backup, path.resolve(options.dir ?? defaultBackupDir()));
+  return withClient(target, options, (client) =>
+    withMigrationLock(client, options, async () => {
+      const tools = resolvePgTools(await serverMajorVersion(client));
+      const common = { env: target.toolEnv, redact: target.redact, signal: options.signal };
+      const inBackup = await migrationsInBackup(tools, file, common);
+      const now = await appliedMigrations(client);
+      const kept = new Set(inBackup);
+      const reverted = now.filter((m) => !kept.has(m.version)).reverse().map((m) => `${m.version}_${m.name}`);
+      const same = reverted.length === 0 && inBackup.length === now.length;
+      if (!same) await restoreWhole(client, tools, file, target, options, inBackup);
+      return { reverted, migrations: (await appliedMigrations(client)).map((m) => `${m.version}_${m.name}`) };
+    }),
+  );
+}
+
+/** The backup's file in this worker's folder, by the last three parts of its recorded name, with the sha256 it was recorded with. */
+async function earlierBackupFile(backup: BackupResult, dir: string): Promise<string> {
+  const parts = backup.file.split(/[\\/]/).slice(-3);
+  if (parts.length < 3 || !parts[2].endsWith('.dump') || parts.some((part) => part === '..' || part === '.' || part === '')) {
+    throw ApplicationFailure.nonRetryable(`${backup.file} is not the name of a Ferry backup; refusing to restore it, nothing was changed`, 'WrongBackup');
+  }
+  const file = path.join(dir, ...parts);
+  const actual = await fileSha256(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+    throw ApplicationFailure.nonRetryable(
+      `the backup ${parts.join('/')} (taken as ${backup.file}) is no longer in this worker's backup folder ${dir} (FERRY_BACKUP_DIR) on ${os.hostname()}: ` +
+        'it may have been pruned (FERRY_BACKUP_KEEP) or taken on another worker; nothing was changed',
+      'BackupNotFound',
+    );
+  });
+  if (actual !== backup.sha256) {
+    throw ApplicationFailure.nonRetryable(
+      `the backup ${file} has changed since it was taken (sha256 ${actual} instead of ${backup.sha256}); refusing to restore it, nothing was changed`,
+      FailureType.ChecksumDrift,
+    );
+  }
+  return file;
 }
 
 /** A backup of another run (an earlier run of a retried promotion) holds the database as it was then: restoring it loses every write since. */

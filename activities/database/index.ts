@@ -10,7 +10,7 @@ export function databaseActivities(): DatabaseActivities {
 }
 
 export { createDatabaseActivities, databaseUrl, migrationsDir, type DatabaseActivityDeps } from './activities';
-export { backupDatabase, backupKeep, backupPath, defaultBackupDir, describeBackup, restoreBackup, type BackupKey } from './backup';
+export { backupDatabase, backupKeep, backupPath, defaultBackupDir, describeBackup, restoreBackup, restoreEarlierBackup, type BackupKey } from './backup';
 export { databaseTarget, redactUrl } from './connection';
-export { applyMigrations, loadMigrations, MIGRATION_LOCK_KEY, undoMigrationsWithDownFiles } from './migrations';
+export { applyMigrations, loadMigrations, MIGRATION_LOCK_KEY, revertMigrationsWithDownFiles, undoMigrationsWithDownFiles } from './migrations';
 export { resolvePgTools } from './pg-tools';

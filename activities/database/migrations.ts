@@ -139,8 +139,9 @@ export async function appliedMigrations(client: Client, promotionId?: string): P
  * Applies the pending migrations of `dir`, each in its own transaction, and returns the ones that
  * this promotion has applied (by this call or an earlier attempt of it), oldest first: a retry
  * after a crash reports the same list, and a second promotion of the same commit reports none.
+ * `migrations` is all of schema_migrations afterwards, for the environment's ledger.
  */
-export async function applyMigrations(url: string, dir: string, promotionId: string, progress: Progress = {}): Promise<{ applied: string[] }> {
+export async function applyMigrations(url: string, dir: string, promotionId: string, progress: Progress = {}): Promise<{ applied: string[]; migrations: string[] }> {
   const target = databaseTarget(url);
   const migrations = await loadMigrations(dir);
   return withClient(target, progress, (client) =>
@@ -161,8 +162,51 @@ export async function applyMigrations(url: string, dir: string, promotionId: str
           values: [migration.version, migration.name, migration.checksum, promotionId],
         });
       }
-      const mine = await appliedMigrations(client, promotionId);
-      return { applied: mine.map((m) => `${m.version}_${m.name}`) };
+      const all = await appliedMigrations(client);
+      return { applied: all.filter((m) => m.promotionId === promotionId).map(idOf), migrations: all.map(idOf) };
+    }),
+  );
+}
+
+const idOf = (m: { version: string; name: string }) => `${m.version}_${m.name}`;
+
+/**
+ * A rollback's way back by down files: every migration in schema_migrations that `targetDir` (the
+ * migrations of the release rolled back to) does not have is undone, newest first, by the down file
+ * in `liveDir` (the release live now, which applied them), one transaction each. A missing down file
+ * refuses the whole revert before anything runs, naming it. Idempotent: a second call finds nothing to undo.
+ */
+export async function revertMigrationsWithDownFiles(
+  url: string,
+  dirs: { liveDir: string; targetDir: string },
+  progress: Progress = {},
+): Promise<{ reverted: string[]; migrations: string[] }> {
+  const target = databaseTarget(url);
+  const expected = new Set((await loadMigrations(dirs.targetDir)).map((m) => BigInt(m.version)));
+  const downFiles = new Map((await loadMigrations(dirs.liveDir)).map((m) => [BigInt(m.version), m]));
+  return withClient(target, progress, (client) =>
+    withMigrationLock(client, progress, async () => {
+      const extra = (await appliedMigrations(client)).filter((m) => !expected.has(BigInt(m.version))).reverse();
+      const missing = extra.filter((row) => !downFiles.get(BigInt(row.version))?.downFile).map((row) => `${idOf(row)}.down.sql`);
+      if (missing.length > 0) {
+        throw ApplicationFailure.nonRetryable(
+          `cannot roll the database back by down migrations: ${missing.join(', ')} missing in ${dirs.liveDir} (the live release's migrations); nothing was changed`,
+          FailureType.InvalidInput,
+        );
+      }
+      const reverted: string[] = [];
+      for (const row of extra) {
+        progress.signal?.throwIfAborted();
+        const migration = downFiles.get(BigInt(row.version))!;
+        progress.onProgress?.(`reverting ${migration.downFile}`);
+        const sql = await fs.readFile(path.join(dirs.liveDir, migration.downFile!), 'utf8');
+        await inTransaction(client, sql, migration.downFile!, idOf(row), {
+          text: 'delete from schema_migrations where version = $1',
+          values: [row.version],
+        });
+        reverted.push(idOf(row));
+      }
+      return { reverted, migrations: (await appliedMigrations(client)).map(idOf) };
     }),
   );
 }
