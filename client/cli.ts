@@ -4,6 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { Command, CommanderError } from 'commander';
 import { InvalidInputError } from '../common/problems';
 import { abort, decide } from './commands/decide';
+import { envs } from './commands/envs';
 import { history, replay } from './commands/history';
 import { list, status } from './commands/inspect';
 import { dev, worker } from './commands/serve';
@@ -86,6 +87,15 @@ export function program(): Command {
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'machine-readable output')
     .action((options) => run(() => list(connectClient, options, print))());
+
+  cli
+    .command('envs [app] [env]')
+    .description('what runs where: each environment of each app (version, age, state, a promotion waiting for approval); with <app> <env>, its releases')
+    .option('--app <app>', 'only this app')
+    .option('-o, --output <format>', 'table, json or mermaid (a chart for a GitHub job summary)')
+    .option('--json', 'machine-readable output (-o json)')
+    .option('-c, --config <file>', 'order environments as this pipeline lists them (default: ferry.config.yaml here, if any)')
+    .action((app, env, options) => run(() => envs(connectClient, app, env, options, print))());
 
   cli
     .command('history <id>')
