@@ -16,14 +16,14 @@ import { parseActivityInput } from './activity-input';
 const notAnOption = (text: string) => !text.startsWith('-');
 
 /** The name of the worker variable holding an http(s) repository's `user:password` or token. */
-const credentialsEnvSchema = z
+export const credentialsEnvSchema = z
   .string()
   .max(128)
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
   .optional();
 
 // Refs and repos reach git as arguments: one starting with "-" would be read as an option.
-const resolveInputSchema = z.object({
+export const resolveInputSchema = z.object({
   repo: z.string().trim().min(1, 'must not be empty').max(2048).refine(notAnOption, 'must not start with "-"'),
   ref: z
     .string()
@@ -96,24 +96,25 @@ export function maskCredential(value: string): (text: string) => string {
 
 /**
  * The credential `credentialsEnv` names, read on this worker, for `repo`. The config refuses it for
- * anything but http(s); an unset variable is a configuration error, never retried.
+ * anything but http(s); an unset variable is a configuration error, never retried. `field` is the
+ * config field that names the variable, for the error.
  */
-function repoAccess(repo: string, credentialsEnv: string | undefined): RepoAccess | undefined {
+export function repoAccess(repo: string, credentialsEnv: string | undefined, field = 'repoCredentialsEnv'): RepoAccess | undefined {
   if (credentialsEnv === undefined) return undefined;
   const url = /^https?:\/\//i.test(repo) ? new URL(repo) : undefined;
   if (!url) {
     throw ApplicationFailure.nonRetryable(
-      `repoCredentialsEnv (${credentialsEnv}) is only for an http(s) repository, not ${redactCredentials(repo)}`,
+      `${field} (${credentialsEnv}) is only for an http(s) repository, not ${redactCredentials(repo)}`,
       FailureType.InvalidInput,
     );
   }
   const value = process.env[credentialsEnv];
   if (!value) {
-    throw ApplicationFailure.nonRetryable(`${credentialsEnv} is not set on this worker (repoCredentialsEnv names it)`, FailureType.InvalidInput);
+    throw ApplicationFailure.nonRetryable(`${credentialsEnv} is not set on this worker (${field} names it)`, FailureType.InvalidInput);
   }
   if (/[\x00-\x1f\x7f]/.test(value)) {
     throw ApplicationFailure.nonRetryable(
-      `${credentialsEnv} holds a line break or other control character, which cannot be sent as a header (repoCredentialsEnv names it)`,
+      `${credentialsEnv} holds a line break or other control character, which cannot be sent as a header (${field} names it)`,
       FailureType.InvalidInput,
     );
   }
@@ -136,14 +137,14 @@ export function activitySignal(): AbortSignal | undefined {
 }
 
 /** Git's own verdict (its `fatal:`/`error:` line), not the progress chatter before it; never the credential. */
-function gitReason(error: unknown, access?: RepoAccess): string {
+export function gitReason(error: unknown, access?: RepoAccess): string {
   const text = access ? access.mask(error instanceof Error ? error.message : String(error)) : error instanceof Error ? error.message : String(error);
   const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
   return redactCredentials(lines.find((line) => /^(fatal|error):/.test(line)) ?? lines.at(-1) ?? 'unknown error');
 }
 
 /** Cancellation wins over whatever git said while it was being killed. */
-function rethrowIfCancelled(signal: AbortSignal | undefined): void {
+export function rethrowIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason;
 }
 
@@ -268,7 +269,7 @@ export async function openRepository(repo: string, freshness: Freshness, signal?
   return isRemote(repo) ? openMirror(repo, freshness, signal, access) : openLocal(repo, signal);
 }
 
-async function commitSha(dir: string, ref: string, signal?: AbortSignal): Promise<string | undefined> {
+export async function commitSha(dir: string, ref: string, signal?: AbortSignal): Promise<string | undefined> {
   // --quiet: an unknown ref prints nothing; an ambiguous short SHA still complains on stderr.
   const out = await gitIn(dir, signal).raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
   const sha = out.trim();

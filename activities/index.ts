@@ -4,6 +4,7 @@ import { build, test } from './commands';
 import { databaseActivities } from './database';
 import { lockActivities } from './environment-lock';
 import { resolveCommit } from './git';
+import { checkBranches, moveRef } from './git-refs';
 import { notifyActivities } from './notify';
 import { targetActivities, type TargetSettings } from './targets/activities';
 import { verifyActivities } from './verify';
@@ -15,6 +16,8 @@ export function createActivities(client: Client, settings: ActivitySettings): Fe
   return {
     ...lockActivities(client),
     resolveCommit,
+    checkBranches,
+    moveRef,
     build,
     test,
     ...databaseActivities(),

@@ -21,6 +21,8 @@ export function stubActivities(overrides: Partial<StubbedActivities> = {}) {
   const calls: ActivityCall[] = [];
   const defaults: StubbedActivities = {
     resolveCommit: async ({ ref }) => ({ sha: ref, ...AUTHOR, subject: 'Add the checkout page' }),
+    checkBranches: async ({ branches }) => ({ onBranch: branches[0] }),
+    moveRef: async ({ ref }) => ({ ref: ref.startsWith('refs/') ? ref : `refs/heads/${ref}` }),
     build: async () => ({ skipped: false, durationMs: 1_000 }),
     test: async () => ({ skipped: false, durationMs: 2_000 }),
     backupDatabase: async ({ promotionId, environment }) => ({
@@ -30,6 +32,7 @@ export function stubActivities(overrides: Partial<StubbedActivities> = {}) {
     }),
     migrateDatabase: async () => ({ applied: ['001_create_orders'] }),
     undoMigrations: async () => ({ undone: ['001_create_orders'] }),
+    revertDatabase: async () => ({ reverted: ['002_add_status'], migrations: ['001_create_orders'] }),
     prepare: async () => undefined,
     deploy: async () => ({ previousVersion: 'shop:previous' }),
     setCanaryWeight: async () => undefined,
