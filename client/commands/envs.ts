@@ -94,7 +94,7 @@ export async function envs(
     const views = orderViews(gathered, configured);
     if (cut) warn(`ferry envs: more environment locks than it lists; some are left out (name one app with --app)`);
     if (flags.app && views.length === 0) {
-      const apps = await knownApps(client);
+      const apps = [...new Set([...(await knownApps(client)), ...(configured ? [configured.app] : [])])].sort();
       throw new CliExit(ExitCode.Refused, `no environments of app "${flags.app}": ${apps.length > 0 ? `Ferry knows ${apps.join(', ')}` : 'Ferry knows no app yet'}`);
     }
     const at = now();
