@@ -2,3 +2,4 @@
 export { promotion } from './promotion';
 export { stage } from './stage';
 export { environmentLock } from './environment-lock';
+export { rollback } from './rollback';

@@ -13,7 +13,7 @@ import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
 import { abortPayloadSchema, abortSignal, stageStatusQuery, type AbortPayload } from '../common/messages';
 import { stageMarkdown } from '../common/progress-markdown';
-import type { EnvironmentPlan } from '../common/plan';
+import { shortSha, type EnvironmentPlan } from '../common/plan';
 import { secretVariableNames } from '../common/secret-variables';
 import type { EnvironmentStatus, StepName } from '../common/status';
 import { environmentActivities } from './activities';
@@ -30,6 +30,16 @@ export interface StageInput {
   environment: EnvironmentPlan;
   /** Every worker variable the promotion's config names as a secret, masked in verify output. Absent in older histories. */
   secretEnv?: string[];
+  /** A rollback's stage: `source` and `artifact` are the earlier release to go back to. Absent for a promotion. */
+  revert?: StageRevert;
+}
+
+/** What a rollback's stage needs besides the release it goes back to. */
+export interface StageRevert {
+  /** The release live now: the down files come from its checkout, and a failure deploys it back. */
+  live: { sha: string; artifact: string };
+  /** Policy `restore`: the backup taken before the migrations of the release that replaced the one gone back to. */
+  restore?: BackupResult;
 }
 
 /** Since this change, an abort waits for the cancelled migration or deploy to stop before undoing it. */
@@ -46,9 +56,14 @@ interface Compensation {
  * One environment's promotion: prepare → backup → migrate → deploy (rolling, canary or
  * blue-green) → verify → stabilize. Whatever fails after the migration is undone in reverse
  * order, as a saga; a failed prepare has changed nothing, so nothing is undone.
+ *
+ * A rollback's stage (`revert`) goes the same way back: its migrate step brings the database back
+ * to what the earlier release expects, and the deploy is rolling whatever the strategy (the
+ * earlier release ran before; a canary of it would only keep the incident going longer).
  */
 export async function stage(input: StageInput): Promise<EnvironmentStatus> {
-  const { environment: env, artifact } = input;
+  const { artifact, revert } = input;
+  const env: EnvironmentPlan = revert ? { ...input.environment, strategy: { kind: 'rolling' } } : input.environment;
   const status: EnvironmentStatus = { name: env.name, state: 'running', steps: [] };
   // The stage's live view is its own (status query, current details, search attributes); the
   // promotion takes the final status from the result. Signalling each step to the parent would
@@ -103,17 +118,40 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
       if (database && env.backup) {
         backup = await log.run('backup', () => act.database.backupDatabase(database, `back up ${env.name}'s database`), describeBackup);
       }
-      if (database) {
+      if (database && revert) {
+        const live = { ...input.source, sha: revert.live.sha };
+        // Registered first: a revert that fails half-way has still changed something to put forward again.
+        compensations.push({
+          step: 'undo-migration',
+          run: () =>
+            database.database.undo === 'restore'
+              ? act.compensation.revertDatabase({ ...database, live, restore: backup }, `put ${env.name}'s database back as this rollback found it (restore)`)
+              : act.compensation.migrateDatabase({ ...database, source: live }, `migrate ${env.name} forward again to ${shortSha(live.sha)}`),
+        });
+        const reverted = await log.run(
+          'migrate',
+          () => act.database.revertDatabase({ ...database, live, restore: revert.restore }, `bring ${env.name}'s database back to ${shortSha(input.source.sha)} (${database.database.undo})`),
+          (r) => (r.reverted.length ? `reverted ${r.reverted.join(', ')} (${database.database.undo})` : 'nothing to revert'),
+        );
+        status.database = { ...(backup ? { backupBefore: backup } : {}), migrations: reverted.migrations };
+      } else if (database) {
         // Registered first: a migration that fails half-way has still changed something to undo.
         compensations.push({
           step: 'undo-migration',
           run: () => act.compensation.undoMigrations({ ...database, backup }, `undo ${env.name}'s migrations (${database.database.undo})`),
         });
-        await log.run('migrate', () => act.database.migrateDatabase(database, `migrate ${env.name}`), (r) =>
+        const migrated = await log.run('migrate', () => act.database.migrateDatabase(database, `migrate ${env.name}`), (r) =>
           r.applied.length ? `applied ${r.applied.join(', ')}` : 'nothing to apply',
         );
+        // For the environment's ledger: what the database holds once this release is live.
+        status.database = { ...(backup ? { backupBefore: backup } : {}), ...(migrated.migrations ? { migrations: migrated.migrations } : {}) };
       }
-      compensations.push({ step: 'rollback', run: () => act.compensation.rollback(target, `roll ${env.name} back`) });
+      if (revert) {
+        const liveTarget = targetInputOf(input.app, env, revert.live.artifact, { ...input.source, sha: revert.live.sha });
+        compensations.push({ step: 'rollback', run: () => act.compensation.deploy(liveTarget, `deploy ${revert.live.artifact} back to ${env.name}`) });
+      } else {
+        compensations.push({ step: 'rollback', run: () => act.compensation.rollback(target, `roll ${env.name} back`) });
+      }
       await deploy(env, target, act, log, verify);
       const switchedAt = Date.now();
       await stabilize(env, target, act, log);

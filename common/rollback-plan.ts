@@ -1,0 +1,77 @@
+// A rollback's input and the rules for choosing what it goes back to. The CLI picks the release
+// from the environment's ledger and checks the request here; the workflow checks the ledger again
+// under the environment's lock, with the same rules, since the ledger may have moved in between.
+import { z } from 'zod';
+import type { EnvironmentLedger, LedgerRelease } from './ledger';
+import { shortSha, type EnvironmentPlan } from './plan';
+
+/** The release a rollback makes live again, as its environment's ledger recorded it. */
+export const rollbackTargetSchema = z
+  .object({
+    sha: z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-character commit SHA'),
+    ref: z.string().min(1).max(300, 'must be at most 300 characters'),
+    artifact: z.string().min(1).max(500, 'must be at most 500 characters'),
+  })
+  .strict();
+
+/** What a person asks for: everything of a rollback's input that is not the config's. */
+export const rollbackRequestSchema = z
+  .object({
+    target: rollbackTargetSchema,
+    requestedBy: z.string().trim().min(1, 'must name a person').max(200, 'must be at most 200 characters'),
+    reason: z.string().trim().min(1, 'must say why').max(2_000, 'must be at most 2000 characters'),
+    /** Skips the environment's approval and freeze windows; recorded in the status and the ledger. */
+    emergency: z.boolean(),
+  })
+  .strict();
+
+export type RollbackTarget = z.infer<typeof rollbackTargetSchema>;
+export type RollbackRequest = z.infer<typeof rollbackRequestSchema>;
+
+/** The whole input of a rollback workflow: the request, and the environment as the config has it (no secrets). */
+export interface RollbackPlan extends RollbackRequest {
+  app: string;
+  repo: string;
+  /** The worker variable holding the repo's credentials: a name, read by activities only. */
+  repoCredentialsEnv?: string;
+  taskQueue: string;
+  environment: EnvironmentPlan;
+}
+
+/** One rollback per (app, environment, release) at a time; a closed one may be followed by another. */
+export const rollbackWorkflowId = (app: string, environment: string, sha: string) => `ferry-${app}-rollback-${environment}-${shortSha(sha)}`;
+
+/** A commit as `--to` may give it: at least 7 hex digits of its SHA. */
+export const commitPrefixSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[0-9a-f]{7,40}$/, 'must be a commit SHA or a prefix of at least 7 hex digits of one');
+
+export type RollbackChoice = { release: LedgerRelease; replacedBy: LedgerRelease } | { refusal: string };
+
+/**
+ * Which release of the ledger to go back to: the one before the live release, or the one whose
+ * SHA starts with `to`. Refused, saying why, when there is none to go back to, `to` is the live
+ * release, names two releases, or is not in the ledger (which only knows its last releases).
+ * `replacedBy` is the release that came after it: its backupBefore holds the database as it was.
+ */
+export function chooseRollbackTarget(ledger: EnvironmentLedger | undefined, where: string, to?: string): RollbackChoice {
+  const releases = ledger?.releases ?? [];
+  if (releases.length === 0) return { refusal: `${where} has no release in its ledger: nothing to roll back from` };
+  const live = releases[0];
+  if (to === undefined) {
+    if (releases.length < 2) return { refusal: `${where} has had only one release (${shortSha(live.sha)}, ${live.artifact}): nothing to roll back to` };
+    return { release: releases[1], replacedBy: releases[0] };
+  }
+  const suggestion = `to promote it anyway: ferry start --ref ${to} --force`;
+  if (live.sha.startsWith(to)) return { refusal: `${to} is the live release of ${where} (${live.artifact}): nothing to roll back` };
+  const matches = releases.map((release, index) => ({ release, index })).filter(({ release, index }) => index > 0 && release.sha.startsWith(to));
+  const shas = [...new Set(matches.map((m) => m.release.sha))];
+  if (shas.length > 1) return { refusal: `${to} names more than one release of ${where} (${shas.map(shortSha).join(', ')}): give more of the SHA` };
+  if (shas.length === 0) {
+    return { refusal: `${to} is not one of the last ${releases.length} releases of ${where} in its ledger; ${suggestion}` };
+  }
+  const { release, index } = matches[0];
+  return { release, replacedBy: releases[index - 1] };
+}
