@@ -9,6 +9,7 @@ import { history, replay } from './commands/history';
 import { list, status } from './commands/inspect';
 import { dev, worker } from './commands/serve';
 import { retry } from './commands/retry';
+import { rollback } from './commands/rollback';
 import { start } from './commands/start';
 import { unlock } from './commands/unlock';
 import { connectClient } from './connect';
@@ -78,6 +79,19 @@ export function program(): Command {
     .option('--holder <id>', 'the holder to take it from, as shown; refused if the lock has moved on')
     .option('-y, --yes', 'take it from the holder shown without asking (needed without a terminal, unless --holder)')
     .action((app, env, options) => run(() => unlock(connectClient, app, env, options, print))());
+
+  cli
+    .command('rollback <app>')
+    .description("put an environment back to an earlier release of its ledger (default: the one before the live one); prints the rollback's workflow ID")
+    .requiredOption('--env <env>', 'the environment to roll back')
+    .option('--to <commit>', 'the release to go back to: a commit in the ledger (at least 7 hex digits)')
+    .requiredOption('--as <who>', 'who asks (recorded; may not approve it when the environment prevents self-approval)')
+    .requiredOption('--reason <text>', 'why (recorded in the ledger)')
+    .option('--emergency', "skip the environment's approval and freeze windows (recorded)")
+    .option('-c, --config <file>', 'the pipeline', 'ferry.config.yaml')
+    .option('--wait', 'follow it; the exit code is the outcome')
+    .option('--json', 'machine-readable output')
+    .action((app, options) => run(() => rollback(connectClient, app, options, print))());
 
   cli
     .command('list')

@@ -265,3 +265,28 @@ test('a rollback that fails after the database went back deploys the live releas
     },
   ]);
 });
+
+test("a promotion's stage reports for the ledger the backup it took before migrating and schema_migrations afterwards", async () => {
+  const promotion = samplePlan();
+  const production = promotion.environments.find((e) => e.name === 'production')!;
+  const input = (promotionId: string) => ({ promotionId, app: 'shop', source: { repo: promotion.repo, sha: promotion.sha }, artifact: promotion.artifact, environment: production });
+  const stub = stubActivities({
+    migrateDatabase: async ({ promotionId }) =>
+      promotionId.endsWith('older-worker') ? { applied: ['002_add_status'] } : { applied: ['002_add_status'], migrations: ['001_create_orders', '002_add_status'] },
+  });
+  const worker = await startWorker(env, stub.activities);
+  const [reported, fromOlderWorker] = await worker.runUntil(() =>
+    Promise.all(
+      ['ferry-shop-report', 'ferry-shop-report-older-worker'].map(
+        (id) => env.client.workflow.execute('stage', { taskQueue: TASK_QUEUE, workflowId: `${id}-${nextSha().slice(0, 7)}`, args: [input(id)] }) as Promise<PromotionStatus['environments'][0]>,
+      ),
+    ),
+  );
+
+  expect(reported.database).toEqual({
+    backupBefore: { file: '/var/backups/ferry-shop-report-production.dump', bytes: 4096, sha256: 'ab'.repeat(32) },
+    migrations: ['001_create_orders', '002_add_status'],
+  });
+  // A worker of older Ferry reports no list: the ledger gets the backup only.
+  expect(fromOlderWorker.database).toEqual({ backupBefore: { file: '/var/backups/ferry-shop-report-older-worker-production.dump', bytes: 4096, sha256: 'ab'.repeat(32) } });
+});
