@@ -8,13 +8,13 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LockActivities } from '../../common/activity-contracts';
 import type { EnvironmentLedger, LedgerRelease, ReleaseRecord } from '../../common/ledger';
-import { decideUpdate, lockClaimsQuery, lockStateQuery, statusQuery } from '../../common/messages';
+import { abortSignal, decideUpdate, lockClaimsQuery, lockStateQuery, statusQuery } from '../../common/messages';
 import { lockWorkflowId } from '../../common/plan';
 import { rollbackWorkflowId, type RollbackPlan } from '../../common/rollback-plan';
 import type { PromotionStatus } from '../../common/status';
 import { nextSha, samplePlan } from '../helpers/fixtures';
 import { waitForStatus } from '../helpers/promotions';
-import { stubActivities, type StubbedActivities } from '../helpers/stub-activities';
+import { hold, stubActivities, type StubbedActivities } from '../helpers/stub-activities';
 import { startTimeSkippingServer, startWorker, TASK_QUEUE } from '../helpers/temporal-env';
 
 let env: TestWorkflowEnvironment;
@@ -289,4 +289,30 @@ test("a promotion's stage reports for the ledger the backup it took before migra
   });
   // A worker of older Ferry reports no list: the ledger gets the backup only.
   expect(fromOlderWorker.database).toEqual({ backupBefore: { file: '/var/backups/ferry-shop-report-older-worker-production.dump', bytes: 4096, sha256: 'ab'.repeat(32) } });
+});
+
+test('an abort while the earlier release deploys undoes the rollback (live release back, database forward) and records it aborted', async () => {
+  const { plan, ledger, live, older } = scenario('dev');
+  const held = hold();
+  const { status, stub, recorded } = await runRollback(
+    plan,
+    () => ledger,
+    {
+      deploy: async ({ version }) => {
+        if (version === older.artifact) await held.here();
+        return { previousVersion: older.artifact };
+      },
+    },
+    async (handle) => {
+      await held.arrived;
+      await handle.signal(abortSignal, { by: 'rita', reason: 'wrong release' });
+    },
+  );
+
+  expect(status.state).toBe('aborted');
+  expect(status.abort).toMatchObject({ by: 'rita', reason: 'wrong release' });
+  expect(held.wasCancelled()).toBe(true);
+  expect(stub.callsTo('deploy').map((c) => c.input.version)).toEqual([older.artifact, live.artifact]);
+  expect(stub.callsTo('migrateDatabase').map((c) => c.input.source.sha)).toEqual([live.sha]);
+  expect(recorded).toEqual([{ outcome: 'not-live', attempt: expect.objectContaining({ sha: older.sha, outcome: 'aborted', error: 'aborted by rita: wrong release' }) }]);
 });
