@@ -68,7 +68,7 @@ export function chooseRollbackTarget(ledger: EnvironmentLedger | undefined, wher
   if (live.sha.startsWith(to)) return { refusal: `${to} is the live release of ${where} (${live.artifact}): nothing to roll back` };
   const matches = releases.map((release, index) => ({ release, index })).filter(({ release, index }) => index > 0 && release.sha.startsWith(to));
   const shas = [...new Set(matches.map((m) => m.release.sha))];
-  if (shas.length > 1) return { refusal: `${to} names more than one release of ${where} (${shas.map(shortSha).join(', ')}): give more of the SHA` };
+  if (shas.length > 1) return { refusal: `${to} names more than one release of ${where} (${shas.map((s) => s.slice(0, 12)).join(', ')}): give more of the SHA` };
   if (shas.length === 0) {
     return { refusal: `${to} is not one of the last ${releases.length} releases of ${where} in its ledger; ${suggestion}` };
   }
