@@ -11,6 +11,8 @@ export const FailureType = {
   /** A verify command failed (exit code, timeout) against the version under test: the stage rolls back. */
   VerifyFailed: 'VerifyFailed',
   ApprovalRejected: 'ApprovalRejected',
+  /** The refs policy (an environment's from or after) does not let the release in: nothing ran. */
+  Refused: 'Refused',
   Aborted: 'Aborted',
   NotAvailable: 'NotAvailable',
   RolloutFailed: 'RolloutFailed',

@@ -30,6 +30,14 @@ export interface PromotionPlan extends Release {
   build: FerryConfig['build'];
   test?: FerryConfig['test'];
   environments: EnvironmentPlan[];
+  /** Git records what runs where: the ref each environment's live commit is pushed to (absent: none). */
+  recordRef?: RecordRefPlan;
+}
+
+/** `ref` still holds `{env}`; `credentialsEnv` names the worker variable to push with, else the repo's is used. */
+export interface RecordRefPlan {
+  ref: string;
+  credentialsEnv?: string;
 }
 
 /**
@@ -108,5 +116,6 @@ function assemblePlan(config: FerryConfig, release: Release, options: PlanOption
     build: config.build,
     test: config.test,
     environments: config.environments.slice(0, last).map((env) => ({ ...env, skip: skip.has(env.name) })),
+    ...(config.recordRef === undefined ? {} : { recordRef: config.recordRef }),
   };
 }

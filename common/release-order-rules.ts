@@ -39,3 +39,42 @@ export function requiredBefore(envs: { name: string; after?: string | false }[],
   if (typeof after === 'string') return after;
   return index > 0 ? envs[index - 1].name : undefined;
 }
+
+/** What the refs policy must look at before a promotion enters `envs[index]`. */
+export interface EntryCheck {
+  index: number;
+  environment: string;
+  /** `from`: the commit must be on one of these branches. */
+  from?: string[];
+  /**
+   * `after`, when this promotion does not run that environment itself (an earlier run did and it is
+   * skipped now): its ledger must list the commit. An `after` environment this promotion runs needs
+   * no check: it comes first, and a promotion stops at the first environment that does not succeed.
+   */
+  wentLiveIn?: string;
+}
+
+/** The checks for every environment a promotion will enter (not skipped), in order; those with nothing to check left out. */
+export function entryChecks(envs: { name: string; after?: string | false; from?: string[]; skip?: boolean }[]): EntryCheck[] {
+  const checks: EntryCheck[] = [];
+  envs.forEach((env, index) => {
+    if (env.skip) return;
+    const required = requiredBefore(envs, index);
+    const runsHere = envs.some((other, at) => at < index && other.name === required && !other.skip);
+    const check: EntryCheck = { index, environment: env.name };
+    if (env.from) check.from = env.from;
+    if (required !== undefined && !runsHere) check.wentLiveIn = required;
+    if (check.from || check.wentLiveIn) checks.push(check);
+  });
+  return checks;
+}
+
+/** A refusal by `from`, naming the environment, the rule and why (the commit, the branches). */
+export const fromRefusal = (environment: string, why: string) => `${environment}.from: ${why}`;
+
+/** A refusal by `after`. */
+export const afterRefusal = (environment: string, sha: string, required: string) =>
+  `${environment}.after: commit ${sha.slice(0, 7)} never went live in ${required} (${environment} takes releases only after ${required})`;
+
+/** Whether `sha` is among the releases an environment's ledger lists (live now or before). */
+export const wentLive = (ledger: { releases: { sha: string }[] } | undefined, sha: string) => ledger?.releases.some((release) => release.sha === sha) ?? false;

@@ -19,7 +19,11 @@ export type StepName =
   | 'verify'
   | 'stabilize'
   | 'rollback'
-  | 'undo-migration';
+  | 'undo-migration'
+  /** The refs policy (from, after), checked before the build when an environment has something to check. */
+  | 'policy'
+  /** Moving the environment's ref in the repository (recordRef) once it went live; a failure there leaves it live. */
+  | 'record-ref';
 
 export interface StepStatus {
   name: StepName;
@@ -49,6 +53,8 @@ export type EnvironmentState =
   | 'rolled-back'
   | 'rejected'
   | 'aborted'
+  /** The refs policy does not let this release in (from, after); nothing ran. */
+  | 'refused'
   | 'skipped';
 
 export interface EnvironmentStatus {
@@ -74,7 +80,7 @@ export interface EnvironmentStatus {
   };
 }
 
-export type PromotionState = 'running' | 'waiting' | 'succeeded' | 'failed' | 'rejected' | 'aborted';
+export type PromotionState = 'running' | 'waiting' | 'succeeded' | 'failed' | 'rejected' | 'aborted' | 'refused';
 
 /**
  * A message that was recorded but not acted on, with the reason (malformed, not allowed, too

@@ -24,12 +24,17 @@ import { ApprovalGate } from './approval-gate';
 import { EnvironmentLockClient } from './environment-lock';
 import { waitOutFreezeWindows } from './freeze-wait';
 import { prepareEnvironments } from './prepare-environments';
+import { checkReleasePolicy, hasEntryChecks, moveEnvironmentRef, wentLiveNow } from './release-policy';
 import { stage } from './stage';
 import { SearchAttributesPublisher } from './search-attributes';
 import { activeStep, rootMessage, StepLog } from './step-log';
 
 /** Since this change, every environment checks that the release can run there before the first stage starts. */
 const PREPARE_EVERY_ENVIRONMENT_FIRST = 'prepare-every-environment-first';
+/** Since this change, the refs policy (from, after) is checked before the build. */
+const CHECK_RELEASE_POLICY = 'check-release-policy';
+/** Since this change, an environment that went live moves its ref in the repository (recordRef). */
+const MOVE_ENVIRONMENT_REF = 'move-environment-ref';
 
 /**
  * A release's whole journey: resolve → build → test → prepare (every environment) once, then for
@@ -138,6 +143,7 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       } finally {
         runningStage = undefined;
       }
+      if (plan.recordRef && wentLiveNow(envStatus) && patched(MOVE_ENVIRONMENT_REF)) await moveEnvironmentRef(plan, env.name, plan.sha, steps);
       return envStatus.state;
     } finally {
       await CancellationScope.nonCancellable(() => locks.release(lockId));
@@ -150,6 +156,7 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       if (status.commit.sha !== plan.sha) {
         throw ApplicationFailure.nonRetryable(`${plan.repo} resolves ${plan.sha} to ${status.commit.sha}`, FailureType.UnknownRef);
       }
+      if (hasEntryChecks(plan) && patched(CHECK_RELEASE_POLICY)) await checkReleasePolicy(plan, status, log);
       const commandInput = (command: PromotionPlan['build']) => ({
         promotionId: status.workflowId,
         source,
@@ -207,12 +214,13 @@ function finish(status: PromotionStatus, progress: Progress, abort: AbortPayload
   }
   progress.publish();
   if (status.state === 'succeeded') return status;
-  const type = status.state === 'aborted' ? FailureType.Aborted : status.state === 'rejected' ? FailureType.ApprovalRejected : 'PromotionFailed';
+  const type = status.state === 'aborted' ? FailureType.Aborted : status.state === 'rejected' ? FailureType.ApprovalRejected : status.state === 'refused' ? FailureType.Refused : 'PromotionFailed';
   throw ApplicationFailure.nonRetryable(status.error ?? status.state, type, status);
 }
 
 function finalState(status: PromotionStatus, abort: AbortPayload | undefined): PromotionState {
   if (abort) return 'aborted';
+  if (status.environments.some((env) => env.state === 'refused')) return 'refused';
   if (status.environments.some((env) => env.state === 'rejected')) return 'rejected';
   if (status.error || status.environments.some((env) => !['succeeded', 'skipped'].includes(env.state))) return 'failed';
   return 'succeeded';
