@@ -17,6 +17,7 @@ export async function retry(connect: () => Promise<{ client: Client; close(): Pr
     if (earlier.running) throw new CliExit(ExitCode.Refused, `${workflowId} is still running: nothing to retry`);
     if (earlier.state === 'succeeded') throw new CliExit(ExitCode.Refused, `${workflowId} succeeded: nothing to retry`);
     const plan = await earlierPlan(client, workflowId);
+    if (!Array.isArray(plan.environments)) throw new CliExit(ExitCode.BadInput, `${workflowId} is not a promotion: a rollback is asked for again with ferry rollback`);
     const environments = plan.environments.map((e) => ({ ...e, skip: e.skip || earlier.promoted.includes(e.name) }));
     if (!flags.json) print(`retrying ${workflowId} from ${environments.find((e) => !e.skip)?.name ?? 'the start'} (${earlier.promoted.join(', ') || 'nothing'} already promoted)`);
     return await launch(client, { ...plan, environments }, flags, print);

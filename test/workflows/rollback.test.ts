@@ -3,6 +3,10 @@
 // compensation, and what it hands the environment's ledger. The lock itself is real; the ledger's
 // two activities are stubbed with a seeded ledger, and the record is read from the rollback's own
 // lockClaims answer, as the lock reads it.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -13,6 +17,9 @@ import { lockWorkflowId } from '../../common/plan';
 import { rollbackWorkflowId, type RollbackPlan } from '../../common/rollback-plan';
 import type { PromotionStatus } from '../../common/status';
 import { nextSha, samplePlan } from '../helpers/fixtures';
+import { retry } from '../../client/commands/retry';
+import { HISTORIES_DIR, recordHistories } from '../helpers/histories';
+import { REPO_ROOT } from '../helpers/tools';
 import { waitForStatus } from '../helpers/promotions';
 import { hold, stubActivities, type StubbedActivities } from '../helpers/stub-activities';
 import { startTimeSkippingServer, startWorker, TASK_QUEUE } from '../helpers/temporal-env';
@@ -104,6 +111,7 @@ async function runRollback(
     const handle = await env.client.workflow.start('rollback', { taskQueue: TASK_QUEUE, workflowId, args: [plan] });
     const [status] = await Promise.all([outcomeOf(handle), during(handle)]);
     await lockGivenBack(plan, workflowId);
+    await recordHistories(env, handle);
     return status;
   });
   return { status, stub, recorded: book.recorded, workflowId };
@@ -315,4 +323,16 @@ test('an abort while the earlier release deploys undoes the rollback (live relea
   expect(stub.callsTo('deploy').map((c) => c.input.version)).toEqual([older.artifact, live.artifact]);
   expect(stub.callsTo('migrateDatabase').map((c) => c.input.source.sha)).toEqual([live.sha]);
   expect(recorded).toEqual([{ outcome: 'not-live', attempt: expect.objectContaining({ sha: older.sha, outcome: 'aborted', error: 'aborted by rita: wrong release' }) }]);
+});
+
+test('ferry replay --file finds a recorded rollback\'s workflow ID from its input; ferry retry refuses a rollback, naming what to use', async () => {
+  const recorded = fs.readdirSync(HISTORIES_DIR).find((f) => /__ferry-shop\d+-rollback-dev-[0-9a-f]{7}\.history\.pb$/.test(f));
+  expect(recorded).toBeDefined();
+  const replayed = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin', 'ferry.js'), 'replay', '--file', path.join(HISTORIES_DIR, recorded!)]);
+  expect(replayed.stdout).toMatch(/^ferry-shop\d+-rollback-dev-[0-9a-f]{7}: replays cleanly against the current workflow code\n$/);
+
+  const { plan, ledger } = scenario('dev');
+  const { workflowId } = await runRollback(plan, () => ledger, { deploy: async () => Promise.reject(ApplicationFailure.nonRetryable('no', 'RolloutFailed')) });
+  const refusal = await retry(async () => ({ client: env.client, close: async () => undefined }), workflowId, {}, () => undefined).catch((e: Error) => e);
+  expect(refusal).toMatchObject({ code: 2, message: `${workflowId} is not a promotion: a rollback is asked for again with ferry rollback` });
 });
