@@ -84,13 +84,13 @@ export async function envs(
   now = () => Date.now(),
 ): Promise<ExitCode> {
   if (app !== undefined && options.app !== undefined && app !== options.app) {
-    throw new CliExit(ExitCode.BadInput, `bad flags:\n  - <app>: "${app}" and --app "${String(options.app).slice(0, 100)}" name different apps; give one`);
+    throw new CliExit(ExitCode.BadInput, `bad flags:\n  - <app>: "${app.slice(0, 100)}" and --app "${String(options.app).slice(0, 100)}" name different apps; give one`);
   }
   const flags = parseFlags(envsFlagsSchema, { ...options, app: app ?? options.app, environment }, FLAG_NAMES);
   const configured = configuredOrder(flags.config, warn);
   const { client, close } = await connect();
   try {
-    const { views: gathered, cut } = await gatherViews(client, flags.app, configured);
+    const { views: gathered, cut } = await gatherViews(client, flags.app, configured, flags.environment);
     const views = orderViews(gathered, configured);
     if (cut) warn(`ferry envs: more environment locks than it lists; some are left out (name one app with --app)`);
     if (flags.app && views.length === 0) {

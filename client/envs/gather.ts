@@ -90,9 +90,9 @@ export interface Gathered {
 
 /**
  * Every running lock (of `app`, when given) with its ledger, plus the environments `configured`
- * names that have none (nothing promoted there yet). Unordered.
+ * names and those a promotion waits for that have none (nothing promoted there yet). Unordered.
  */
-export async function gatherViews(client: Client, app?: string, configured?: { app: string; environments: string[] }): Promise<Gathered> {
+export async function gatherViews(client: Client, app?: string, configured?: { app: string; environments: string[] }, only?: string): Promise<Gathered> {
   const locks: { app: string; environment: string; lockId: string }[] = [];
   let cut = false;
   for await (const execution of client.workflow.list({ query: locksQuery(app) })) {
@@ -104,7 +104,10 @@ export async function gatherViews(client: Client, app?: string, configured?: { a
     }
     locks.push({ ...named, lockId: execution.workflowId });
   }
-  const [answers, waiting] = await Promise.all([mapInBatches(locks, CONCURRENT_QUERIES, (lock) => askLedger(client, lock.lockId)), waitingForApproval(client, app)]);
+  // With `only`, the other environments are listed (an unknown one's error names them) but not asked: their workers may be gone.
+  const ask = (lock: { environment: string; lockId: string }): Promise<LedgerAnswer> =>
+    !only || lock.environment === only ? askLedger(client, lock.lockId) : Promise.resolve({ kind: 'no-answer', why: 'not asked' });
+  const [answers, waiting] = await Promise.all([mapInBatches(locks, CONCURRENT_QUERIES, ask), waitingForApproval(client, app)]);
   const views: EnvironmentView[] = locks.map((lock, i) => ({ ...lock, answer: answers[i], waitingForApproval: waiting.get(`${lock.app}/${lock.environment}`) ?? [] }));
   const known = (a: string, environment: string) => views.some((v) => v.app === a && v.environment === environment);
   const withoutLock = (a: string, environment: string) => {
