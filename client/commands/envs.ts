@@ -90,22 +90,26 @@ export async function envs(
   const configured = configuredOrder(flags.config, warn);
   const { client, close } = await connect();
   try {
-    const { views: gathered, cut } = await gatherViews(client, flags.app, configured, flags.environment);
+    const { views: gathered, cut, waitingUnknown } = await gatherViews(client, flags.app, configured, flags.environment);
     const views = orderViews(gathered, configured);
     if (cut) warn(`ferry envs: more environment locks than it lists; some are left out (name one app with --app)`);
+    if (waitingUnknown) warn(`ferry envs: ${waitingUnknown}`);
     if (flags.app && views.length === 0) {
       const apps = [...new Set([...(await knownApps(client)), ...(configured ? [configured.app] : [])])].sort();
       throw new CliExit(ExitCode.Refused, `no environments of app "${flags.app}": ${apps.length > 0 ? `Ferry knows ${apps.join(', ')}` : 'Ferry knows no app yet'}`);
     }
     const at = now();
-    if (flags.environment) return oneEnvironment(views, flags.app!, flags.environment, flags.output, print, at);
+    if (flags.environment) {
+      const code = oneEnvironment(views, flags.app!, flags.environment, flags.output, print, at);
+      return waitingUnknown ? ExitCode.Failed : code;
+    }
 
     if (flags.output === 'json') print(JSON.stringify(matrixJson(views, at), null, 2));
     else if (flags.output === 'mermaid') print(fencedMermaid(views, at));
     else print(views.length > 0 ? matrixTable(views, at) : 'no environments yet: nothing has been promoted');
     const unanswered = views.filter((v) => v.answer.kind === 'no-answer');
     for (const view of unanswered) warn(`ferry envs: ${view.app} ${view.environment}: ${view.answer.kind === 'no-answer' ? view.answer.why : ''}`);
-    return unanswered.length > 0 ? ExitCode.Failed : ExitCode.Done;
+    return unanswered.length > 0 || waitingUnknown ? ExitCode.Failed : ExitCode.Done;
   } finally {
     await close();
   }

@@ -86,6 +86,8 @@ export interface Gathered {
   views: EnvironmentView[];
   /** True when there were more locks than LOCKS_LISTED_MAX: the list is not complete. */
   cut: boolean;
+  /** Why the promotions waiting for approval are not shown, when they could not be listed. */
+  waitingUnknown?: string;
 }
 
 /**
@@ -107,7 +109,13 @@ export async function gatherViews(client: Client, app?: string, configured?: { a
   // With `only`, the other environments are listed (an unknown one's error names them) but not asked: their workers may be gone.
   const ask = (lock: { environment: string; lockId: string }): Promise<LedgerAnswer> =>
     !only || lock.environment === only ? askLedger(client, lock.lockId) : Promise.resolve({ kind: 'no-answer', why: 'not asked' });
-  const [answers, waiting] = await Promise.all([mapInBatches(locks, CONCURRENT_QUERIES, ask), waitingForApproval(client, app)]);
+  let waitingUnknown: string | undefined;
+  // A namespace without Ferry's search attributes cannot be asked who waits; what runs where is still worth showing.
+  const listingWaiting = waitingForApproval(client, app).catch((error: unknown) => {
+    waitingUnknown = `the promotions waiting for approval could not be listed by their search attributes (${briefly(error)})`;
+    return new Map<string, string[]>();
+  });
+  const [answers, waiting] = await Promise.all([mapInBatches(locks, CONCURRENT_QUERIES, ask), listingWaiting]);
   const views: EnvironmentView[] = locks.map((lock, i) => ({ ...lock, answer: answers[i], waitingForApproval: waiting.get(`${lock.app}/${lock.environment}`) ?? [] }));
   const known = (a: string, environment: string) => views.some((v) => v.app === a && v.environment === environment);
   const withoutLock = (a: string, environment: string) => {
@@ -121,7 +129,7 @@ export async function gatherViews(client: Client, app?: string, configured?: { a
     if (ferryName.test(a) && ferryName.test(environment ?? '') && (!app || a === app)) withoutLock(a, environment);
   }
   if (configured && (!app || configured.app === app)) for (const environment of configured.environments) withoutLock(configured.app, environment);
-  return { views, cut };
+  return { views, cut, waitingUnknown };
 }
 
 /** The apps that have a running lock: what an unknown app's error names. */
