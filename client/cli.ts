@@ -37,6 +37,7 @@ export function program(): Command {
     .option('-r, --ref <ref>', 'branch, tag or commit to promote', 'HEAD')
     .option('--to <env>', 'stop after this environment')
     .option('--as <who>', 'who asks (default: $GITHUB_ACTOR or the user)')
+    .option('--force', 'promote again through environments an earlier run of this commit already promoted (they are skipped otherwise); each environment\'s from and after still apply')
     .option('--wait', 'follow it; the exit code is the outcome')
     .option('--json', 'machine-readable output')
     .action((options) => run(() => start(connectClient, options, print))());
@@ -97,7 +98,7 @@ export function program(): Command {
     .command('list')
     .description('promotions, newest first, filtered by search attributes')
     .option('--app <app>')
-    .option('--state <state>', 'running, waiting, succeeded, failed, rejected, aborted, terminated, timed-out or cancelled')
+    .option('--state <state>', 'running, waiting, succeeded, failed, rejected, aborted, refused, terminated, timed-out or cancelled')
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'machine-readable output')
     .action((options) => run(() => list(connectClient, options, print))());

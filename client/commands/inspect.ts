@@ -18,7 +18,8 @@ const statusFlags = z.object({ watch: z.boolean().default(false), json: z.boolea
 
 const QUERY_DEADLINE_MS = 15_000;
 
-export const exitCodeOf = (outcome: Outcome) => (isFinished(outcome) && !isSuccess(outcome) ? ExitCode.Failed : ExitCode.Done);
+export const exitCodeOf = (outcome: Outcome) =>
+  outcome.state === 'refused' ? ExitCode.Refused : isFinished(outcome) && !isSuccess(outcome) ? ExitCode.Failed : ExitCode.Done;
 
 export async function status(connect: Connect, workflowId: string, options: unknown, print: (text: string) => void) {
   const flags = parseFlags(statusFlags, options);
@@ -52,7 +53,7 @@ export async function status(connect: Connect, workflowId: string, options: unkn
 
 /** How a promotion can end without writing its state: Temporal's own closings, by their visibility names. */
 const CLOSINGS = { terminated: 'Terminated', 'timed-out': 'TimedOut', cancelled: 'Canceled' } as const;
-const STATES = ['running', 'waiting', 'succeeded', 'failed', 'rejected', 'aborted', 'terminated', 'timed-out', 'cancelled'] as const;
+const STATES = ['running', 'waiting', 'succeeded', 'failed', 'rejected', 'aborted', 'refused', 'terminated', 'timed-out', 'cancelled'] as const;
 
 const listFlags = z.object({
   app: z.string().max(100).regex(/^[a-z0-9-]+$/, 'must be an app name (lowercase letters, digits, dashes)').optional(),

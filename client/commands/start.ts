@@ -12,6 +12,7 @@ import { follow } from '../follow';
 import { loadConfig } from '../load-config';
 import { exitCodeOf } from './inspect';
 import { outcomeTable } from '../status-table';
+import { policyRefusals } from '../release-policy-check';
 
 export const startFlagsSchema = z.object({
   config: z.string().min(1).default('ferry.config.yaml'),
@@ -20,6 +21,8 @@ export const startFlagsSchema = z.object({
   as: z.string().trim().min(1).optional(),
   wait: z.boolean().default(false),
   json: z.boolean().default(false),
+  /** Promote again through environments an earlier run of this commit already promoted. */
+  force: z.boolean().default(false),
 });
 
 /** Who asked, for the record and for preventSelfApproval: --as, else CI's actor, else the user. */
@@ -50,12 +53,20 @@ export async function start(connect: () => Promise<{ client: Client; close(): Pr
   const { client, close } = await connect();
   try {
     // This commit went some of the way before (main to staging, now on to production): those
-    // environments are recorded as skipped rather than promoted twice.
+    // environments are recorded as skipped rather than promoted twice, unless --force asks for
+    // them again (a new run of the same workflow ID; a run still going is joined, not doubled).
     const earlier = await earlierRun(client, workflowId);
     const promoted = earlier?.promoted.filter((name) => plan.environments.some((e) => e.name === name)) ?? [];
-    if (promoted.length > 0) {
+    if (promoted.length > 0 && flags.force) {
+      if (!flags.json) print(`${workflowId} already promoted ${promoted.join(', ')}: --force promotes it there again`);
+    } else if (promoted.length > 0) {
       plan = { ...plan, environments: plan.environments.map((e) => ({ ...e, skip: e.skip || promoted.includes(e.name) })) };
       if (!flags.json) print(`${workflowId} already promoted ${promoted.join(', ')}: skipping them`);
+    }
+    // A run still going is joined: it was checked when it started.
+    if (!earlier?.running) {
+      const refusals = await policyRefusals(client, plan);
+      if (refusals.length > 0) throw new CliExit(ExitCode.Refused, `refused, nothing started: ${refusals.join('; ')}`);
     }
     return await launch(client, plan, flags, print);
   } finally {
