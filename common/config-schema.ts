@@ -524,6 +524,13 @@ export const ferryConfigSchema = z
         message: 'is only for an http(s) repo: git over ssh uses the worker\'s keys, and a local repo needs none',
       });
     }
+    if (typeof config.recordRef?.credentialsEnv === 'string' && typeof config.repo === 'string' && !/^https?:\/\//i.test(config.repo)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['recordRef', 'credentialsEnv'],
+        message: 'is only for an http(s) repo: git over ssh pushes with the worker\'s keys, and a local repo needs none',
+      });
+    }
   }, evenWithOtherProblems);
 
 export type FerryConfig = z.output<typeof ferryConfigSchema>;
