@@ -10,7 +10,9 @@ import { FailureType } from '../../common/errors';
 import { lockWorkflowId } from '../../common/plan';
 import { ledgerQuery } from '../../common/ledger';
 import { samplePlan } from '../helpers/fixtures';
-import { AUTHORS, removeTempDirs, sampleRepo, TestRepo, type SampleRepo } from '../helpers/git-repo';
+import path from 'node:path';
+import { startGitHttpServer } from '../helpers/git-http-server';
+import { AUTHORS, git, removeTempDirs, sampleRepo, TestRepo, type SampleRepo } from '../helpers/git-repo';
 import { environment, runPromotion } from '../helpers/promotions';
 import { stubActivities } from '../helpers/stub-activities';
 import { startTimeSkippingServer } from '../helpers/temporal-env';
@@ -42,6 +44,13 @@ function planFor(repo: string, sha: string, edit: (config: any) => void = () => 
 }
 
 const realGit = () => stubActivities({ checkBranches, moveRef });
+
+/** The history as text, every payload (base64 in the history's JSON) decoded, so a search sees what was sent. */
+function decodedHistory(history: unknown): string {
+  const json = JSON.stringify(history);
+  const payloads = [...json.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1], 'base64').toString('utf8'));
+  return [json, ...payloads].join('\n');
+}
 
 async function failureType(handle: { result(): Promise<unknown> }): Promise<string | undefined> {
   try {
@@ -186,5 +195,41 @@ describe('recordRef: git records what runs where', () => {
     expect(environment(status, 'dev').steps.at(-1)).toMatchObject({ name: 'record-ref', state: 'failed' });
     expect(environment(status, 'dev').steps.at(-1)?.error).toContain('refs/heads/main is the branch checked out');
     expect(repo.git(['rev-parse', 'main'])).toBe(shas.merge);
+  });
+
+  test('over http the credential travels as a header only: never in the workflow history, the status or the error', async () => {
+    const { repo, shas } = sampleRepo();
+    const bare = repo.bareClone();
+    const password = 'r3c0rd-pu5h-7e2a';
+    const server = await startGitHttpServer(path.dirname(bare), { username: 'ferry-bot', password });
+    Object.assign(process.env, { FERRY_TEST_RECORD_PUSH: `ferry-bot:${password}`, FERRY_TEST_RECORD_WRONG: 'ferry-bot:wr0ng-pu5h-11aa' });
+    try {
+      const url = `${server.url}/origin.git`;
+      const pushWith = (credentialsEnv: string) => (config: any) => {
+        config.repo = url;
+        config.recordRef = { ref: 'refs/ferry/{env}', credentialsEnv };
+      };
+      const good = await runPromotion(env, realGit().activities, planFor(url, shas.second, pushWith('FERRY_TEST_RECORD_PUSH'), { to: 'dev' }));
+      expect(environment(good.status, 'dev').steps.at(-1)).toMatchObject({ name: 'record-ref', state: 'succeeded' });
+      expect(git(bare, ['rev-parse', 'refs/ferry/dev'])).toBe(shas.second);
+
+      const wrong = await runPromotion(env, realGit().activities, planFor(url, shas.first, pushWith('FERRY_TEST_RECORD_WRONG'), { to: 'dev' }));
+      expect(environment(wrong.status, 'dev').state).toBe('succeeded');
+      expect(environment(wrong.status, 'dev').steps.at(-1)).toMatchObject({ name: 'record-ref', state: 'failed' });
+      expect(environment(wrong.status, 'dev').steps.at(-1)?.error).toContain(url);
+      expect(git(bare, ['rev-parse', 'refs/ferry/dev'])).toBe(shas.second);
+
+      for (const { handle, status } of [good, wrong]) {
+        const recorded = decodedHistory(await handle.fetchHistory()) + JSON.stringify(status);
+        expect(recorded).toContain('FERRY_TEST_RECORD_');
+        for (const secret of [password, 'wr0ng-pu5h-11aa']) {
+          for (const form of [secret, Buffer.from(`ferry-bot:${secret}`).toString('base64'), encodeURIComponent(secret)]) expect(recorded).not.toContain(form);
+        }
+      }
+    } finally {
+      await server.stop();
+      delete process.env.FERRY_TEST_RECORD_PUSH;
+      delete process.env.FERRY_TEST_RECORD_WRONG;
+    }
   });
 });
