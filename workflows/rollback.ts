@@ -9,6 +9,7 @@ import {
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import type { NotifyEvent } from '../common/activity-contracts';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
 import { keepRefusal, parseMessage, refusal } from '../common/inbound-message';
@@ -19,7 +20,7 @@ import { progressMarkdown } from '../common/progress-markdown';
 import { chooseRollbackTarget, type RollbackPlan } from '../common/rollback-plan';
 import { secretVariableNames } from '../common/secret-variables';
 import type { EnvironmentStatus, PromotionStatus } from '../common/status';
-import { lockActivities } from './activities';
+import { environmentActivities, lockActivities } from './activities';
 import { ApprovalGate } from './approval-gate';
 import { EnvironmentLockClient } from './environment-lock';
 import { waitOutFreezeWindows } from './freeze-wait';
@@ -78,7 +79,18 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
     envStatus.error ??= rootMessage(error);
     envStatus.state = abort ? 'aborted' : 'failed';
   }
+  const event = envStatus.state === 'succeeded' ? 'succeeded' : envStatus.state === 'rolled-back' ? 'rolled-back' : 'failed';
+  await CancellationScope.nonCancellable(() =>
+    notify(event, `rollback of ${plan.app} ${env.name} to ${plan.target.artifact}: ${envStatus.state}${envStatus.error ? `: ${envStatus.error}` : ''}`),
+  );
   return finish(status, envStatus, abort, changed);
+
+  async function notify(event: NotifyEvent, text: string): Promise<void> {
+    if (!env.notify) return;
+    const input = { webhookEnv: env.notify.webhookEnv, event, promotionId: status.workflowId, environment: env.name, text };
+    // A webhook that is down must never hold up or fail a rollback.
+    await environmentActivities(env.taskQueue).notify.notify(input, `notify: ${event}`).catch(() => undefined);
+  }
 
   async function gateAndRun(): Promise<EnvironmentStatus['state']> {
     if (plan.emergency) {
@@ -86,7 +98,9 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
     } else if (env.approval) {
       envStatus.state = 'waiting';
       const step = steps.begin('approval', 'waiting', `${env.approval.required} needed`);
-      const outcome = await gate.wait(envStatus, env.approval, interrupted, async () => undefined);
+      const outcome = await gate.wait(envStatus, env.approval, interrupted, () =>
+        notify('approval-waiting', `rolling ${plan.app} ${env.name} back to ${plan.target.artifact} waits for approval (${plan.requestedBy}: ${plan.reason})`),
+      );
       const decisions = envStatus.approval?.received.map((r) => `${r.decision} by ${r.approver}`).join(', ');
       if (outcome !== 'approved') {
         const timedOut = outcome === 'timed-out' ? `no decision within ${formatDuration(env.approval.timeout)}` : undefined;
