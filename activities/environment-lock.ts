@@ -1,8 +1,11 @@
 // The environment lock's dealings with Temporal that a workflow cannot do itself: starting the
 // lock with a signal, and asking the other side's own state (queries cannot be forged, signals
 // can: the Web UI sends any signal by name).
-import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/activity';
+import { QueryNotRegisteredError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { LockActivities, LockParty } from '../common/activity-contracts';
+import { FailureType } from '../common/errors';
+import { ledgerQuery, recordReleaseUpdate } from '../common/ledger';
 import { lockAcquireSignal, lockClaimsQuery, lockGrantedSignal, lockStateQuery } from '../common/messages';
 
 const OPEN = 'RUNNING';
@@ -68,6 +71,46 @@ export function lockActivities(client: Client): LockActivities {
         return state.holder === requester.workflowId && state.holderRunId === requester.runId;
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      }
+    },
+
+    async recordRelease({ lockId, requester }) {
+      try {
+        // One update ID per holder run: a retried activity joins the update already sent instead of sending another.
+        return await client.workflow.getHandle(lockId).executeUpdate(recordReleaseUpdate, {
+          args: [{ requester: requester.workflowId, runId: requester.runId }],
+          updateId: `record/${requester.runId}`,
+        });
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) {
+          throw ApplicationFailure.nonRetryable(`${lockId} refused the record of ${requester.workflowId}: ${error.cause?.message ?? error.message}`, FailureType.InvalidInput);
+        }
+        if (error instanceof WorkflowNotFoundError) {
+          throw ApplicationFailure.nonRetryable(`${lockId} is not running: there is no ledger to record in`, FailureType.InvalidInput);
+        }
+        throw error;
+      }
+    },
+
+    async readRecord({ lockId, holder }) {
+      try {
+        const claims = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle(holder).query(lockClaimsQuery));
+        if (!claims.held.includes(lockId)) return undefined;
+        return claims.records?.find((entry) => entry.lock === lockId)?.record;
+      } catch (error) {
+        // Gone, or older Ferry that keeps no records: nothing to record.
+        if (error instanceof WorkflowNotFoundError || error instanceof QueryNotRegisteredError) return undefined;
+        throw error;
+      }
+    },
+
+    async readLedger({ lockId }) {
+      try {
+        return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => client.workflow.getHandle(lockId).query(ledgerQuery));
+      } catch (error) {
+        // No lock yet, or one from before the ledger: the environment has no ledger.
+        if (error instanceof WorkflowNotFoundError || error instanceof QueryNotRegisteredError) return undefined;
         throw error;
       }
     },

@@ -23,7 +23,9 @@ export type StepName =
   /** The refs policy (from, after), checked before the build when an environment has something to check. */
   | 'policy'
   /** Moving the environment's ref in the repository (recordRef) once it went live; a failure there leaves it live. */
-  | 'record-ref';
+  | 'record-ref'
+  /** Only listed when the environment's ledger did not take the stage's record. */
+  | 'record';
 
 export interface StepStatus {
   name: StepName;

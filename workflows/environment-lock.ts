@@ -1,14 +1,23 @@
 import {
+  type ActivityOptions,
+  allHandlersFinished,
+  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
   setDefaultSignalHandler,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { LockParty } from '../common/activity-contracts';
+import type { LockActivities, LockParty } from '../common/activity-contracts';
+import { FailureType } from '../common/errors';
 import { keepRefusal, parseMessage, refusal } from '../common/inbound-message';
+import { describeIssues } from '../common/problems';
+import { ledgerQuery, recordReleaseUpdate, releaseRecordSchema, type EnvironmentLedger, type LedgerAttempt, type LedgerRelease, type ReleaseRecord } from '../common/ledger';
+import { lockSubject, withRecord, type LedgerEntries } from '../common/ledger-keeping';
 import {
   lockAcquireSignal,
   lockClaimsQuery,
@@ -23,8 +32,35 @@ import {
 } from '../common/messages';
 import type { IgnoredMessage } from '../common/status';
 import { lockActivities } from './activities';
+import { rootMessage } from './step-log';
 
 const { requestLock, grantLock, checkHolder, confirmGrant } = lockActivities();
+
+/**
+ * Recording is bounded on both sides, unlike queueing: a holder whose lock or worker cannot
+ * answer gives up after a few tries (and goes on, see the promotion) instead of keeping the
+ * environment; a refusal is an answer, never retried.
+ */
+const LEDGER_CALLS = {
+  startToCloseTimeout: '1m',
+  retry: { maximumAttempts: 5, maximumInterval: '10s', nonRetryableErrorTypes: [FailureType.InvalidInput] },
+} satisfies ActivityOptions;
+const ledgerCalls = proxyActivities<Record<string, (input: unknown) => Promise<unknown>>>(LEDGER_CALLS);
+/** Each call names its purpose, so the Web UI's event history reads like the pipeline. */
+const summarized =
+  <K extends 'recordRelease' | 'readRecord'>(name: K) =>
+  (input: Parameters<LockActivities[K]>[0], summary: string): ReturnType<LockActivities[K]> =>
+    ledgerCalls[name].executeWithOptions({ ...LEDGER_CALLS, summary }, [input]) as ReturnType<LockActivities[K]>;
+const recordRelease = summarized('recordRelease');
+const readRecord = summarized('readRecord');
+
+/** Since this change, the lock keeps its environment's ledger and stays open while nobody waits for it. */
+const LOCK_KEEPS_LEDGER = 'lock-keeps-ledger';
+/**
+ * A lock that keeps its ledger lives as long as its environment: it starts over (continue-as-new)
+ * well before Temporal's 10,000-event warning, and whenever the server suggests it.
+ */
+const HISTORY_EVENTS_KEPT = 2_000;
 
 /**
  * How often the lock asks a holder that has not released it whether it still holds it: soon
@@ -37,9 +73,13 @@ const PASSED_ON_KEPT = 20;
 
 export interface LockInput {
   queue: LockParty[];
-  holder?: LockParty & { since: string };
+  /** `recorded`: the holder has written its record; a second one from the same run is not appended. */
+  holder?: LockParty & { since: string; recorded?: boolean };
   passedOn?: LockState['passedOn'];
   ignoredCount?: number;
+  /** The ledger, carried through continue-as-new (absent from older Ferry). */
+  releases?: LedgerRelease[];
+  lastAttempt?: LedgerAttempt;
 }
 
 /**
@@ -47,9 +87,14 @@ export interface LockInput {
  * first served. No message moves it by itself: a request is honoured only if the requester
  * says (by query) that it wants the lock, and a release only once the holder says it no longer
  * holds it. A holder that closed without releasing is found by asking it, and passed over.
+ *
+ * It also keeps the environment's ledger: what its holders did with it, recorded by the holder
+ * only, and read back from the holder's own query (never from the message that asks for it).
  */
 export async function environmentLock(input: LockInput = { queue: [] }): Promise<void> {
   const lockId = workflowInfo().workflowId;
+  // Locks started before this ended when nobody waited, and replay so.
+  const keepsLedger = patched(LOCK_KEEPS_LEDGER);
   const queue = [...input.queue];
   let holder = input.holder;
   const passedOn = [...(input.passedOn ?? [])];
@@ -57,6 +102,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   let ignoredCount = input.ignoredCount ?? 0;
   let releaseHinted = false;
   let unlocked: string | undefined;
+  let entries: LedgerEntries = { releases: input.releases ?? [], lastAttempt: input.lastAttempt };
 
   const ignore = (name: string, reason: string, raw: unknown) => {
     ignoredCount = keepRefusal(ignored, refusal(name, reason, raw, new Date().toISOString()), ignoredCount);
@@ -73,8 +119,57 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   });
   const isHolder = (party: LockParty) => holder?.workflowId === party.workflowId && holder.runId === party.runId;
   const queued = (party: LockParty) => queue.some((q) => q.workflowId === party.workflowId && q.runId === party.runId);
+  const ledger = (): EnvironmentLedger => ({
+    lockId,
+    ...lockSubject(lockId),
+    releases: entries.releases,
+    lastAttempt: entries.lastAttempt,
+    holder: holder?.workflowId,
+    queue: queue.map((party) => party.workflowId),
+  });
+  const refuseRecord = (reason: string, raw: unknown): never => {
+    ignore('recordRelease', reason, raw);
+    throw ApplicationFailure.nonRetryable(reason, FailureType.InvalidInput);
+  };
 
   setHandler(lockStateQuery, state);
+  setHandler(ledgerQuery, ledger);
+  setHandler(
+    recordReleaseUpdate,
+    async (raw) => {
+      const { requester, runId } = lockRequestSchema.parse(raw);
+      const party = { workflowId: requester, runId };
+      if (holder?.recorded && isHolder(party)) return ledger(); // a retried record: written once
+      let record: ReleaseRecord | undefined;
+      try {
+        record = await readRecord({ lockId, holder: party }, `read what ${requester} did with ${lockId}`);
+      } catch (error) {
+        throw ApplicationFailure.nonRetryable(`${lockId} could not read the record of ${requester} from its own query: ${rootMessage(error)}`, FailureType.NotAvailable);
+      }
+      if (!record) return refuseRecord(`${requester} has no record for ${lockId} in its own lockClaims answer: only the holder's own record counts`, raw);
+      const parsed = releaseRecordSchema.safeParse(record);
+      if (!parsed.success) return refuseRecord(`the record of ${requester} for ${lockId} is malformed: ${describeIssues(parsed.error).join('; ')}`, raw);
+      const by = parsed.data.outcome === 'live' ? parsed.data.release.by : parsed.data.attempt.by;
+      if (by !== requester) return refuseRecord(`the record of ${requester} names ${by} as its maker: a holder records only what it did itself`, raw);
+      // Asked again after the await: an operator may have taken the lock meanwhile, or a retry recorded it.
+      if (!isHolder(party)) return refuseRecord(`${requester} no longer holds ${lockId}`, raw);
+      if (holder!.recorded) return ledger();
+      entries = withRecord(entries, parsed.data);
+      holder!.recorded = true;
+      return ledger();
+    },
+    {
+      validator: (raw) => {
+        const parsed = parseMessage(lockRequestSchema, raw);
+        if (!parsed.ok) throw new Error(parsed.reason);
+        const { requester, runId } = parsed.data;
+        if (!holder) throw new Error(`nobody holds ${lockId}: only its holder records in its ledger`);
+        if (!isHolder({ workflowId: requester, runId })) {
+          throw new Error(`${lockId} is held by ${holder.workflowId} (run ${holder.runId}), not ${requester} (run ${runId}): only its holder records in its ledger`);
+        }
+      },
+    },
+  );
   setHandler(lockAcquireSignal, (raw) => {
     const parsed = parseMessage(lockRequestSchema, raw);
     if (!parsed.ok) return ignore('acquire', parsed.reason, raw);
@@ -150,17 +245,27 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
         return;
       }
       if (hinted) ignore('release', `${party.workflowId} still holds ${lockId}: a release counts only from the holder`, undefined);
-      if (workflowInfo().continueAsNewSuggested) return continueAsNew<typeof environmentLock>(carried());
+      if (startOver()) return continueWithLedger();
     }
   }
 
-  const carried = (): LockInput => ({ queue, holder, passedOn, ignoredCount });
+  const carried = (): LockInput => ({ queue, holder, passedOn, ignoredCount, releases: entries.releases, lastAttempt: entries.lastAttempt });
+  const startOver = () => workflowInfo().continueAsNewSuggested || (keepsLedger && workflowInfo().historyLength > HISTORY_EVENTS_KEPT);
+  async function continueWithLedger(): Promise<never> {
+    // A record being written finishes in this run, so the next one starts with it.
+    if (keepsLedger) await condition(allHandlersFinished);
+    return continueAsNew<typeof environmentLock>(carried());
+  }
 
   if (holder) await holdFor(holder);
   for (;;) {
-    // Nobody waiting: end, and let the next promotion start a fresh lock.
-    if (queue.length === 0) return;
-    if (workflowInfo().continueAsNewSuggested) return continueAsNew<typeof environmentLock>(carried());
+    if (queue.length === 0) {
+      // Before the ledger: end, and let the next promotion start a fresh lock.
+      if (!keepsLedger) return;
+      // The ledger lives on: wait, open, for the next promotion.
+      await condition(() => queue.length > 0 || startOver());
+    }
+    if (startOver()) return continueWithLedger();
     const next = queue.shift()!;
     holder = { ...next, since: new Date().toISOString() };
     releaseHinted = false;
@@ -186,9 +291,15 @@ export class EnvironmentLockClient {
   private readonly wanted = new Set<string>();
   private readonly held = new Set<string>();
   private readonly hinted = new Set<string>();
+  /** What this workflow did with each environment it holds, for the lock to read when asked to record it. */
+  private readonly records = new Map<string, ReleaseRecord>();
 
   constructor(private readonly ignore: (signal: string, reason: string, payload: unknown) => void) {
-    setHandler(lockClaimsQuery, () => ({ wanted: [...this.wanted], held: [...this.held] }));
+    setHandler(lockClaimsQuery, () => ({
+      wanted: [...this.wanted],
+      held: [...this.held],
+      records: [...this.records].map(([lock, record]) => ({ lock, record })),
+    }));
     setHandler(lockGrantedSignal, (raw) => {
       const parsed = parseMessage(lockGrantSchema, raw);
       if (!parsed.ok) return this.ignore('lockGranted', parsed.reason, raw);
@@ -216,9 +327,22 @@ export class EnvironmentLockClient {
     return false;
   }
 
+  /**
+   * Writes what this workflow did with an environment it holds into that environment's ledger,
+   * and resolves with the ledger. The lock reads the record from this workflow's own query.
+   */
+  async record(lockId: string, record: ReleaseRecord): Promise<EnvironmentLedger> {
+    if (!this.held.has(lockId)) throw ApplicationFailure.nonRetryable(`${lockId} is not held by this workflow: only the holder records in its ledger`, FailureType.InvalidInput);
+    this.records.set(lockId, record);
+    const me = { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId };
+    const what = record.outcome === 'live' ? `${record.release.artifact} live` : `${record.attempt.artifact} ${record.attempt.outcome}`;
+    return recordRelease({ lockId, requester: me }, `record in the ledger of ${lockId}: ${what}`);
+  }
+
   async release(lockId: string): Promise<void> {
     this.wanted.delete(lockId);
     this.held.delete(lockId);
+    this.records.delete(lockId);
     const me = workflowInfo();
     await getExternalWorkflowHandle(lockId)
       .signal(lockReleaseSignal, { requester: me.workflowId, runId: me.runId })

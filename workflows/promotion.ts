@@ -17,6 +17,7 @@ import { keepRefusal, parseMessage, refusal } from '../common/inbound-message';
 import { abortPayloadSchema, abortSignal, statusQuery, type AbortPayload } from '../common/messages';
 import { lockWorkflowId, shortSha, stageWorkflowId, type EnvironmentPlan, type PromotionPlan } from '../common/plan';
 import { progressMarkdown } from '../common/progress-markdown';
+import { promotionRecord } from '../common/promotion-record';
 import { secretVariableNames } from '../common/secret-variables';
 import type { EnvironmentStatus, PromotionState, PromotionStatus } from '../common/status';
 import { commandActivities, environmentActivities, gitActivities } from './activities';
@@ -31,6 +32,8 @@ import { activeStep, rootMessage, StepLog } from './step-log';
 
 /** Since this change, every environment checks that the release can run there before the first stage starts. */
 const PREPARE_EVERY_ENVIRONMENT_FIRST = 'prepare-every-environment-first';
+/** Since this change, each environment's stage is recorded in the environment's ledger, before its lock is released. */
+const RECORD_IN_LEDGER = 'record-in-ledger';
 /** Since this change, the refs policy (from, after) is checked before the build. */
 const CHECK_RELEASE_POLICY = 'check-release-policy';
 /** Since this change, an environment that went live moves its ref in the repository (recordRef). */
@@ -143,10 +146,25 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       } finally {
         runningStage = undefined;
       }
+      if (patched(RECORD_IN_LEDGER)) await recordInLedger(lockId, envStatus, steps);
       if (plan.recordRef && wentLiveNow(envStatus) && patched(MOVE_ENVIRONMENT_REF)) await moveEnvironmentRef(plan, env.name, plan.sha, steps);
       return envStatus.state;
     } finally {
       await CancellationScope.nonCancellable(() => locks.release(lockId));
+    }
+  }
+
+  /**
+   * Writes what the stage did in the environment's ledger while the lock is still held. What the
+   * stage did stands either way: a ledger that does not take the record (its lock's worker gone,
+   * a refusal) neither fails nor holds up the promotion; a failed `record` step says why.
+   */
+  async function recordInLedger(lockId: string, envStatus: EnvironmentStatus, steps: StepLog): Promise<void> {
+    try {
+      const record = promotionRecord(plan, status.workflowId, envStatus, new Date().toISOString());
+      await CancellationScope.nonCancellable(() => locks.record(lockId, record));
+    } catch (error) {
+      steps.end(steps.begin('record'), 'failed', undefined, `${lockId} did not record this stage in its ledger: ${rootMessage(error)}`);
     }
   }
 
@@ -278,6 +296,7 @@ class Progress {
     env.steps.splice(this.gateSteps.get(env.name) ?? 0, Infinity, ...stageStatus.steps);
     env.state = stageStatus.state;
     env.error = stageStatus.error;
+    if (stageStatus.database) env.database = stageStatus.database;
     this.publish();
   }
 

@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { statusQuery } from '../../common/messages';
+import { lockStateQuery, statusQuery } from '../../common/messages';
 import { lockWorkflowId, promotionWorkflowId, type PromotionPlan } from '../../common/plan';
 import type { PromotionStatus } from '../../common/status';
 import type { promotion } from '../../workflows';
@@ -77,16 +77,22 @@ export async function runPromotion(
 }
 
 /**
- * Waits until the lock workflows a promotion used have ended. A lock checks its holder with an
- * activity after the release; a test that stops its worker in the middle of that leaves the
- * time-skipping server waiting out the activity's timeout in real time, and the next test with it.
+ * Waits until the lock workflows a promotion used are free: ended, or (keeping their ledger) open
+ * with nobody holding or waiting. A lock checks its holder with an activity after the release; a
+ * test that stops its worker in the middle of that leaves the time-skipping server waiting out the
+ * activity's timeout in real time, and the next test with it.
  */
 export async function locksSettled(env: TestWorkflowEnvironment, status: PromotionStatus): Promise<void> {
   for (const environment of status.environments) {
     const lock = env.client.workflow.getHandle(lockWorkflowId(status.app, environment.name));
+    const busy = async () => {
+      if (!(await lock.describe().then((d) => d.status.name === 'RUNNING', () => false))) return false;
+      const state = await lock.query(lockStateQuery).catch(() => undefined);
+      return !state || state.holder !== undefined || state.queue.length > 0;
+    };
     const deadline = Date.now() + 30_000;
-    while (await lock.describe().then((d) => d.status.name === 'RUNNING', () => false)) {
-      if (Date.now() > deadline) throw new Error(`${lock.workflowId} still runs 30 s after the promotion ended`);
+    while (await busy()) {
+      if (Date.now() > deadline) throw new Error(`${lock.workflowId} is still held 30 s after the promotion ended`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

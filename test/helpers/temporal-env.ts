@@ -52,6 +52,7 @@ export async function startFerryWorker(env: TestWorkflowEnvironment, stateDir: s
     taskQueue: TASK_QUEUE,
     workflowBundle: await workflowBundle(),
     activities: { stateDir },
+    maxCachedWorkflows: 0, // see startWorker
   });
 }
 
@@ -67,5 +68,9 @@ export async function startWorker(
     // The lock is Temporal itself, so the tests use the real activity against the test server.
     activities: { ...lockActivities(env.client), ...activities },
     maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+    // No sticky queue: a lock stays open from one test to the next, each with its own worker, and
+    // the time-skipping server keeps sending a workflow's tasks and queries to the sticky queue of
+    // a worker that is gone (its timeout runs on the server's clock, which stands still meanwhile).
+    maxCachedWorkflows: 0,
   });
 }
