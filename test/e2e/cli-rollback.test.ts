@@ -130,7 +130,7 @@ async function promote(sha: string): Promise<void> {
 
 const releasesOf = async (environment: string) => JSON.parse((await ferry(['envs', 'shop', environment, '--json'])).stdout).releases as Array<Record<string, unknown>>;
 
-test('after two promotions, dev goes back by down files and production by restore: the processes run the older release, the databases hold its schema and data, the ledger says so', async () => {
+test('after two promotions, dev goes back by down files and production, once approved, by restore: the processes run the older release, the databases hold its schema and data, the ledger says so', async () => {
   // Before any release: no ledger to roll back with.
   const nothing = await ferry(['rollback', 'shop', '--env', 'dev', '--as', 'rita', '--reason', 'too early']);
   expect(nothing).toMatchObject({ code: 3, stderr: 'ferry rollback: shop/dev has no release in its ledger: nothing to roll back from\n' });
@@ -170,13 +170,34 @@ test('after two promotions, dev goes back by down files and production by restor
   const dev = await releasesOf('dev');
   expect(dev.map((r) => [r.sha, r.kind])).toEqual([[spring, 'rollback'], [summer, 'promotion'], [spring, 'promotion']]);
   expect(dev[0]).toMatchObject({ by: `ferry-shop-rollback-dev-${spring.slice(0, 7)}`, requestedBy: 'rita', reason: 'gift notes break checkout', emergency: false, migrations: springState.dev.migrations });
+  const status = await ferry(['status', `ferry-shop-rollback-dev-${spring.slice(0, 7)}`, '--json']);
+  expect(status.code).toBe(0);
+  expect(JSON.parse(status.stdout)).toMatchObject({ state: 'succeeded', sha: spring, environments: [{ name: 'dev', state: 'succeeded' }] });
 
-  const productionBack = await ferry(['rollback', 'shop', '--env', 'production', '--as', 'rita', '--reason', 'gift notes break checkout', '--emergency', '--wait']);
-  expect(productionBack).toMatchObject({ code: 0 });
+  // Production waits for its approvers; the one who asked for the rollback may not approve it.
+  const productionId = `ferry-shop-rollback-production-${spring.slice(0, 7)}`;
+  const productionRun = ferry(['rollback', 'shop', '--env', 'production', '--as', 'olivia', '--reason', 'gift notes break checkout', '--wait']);
+  for (const giveUpAt = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 500))) {
+    const self = await ferry(['approve', productionId, '--env', 'production', '--as', 'olivia']);
+    if (self.stderr.includes('may not approve it')) break;
+    if (Date.now() > giveUpAt) throw new Error(`${productionId} never waited for approval: ${self.stderr}`);
+  }
+  expect(await ferry(['approve', productionId, '--env', 'production', '--as', 'sam'])).toMatchObject({ code: 0 });
+  expect(await productionRun).toMatchObject({ code: 0 });
   expect(await runningCommit(ports.production)).toBe(spring);
   expect(await snapshot(urls.production)).toEqual(springState.production);
   const production = await releasesOf('production');
-  expect(production[0]).toMatchObject({ sha: spring, kind: 'rollback', emergency: true, approvedBy: [], migrations: springState.production.migrations });
+  expect(production[0]).toMatchObject({ sha: spring, kind: 'rollback', requestedBy: 'olivia', emergency: false, approvedBy: ['sam'], migrations: springState.production.migrations });
   // What this rollback took before restoring is recorded: rolling forward again by restore goes back to it.
   expect(production[0].backupBefore).toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+  // An emergency skips approval: back to summer (the release before the live one now), by restoring that backup.
+  const forward = await ferry(['rollback', 'shop', '--env', 'production', '--as', 'olivia', '--reason', 'the fix is in summer after all', '--emergency', '--wait']);
+  expect(forward).toMatchObject({ code: 0 });
+  expect(await runningCommit(ports.production)).toBe(summer);
+  expect((await snapshot(urls.production)).migrations).toEqual([...springState.production.migrations, '003_add_gift_note']);
+  // The gift notes written while summer ran are back with it.
+  expect(await query(urls.production, `select count(*)::int as notes from orders where gift_note = 'happy summer'`)).toEqual([{ notes: 16 }]);
+  expect((await releasesOf('production'))[0]).toMatchObject({ sha: summer, kind: 'rollback', emergency: true, approvedBy: [] });
 }, 600_000);
+
