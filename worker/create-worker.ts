@@ -13,8 +13,6 @@ export interface FerryWorkerOptions {
   activities: ActivitySettings;
   /** How long running activities may finish after shutdown is asked for (SIGINT/SIGTERM) before they are cancelled. */
   shutdownGraceMs?: number;
-  /** Tests on the time-skipping server pass 0: no sticky queue (see test/helpers/temporal-env.ts). */
-  maxCachedWorkflows?: number;
 }
 
 /** How late, at most, a running activity hears of its cancellation (it heartbeats more often). */
@@ -39,6 +37,5 @@ export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> 
     // An activity learns it was cancelled (an abort) from the answer to a heartbeat it sent on to
     // the server, which by default happens only every 48 s of a one-minute heartbeat timeout.
     maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
-    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
 }

@@ -61,6 +61,8 @@ const LOCK_KEEPS_LEDGER = 'lock-keeps-ledger';
  * well before Temporal's 10,000-event warning, and whenever the server suggests it.
  */
 const HISTORY_EVENTS_KEPT = 2_000;
+/** Each message is an event or more; counted too, as not every server reports a history's length to the workflow. */
+const MESSAGES_PER_RUN = 500;
 
 /**
  * How often the lock asks a holder that has not released it whether it still holds it: soon
@@ -104,6 +106,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   let unlocked: string | undefined;
   let entries: LedgerEntries = { releases: input.releases ?? [], lastAttempt: input.lastAttempt };
 
+  let messagesThisRun = 0;
   const ignore = (name: string, reason: string, raw: unknown) => {
     ignoredCount = keepRefusal(ignored, refusal(name, reason, raw, new Date().toISOString()), ignoredCount);
   };
@@ -137,6 +140,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   setHandler(
     recordReleaseUpdate,
     async (raw) => {
+      messagesThisRun++;
       const { requester, runId } = lockRequestSchema.parse(raw);
       const party = { workflowId: requester, runId };
       if (holder?.recorded && isHolder(party)) return ledger(); // a retried record: written once
@@ -171,6 +175,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     },
   );
   setHandler(lockAcquireSignal, (raw) => {
+    messagesThisRun++;
     const parsed = parseMessage(lockRequestSchema, raw);
     if (!parsed.ok) return ignore('acquire', parsed.reason, raw);
     const party = { workflowId: parsed.data.requester, runId: parsed.data.runId };
@@ -178,6 +183,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     if (!isHolder(party) && !queued(party)) queue.push(party);
   });
   setHandler(lockReleaseSignal, (raw) => {
+    messagesThisRun++;
     const parsed = parseMessage(lockRequestSchema, raw);
     if (!parsed.ok) return ignore('release', parsed.reason, raw);
     // Only a hint to ask the holder now; a queued requester that gives up is passed over at its turn.
@@ -203,7 +209,10 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   );
 
   // Last: setting it hands it every buffered signal that has no handler yet.
-  setDefaultSignalHandler((name, ...args) => ignore(name, 'an environment lock takes no such signal', args[0]));
+  setDefaultSignalHandler((name, ...args) => {
+    messagesThisRun++;
+    ignore(name, 'an environment lock takes no such signal', args[0]);
+  });
   const passOn = (why: string) => {
     passedOn.push({ at: new Date().toISOString(), holder: holder!.workflowId, why });
     if (passedOn.length > PASSED_ON_KEPT) passedOn.splice(0, passedOn.length - PASSED_ON_KEPT);
@@ -250,7 +259,9 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   }
 
   const carried = (): LockInput => ({ queue, holder, passedOn, ignoredCount, releases: entries.releases, lastAttempt: entries.lastAttempt });
-  const startOver = () => workflowInfo().continueAsNewSuggested || (keepsLedger && workflowInfo().historyLength > HISTORY_EVENTS_KEPT);
+  const startOver = () =>
+    workflowInfo().continueAsNewSuggested ||
+    (keepsLedger && (workflowInfo().historyLength > HISTORY_EVENTS_KEPT || messagesThisRun > MESSAGES_PER_RUN));
   async function continueWithLedger(): Promise<never> {
     // A record being written finishes in this run, so the next one starts with it.
     if (keepsLedger) await condition(allHandlersFinished);

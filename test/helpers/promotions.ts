@@ -97,3 +97,4 @@ export async function locksSettled(env: TestWorkflowEnvironment, status: Promoti
     }
   }
 }
+

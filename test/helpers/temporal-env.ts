@@ -45,21 +45,20 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 
 /** The real Ferry worker, every activity real, on the test server; local environments keep their state in `stateDir`. */
 export async function startFerryWorker(env: TestWorkflowEnvironment, stateDir: string): Promise<Worker> {
-  return createFerryWorker({
+  return endingOpenLocks(env, await createFerryWorker({
     connection: env.nativeConnection,
     client: env.client,
     namespace: env.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
     workflowBundle: await workflowBundle(),
     activities: { stateDir },
-    maxCachedWorkflows: 0, // see startWorker
-  });
+  }));
 }
 
 export async function startWorker(
   env: TestWorkflowEnvironment,
   activities: StubbedActivities, taskQueue = TASK_QUEUE): Promise<Worker> {
-  return Worker.create({
+  return endingOpenLocks(env, await Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
@@ -68,9 +67,32 @@ export async function startWorker(
     // The lock is Temporal itself, so the tests use the real activity against the test server.
     activities: { ...lockActivities(env.client), ...activities },
     maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
-    // No sticky queue: a lock stays open from one test to the next, each with its own worker, and
-    // the time-skipping server keeps sending a workflow's tasks and queries to the sticky queue of
-    // a worker that is gone (its timeout runs on the server's clock, which stands still meanwhile).
-    maxCachedWorkflows: 0,
-  });
+  }));
+}
+
+/**
+ * Once the worker has stopped, ends the environment locks still open (idle, keeping their
+ * ledger). The time-skipping server sends a workflow's tasks and queries to the sticky queue of the
+ * worker that ran it last, for ever (a real server falls back to the normal queue after seconds,
+ * and it has no ResetStickyTaskQueue): the next test's worker would never hear from such a lock.
+ * A test that needs a ledger across promotions runs them on one worker.
+ */
+function endingOpenLocks(env: TestWorkflowEnvironment, worker: Worker): Worker {
+  const runUntil = worker.runUntil.bind(worker);
+  worker.runUntil = (async (fnOrPromise: Parameters<Worker['runUntil']>[0]) => {
+    try {
+      return await runUntil(fnOrPromise);
+    } finally {
+      await endLocks(env);
+    }
+  }) as Worker['runUntil'];
+  return worker;
+}
+
+async function endLocks(env: TestWorkflowEnvironment): Promise<void> {
+  const namespace = env.namespace ?? 'default';
+  const { executions } = await env.client.workflowService.listOpenWorkflowExecutions({ namespace, maximumPageSize: 1000, typeFilter: { name: 'environmentLock' } });
+  for (const { execution } of executions ?? []) {
+    await env.client.workflow.getHandle(execution!.workflowId!).terminate('the test is over').catch(() => undefined);
+  }
 }
