@@ -90,6 +90,10 @@ test('a commit not on main is refused for production by ferry start, exit 3, bef
   const run = await ferry(['start', '--ref', 'topic', '--wait']);
   expect(run.code).toBe(3);
   expect(run.stderr).toContain(`production.from: commit ${topic.slice(0, 7)} is not on main`);
+  // Neither --to nor --force changes the rule.
+  const forced = await ferry(['start', '--ref', 'topic', '--to', 'production', '--force', '--wait']);
+  expect(forced.code).toBe(3);
+  expect(forced.stderr).toContain('production.from:');
   await expect(client.workflow.getHandle(promotionWorkflowId('shop', topic)).describe()).rejects.toThrow();
 });
 
