@@ -61,7 +61,7 @@ const LOCK_KEEPS_LEDGER = 'lock-keeps-ledger';
  * well before Temporal's 10,000-event warning, and whenever the server suggests it.
  */
 const HISTORY_EVENTS_KEPT = 2_000;
-/** Each message is an event or more; counted too, as not every server reports a history's length to the workflow. */
+/** Each message is an event or more: counted as well, so a burst of them ends the run without relying on how a server reports the history's length. */
 const MESSAGES_PER_RUN = 500;
 
 /**
