@@ -1,0 +1,96 @@
+import { RELEASES_KEPT, releaseRecordSchema, type LedgerRelease } from '../../common/ledger';
+import { LEDGER_RELEASES_MAX_CHARS, lockSubject, withRecord } from '../../common/ledger-keeping';
+import { promotionRecord } from '../../common/promotion-record';
+import type { EnvironmentStatus } from '../../common/status';
+import { samplePlan } from '../helpers/fixtures';
+
+const release = (n: number, extra: Partial<LedgerRelease> = {}): LedgerRelease => ({
+  sha: n.toString(16).padStart(40, '0'),
+  ref: 'main',
+  artifact: `shop:${n}`,
+  wentLiveAt: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
+  by: `ferry-shop-${n}`,
+  kind: 'promotion',
+  approvedBy: [],
+  ...extra,
+});
+const attempt = (n: number) => ({ sha: release(n).sha, artifact: `shop:${n}`, at: '2026-01-02T00:00:00.000Z', by: `ferry-shop-${n}`, kind: 'promotion' as const, outcome: 'failed' as const });
+
+describe('withRecord', () => {
+  test(`keeps the newest ${RELEASES_KEPT} releases, newest first, and a new live release ends the last attempt`, () => {
+    let ledger = { releases: [] as LedgerRelease[] };
+    for (let n = 1; n <= RELEASES_KEPT; n++) ledger = withRecord(ledger, { outcome: 'live', release: release(n) });
+    expect(ledger.releases).toHaveLength(RELEASES_KEPT);
+    const failed = withRecord(ledger, { outcome: 'not-live', attempt: attempt(99) });
+    expect(failed).toEqual({ releases: ledger.releases, lastAttempt: attempt(99) });
+    const next = withRecord(failed, { outcome: 'live', release: release(RELEASES_KEPT + 1) });
+    expect(next.releases.map((r) => r.artifact)).toEqual(Array.from({ length: RELEASES_KEPT }, (_, i) => `shop:${RELEASES_KEPT + 1 - i}`));
+    expect(next.lastAttempt).toBeUndefined();
+  });
+
+  test('drops the oldest releases, never the live one, to keep what it carries under Temporal\'s payload limit', () => {
+    const migrations = Array.from({ length: 2_000 }, (_, i) => `${String(i).padStart(4, '0')}_${'x'.repeat(280)}`);
+    let ledger = { releases: [] as LedgerRelease[] };
+    for (let n = 1; n <= 5; n++) ledger = withRecord(ledger, { outcome: 'live', release: release(n, { migrations }) });
+    const size = JSON.stringify(ledger.releases).length;
+    expect(size).toBeLessThanOrEqual(LEDGER_RELEASES_MAX_CHARS);
+    expect(ledger.releases.length).toBe(1); // each is ~580,000 characters: two would not fit
+    expect(ledger.releases[0].artifact).toBe('shop:5');
+  });
+});
+
+test('lockSubject reads the app and environment from a lock ID', () => {
+  expect(lockSubject('ferry-lock/shop/production')).toEqual({ app: 'shop', environment: 'production' });
+});
+
+describe('promotionRecord', () => {
+  const plan = samplePlan(() => undefined, { requestedBy: 'ci-bot' });
+  const env = (state: EnvironmentStatus['state'], more: Partial<EnvironmentStatus> = {}): EnvironmentStatus => ({ name: 'production', state, steps: [], ...more });
+
+  test('a live release names who approved it (rejections are not approvals) and the database it left', () => {
+    const backupBefore = { file: '/var/backups/x.dump', bytes: 10, sha256: 'ab'.repeat(32) };
+    const record = promotionRecord(
+      plan,
+      'ferry-shop-abc1234',
+      env('succeeded', {
+        approval: {
+          required: 1,
+          received: [
+            { approver: 'mallory', decision: 'reject', at: 't', via: 'signal' },
+            { approver: 'olivia', decision: 'approve', at: 't', via: 'update' },
+          ],
+        },
+        database: { migrations: ['001_create_orders'], backupBefore },
+      }),
+      '2026-01-01T00:00:00.000Z',
+    );
+    expect(record).toEqual({
+      outcome: 'live',
+      release: {
+        sha: plan.sha,
+        ref: 'main',
+        artifact: plan.artifact,
+        wentLiveAt: '2026-01-01T00:00:00.000Z',
+        by: 'ferry-shop-abc1234',
+        kind: 'promotion',
+        requestedBy: 'ci-bot',
+        approvedBy: ['olivia'],
+        migrations: ['001_create_orders'],
+        backupBefore,
+      },
+    });
+  });
+
+  test('a try that did not go live keeps its outcome, and its error cut to the ledger\'s 2,000 characters', () => {
+    for (const state of ['rolled-back', 'failed', 'aborted'] as const) {
+      const record = promotionRecord(plan, 'ferry-shop-abc1234', env(state, { error: 'e'.repeat(5_000) }), 'now');
+      expect(releaseRecordSchema.safeParse(record).success).toBe(true);
+      expect(record).toMatchObject({ outcome: 'not-live', attempt: { outcome: state, sha: plan.sha } });
+      expect(record.outcome === 'not-live' && record.attempt.error!.length).toBe(2_000);
+    }
+  });
+
+  test('refuses, naming the field, a record the ledger would not take', () => {
+    expect(() => promotionRecord({ ...plan, sha: 'not-a-sha' }, 'ferry-shop-x', env('succeeded'), 'now')).toThrow(/release\.sha: must be a full 40-character commit SHA/);
+  });
+});
