@@ -15,6 +15,8 @@ import { commitShortPipelineRelease, freePort, shopRepo } from '../helpers/shop'
 import { REPO_ROOT } from '../helpers/tools';
 
 const FERRY = path.join(REPO_ROOT, 'bin', 'ferry.js');
+// Two real promotions and a dozen `ferry` processes (each compiles the CLI) in one test, on a machine other tests share.
+jest.setTimeout(300_000);
 const stateDir = tempDir('e2e-envs');
 const { repo } = shopRepo();
 let server: DevServer;
@@ -71,6 +73,11 @@ async function matrix(args: string[] = []): Promise<Row[]> {
 }
 const row = (rows: Row[], environment: string) => rows.find((r) => r.app === 'shop' && r.environment === environment)!;
 
+/** spring is live everywhere; summer is live in dev and waits for production's approval. Set by the first promotions' test. */
+let spring: string;
+let summer: string;
+const promotionOf = (sha: string) => `ferry-shop-${sha.slice(0, 7)}`;
+
 beforeAll(async () => {
   ports = { dev: await freePort(), production: await freePort() };
   server = await startTestDevServer();
@@ -106,9 +113,9 @@ test("before anything ran: the config's environments, none released; an unknown 
   expect(await ferry(['envs', '--app', 'moon'], nowhere)).toMatchObject({ code: 3, stderr: 'no environments of app "moon": Ferry knows no app yet\n' });
 });
 
-test('after promotions: each environment runs the version the matrix shows, production names its approver and the promotion waiting there; one environment lists its releases', async () => {
-  const spring = commitShortPipelineRelease(repo, 'spring', ports, '2s');
-  const springId = `ferry-shop-${spring.slice(0, 7)}`;
+test('after promotions: each environment runs the version the matrix shows (table, JSON, Mermaid), production names its approver and the promotion waiting there', async () => {
+  spring = commitShortPipelineRelease(repo, 'spring', ports, '2s');
+  const springId = promotionOf(spring);
   const springRun = ferry(['start', '--ref', spring, '--wait', '--as', 'ci-bot']);
   await waitFor('spring to wait for production', async () => {
     const approved = await ferry(['approve', springId, '--env', 'production', '--as', 'olivia']);
@@ -116,8 +123,8 @@ test('after promotions: each environment runs the version the matrix shows, prod
   });
   expect((await springRun).code).toBe(0);
 
-  const summer = commitShortPipelineRelease(repo, 'summer', ports, '2s');
-  const summerId = `ferry-shop-${summer.slice(0, 7)}`;
+  summer = commitShortPipelineRelease(repo, 'summer', ports, '2s');
+  const summerId = promotionOf(summer);
   expect((await ferry(['start', '--ref', summer, '--as', 'ci-bot'])).code).toBe(0);
   // Visibility follows the workflows a moment later: wait until the list shows summer waiting.
   const rows = await waitFor('summer to wait for production in the matrix', async () => {
@@ -154,7 +161,11 @@ test('after promotions: each environment runs the version the matrix shows, prod
   expect(chart[3]).toMatch(new RegExp(`^    app1 --> env1\\["dev<br/>${summer.slice(0, 7)} shop:${summer.slice(0, 7)}<br/>live #183; \\d+[sm] ago"\\]:::live$`));
   expect(chart[4]).toMatch(new RegExp(`^    app1 --> env2\\["production<br/>${spring.slice(0, 7)} .*<br/>waiting for approval: ${summerId}"\\]:::live$`));
   expect(chart.at(-1)).toBe('```');
+});
 
+test('one environment lists its releases newest first, with who asked and who approved, and the promotion waiting there; an unknown one exits 3', async () => {
+  const [springId, summerId] = [promotionOf(spring), promotionOf(summer)];
+  const production = row(await matrix(), 'production');
   const releases = await ferry(['envs', 'shop', 'production']);
   expect(releases).toMatchObject({ code: 0, stderr: '' });
   const [head, header, live, ...rest] = releases.stdout.trimEnd().split('\n');
@@ -170,7 +181,9 @@ test('after promotions: each environment runs the version the matrix shows, prod
 
   const unknownEnv = await ferry(['envs', 'shop', 'moon']);
   expect(unknownEnv).toMatchObject({ code: 3, stderr: 'app "shop" has no environment "moon": it has dev, production\n' });
+});
 
+test("environments in the order of a config given with -c (one it lists that never went live included), else as they first went live; summer goes live in production once approved", async () => {
   // The order: a config's, else when each environment first went live.
   const reversed = path.join(tempDir('reversed'), 'ferry.config.yaml');
   const local = (port: number) => `{ kind: local, start: "node server.js", port: ${port} }`;
@@ -185,7 +198,7 @@ test('after promotions: each environment runs the version the matrix shows, prod
   const byFirstRelease = await ferry(['envs', '--json'], tempDir('no-config'));
   expect(JSON.parse(byFirstRelease.stdout).map((r: Row) => r.environment)).toEqual(['dev', 'production']);
 
-  expect((await ferry(['approve', summerId, '--env', 'production', '--as', 'sam'])).code).toBe(0);
+  expect((await ferry(['approve', promotionOf(summer), '--env', 'production', '--as', 'sam'])).code).toBe(0);
   const after = await waitFor('summer to go live in production', async () => {
     const m = await matrix();
     return row(m, 'production').live?.sha === summer ? m : undefined;
@@ -195,7 +208,7 @@ test('after promotions: each environment runs the version the matrix shows, prod
 });
 
 test('a release that fails in dev is rolled back: the matrix shows the live version and the try that did not go live', async () => {
-  const summer = await runningCommit(ports.dev);
+  expect(await runningCommit(ports.dev)).toBe(summer);
   const crash = repo.commit('A release that cannot start', AUTHORS.linus, {
     'ferry.config.yaml': fs.readFileSync(path.join(repo.dir, 'ferry.config.yaml'), 'utf8').replace('start: "node server.js", port: ' + ports.dev, `start: "node -e 'process.exit(3)'", port: ${ports.dev}`),
   });
