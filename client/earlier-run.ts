@@ -8,7 +8,7 @@ import { hasStatus, outcomeOf } from './outcome';
 
 export interface EarlierRun {
   running: boolean;
-  /** Environments it promoted (or had skipped): a new run records them as skipped. */
+  /** Environments it promoted, or skipped as promoted by a run before it: a new run records them as skipped. */
   promoted: string[];
   state?: string;
 }
@@ -24,7 +24,10 @@ export async function earlierRun(client: Client, workflowId: string): Promise<Ea
   // The final status is in its result or failure; only a terminated or timed-out run needs its worker.
   const outcome = await outcomeOf(client, workflowId);
   const status = hasStatus(outcome) ? outcome : await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery)).catch(() => undefined);
-  const promoted = status?.environments.filter((e) => e.state === 'succeeded' || e.state === 'skipped').map((e) => e.name) ?? [];
+  // A run also ends every environment it never entered `skipped` (after a failure or a refusal):
+  // only those its plan skipped, promoted by a run before it, count with the ones it promoted.
+  const skippedByPlan = new Set((await earlierPlan(client, workflowId).catch(() => undefined))?.environments.filter((e) => e.skip).map((e) => e.name));
+  const promoted = status?.environments.filter((e) => e.state === 'succeeded' || (e.state === 'skipped' && skippedByPlan.has(e.name))).map((e) => e.name) ?? [];
   return { running: false, promoted, state: outcome.state };
 }
 

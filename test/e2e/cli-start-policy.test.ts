@@ -138,3 +138,18 @@ test('each environment that goes live moves its ref; --force promotes an older c
   expect(status.environments[0].steps.at(-1)).toMatchObject({ name: 'record-ref', state: 'succeeded', detail: `refs/heads/env/dev: ${summer.slice(0, 7)} → ${spring.slice(0, 7)}` });
   expect(refAt('dev')).toBe(spring);
 });
+
+test('a commit refused before is promoted through every environment once it is on main: what the refused run never entered is not taken as promoted', async () => {
+  const topic = repo.git(['rev-parse', 'topic']);
+  // Main's files win (both changed release.json); what counts is that topic is now in main's history.
+  repo.git(['merge', '--quiet', '-s', 'ours', '-m', 'Merge topic', 'topic'], AUTHORS.margaret);
+  const run = await ferry(['start', '--ref', topic, '--wait', '--json']);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  const status = JSON.parse(run.stdout);
+  expect(status.environments.map((e: { name: string; state: string }) => [e.name, e.state])).toEqual([
+    ['dev', 'succeeded'],
+    ['production', 'succeeded'],
+  ]);
+  expect([refAt('dev'), refAt('production')]).toEqual([topic, topic]);
+});
