@@ -26,7 +26,7 @@ export async function earlierRun(client: Client, workflowId: string): Promise<Ea
   const status = hasStatus(outcome) ? outcome : await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery)).catch(() => undefined);
   // A run also ends every environment it never entered `skipped` (after a failure or a refusal):
   // only those its plan skipped, promoted by a run before it, count with the ones it promoted.
-  const skippedByPlan = new Set((await earlierPlan(client, workflowId).catch(() => undefined))?.environments.filter((e) => e.skip).map((e) => e.name));
+  const skippedByPlan = new Set((await earlierPlan(client, workflowId).catch(() => undefined))?.environments?.filter((e) => e.skip).map((e) => e.name));
   const promoted = status?.environments.filter((e) => e.state === 'succeeded' || (e.state === 'skipped' && skippedByPlan.has(e.name))).map((e) => e.name) ?? [];
   return { running: false, promoted, state: outcome.state };
 }

@@ -13,11 +13,12 @@ import type { NotifyEvent } from '../common/activity-contracts';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
 import { keepRefusal, parseMessage, refusal } from '../common/inbound-message';
-import type { LedgerRelease, ReleaseRecord } from '../common/ledger';
+import type { LedgerRelease } from '../common/ledger';
 import { abortPayloadSchema, abortSignal, statusQuery, type AbortPayload } from '../common/messages';
 import { lockWorkflowId, shortSha, stageWorkflowId } from '../common/plan';
 import { progressMarkdown } from '../common/progress-markdown';
 import { chooseRollbackTarget, type RollbackPlan } from '../common/rollback-plan';
+import { rollbackRecord } from '../common/rollback-record';
 import { secretVariableNames } from '../common/secret-variables';
 import type { EnvironmentStatus, PromotionStatus } from '../common/status';
 import { environmentActivities, lockActivities } from './activities';
@@ -27,8 +28,6 @@ import { waitOutFreezeWindows } from './freeze-wait';
 import { SearchAttributesPublisher } from './search-attributes';
 import { stage } from './stage';
 import { activeStep, rootMessage, StepLog } from './step-log';
-
-const ERROR_KEPT = 2_000;
 
 /**
  * An environment back to an earlier release of its ledger, the way a promotion goes: approval and
@@ -202,40 +201,8 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
 
   /** What this rollback did with the environment, for its ledger; a ledger that cannot be written is said, not fatal: the environment is as the stage left it. */
   async function recordInLedger(live: LedgerRelease): Promise<void> {
-    const now = new Date().toISOString();
-    const approvedBy = (envStatus.approval?.received ?? []).filter((r) => r.decision === 'approve').map((r) => r.approver);
-    const record: ReleaseRecord =
-      envStatus.state === 'succeeded'
-        ? {
-            outcome: 'live',
-            release: {
-              sha: plan.target.sha,
-              ref: plan.target.ref,
-              artifact: plan.target.artifact,
-              wentLiveAt: now,
-              by: status.workflowId,
-              kind: 'rollback',
-              requestedBy: plan.requestedBy,
-              approvedBy,
-              reason: plan.reason,
-              emergency: plan.emergency,
-              ...(envStatus.database?.migrations ? { migrations: envStatus.database.migrations } : {}),
-              ...(envStatus.database?.backupBefore ? { backupBefore: envStatus.database.backupBefore } : {}),
-            },
-          }
-        : {
-            outcome: 'not-live',
-            attempt: {
-              sha: plan.target.sha,
-              artifact: plan.target.artifact,
-              at: now,
-              by: status.workflowId,
-              kind: 'rollback',
-              outcome: envStatus.state === 'aborted' ? 'aborted' : envStatus.state === 'rolled-back' ? 'rolled-back' : 'failed',
-              ...(envStatus.error ? { error: envStatus.error.slice(0, ERROR_KEPT) } : {}),
-            },
-          };
     try {
+      const record = rollbackRecord(plan, status.workflowId, envStatus, new Date().toISOString());
       await CancellationScope.nonCancellable(() => locks.record(lockId, record));
     } catch (error) {
       const note = `not recorded in ${lockId}'s ledger: ${rootMessage(error)}`;
