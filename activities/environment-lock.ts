@@ -107,7 +107,10 @@ export function lockActivities(client: Client): LockActivities {
 
     async readLedger({ lockId }) {
       try {
-        return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => client.workflow.getHandle(lockId).query(ledgerQuery));
+        const lock = client.workflow.getHandle(lockId);
+        // A lock that ended (older Ferry's, or terminated) starts empty when next asked for: its ledger is gone.
+        if ((await lock.describe()).status.name !== OPEN) return undefined;
+        return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => lock.query(ledgerQuery));
       } catch (error) {
         // No lock yet, or one from before the ledger: the environment has no ledger.
         if (error instanceof WorkflowNotFoundError || error instanceof QueryNotRegisteredError) return undefined;
