@@ -3,7 +3,7 @@
 // under the environment's lock, with the same rules, since the ledger may have moved in between.
 import { z } from 'zod';
 import type { EnvironmentLedger, LedgerRelease } from './ledger';
-import { shortSha, type EnvironmentPlan } from './plan';
+import { shortSha, type EnvironmentPlan, type RecordRefPlan } from './plan';
 
 /** The release a rollback makes live again, as its environment's ledger recorded it. */
 export const rollbackTargetSchema = z
@@ -36,6 +36,8 @@ export interface RollbackPlan extends RollbackRequest {
   repoCredentialsEnv?: string;
   taskQueue: string;
   environment: EnvironmentPlan;
+  /** Git records what runs where: the environment's ref follows the rollback (absent when the app has none). */
+  recordRef?: RecordRefPlan;
 }
 
 /** One rollback per (app, environment, release) at a time; a closed one may be followed by another. */

@@ -25,6 +25,7 @@ import { environmentActivities, lockActivities } from './activities';
 import { ApprovalGate } from './approval-gate';
 import { EnvironmentLockClient } from './environment-lock';
 import { waitOutFreezeWindows } from './freeze-wait';
+import { moveEnvironmentRef } from './release-policy';
 import { SearchAttributesPublisher } from './search-attributes';
 import { stage } from './stage';
 import { activeStep, rootMessage, StepLog } from './step-log';
@@ -196,6 +197,7 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
     }
     changed();
     await recordInLedger(live);
+    if (envStatus.state === 'succeeded') await moveEnvironmentRef(plan, env.name, plan.target.sha, steps);
     return envStatus.state;
   }
 

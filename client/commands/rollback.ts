@@ -59,6 +59,7 @@ export async function rollback(connect: Connect, app: string, options: Record<st
       ...(config.repoCredentialsEnv === undefined ? {} : { repoCredentialsEnv: config.repoCredentialsEnv }),
       taskQueue: config.taskQueue,
       environment,
+      ...(config.recordRef === undefined ? {} : { recordRef: config.recordRef }),
     };
     const workflowId = rollbackWorkflowId(plan.app, environment.name, sha);
     try {

@@ -141,3 +141,24 @@ test('by restore, a release that replaced the target without a backup before it 
   expect(stub.environmentsTouched({ ignoring: ['notify'] })).toEqual([]);
   expect(stub.callsTo('notify').map((c) => c.input.event)).toEqual(['failed']);
 });
+
+test('with recordRef, a rollback that went live points the environment’s ref at the earlier release; one that did not leaves it', async () => {
+  const { plan, ledger, older } = scenario('dev', (p) => {
+    p.emergency = true;
+    p.recordRef = { ref: 'env/{env}' };
+  });
+  const { status, stub } = await runRollback(env, plan, () => ledger);
+  expect(status.state).toBe('succeeded');
+  expect(stub.callsTo('moveRef').map((c) => [c.input.ref, c.input.sha])).toEqual([['env/dev', older.sha]]);
+  expect(status.environments[0].steps.at(-1)).toMatchObject({ name: 'record-ref', state: 'succeeded' });
+
+  const failing = scenario('dev', (p) => {
+    p.emergency = true;
+    p.recordRef = { ref: 'env/{env}' };
+  });
+  const broken = await runRollback(env, failing.plan, () => failing.ledger, {
+    checkHealth: async () => ({ healthy: false, reasons: ['the earlier release answers 500'], metrics: {} }),
+  });
+  expect(broken.status.environments[0].state).toBe('rolled-back');
+  expect(broken.stub.callsTo('moveRef')).toEqual([]);
+});

@@ -135,7 +135,10 @@ describe('prepare: checked before anything changes', () => {
 
   test('an environment an earlier attempt promoted (skipped) is not checked', async () => {
     const stub = stubActivities();
-    const plan = planWith(['dev', 'staging'], () => undefined);
+    // after: false — the refs policy (release-policy.test.ts) would ask dev's ledger, which this test does not fill.
+    const plan = planWith(['dev', 'staging'], (envs) => {
+      envs.staging.after = false;
+    });
     plan.environments[0].skip = true;
     const { status } = await runPromotion(env, stub.activities, plan);
 
