@@ -9,7 +9,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { abortSignal, approveSignal, stageStatusQuery, statusQuery } from '../../common/messages';
 import { parseConfig } from '../../common/parse-config';
-import { buildPlan } from '../../common/plan';
+import { ledgerQuery, type EnvironmentLedger } from '../../common/ledger';
+import { buildPlan, lockWorkflowId } from '../../common/plan';
 import type { PromotionStatus } from '../../common/status';
 import { AUTHORS, removeTempDirs, tempDir, TestRepo } from '../helpers/git-repo';
 import { migrationRows, startTestPostgres, tableExists, type TestPostgres } from '../helpers/postgres';
@@ -177,6 +178,10 @@ environments:
       await during?.(handle);
       const status = await outcome(handle);
       await locksSettled(env, status);
+      // Read while this worker runs: the locks it leaves open end with it (test/helpers/temporal-env.ts).
+      for (const e of config.environments) {
+        ledgers[e.name] = await env.client.workflow.getHandle(lockWorkflowId(config.app, e.name)).query(ledgerQuery).catch(() => undefined);
+      }
       const handles = [handle, ...status.environments.flatMap((e) => (e.stageWorkflowId ? [env.client.workflow.getHandle(e.stageWorkflowId)] : []))];
       // Payloads are bytes (base64 in the history's JSON): read as text, so a value in one is found.
       const asText = (key: string, value: unknown) =>
@@ -188,6 +193,8 @@ environments:
       return status;
     });
   }
+  /** Each environment's ledger as the last promotion left it. */
+  const ledgers: Record<string, EnvironmentLedger | undefined> = {};
   /** Every event of every promotion and stage this file ran: where a secret value must never appear. */
   const histories: string[] = [];
 
@@ -283,6 +290,13 @@ environments:
     expect(new Set(previewHits.map((h) => h.version))).toEqual(new Set([springImage]));
     expect(new Set(hitsOf(NAMESPACES.production, 'shop').map((h) => h.version))).toEqual(new Set([springImage]));
     expect(gateway.hits.filter((h) => h.status !== 200)).toEqual([]);
+
+    // Each environment's ledger names the image its live Deployment runs, and production's approver.
+    const live = (name: string) => ledgers[name]?.releases[0];
+    expect(live('dev')).toMatchObject({ sha: spring, artifact: image(dev), kind: 'promotion', by: status.workflowId, requestedBy: 'ci-bot' });
+    expect(live('staging')).toMatchObject({ sha: spring, artifact: (await read(NAMESPACES.staging, 'shop')).spec?.template.spec?.containers[0].image });
+    expect(live('production')).toMatchObject({ sha: spring, artifact: image(await read(NAMESPACES.production, 'shop-green')), approvedBy: ['olivia'] });
+    expect(live('dev')?.migrations).toEqual(['001_create_orders', '002_add_customers']);
   });
 
   test('a crash-looping release is caught by the progress deadline, rolled back, and its migration undone', async () => {
@@ -312,6 +326,7 @@ environments:
     expect(deployment.status).toMatchObject({ replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
     expect(deployment.metadata?.annotations?.['kubernetes.io/change-cause']).toBe(`ferry: roll back ${crashImage} to ${springImage}`);
     expect(await runningImages(NAMESPACES.dev)).toEqual([springImage, springImage]);
+    expect(ledgers.dev?.lastAttempt).toMatchObject({ sha: crashing, artifact: crashImage, outcome: 'rolled-back', by: status.workflowId });
   });
 
   test('an abort during the staging canary takes the canary out and leaves staging on the release before', async () => {
