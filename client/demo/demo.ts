@@ -22,6 +22,7 @@ import { loadConfig } from '../load-config';
 import { exitWhenFlushed } from '../exit';
 import { hasStatus, type Outcome } from '../outcome';
 import { outcomeTable } from '../status-table';
+import { checkLedgers } from './ledger-check';
 import { commitShopRelease } from './shop-repository';
 import { startTraffic } from './traffic';
 import { startWebhookReceiver } from './webhook-receiver';
@@ -95,10 +96,12 @@ async function main(argv: string[]): Promise<number> {
     const client = new Client({ connection: await Connection.connect({ address }) });
     try {
       const worker = await createFerryWorker({ connection, client, namespace: 'default', taskQueue: config.taskQueue, activities: { stateDir: services.stateDir } });
-      const outcomes = await worker.runUntil(async () => {
+      const { outcomes, ledgerProblem } = await worker.runUntil(async () => {
         const ended: Outcome[] = [];
         for (const release of releases) ended.push(await promote(client, config, release, services.temporal.uiUrl, address, flags.yes));
-        return ended;
+        const promoted = ended.map((outcome, i) => ({ ...releases[i], ended: Object.fromEntries((hasStatus(outcome) ? outcome.environments : []).map((e) => [e.name, e.state])) }));
+        // The locks answer on this worker's queue: asked while it still runs.
+        return { outcomes: ended, ledgerProblem: await checkLedgers(client, config.app, config.environments.map((e) => e.name), promoted, log) };
       });
       const traffic = await Promise.all(users.map((u) => u.stop()));
       outcomes.forEach((status, i) => log(`\n${releases[i].name}:\n${outcomeTable(status)}`));
@@ -112,6 +115,7 @@ async function main(argv: string[]): Promise<number> {
         const unexpected = unexpectedEnd(outcome, releases[i].expect);
         if (unexpected) throw new CliExit(ExitCode.Failed, `${releases[i].name}: ${unexpected}`);
       });
+      if (ledgerProblem) throw new CliExit(ExitCode.Failed, ledgerProblem);
       return ExitCode.Done;
     } finally {
       await client.connection.close();
