@@ -77,10 +77,11 @@ export function lockActivities(client: Client): LockActivities {
 
     async recordRelease({ lockId, requester }) {
       try {
-        // One update ID per holder run: a retried activity joins the update already sent instead of sending another.
+        // No update ID of our own: one made of the holder's run ID (public, in lockState) could be
+        // sent first by anyone, and Temporal would hand the holder that update's refusal. A retried
+        // activity sends another update; the lock writes one record per holder run.
         return await client.workflow.getHandle(lockId).executeUpdate(recordReleaseUpdate, {
           args: [{ requester: requester.workflowId, runId: requester.runId }],
-          updateId: `record/${requester.runId}`,
         });
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) {

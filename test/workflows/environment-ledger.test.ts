@@ -150,7 +150,7 @@ test(`${RELEASES_KEPT + 1} releases in one environment keep the latest ${RELEASE
 });
 
 describe('a forged recordRelease update (anyone can send one from the Web UI)', () => {
-  test('naming the holder, another run of it, someone else, or nobody well, records nothing and is refused', async () => {
+  test('naming the holder (sent first, under the update ID the holder itself would use), another run of it, someone else, or nobody well, records nothing and is refused; the holder then records', async () => {
     const app = 'ledger-forged';
     const deploying = hold();
     let holdDeploy = false;
@@ -169,13 +169,14 @@ describe('a forged recordRelease update (anyone can send one from the Web UI)', 
       try {
         await deploying.arrived;
         const { runId } = await handle.describe();
-        const forge = (payload: unknown) =>
-          ask(() => lockOf(app, 'dev').executeUpdate(recordReleaseUpdate, { args: [payload] })).then(
+        const forge = (payload: unknown, updateId?: string) =>
+          ask(() => lockOf(app, 'dev').executeUpdate(recordReleaseUpdate, { args: [payload], updateId })).then(
             () => 'accepted',
             (error: unknown) => (error instanceof WorkflowUpdateFailedError ? String(error.cause?.message) : `unexpected: ${String(error)}`),
           );
         const refusals = {
-          holder: await forge({ requester: handle.workflowId, runId }),
+          // The holder's run ID is public (lockState): an update ID made of it could be taken first.
+          holder: await forge({ requester: handle.workflowId, runId }, `record/${runId}`),
           otherRun: await forge({ requester: handle.workflowId, runId: 'a-run-that-never-held-it' }),
           stranger: await forge({ requester: earlierStatus.workflowId, runId }),
           extraField: await forge({ requester: handle.workflowId, runId, record: { outcome: 'live' } }),
