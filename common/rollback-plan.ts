@@ -18,6 +18,8 @@ export const rollbackTargetSchema = z
 export const rollbackRequestSchema = z
   .object({
     target: rollbackTargetSchema,
+    /** The live release the requester saw: under the lock, a rollback is refused when another has gone live since. */
+    replacing: z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-character commit SHA'),
     requestedBy: z.string().trim().min(1, 'must name a person').max(200, 'must be at most 200 characters'),
     reason: z.string().trim().min(1, 'must say why').max(2_000, 'must be at most 2000 characters'),
     /** Skips the environment's approval and freeze windows; recorded in the status and the ledger. */
@@ -29,7 +31,9 @@ export type RollbackTarget = z.infer<typeof rollbackTargetSchema>;
 export type RollbackRequest = z.infer<typeof rollbackRequestSchema>;
 
 /** The whole input of a rollback workflow: the request, and the environment as the config has it (no secrets). */
-export interface RollbackPlan extends RollbackRequest {
+export interface RollbackPlan extends Omit<RollbackRequest, 'replacing'> {
+  /** Required of every new rollback (the workflow refuses one without it); absent only in histories recorded before it was asked for. */
+  replacing?: string;
   app: string;
   repo: string;
   /** The worker variable holding the repo's credentials: a name, read by activities only. */
@@ -76,4 +80,20 @@ export function chooseRollbackTarget(ledger: EnvironmentLedger | undefined, wher
   }
   const { release, index } = matches[0];
   return { release, replacedBy: releases[index - 1] };
+}
+
+/**
+ * Under the lock, on top of the choice: the ledger's live release must be the one the requester
+ * saw, and the target the ledger's own entry for its SHA (an input started by hand could
+ * otherwise deploy any artifact under a SHA that once ran there). Undefined when both hold.
+ */
+export function refuseStaleRequest(plan: Pick<RollbackPlan, 'replacing' | 'target'>, live: LedgerRelease, chosen: LedgerRelease): string | undefined {
+  if (plan.replacing === undefined) return `the request names no live release it replaces (replacing); start it with ferry rollback`;
+  if (live.sha !== plan.replacing) {
+    return `${shortSha(live.sha)} (${live.artifact}) went live after the rollback was asked for (it replaced ${shortSha(plan.replacing)}); ask again if it should still go back`;
+  }
+  if (chosen.artifact !== plan.target.artifact || chosen.ref !== plan.target.ref) {
+    return `the ledger has ${shortSha(chosen.sha)} as ${chosen.artifact} (ref ${chosen.ref}), not ${plan.target.artifact} (ref ${plan.target.ref}) as the request says`;
+  }
+  return undefined;
 }

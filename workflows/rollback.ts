@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   setCurrentDetails,
   setDefaultSignalHandler,
   setHandler,
@@ -17,7 +18,7 @@ import type { LedgerRelease } from '../common/ledger';
 import { abortPayloadSchema, abortSignal, statusQuery, type AbortPayload } from '../common/messages';
 import { lockWorkflowId, shortSha, stageWorkflowId } from '../common/plan';
 import { progressMarkdown } from '../common/progress-markdown';
-import { chooseRollbackTarget, type RollbackPlan } from '../common/rollback-plan';
+import { chooseRollbackTarget, refuseStaleRequest, type RollbackPlan, type RollbackTarget } from '../common/rollback-plan';
 import { rollbackRecord } from '../common/rollback-record';
 import { secretVariableNames } from '../common/secret-variables';
 import type { EnvironmentStatus, PromotionStatus } from '../common/status';
@@ -36,6 +37,9 @@ import { activeStep, rootMessage, StepLog } from './step-log';
  * under the lock → a stage that brings the database back and deploys the earlier release, undone
  * if it fails → recorded in the ledger as live or not.
  */
+/** Since this change, a rollback checks under the lock that the live release is the one its requester saw, and deploys the ledger's own entry. */
+const CHECK_REQUEST_UNDER_LOCK = 'rollback-checks-request-under-lock';
+
 export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
   const env = plan.environment;
   const status = initialStatus(plan);
@@ -152,6 +156,14 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
       return 'failed';
     }
     const live = ledger!.releases[0];
+    // Histories recorded before the check have no `replacing` and deployed plan.target as given.
+    const checked = patched(CHECK_REQUEST_UNDER_LOCK);
+    const stale = checked ? refuseStaleRequest(plan, live, choice.release) : undefined;
+    if (stale) {
+      envStatus.error = `refused under the lock: ${stale}; nothing was changed`;
+      return 'failed';
+    }
+    const target: RollbackTarget = checked ? { sha: choice.release.sha, ref: choice.release.ref, artifact: choice.release.artifact } : plan.target;
     if (env.database?.undo === 'restore' && !choice.replacedBy.backupBefore) {
       envStatus.error =
         `refused: ${env.name}'s database is rolled back by restore, but no backup was taken before ${shortSha(choice.replacedBy.sha)} ` +
@@ -167,14 +179,14 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
         {
           promotionId: status.workflowId,
           app: plan.app,
-          source: { repo: plan.repo, sha: plan.target.sha, credentialsEnv: plan.repoCredentialsEnv },
-          artifact: plan.target.artifact,
+          source: { repo: plan.repo, sha: target.sha, credentialsEnv: plan.repoCredentialsEnv },
+          artifact: target.artifact,
           environment: env,
           secretEnv: secretVariableNames(env),
           revert: { live: { sha: live.sha, artifact: live.artifact }, ...(choice.replacedBy.backupBefore ? { restore: choice.replacedBy.backupBefore } : {}) },
         },
       ],
-      staticSummary: `roll ${env.name} back to ${plan.target.artifact}`,
+      staticSummary: `roll ${env.name} back to ${target.artifact}`,
     });
     runningStage = child;
     if (abort) await child.signal(abortSignal, abort);
@@ -196,20 +208,20 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
       envStatus.state = abort ? 'aborted' : 'failed';
     }
     changed();
-    await recordInLedger(live);
-    if (envStatus.state === 'succeeded') await moveEnvironmentRef(plan, env.name, plan.target.sha, steps);
+    await recordInLedger(live, target);
+    if (envStatus.state === 'succeeded') await moveEnvironmentRef(plan, env.name, target.sha, steps);
     return envStatus.state;
   }
 
   /** What this rollback did with the environment, for its ledger; a ledger that cannot be written is said, not fatal: the environment is as the stage left it. */
-  async function recordInLedger(live: LedgerRelease): Promise<void> {
+  async function recordInLedger(live: LedgerRelease, target: RollbackTarget): Promise<void> {
     try {
-      const record = rollbackRecord(plan, status.workflowId, envStatus, new Date().toISOString());
+      const record = rollbackRecord({ ...plan, target }, status.workflowId, envStatus, new Date().toISOString());
       await CancellationScope.nonCancellable(() => locks.record(lockId, record));
     } catch (error) {
       const note = `not recorded in ${lockId}'s ledger: ${rootMessage(error)}`;
       envStatus.error = envStatus.error ? `${envStatus.error}; ${note}` : note;
-      if (envStatus.state === 'succeeded') status.error = `${live.artifact} replaced by ${plan.target.artifact}, but ${note}`;
+      if (envStatus.state === 'succeeded') status.error = `${live.artifact} replaced by ${target.artifact}, but ${note}`;
     }
   }
 }

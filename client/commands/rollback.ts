@@ -48,10 +48,13 @@ export async function rollback(connect: Connect, app: string, options: Record<st
   const where = `${flags.app}/${flags.env}`;
   const { client, close } = await connect();
   try {
-    const choice = chooseRollbackTarget(await readLedger(client, lockWorkflowId(flags.app, flags.env)), where, flags.to);
+    const ledger = await readLedger(client, lockWorkflowId(flags.app, flags.env));
+    const choice = chooseRollbackTarget(ledger, where, flags.to);
     if ('refusal' in choice) throw new CliExit(ExitCode.Refused, `ferry rollback: ${choice.refusal}`);
+    // A release found in the ledger means the ledger has a live one.
+    const live = ledger!.releases[0];
     const { sha, ref, artifact } = choice.release;
-    const request = rollbackRequestSchema.parse({ target: { sha, ref, artifact }, requestedBy: flags.as, reason: flags.reason, emergency: flags.emergency });
+    const request = rollbackRequestSchema.parse({ target: { sha, ref, artifact }, replacing: live.sha, requestedBy: flags.as, reason: flags.reason, emergency: flags.emergency });
     const plan: RollbackPlan = {
       ...request,
       app: config.app,
@@ -72,7 +75,6 @@ export async function rollback(connect: Connect, app: string, options: Record<st
       print(flags.json ? JSON.stringify({ workflowId }) : workflowId);
       return ExitCode.Done;
     }
-    const live = choice.replacedBy;
     if (!flags.json) print(`${workflowId}: rolling ${where} back from ${shortSha(live.sha)} (${live.artifact}) to ${shortSha(sha)} (${artifact})${flags.emergency ? ', emergency' : ''}`);
     const outcome = await follow(client, workflowId, flags.json ? () => undefined : print);
     print(flags.json ? JSON.stringify(outcome, null, 2) : outcomeTable(outcome));

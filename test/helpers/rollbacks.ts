@@ -33,6 +33,7 @@ export function scenario(environment: 'dev' | 'staging' | 'production', edit: (p
     // Seconds, not minutes: should the test server's clock stall, a test still ends.
     environment: { ...promotion.environments.find((e) => e.name === environment)!, stabilize: 2_000, healthCheckInterval: 1_000 },
     target: { sha: older.sha, ref: older.ref, artifact: older.artifact },
+    replacing: live.sha,
     requestedBy: 'rita',
     reason: 'checkout errors since the last release',
     emergency: false,

@@ -4,6 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { EnvironmentLedger } from '../../common/ledger';
 import { decideUpdate } from '../../common/messages';
 import { waitForStatus } from '../helpers/promotions';
+import { nextSha } from '../helpers/fixtures';
 import { release, runRollback, scenario, stepsOf } from '../helpers/rollbacks';
 import { startTimeSkippingServer } from '../helpers/temporal-env';
 
@@ -125,6 +126,30 @@ test('under the lock, a target that has become the live release, or left the led
     expect(status.environments[0].error).toMatch(
       moved === 'live' ? /^refused under the lock: [0-9a-f]{40} is the live release of shop\/dev/ : /^refused under the lock: [0-9a-f]{40} is not one of the last 1 releases of shop\/dev in its ledger; to promote it anyway: ferry start --ref [0-9a-f]{40} --force$/,
     );
+    expect(stub.environmentsTouched()).toEqual([]);
+    expect(recorded).toEqual([]);
+  }
+});
+
+test('under the lock, a rollback is refused when another release went live since it was asked for, or when its target is not the ledger’s entry for that SHA', async () => {
+  for (const moved of ['overtaken', 'other-artifact', 'other-ref', 'no-replacing'] as const) {
+    const { plan, ledger, live, older } = scenario('dev', (p) => {
+      if (moved === 'other-artifact') p.target = { ...p.target, artifact: 'evil:latest' };
+      if (moved === 'other-ref') p.target = { ...p.target, ref: 'refs/heads/evil' };
+      if (moved === 'no-replacing') delete p.replacing;
+    });
+    const newer = release(nextSha(), 'shop:newer');
+    const now: EnvironmentLedger = moved === 'overtaken' ? { ...ledger, releases: [newer, live, older] } : ledger;
+    const { status, stub, recorded } = await runRollback(env, plan, () => now);
+
+    expect(status.state).toBe('failed');
+    const expected = {
+      overtaken: `refused under the lock: ${newer.sha.slice(0, 7)} (shop:newer) went live after the rollback was asked for (it replaced ${live.sha.slice(0, 7)}); ask again if it should still go back; nothing was changed`,
+      'other-artifact': `refused under the lock: the ledger has ${older.sha.slice(0, 7)} as shop:older (ref main), not evil:latest (ref main) as the request says; nothing was changed`,
+      'other-ref': `refused under the lock: the ledger has ${older.sha.slice(0, 7)} as shop:older (ref main), not shop:older (ref refs/heads/evil) as the request says; nothing was changed`,
+      'no-replacing': 'refused under the lock: the request names no live release it replaces (replacing); start it with ferry rollback; nothing was changed',
+    }[moved];
+    expect(status.environments[0].error).toBe(expected);
     expect(stub.environmentsTouched()).toEqual([]);
     expect(recorded).toEqual([]);
   }
