@@ -47,6 +47,9 @@ const WAIT_FOR_CANCELLED_ACTIVITIES = 'wait-for-cancelled-activities';
 /** Since this change, a stage checks first that the version can run (prepare), and runs the environment's verify commands. */
 const PREPARE_AND_VERIFY = 'prepare-and-verify';
 
+/** Since this change, a failed rollback's stage puts the database forward before it deploys the live release back. */
+const REVERT_UNDOES_DATABASE_FIRST = 'revert-undoes-database-first';
+
 interface Compensation {
   step: StepName;
   run: () => Promise<unknown>;
@@ -148,7 +151,11 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
       }
       if (revert) {
         const liveTarget = targetInputOf(input.app, env, revert.live.artifact, { ...input.source, sha: revert.live.sha });
-        compensations.push({ step: 'rollback', run: () => act.compensation.deploy(liveTarget, `deploy ${revert.live.artifact} back to ${env.name}`) });
+        const deployBack: Compensation = { step: 'rollback', run: () => act.compensation.deploy(liveTarget, `deploy ${revert.live.artifact} back to ${env.name}`) };
+        // Undo runs newest first; the live release deployed back needs its schema, so the
+        // database goes forward before it: first registered, last run.
+        if (patched(REVERT_UNDOES_DATABASE_FIRST)) compensations.unshift(deployBack);
+        else compensations.push(deployBack);
       } else {
         compensations.push({ step: 'rollback', run: () => act.compensation.rollback(target, `roll ${env.name} back`) });
       }
