@@ -88,6 +88,8 @@ export interface RevertDatabaseInput extends DatabaseInput {
 export interface RevertDatabaseResult {
   /** Migrations taken out, newest first. */
   reverted: string[];
+  /** By down files, the target's own migrations the database lacked, applied after (a rollback to a newer release); absent when none. */
+  applied?: string[];
   /** schema_migrations afterwards, oldest first. */
   migrations: string[];
 }

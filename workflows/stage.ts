@@ -7,7 +7,7 @@ import {
   setHandler,
   sleep,
 } from '@temporalio/workflow';
-import type { BackupResult, SourceRef, TargetInput } from '../common/activity-contracts';
+import type { BackupResult, RevertDatabaseResult, SourceRef, TargetInput } from '../common/activity-contracts';
 import type { AnalysisConfig, StrategyConfig } from '../common/config-schema';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
@@ -134,7 +134,7 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
         const reverted = await log.run(
           'migrate',
           () => act.database.revertDatabase({ ...database, live, restore: revert.restore }, `bring ${env.name}'s database back to ${shortSha(input.source.sha)} (${database.database.undo})`),
-          (r) => (r.reverted.length ? `reverted ${r.reverted.join(', ')} (${database.database.undo})` : 'nothing to revert'),
+          (r) => `${describeRevert(r)} (${database.database.undo})`,
         );
         status.database = { ...(backup ? { backupBefore: backup } : {}), migrations: reverted.migrations };
       } else if (database) {
@@ -279,6 +279,11 @@ async function compensate(compensations: Compensation[], log: StepLog): Promise<
     }
   }
   return failures;
+}
+
+function describeRevert(r: RevertDatabaseResult): string {
+  const parts = [r.reverted.length ? `reverted ${r.reverted.join(', ')}` : 'nothing to revert', ...(r.applied?.length ? [`applied ${r.applied.join(', ')}`] : [])];
+  return parts.join('; ');
 }
 
 function describeBackup(backup: BackupResult): string {

@@ -75,7 +75,7 @@ export function createDatabaseActivities(deps: DatabaseActivityDeps): DatabaseAc
         const folder = input.database.migrations;
         return deps.withWorktree(input.live, input.promotionId, (liveTree) =>
           deps.withWorktree(input.source, input.promotionId, (targetTree) =>
-            revertMigrationsWithDownFiles(url, { liveDir: migrationsDir(liveTree, folder), targetDir: migrationsDir(targetTree, folder) }, progress),
+            revertMigrationsWithDownFiles(url, { liveDir: migrationsDir(liveTree, folder), targetDir: migrationsDir(targetTree, folder) }, input.promotionId, progress),
           ),
         );
       }),

@@ -147,25 +147,32 @@ export async function applyMigrations(url: string, dir: string, promotionId: str
   return withClient(target, progress, (client) =>
     withMigrationLock(client, progress, async () => {
       await client.query(CREATE_TABLE);
-      const applied = await appliedMigrations(client);
-      checkForDrift(migrations, applied, dir);
-      const done = new Set(applied.map((m) => BigInt(m.version)));
-      for (const migration of migrations.filter((m) => !done.has(BigInt(m.version)))) {
-        progress.signal?.throwIfAborted();
-        progress.onProgress?.(`applying ${migration.upFile}`);
-        const bytes = await fs.readFile(path.join(dir, migration.upFile));
-        if (sha256(bytes) !== migration.checksum) {
-          throw ApplicationFailure.nonRetryable(`${migration.upFile} changed while the migration ran`, FailureType.ChecksumDrift);
-        }
-        await inTransaction(client, bytes.toString('utf8'), migration.upFile, migration.id, {
-          text: 'insert into schema_migrations (version, name, checksum, applied_at, promotion_id) values ($1, $2, $3, now(), $4)',
-          values: [migration.version, migration.name, migration.checksum, promotionId],
-        });
-      }
+      checkForDrift(migrations, await appliedMigrations(client), dir);
+      await applyPending(client, dir, migrations, promotionId, progress);
       const all = await appliedMigrations(client);
       return { applied: all.filter((m) => m.promotionId === promotionId).map(idOf), migrations: all.map(idOf) };
     }),
   );
+}
+
+/** Applies those of `migrations` (read from `dir`) that schema_migrations lacks, oldest first, one transaction each; returns their ids. */
+async function applyPending(client: Client, dir: string, migrations: Migration[], promotionId: string, progress: Progress): Promise<string[]> {
+  const done = new Set((await appliedMigrations(client)).map((m) => BigInt(m.version)));
+  const applied: string[] = [];
+  for (const migration of migrations.filter((m) => !done.has(BigInt(m.version)))) {
+    progress.signal?.throwIfAborted();
+    progress.onProgress?.(`applying ${migration.upFile}`);
+    const bytes = await fs.readFile(path.join(dir, migration.upFile));
+    if (sha256(bytes) !== migration.checksum) {
+      throw ApplicationFailure.nonRetryable(`${migration.upFile} changed while the migration ran`, FailureType.ChecksumDrift);
+    }
+    await inTransaction(client, bytes.toString('utf8'), migration.upFile, migration.id, {
+      text: 'insert into schema_migrations (version, name, checksum, applied_at, promotion_id) values ($1, $2, $3, now(), $4)',
+      values: [migration.version, migration.name, migration.checksum, promotionId],
+    });
+    applied.push(migration.id);
+  }
+  return applied;
 }
 
 const idOf = (m: { version: string; name: string }) => `${m.version}_${m.name}`;
@@ -173,16 +180,21 @@ const idOf = (m: { version: string; name: string }) => `${m.version}_${m.name}`;
 /**
  * A rollback's way back by down files: every migration in schema_migrations that `targetDir` (the
  * migrations of the release rolled back to) does not have is undone, newest first, by the down file
- * in `liveDir` (the release live now, which applied them), one transaction each. A missing down file
- * refuses the whole revert before anything runs, naming it. Idempotent: a second call finds nothing to undo.
+ * in `liveDir` (the release live now, which applied them), one transaction each. Then the target's
+ * own migrations the database lacks are applied, as `promotionId`: a rollback "back" to a release
+ * newer than the live one (after a rollback from it) needs its schema. A missing down file or a
+ * drifted migration refuses the whole revert before anything runs, naming it. Idempotent: a second
+ * call finds nothing to undo or apply.
  */
 export async function revertMigrationsWithDownFiles(
   url: string,
   dirs: { liveDir: string; targetDir: string },
+  promotionId: string,
   progress: Progress = {},
-): Promise<{ reverted: string[]; migrations: string[] }> {
+): Promise<{ reverted: string[]; applied?: string[]; migrations: string[] }> {
   const target = databaseTarget(url);
-  const expected = new Set((await loadMigrations(dirs.targetDir)).map((m) => BigInt(m.version)));
+  const targetMigrations = await loadMigrations(dirs.targetDir);
+  const expected = new Set(targetMigrations.map((m) => BigInt(m.version)));
   const downFiles = new Map((await loadMigrations(dirs.liveDir)).map((m) => [BigInt(m.version), m]));
   return withClient(target, progress, (client) =>
     withMigrationLock(client, progress, async () => {
@@ -194,6 +206,8 @@ export async function revertMigrationsWithDownFiles(
           FailureType.InvalidInput,
         );
       }
+      // The target's own files must match what the database kept of them, before anything is taken out.
+      checkForDrift(targetMigrations, (await appliedMigrations(client)).filter((m) => expected.has(BigInt(m.version))), dirs.targetDir);
       const reverted: string[] = [];
       for (const row of extra) {
         progress.signal?.throwIfAborted();
@@ -206,7 +220,9 @@ export async function revertMigrationsWithDownFiles(
         });
         reverted.push(idOf(row));
       }
-      return { reverted, migrations: (await appliedMigrations(client)).map(idOf) };
+      await client.query(CREATE_TABLE);
+      const applied = await applyPending(client, dirs.targetDir, targetMigrations, promotionId, progress);
+      return { reverted, ...(applied.length > 0 ? { applied } : {}), migrations: (await appliedMigrations(client)).map(idOf) };
     }),
   );
 }

@@ -117,6 +117,21 @@ test('by down files: the migrations the older release does not have are undone n
   expect(await snapshot(url)).toEqual(older);
 });
 
+test('by down files: back to a newer release (after a rollback from it) takes nothing out and applies the migrations the database lacks from its own folder', async () => {
+  const { url, acts } = await newerOverOlder('down');
+  expect((await inActivity(() => acts.revertDatabase(revertInput(shas.older, shas.newer, 'down')))).error).toBeUndefined();
+
+  // The older release live again; the next rollback's default target is the newer one.
+  const forward = await inActivity(() => acts.revertDatabase(revertInput(shas.newer, shas.older, 'down')));
+
+  expect(forward.error).toBeUndefined();
+  expect(forward.value).toEqual({ reverted: [], applied: ['002_add_currency', '003_create_lines'], migrations: ['001_create_orders', '002_add_currency', '003_create_lines'] });
+  expect((await snapshot(url)).columns).toEqual(expect.arrayContaining([expect.objectContaining({ table_name: 'orders', column_name: 'currency' }), expect.objectContaining({ table_name: 'lines', column_name: 'sku' })]));
+  expect((await migrationRows(url)).filter((r) => r.id !== '001_create_orders').map((r) => r.promotion)).toEqual(['ferry-shop-rollback-staging-x', 'ferry-shop-rollback-staging-x']);
+  // Again: nothing to take out, nothing to apply.
+  expect((await inActivity(() => acts.revertDatabase(revertInput(shas.newer, shas.older, 'down')))).value).toEqual({ reverted: [], migrations: ['001_create_orders', '002_add_currency', '003_create_lines'] });
+});
+
 test('by down files: a missing down file refuses the revert, naming it, before anything is undone', async () => {
   const { url, acts } = await newerOverOlder('down');
   const before = await snapshot(url);
