@@ -58,6 +58,8 @@ export interface DatabaseInput {
   environment: string;
   source: SourceRef;
   database: DatabaseConfig;
+  /** A rollback's backup to restore (a file under FERRY_BACKUP_DIR): the backup taken before it never prunes it. */
+  keepBackup?: string;
 }
 
 export interface BackupResult {

@@ -119,7 +119,9 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
       }
       let backup: BackupResult | undefined;
       if (database && env.backup) {
-        backup = await log.run('backup', () => act.database.backupDatabase(database, `back up ${env.name}'s database`), describeBackup);
+        // A rollback's restore needs the backup it goes back to: this one must not prune it.
+        const input = revert?.restore ? { ...database, keepBackup: revert.restore.file } : database;
+        backup = await log.run('backup', () => act.database.backupDatabase(input, `back up ${env.name}'s database`), describeBackup);
       }
       if (database && revert) {
         const live = { ...input.source, sha: revert.live.sha };

@@ -34,6 +34,7 @@ export function createDatabaseActivities(deps: DatabaseActivityDeps): DatabaseAc
           dir: defaultBackupDir(env()),
           keep: backupKeep(env()),
           startedAt,
+          ...(input.keepBackup ? { spare: input.keepBackup } : {}),
           // Stages started before the app was sent keep their backups per promotion instead.
           app: input.app ?? input.promotionId,
           environment: input.environment,

@@ -49,13 +49,15 @@ function isAlive(pid: number): boolean {
 
 /**
  * Keeps `current` and the newest `keep - 1` other finished backups in `folder` (one app's
- * environment), removing the rest. Returns the files removed.
+ * environment), removing the rest. `spared` (a rollback's backup to restore) is kept besides,
+ * uncounted. Returns the files removed.
  */
-export async function pruneBackups(folder: string, current: string, keep: number): Promise<string[]> {
+export async function pruneBackups(folder: string, current: string, keep: number, spared?: string): Promise<string[]> {
   const others: Array<{ file: string; mtimeMs: number }> = [];
+  const spare = spared === undefined ? undefined : path.resolve(spared);
   for (const name of await fs.readdir(folder)) {
     const file = path.join(folder, name);
-    if (!name.endsWith('.dump') || file === current) continue;
+    if (!name.endsWith('.dump') || file === current || file === spare) continue;
     const stat = await fs.stat(file).catch(() => undefined);
     if (stat?.isFile()) others.push({ file, mtimeMs: stat.mtimeMs });
   }

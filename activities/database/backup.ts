@@ -89,6 +89,8 @@ export interface BackupOptions extends Progress, BackupKey {
   keep?: number;
   /** When this attempt started: half-written dumps last touched before it are left over (default: now). */
   startedAt?: number;
+  /** A backup a rollback is about to restore: never pruned by this one. */
+  spare?: string;
 }
 
 /**
@@ -116,7 +118,7 @@ export async function backupDatabase(url: string, options: BackupOptions): Promi
     done = await describeBackup(file, options.runId);
     if (!done) throw new Error(`pg_dump finished but ${file} is not a custom-format dump`);
   }
-  const pruned = await pruneBackups(folder, file, options.keep ?? DEFAULT_BACKUP_KEEP);
+  const pruned = await pruneBackups(folder, file, options.keep ?? DEFAULT_BACKUP_KEEP, options.spare);
   if (pruned.length > 0) options.onProgress?.(`removed ${pruned.length} older backups of ${options.app}/${options.environment}`);
   return done;
 }

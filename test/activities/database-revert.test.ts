@@ -159,6 +159,25 @@ test('by restore: the backup taken before the newer release migrated is put back
   expect((await fingerprint(url, 'orders')).rows).toBe(201);
 });
 
+test('by restore: the rollback’s own backup before it, pruned to FERRY_BACKUP_KEEP=1, keeps the backup it is about to restore', async () => {
+  const { url, older, backupBefore } = await newerOverOlder('restore');
+  const keepOne = createDatabaseActivities({ withWorktree, env: () => ({ STAGING_DATABASE_URL: url, FERRY_BACKUP_DIR: backupDir, FERRY_BACKUP_KEEP: '1' }) });
+  const rollbackInput = { ...stageInput('ferry-shop-rollback-staging-x', shas.older, 'restore'), keepBackup: backupBefore.file };
+
+  const own = await inActivity(() => keepOne.backupDatabase(rollbackInput), 'run-of-the-rollback');
+  expect(own.error).toBeUndefined();
+  expect(fs.existsSync(own.value!.file)).toBe(true);
+  expect(fs.existsSync(backupBefore.file)).toBe(true);
+
+  const reverted = await inActivity(() => keepOne.revertDatabase(revertInput(shas.older, shas.newer, 'restore', backupBefore)));
+  expect(reverted.error).toBeUndefined();
+  expect(await snapshot(url)).toEqual(older);
+  // The next backup, protecting nothing, keeps only itself.
+  const next = await inActivity(() => keepOne.backupDatabase(stageInput('ferry-shop-next', shas.older, 'restore')), 'run-of-the-next');
+  expect(fs.existsSync(backupBefore.file)).toBe(false);
+  expect(fs.existsSync(next.value!.file)).toBe(true);
+});
+
 test('by restore: a backup that is gone, changed or not recorded is refused naming why, and nothing changes', async () => {
   const { url, acts, backupBefore } = await newerOverOlder('restore');
   const before = await snapshot(url);

@@ -51,6 +51,8 @@ test('a rollback waits for approval (not from its requester), then reverts the d
   const [revert] = stub.callsTo('revertDatabase');
   expect(revert.input).toMatchObject({ source: { sha: older.sha }, live: { sha: live.sha }, restore: live.backupBefore, promotionId: workflowId });
   expect(stub.callsTo('revertDatabase')).toHaveLength(1);
+  // Its own backup before it must not prune the one it restores.
+  expect(stub.callsTo('backupDatabase').map((c) => c.input.keepBackup)).toEqual([live.backupBefore!.file]);
   // Production canaries promotions; a rollback is rolling.
   expect(stub.callsTo('deploy').map((c) => [c.input.version, c.input.strategy])).toEqual([[older.artifact, 'rolling']]);
   expect(stub.callsTo('setCanaryWeight')).toHaveLength(0);
