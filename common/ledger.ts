@@ -49,7 +49,8 @@ export const ledgerAttemptSchema = z
     at,
     by: short(300),
     kind: z.enum(['promotion', 'rollback']),
-    outcome: z.enum(['rolled-back', 'failed', 'aborted']),
+    /** 'failed': before anything changed (prepare, backup); 'undo-failed': undoing it failed too. */
+    outcome: z.enum(['rolled-back', 'failed', 'aborted', 'undo-failed']),
     error: short(2_000).optional(),
   })
   .strict();

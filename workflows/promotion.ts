@@ -17,7 +17,7 @@ import { keepRefusal, parseMessage, refusal } from '../common/inbound-message';
 import { abortPayloadSchema, abortSignal, statusQuery, type AbortPayload } from '../common/messages';
 import { lockWorkflowId, shortSha, stageWorkflowId, type EnvironmentPlan, type PromotionPlan } from '../common/plan';
 import { progressMarkdown } from '../common/progress-markdown';
-import { promotionRecord } from '../common/promotion-record';
+import { promotionRecord } from '../common/release-record';
 import { secretVariableNames } from '../common/secret-variables';
 import type { EnvironmentStatus, PromotionState, PromotionStatus } from '../common/status';
 import { commandActivities, environmentActivities, gitActivities } from './activities';
@@ -28,6 +28,7 @@ import { prepareEnvironments } from './prepare-environments';
 import { checkReleasePolicy, hasEntryChecks, moveEnvironmentRef, wentLiveNow } from './release-policy';
 import { stage } from './stage';
 import { SearchAttributesPublisher } from './search-attributes';
+import { findDetails } from './stage-failure';
 import { activeStep, rootMessage, StepLog } from './step-log';
 
 /** Since this change, every environment checks that the release can run there before the first stage starts. */
@@ -266,14 +267,6 @@ function selfIdentities(plan: PromotionPlan, commit: CommitInfo | undefined): st
 
 function describeCommit(commit: CommitInfo): string {
   return `${commit.subject} — ${commit.authorName} <${commit.authorEmail}>`;
-}
-
-/** The stage's final status travels as the failure's details when it fails. */
-function findDetails(error: unknown): EnvironmentStatus | undefined {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (e instanceof ApplicationFailure && e.details?.[0]) return e.details[0] as EnvironmentStatus;
-  }
-  return undefined;
 }
 
 /**

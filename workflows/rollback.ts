@@ -19,7 +19,7 @@ import { abortPayloadSchema, abortSignal, statusQuery, type AbortPayload } from 
 import { lockWorkflowId, shortSha, stageWorkflowId } from '../common/plan';
 import { progressMarkdown } from '../common/progress-markdown';
 import { chooseRollbackTarget, refuseStaleRequest, type RollbackPlan, type RollbackTarget } from '../common/rollback-plan';
-import { rollbackRecord } from '../common/rollback-record';
+import { rollbackRecord } from '../common/release-record';
 import { secretVariableNames } from '../common/secret-variables';
 import type { EnvironmentStatus, PromotionStatus } from '../common/status';
 import { environmentActivities, lockActivities } from './activities';
@@ -29,6 +29,7 @@ import { waitOutFreezeWindows } from './freeze-wait';
 import { moveEnvironmentRef } from './release-policy';
 import { SearchAttributesPublisher } from './search-attributes';
 import { stage } from './stage';
+import { findDetails } from './stage-failure';
 import { activeStep, rootMessage, StepLog } from './step-log';
 
 /**
@@ -250,12 +251,4 @@ function initialStatus(plan: RollbackPlan): PromotionStatus {
     ignored: [],
     ignoredCount: 0,
   };
-}
-
-/** The stage's final status travels as the failure's details when it fails. */
-function findDetails(error: unknown): EnvironmentStatus | undefined {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (e instanceof ApplicationFailure && e.details?.[0]) return e.details[0] as EnvironmentStatus;
-  }
-  return undefined;
 }

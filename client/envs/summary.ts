@@ -64,6 +64,9 @@ export function attemptPhrase(attempt: LedgerAttempt): string {
     case 'aborted':
       return `${shortSha(attempt.sha)} aborted, undone${why}`;
     case 'failed':
+      // Failed before it changed anything (prepare, backup): the live release runs as it did.
+      return `${shortSha(attempt.sha)} failed before any change${why}`;
+    case 'undo-failed':
       // The undo itself failed: the environment may run neither release cleanly.
       return `failed: undo of ${shortSha(attempt.sha)} failed${why}`;
   }
@@ -79,7 +82,7 @@ export function summarize(view: EnvironmentView, now: number): EnvironmentSummar
   let health: Health = live ? 'live' : 'empty';
   if (lastAttempt) {
     parts.push(attemptPhrase(lastAttempt));
-    if (lastAttempt.outcome === 'failed') health = 'failed';
+    if (lastAttempt.outcome === 'undo-failed') health = 'failed';
   } else if (live) parts.push(live.kind === 'rollback' ? 'rolled back' : 'live');
   else parts.push('no release yet');
   if (holder) {

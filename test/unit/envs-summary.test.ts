@@ -30,8 +30,11 @@ describe('state', () => {
     const rolledBack = summarize(view({ lastAttempt: attempt({ error: 'healthz answered 500' }) }), NOW);
     expect(rolledBack).toMatchObject({ version: 'aaaaaaa shop:aaaaaaa', state: 'bbbbbbb rolled back: healthz answered 500', health: 'live' });
     expect(summarize(view({ lastAttempt: attempt({ outcome: 'aborted' }) }), NOW).state).toBe('bbbbbbb aborted, undone');
-    const failed = summarize(view({ lastAttempt: attempt({ outcome: 'failed', error: 'down migration 0002 failed' }) }), NOW);
-    expect(failed).toMatchObject({ state: 'failed: undo of bbbbbbb failed: down migration 0002 failed', health: 'failed' });
+    const undoFailed = summarize(view({ lastAttempt: attempt({ outcome: 'undo-failed', error: 'down migration 0002 failed' }) }), NOW);
+    expect(undoFailed).toMatchObject({ state: 'failed: undo of bbbbbbb failed: down migration 0002 failed', health: 'failed' });
+    // Failed before it changed anything (prepare, backup): the environment is fine.
+    const before = summarize(view({ lastAttempt: attempt({ outcome: 'failed', error: 'SHOP_TOKEN is not set' }) }), NOW);
+    expect(before).toMatchObject({ version: 'aaaaaaa shop:aaaaaaa', state: 'bbbbbbb failed before any change: SHOP_TOKEN is not set', health: 'live' });
   });
 
   test('a holder deploys and others queue; a failed undo stays the health that shows', () => {
@@ -39,7 +42,7 @@ describe('state', () => {
       state: 'live; deploying ferry-shop-ccccccc; 2 queued',
       health: 'busy',
     });
-    expect(summarize(view({ holder: 'ferry-shop-ccccccc', lastAttempt: attempt({ outcome: 'failed' }) }), NOW).health).toBe('failed');
+    expect(summarize(view({ holder: 'ferry-shop-ccccccc', lastAttempt: attempt({ outcome: 'undo-failed' }) }), NOW).health).toBe('failed');
     expect(summarize(view({ releases: [], queue: ['ferry-shop-ddddddd'] }), NOW)).toMatchObject({ version: '', age: '', state: 'no release yet; 1 queued', health: 'empty' });
   });
 

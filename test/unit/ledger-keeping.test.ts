@@ -1,6 +1,6 @@
 import { RELEASES_KEPT, releaseRecordSchema, type LedgerRelease } from '../../common/ledger';
 import { LEDGER_RELEASES_MAX_CHARS, lockSubject, withRecord } from '../../common/ledger-keeping';
-import { promotionRecord } from '../../common/promotion-record';
+import { promotionRecord, rollbackRecord } from '../../common/release-record';
 import type { EnvironmentStatus } from '../../common/status';
 import { samplePlan } from '../helpers/fixtures';
 
@@ -90,7 +90,39 @@ describe('promotionRecord', () => {
     }
   });
 
+  test('a failed try is "undo-failed" only when a step undoing it failed; one that failed before changing anything is "failed"', () => {
+    const step = (name: 'prepare' | 'backup' | 'rollback' | 'undo-migration', state: 'succeeded' | 'failed') => ({ name, state, attempts: 1 });
+    const outcomeOf = (steps: ReturnType<typeof step>[]) => {
+      const record = promotionRecord(plan, 'ferry-shop-abc1234', env('failed', { steps, error: 'x' }), 'now');
+      return record.outcome === 'not-live' ? record.attempt.outcome : record.outcome;
+    };
+    expect(outcomeOf([step('prepare', 'failed')])).toBe('failed');
+    expect(outcomeOf([step('prepare', 'succeeded'), step('backup', 'failed')])).toBe('failed');
+    expect(outcomeOf([step('prepare', 'succeeded'), step('rollback', 'failed'), step('undo-migration', 'succeeded')])).toBe('undo-failed');
+    expect(outcomeOf([step('prepare', 'succeeded'), step('rollback', 'succeeded'), step('undo-migration', 'failed')])).toBe('undo-failed');
+  });
+
   test('refuses, naming the field, a record the ledger would not take', () => {
     expect(() => promotionRecord({ ...plan, sha: 'not-a-sha' }, 'ferry-shop-x', env('succeeded'), 'now')).toThrow(/release\.sha: must be a full 40-character commit SHA/);
+  });
+});
+
+describe('rollbackRecord', () => {
+  const target = { sha: 'c'.repeat(40), ref: 'main', artifact: 'shop:older' };
+  const plan = { target, requestedBy: 'rita', reason: 'checkout errors', emergency: true };
+  const env = (state: EnvironmentStatus['state'], more: Partial<EnvironmentStatus> = {}): EnvironmentStatus => ({ name: 'production', state, steps: [], ...more });
+
+  test('a live rollback names who asked, why, and that it was an emergency', () => {
+    expect(rollbackRecord(plan, 'ferry-rollback/shop/production/cccccccccccc', env('succeeded'), 't')).toEqual({
+      outcome: 'live',
+      release: { ...target, wentLiveAt: 't', by: 'ferry-rollback/shop/production/cccccccccccc', kind: 'rollback', requestedBy: 'rita', approvedBy: [], reason: 'checkout errors', emergency: true },
+    });
+  });
+
+  test('a rollback whose undo failed says so; one refused by its backup step did not change anything', () => {
+    const undoFailed = rollbackRecord(plan, 'r', env('failed', { steps: [{ name: 'undo-migration', state: 'failed', attempts: 1 }], error: 'e' }), 't');
+    expect(undoFailed).toMatchObject({ outcome: 'not-live', attempt: { kind: 'rollback', outcome: 'undo-failed', error: 'e' } });
+    const before = rollbackRecord(plan, 'r', env('failed', { steps: [{ name: 'backup', state: 'failed', attempts: 1 }] }), 't');
+    expect(before).toMatchObject({ outcome: 'not-live', attempt: { kind: 'rollback', outcome: 'failed' } });
   });
 });
