@@ -44,8 +44,15 @@ export interface RollbackPlan extends Omit<RollbackRequest, 'replacing'> {
   recordRef?: RecordRefPlan;
 }
 
-/** One rollback per (app, environment, release) at a time; a closed one may be followed by another. */
-export const rollbackWorkflowId = (app: string, environment: string, sha: string) => `ferry-${app}-rollback-${environment}-${shortSha(sha)}`;
+/**
+ * One rollback per (app, environment, release) at a time; a closed one may be followed by another.
+ * Slashes, which names cannot hold, keep it apart from a promotion's `ferry-<app>-<sha7>` (an app
+ * may be named `shop-rollback-production`), as the locks' `ferry-lock/<app>/<env>` are.
+ */
+export const rollbackWorkflowId = (app: string, environment: string, sha: string) => `ferry-rollback/${app}/${environment}/${sha.slice(0, 12)}`;
+
+/** The ID rollbacks had before their input named the release they replace (`replacing`): for replaying their histories. */
+export const legacyRollbackWorkflowId = (app: string, environment: string, sha: string) => `ferry-${app}-rollback-${environment}-${shortSha(sha)}`;
 
 /** A commit as `--to` may give it: at least 7 hex digits of its SHA. */
 export const commitPrefixSchema = z

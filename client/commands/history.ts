@@ -6,7 +6,7 @@ import type { temporal } from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { z } from 'zod';
 import { promotionWorkflowId, stageWorkflowId } from '../../common/plan';
-import { rollbackWorkflowId } from '../../common/rollback-plan';
+import { legacyRollbackWorkflowId, rollbackWorkflowId } from '../../common/rollback-plan';
 import { CliExit, ExitCode } from '../exit-codes';
 import { parseFlags } from '../flags';
 import { mermaidOf } from '../history/mermaid';
@@ -68,7 +68,8 @@ function workflowIdFromInput(history: temporal.api.history.v1.IHistory): string 
     case 'stage':
       return stageWorkflowId(input.promotionId, input.environment?.name);
     case 'rollback':
-      return rollbackWorkflowId(input.app, input.environment?.name, input.target?.sha ?? '');
+      // Rollbacks started before `replacing` was asked for ran under the older ID.
+      return (input.replacing === undefined ? legacyRollbackWorkflowId : rollbackWorkflowId)(input.app, input.environment?.name, input.target?.sha ?? '');
     default:
       return undefined;
   }

@@ -164,18 +164,18 @@ test('after two promotions, dev goes back by down files and production, once app
 
   const devBack = await ferry(['rollback', 'shop', '--env', 'dev', '--as', 'rita', '--reason', 'gift notes break checkout', '--wait']);
   expect(devBack).toMatchObject({ code: 0 });
-  expect(devBack.stdout).toContain(`ferry-shop-rollback-dev-${spring.slice(0, 7)}: rolling shop/dev back from ${summer.slice(0, 7)} (shop:${summer.slice(0, 7)}) to ${spring.slice(0, 7)}`);
+  expect(devBack.stdout).toContain(`ferry-rollback/shop/dev/${spring.slice(0, 12)}: rolling shop/dev back from ${summer.slice(0, 7)} (shop:${summer.slice(0, 7)}) to ${spring.slice(0, 7)}`);
   expect(await runningCommit(ports.dev)).toBe(spring);
   expect(await snapshot(urls.dev)).toEqual(springState.dev);
   const dev = await releasesOf('dev');
   expect(dev.map((r) => [r.sha, r.kind])).toEqual([[spring, 'rollback'], [summer, 'promotion'], [spring, 'promotion']]);
-  expect(dev[0]).toMatchObject({ by: `ferry-shop-rollback-dev-${spring.slice(0, 7)}`, requestedBy: 'rita', reason: 'gift notes break checkout', emergency: false, migrations: springState.dev.migrations });
-  const status = await ferry(['status', `ferry-shop-rollback-dev-${spring.slice(0, 7)}`, '--json']);
+  expect(dev[0]).toMatchObject({ by: `ferry-rollback/shop/dev/${spring.slice(0, 12)}`, requestedBy: 'rita', reason: 'gift notes break checkout', emergency: false, migrations: springState.dev.migrations });
+  const status = await ferry(['status', `ferry-rollback/shop/dev/${spring.slice(0, 12)}`, '--json']);
   expect(status.code).toBe(0);
   expect(JSON.parse(status.stdout)).toMatchObject({ state: 'succeeded', sha: spring, environments: [{ name: 'dev', state: 'succeeded' }] });
 
   // Production waits for its approvers; the one who asked for the rollback may not approve it.
-  const productionId = `ferry-shop-rollback-production-${spring.slice(0, 7)}`;
+  const productionId = `ferry-rollback/shop/production/${spring.slice(0, 12)}`;
   const productionRun = ferry(['rollback', 'shop', '--env', 'production', '--as', 'olivia', '--reason', 'gift notes break checkout', '--wait']);
   for (const giveUpAt = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 500))) {
     const self = await ferry(['approve', productionId, '--env', 'production', '--as', 'olivia']);

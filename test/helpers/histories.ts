@@ -25,7 +25,8 @@ export async function recordHistories(env: TestWorkflowEnvironment, handle: Work
     // Named test__workflowId: replay needs the real ID, which the stage IDs derive from.
     // Binary protobuf: compact, and read by `ferry replay --file` like the JSON the Web UI gives.
     const bytes = History.encode(History.fromObject(history)).finish();
-    fs.writeFileSync(path.join(HISTORIES_DIR, `${testName}__${id}.history.pb`), bytes);
+    // A rollback's ID holds slashes: escaped in the file name, read back by loadHistories.
+    fs.writeFileSync(path.join(HISTORIES_DIR, `${testName}__${id.replaceAll('/', '%2F')}.history.pb`), bytes);
   }
 }
 
@@ -35,5 +36,5 @@ export function loadHistories(): { workflowId: string; history: temporal.api.his
   return fs
     .readdirSync(HISTORIES_DIR)
     .filter((file) => file.endsWith('.history.pb'))
-    .map((file) => ({ workflowId: file.slice(file.indexOf('__') + 2, -'.history.pb'.length), history: History.decode(fs.readFileSync(path.join(HISTORIES_DIR, file))) }));
+    .map((file) => ({ workflowId: decodeURIComponent(file.slice(file.indexOf('__') + 2, -'.history.pb'.length)), history: History.decode(fs.readFileSync(path.join(HISTORIES_DIR, file))) }));
 }

@@ -1,5 +1,6 @@
 import type { EnvironmentLedger, LedgerRelease } from '../../common/ledger';
 import { chooseRollbackTarget, commitPrefixSchema, rollbackWorkflowId } from '../../common/rollback-plan';
+import { promotionWorkflowId } from '../../common/plan';
 
 const sha = (start: string) => start.padEnd(40, '0');
 const release = (s: string): LedgerRelease => ({ sha: sha(s), ref: 'main', artifact: `shop:${s.slice(0, 7)}`, wentLiveAt: '2026-11-30T10:00:00.000Z', by: `ferry-shop-${s.slice(0, 7)}`, kind: 'promotion', approvedBy: [] });
@@ -34,5 +35,10 @@ test('--to is 7 to 40 hex digits, any case', () => {
   expect(commitPrefixSchema.parse('ABCDEF1')).toBe('abcdef1');
   expect(commitPrefixSchema.safeParse(sha('a') + '0').success).toBe(false);
   expect(commitPrefixSchema.safeParse('main').success).toBe(false);
-  expect(rollbackWorkflowId('shop', 'production', sha('1234567abc'))).toBe('ferry-shop-rollback-production-1234567');
+});
+
+test('a rollback\'s workflow ID uses slashes, which app names cannot hold: never a promotion of an app named <app>-rollback-<env>', () => {
+  expect(rollbackWorkflowId('shop', 'production', sha('1234567abc'))).toBe('ferry-rollback/shop/production/1234567abc00');
+  expect(rollbackWorkflowId('shop', 'production', sha('1234567abc'))).not.toBe(promotionWorkflowId('shop-rollback-production', sha('1234567abc')));
+  expect(promotionWorkflowId('shop-rollback-production', sha('1234567abc'))).toBe('ferry-shop-rollback-production-1234567');
 });

@@ -32,7 +32,7 @@ test('a rollback waits for approval (not from its requester), then reverts the d
     }
   });
 
-  expect(workflowId).toBe(`ferry-${plan.app}-rollback-production-${older.sha.slice(0, 7)}`);
+  expect(workflowId).toBe(`ferry-rollback/${plan.app}/production/${older.sha.slice(0, 12)}`);
   const refusal: string[] = [];
   for (let e: unknown = selfApproval; e instanceof Error; e = e.cause) refusal.push(e.message);
   expect(refusal.join(' <- ')).toContain('rita wrote or started this release and may not approve it');
