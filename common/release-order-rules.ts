@@ -74,7 +74,15 @@ export const fromRefusal = (environment: string, why: string) => `${environment}
 
 /** A refusal by `after`. */
 export const afterRefusal = (environment: string, sha: string, required: string) =>
-  `${environment}.after: commit ${sha.slice(0, 7)} never went live in ${required} (${environment} takes releases only after ${required})`;
+  `${environment}.after: commit ${sha.slice(0, 7)} never went live in ${required}, or was rolled back out of it (${environment} takes releases only after ${required})`;
 
-/** Whether `sha` is among the releases an environment's ledger lists (live now or before). */
-export const wentLive = (ledger: { releases: { sha: string }[] } | undefined, sha: string) => ledger?.releases.some((release) => release.sha === sha) ?? false;
+/**
+ * Whether `sha` went live in an environment and was not taken out of it again: its newest entry in
+ * the ledger (newest first) is live now, or was replaced by a later release, not by a rollback.
+ * A release promoted again after its rollback counts by that newer entry.
+ */
+export function wentLive(ledger: { releases: { sha: string; kind: 'promotion' | 'rollback' }[] } | undefined, sha: string): boolean {
+  const newest = ledger?.releases.findIndex((release) => release.sha === sha) ?? -1;
+  if (newest < 0) return false;
+  return newest === 0 || ledger!.releases[newest - 1].kind !== 'rollback';
+}

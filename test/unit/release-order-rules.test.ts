@@ -37,13 +37,42 @@ describe('entryChecks', () => {
 
 describe('wentLive and the refusal', () => {
   const sha = 'a'.repeat(40);
-  test('a release counts when it is anywhere in the ledger, not only live', () => {
-    expect(wentLive({ releases: [{ sha: 'b'.repeat(40) }, { sha }] }, sha)).toBe(true);
-    expect(wentLive({ releases: [{ sha: 'b'.repeat(40) }] }, sha)).toBe(false);
+  const [b, c] = ['b'.repeat(40), 'c'.repeat(40)];
+  const promoted = (of: string) => ({ sha: of, kind: 'promotion' as const });
+  const rolledBackTo = (of: string) => ({ sha: of, kind: 'rollback' as const });
+
+  test('never live: no ledger, an empty one, or one without the commit', () => {
     expect(wentLive(undefined, sha)).toBe(false);
+    expect(wentLive({ releases: [] }, sha)).toBe(false);
+    expect(wentLive({ releases: [promoted(b)] }, sha)).toBe(false);
+  });
+
+  test('live now counts, by a promotion or a rollback to it', () => {
+    expect(wentLive({ releases: [promoted(sha), promoted(b)] }, sha)).toBe(true);
+    expect(wentLive({ releases: [rolledBackTo(sha), promoted(b), promoted(sha)] }, sha)).toBe(true);
+  });
+
+  test('replaced by a promotion counts: it went live and the next release took over', () => {
+    expect(wentLive({ releases: [promoted(b), promoted(sha)] }, sha)).toBe(true);
+    // A later rollback took out the release after it, not this one.
+    expect(wentLive({ releases: [rolledBackTo(sha), promoted(c), promoted(sha)] }, sha)).toBe(true);
+    expect(wentLive({ releases: [rolledBackTo(b), promoted(c), promoted(sha), promoted(b)] }, sha)).toBe(true);
+  });
+
+  test('replaced by a rollback does not count: it was taken out of the environment', () => {
+    expect(wentLive({ releases: [rolledBackTo(b), promoted(sha), promoted(b)] }, sha)).toBe(false);
+    // Still out once later releases follow the rollback.
+    expect(wentLive({ releases: [promoted(c), rolledBackTo(b), promoted(sha), promoted(b)] }, sha)).toBe(false);
+  });
+
+  test('promoted again after the rollback, and live then, counts again: the newest entry of the commit decides', () => {
+    expect(wentLive({ releases: [promoted(sha), rolledBackTo(b), promoted(sha), promoted(b)] }, sha)).toBe(true);
+    expect(wentLive({ releases: [promoted(c), promoted(sha), rolledBackTo(b), promoted(sha), promoted(b)] }, sha)).toBe(true);
+    // ... and out again when that one is rolled back too.
+    expect(wentLive({ releases: [rolledBackTo(b), promoted(sha), rolledBackTo(b), promoted(sha), promoted(b)] }, sha)).toBe(false);
   });
 
   test('the refusal names the environment, the rule, the commit and the environment it needs', () => {
-    expect(afterRefusal('production', sha, 'staging')).toBe('production.after: commit aaaaaaa never went live in staging (production takes releases only after staging)');
+    expect(afterRefusal('production', sha, 'staging')).toBe('production.after: commit aaaaaaa never went live in staging, or was rolled back out of it (production takes releases only after staging)');
   });
 });
