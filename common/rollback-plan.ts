@@ -89,6 +89,12 @@ export function chooseRollbackTarget(ledger: EnvironmentLedger | undefined, wher
   return { release, replacedBy: releases[index - 1] };
 }
 
+/** By restore, the release that replaced the target must have recorded the backup taken before it migrated. Undefined when it did, or the environment does not restore. */
+export function refuseRestoreWithoutBackup(environment: Pick<EnvironmentPlan, 'name' | 'database'>, replacedBy: LedgerRelease): string | undefined {
+  if (environment.database?.undo !== 'restore' || replacedBy.backupBefore) return undefined;
+  return `${environment.name}'s database is rolled back by restore, but no backup was taken before ${shortSha(replacedBy.sha)} (${replacedBy.artifact}) migrated`;
+}
+
 /**
  * Under the lock, on top of the choice: the ledger's live release must be the one the requester
  * saw, and the target the ledger's own entry for its SHA (an input started by hand could

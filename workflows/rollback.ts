@@ -16,9 +16,9 @@ import { FailureType } from '../common/errors';
 import { keepRefusal, parseMessage, refusal } from '../common/inbound-message';
 import type { LedgerRelease } from '../common/ledger';
 import { abortPayloadSchema, abortSignal, statusQuery, type AbortPayload } from '../common/messages';
-import { lockWorkflowId, shortSha, stageWorkflowId } from '../common/plan';
+import { lockWorkflowId, stageWorkflowId } from '../common/plan';
 import { progressMarkdown } from '../common/progress-markdown';
-import { chooseRollbackTarget, refuseStaleRequest, type RollbackPlan, type RollbackTarget } from '../common/rollback-plan';
+import { chooseRollbackTarget, refuseRestoreWithoutBackup, refuseStaleRequest, type RollbackPlan, type RollbackTarget } from '../common/rollback-plan';
 import { rollbackRecord } from '../common/release-record';
 import { secretVariableNames } from '../common/secret-variables';
 import type { EnvironmentStatus, PromotionStatus } from '../common/status';
@@ -165,10 +165,9 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
       return 'failed';
     }
     const target: RollbackTarget = checked ? { sha: choice.release.sha, ref: choice.release.ref, artifact: choice.release.artifact } : plan.target;
-    if (env.database?.undo === 'restore' && !choice.replacedBy.backupBefore) {
-      envStatus.error =
-        `refused: ${env.name}'s database is rolled back by restore, but no backup was taken before ${shortSha(choice.replacedBy.sha)} ` +
-        `(${choice.replacedBy.artifact}) migrated; nothing was changed`;
+    const noBackup = refuseRestoreWithoutBackup(env, choice.replacedBy);
+    if (noBackup) {
+      envStatus.error = `refused: ${noBackup}; nothing was changed`;
       return 'failed';
     }
 
