@@ -1,5 +1,5 @@
 // How an environment's ledger takes a record: the rules, apart from the workflow that keeps them.
-import { RELEASES_KEPT, type LedgerAttempt, type LedgerRelease, type ReleaseRecord } from './ledger';
+import { RELEASES_KEPT, type LedgerAttempt, type LedgerRelease, type LedgerUnrecorded, type ReleaseRecord } from './ledger';
 
 /**
  * The releases a ledger carries through continue-as-new and hands to every query, as JSON.
@@ -12,11 +12,16 @@ export interface LedgerEntries {
   /** Newest first: `releases[0]` is live. */
   releases: LedgerRelease[];
   lastAttempt?: LedgerAttempt;
+  unrecorded?: LedgerUnrecorded;
 }
 
-/** The ledger after `record`: a live release goes first and makes the older try history; a try that did not go live is the last attempt. */
+/**
+ * The ledger after `record`: a live release goes first and makes the older try history (and what
+ * an unrecorded holder left behind no longer runs); a try that did not go live is the last attempt,
+ * and leaves an unrecorded holder's mark: its undo went back to whatever ran before it.
+ */
 export function withRecord(ledger: LedgerEntries, record: ReleaseRecord): LedgerEntries {
-  if (record.outcome === 'not-live') return { releases: ledger.releases, lastAttempt: record.attempt };
+  if (record.outcome === 'not-live') return { releases: ledger.releases, lastAttempt: record.attempt, ...(ledger.unrecorded ? { unrecorded: ledger.unrecorded } : {}) };
   const releases = [record.release, ...ledger.releases].slice(0, RELEASES_KEPT);
   while (releases.length > 1 && JSON.stringify(releases).length > LEDGER_RELEASES_MAX_CHARS) releases.pop();
   return { releases };

@@ -61,10 +61,20 @@ export const releaseRecordSchema = z.discriminatedUnion('outcome', [
   z.object({ outcome: z.literal('not-live'), attempt: ledgerAttemptSchema }).strict(),
 ]);
 
+/**
+ * A holder that left the environment without recording what it did (an operator's unlock, a
+ * promotion that was terminated or whose record failed, one from before the ledger): the
+ * environment may run something other than `releases[0]` until the next release goes live.
+ */
+export const ledgerUnrecordedSchema = z
+  .object({ by: short(300), at, why: short(2_000) })
+  .strict();
+
 export type LedgerBackup = z.infer<typeof ledgerBackupSchema>;
 export type LedgerRelease = z.infer<typeof ledgerReleaseSchema>;
 export type LedgerAttempt = z.infer<typeof ledgerAttemptSchema>;
 export type ReleaseRecord = z.infer<typeof releaseRecordSchema>;
+export type LedgerUnrecorded = z.infer<typeof ledgerUnrecordedSchema>;
 
 export interface EnvironmentLedger {
   lockId: string;
@@ -74,6 +84,8 @@ export interface EnvironmentLedger {
   releases: LedgerRelease[];
   /** The latest try that did not go live, when it is newer than the live release. */
   lastAttempt?: LedgerAttempt;
+  /** The last holder left without a record, after the live release: what runs there is not known for sure. */
+  unrecorded?: LedgerUnrecorded;
   /** Who holds the environment now, and who waits for it. */
   holder?: string;
   queue: string[];

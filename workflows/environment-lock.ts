@@ -16,7 +16,7 @@ import type { LockActivities, LockParty } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
 import { keepRefusal, parseMessage, refusal } from '../common/inbound-message';
 import { describeIssues } from '../common/problems';
-import { ledgerQuery, recordReleaseUpdate, releaseRecordSchema, type EnvironmentLedger, type LedgerAttempt, type LedgerRelease, type ReleaseRecord } from '../common/ledger';
+import { ledgerQuery, recordReleaseUpdate, releaseRecordSchema, type EnvironmentLedger, type LedgerAttempt, type LedgerRelease, type LedgerUnrecorded, type ReleaseRecord } from '../common/ledger';
 import { lockSubject, withRecord, type LedgerEntries } from '../common/ledger-keeping';
 import {
   lockAcquireSignal,
@@ -82,6 +82,7 @@ export interface LockInput {
   /** The ledger, carried through continue-as-new (absent from older Ferry). */
   releases?: LedgerRelease[];
   lastAttempt?: LedgerAttempt;
+  unrecorded?: LedgerUnrecorded;
 }
 
 /**
@@ -104,7 +105,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   let ignoredCount = input.ignoredCount ?? 0;
   let releaseHinted = false;
   let unlocked: string | undefined;
-  let entries: LedgerEntries = { releases: input.releases ?? [], lastAttempt: input.lastAttempt };
+  let entries: LedgerEntries = { releases: input.releases ?? [], lastAttempt: input.lastAttempt, unrecorded: input.unrecorded };
 
   let messagesThisRun = 0;
   const ignore = (name: string, reason: string, raw: unknown) => {
@@ -127,6 +128,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     ...lockSubject(lockId),
     releases: entries.releases,
     lastAttempt: entries.lastAttempt,
+    unrecorded: entries.unrecorded,
     holder: holder?.workflowId,
     queue: queue.map((party) => party.workflowId),
   });
@@ -213,10 +215,18 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     messagesThisRun++;
     ignore(name, 'an environment lock takes no such signal', args[0]);
   });
+  /**
+   * The holder is gone; one that recorded nothing may have changed the environment all the same
+   * (unlocked or terminated mid-stage, its record refused or failed), so the ledger says so.
+   */
+  const letGo = (why: string) => {
+    if (!holder!.recorded) entries = { ...entries, unrecorded: { by: holder!.workflowId, at: new Date().toISOString(), why } };
+    holder = undefined;
+  };
   const passOn = (why: string) => {
     passedOn.push({ at: new Date().toISOString(), holder: holder!.workflowId, why });
     if (passedOn.length > PASSED_ON_KEPT) passedOn.splice(0, passedOn.length - PASSED_ON_KEPT);
-    holder = undefined;
+    letGo(why);
   };
 
   /**
@@ -249,7 +259,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       const check = await unlessUnlocked(() => checkHolder({ lockId, holder: party }, `does ${party.workflowId} still hold ${lockId}?`));
       if (!check) return passOn(unlocked!);
       if (!check.holds) {
-        if (hinted) holder = undefined; // released as it should be: nothing to record
+        if (hinted) letGo('released without a record'); // as it should be
         else passOn(`the holder no longer holds it: ${check.why}`);
         return;
       }
@@ -258,7 +268,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     }
   }
 
-  const carried = (): LockInput => ({ queue, holder, passedOn, ignoredCount, releases: entries.releases, lastAttempt: entries.lastAttempt });
+  const carried = (): LockInput => ({ queue, holder, passedOn, ignoredCount, releases: entries.releases, lastAttempt: entries.lastAttempt, unrecorded: entries.unrecorded });
   const startOver = () =>
     workflowInfo().continueAsNewSuggested ||
     (keepsLedger && (workflowInfo().historyLength > HISTORY_EVENTS_KEPT || messagesThisRun > MESSAGES_PER_RUN));

@@ -3,7 +3,7 @@
 // found by their search attributes. Reads only: nothing here changes a workflow.
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { ledgerAttemptSchema, ledgerQuery, ledgerReleaseSchema, RELEASES_KEPT, type EnvironmentLedger } from '../../common/ledger';
+import { ledgerAttemptSchema, ledgerQuery, ledgerReleaseSchema, ledgerUnrecordedSchema, RELEASES_KEPT, type EnvironmentLedger } from '../../common/ledger';
 import { lockWorkflowId } from '../../common/plan';
 import { SearchAttr } from '../../common/search-attributes';
 import { briefly } from '../transient';
@@ -27,6 +27,7 @@ export const environmentLedgerSchema = z.object({
   environment: z.string().max(100),
   releases: z.array(ledgerReleaseSchema).max(RELEASES_KEPT),
   lastAttempt: ledgerAttemptSchema.optional(),
+  unrecorded: ledgerUnrecordedSchema.optional(),
   holder: workflowIdText.optional(),
   queue: z.array(workflowIdText).max(10_000),
 }) satisfies z.ZodType<EnvironmentLedger>;

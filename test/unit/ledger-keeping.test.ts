@@ -28,6 +28,13 @@ describe('withRecord', () => {
     expect(next.lastAttempt).toBeUndefined();
   });
 
+  test('a release that goes live clears the mark of a holder that left without a record; a try that did not go live leaves it', () => {
+    const unrecorded = { by: 'ferry-shop-7', at: '2026-01-03T00:00:00.000Z', why: 'unlocked by sre: stuck' };
+    const marked = { releases: [release(1)], unrecorded };
+    expect(withRecord(marked, { outcome: 'not-live', attempt: attempt(2) })).toEqual({ releases: [release(1)], lastAttempt: attempt(2), unrecorded });
+    expect(withRecord(marked, { outcome: 'live', release: release(3) })).toEqual({ releases: [release(3), release(1)] });
+  });
+
   test('drops the oldest releases, never the live one, to keep what it carries under Temporal\'s payload limit', () => {
     const migrations = Array.from({ length: 2_000 }, (_, i) => `${String(i).padStart(4, '0')}_${'x'.repeat(280)}`);
     let ledger = { releases: [] as LedgerRelease[] };

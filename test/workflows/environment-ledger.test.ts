@@ -212,12 +212,13 @@ describe('a forged recordRelease update (anyone can send one from the Web UI)', 
   });
 });
 
-test('an operator who takes the environment mid-stage leaves the stage as it is: the record is refused, the promotion goes on and says so', async () => {
+test('an operator who takes the environment mid-stage leaves the stage as it is: the record is refused, the promotion goes on and says so; the ledger says who left it unrecorded until the next release goes live', async () => {
   const app = 'ledger-unlocked';
   const deploying = hold();
-  const stub = stubActivities({ deploy: async () => (await deploying.here(), { previousVersion: 'shop:previous' }) });
-  const plan = samplePlan(devOnly(app));
-  const { status, ledger } = await onOneWorker(stub.activities, async () => {
+  let holdDeploy = true;
+  const stub = stubActivities({ deploy: async () => (holdDeploy && (await deploying.here()), { previousVersion: 'shop:previous' }) });
+  const [plan, next] = [samplePlan(devOnly(app)), samplePlan(devOnly(app))];
+  const { status, ledger, nextStatus, nextLedger } = await onOneWorker(stub.activities, async () => {
     const handle = await startPromotion(env, plan);
     try {
       await deploying.arrived;
@@ -226,7 +227,10 @@ test('an operator who takes the environment mid-stage leaves the stage as it is:
       deploying.release();
     }
     const status = await settled(handle);
-    return { status, ledger: await ledgerOf(app, 'dev') };
+    const ledger = await ledgerOf(app, 'dev');
+    holdDeploy = false;
+    const nextStatus = await promote(next);
+    return { status, ledger, nextStatus, nextLedger: await ledgerOf(app, 'dev') };
   });
   const lockId = lockWorkflowId(app, 'dev');
   expect(status.state).toBe('succeeded');
@@ -237,6 +241,12 @@ test('an operator who takes the environment mid-stage leaves the stage as it is:
     `${lockId} did not record this stage in its ledger: ${lockId} refused the record of ${status.workflowId}: nobody holds ${lockId}: only its holder records in its ledger`,
   );
   expect(ledger.releases).toEqual([]);
+  // The environment may run what the unlocked promotion left there: the ledger does not know.
+  expect(ledger.unrecorded).toEqual({ by: status.workflowId, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), why: 'unlocked by sre: stuck' });
+
+  expect(nextStatus.state).toBe('succeeded');
+  expect(nextLedger.releases).toEqual([releaseOf(next, nextStatus, 'dev')]);
+  expect(nextLedger.unrecorded).toBeUndefined();
 });
 
 test('the ledger, and what the lock refused, outlive continue-as-new; the new run stays open and keeps recording', async () => {
