@@ -47,6 +47,8 @@ const WAIT_FOR_CANCELLED_ACTIVITIES = 'wait-for-cancelled-activities';
 /** Since this change, a stage checks first that the version can run (prepare), and runs the environment's verify commands. */
 const PREPARE_AND_VERIFY = 'prepare-and-verify';
 
+/** Since this change, a rollback's stage on a blue-green environment switches colours instead of deploying rolling over the idle one. */
+const REVERT_KEEPS_BLUE_GREEN = 'revert-keeps-blue-green';
 /** Since this change, a failed rollback's stage puts the database forward before it deploys the live release back. */
 const REVERT_UNDOES_DATABASE_FIRST = 'revert-undoes-database-first';
 
@@ -61,12 +63,15 @@ interface Compensation {
  * order, as a saga; a failed prepare has changed nothing, so nothing is undone.
  *
  * A rollback's stage (`revert`) goes the same way back: its migrate step brings the database back
- * to what the earlier release expects, and the deploy is rolling whatever the strategy (the
- * earlier release ran before; a canary of it would only keep the incident going longer).
+ * to what the earlier release expects. A canary environment deploys it rolling (the earlier
+ * release ran before; a canary of it would only keep the incident going longer); a blue-green one
+ * brings it up in the idle colour and switches, as a promotion does: a rolling deploy there would
+ * change the idle colour while users stay on the newer one.
  */
 export async function stage(input: StageInput): Promise<EnvironmentStatus> {
   const { artifact, revert } = input;
-  const env: EnvironmentPlan = revert ? { ...input.environment, strategy: { kind: 'rolling' } } : input.environment;
+  const blueGreenRevert = revert !== undefined && input.environment.strategy.kind === 'blue-green' && patched(REVERT_KEEPS_BLUE_GREEN);
+  const env: EnvironmentPlan = revert && !blueGreenRevert ? { ...input.environment, strategy: { kind: 'rolling' } } : input.environment;
   const status: EnvironmentStatus = { name: env.name, state: 'running', steps: [] };
   // The stage's live view is its own (status query, current details, search attributes); the
   // promotion takes the final status from the result. Signalling each step to the parent would
@@ -151,7 +156,11 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
         // For the environment's ledger: what the database holds once this release is live.
         status.database = { ...(backup ? { backupBefore: backup } : {}), ...(migrated.migrations ? { migrations: migrated.migrations } : {}) };
       }
-      if (revert) {
+      if (revert && blueGreenRevert) {
+        // The live release keeps running in its colour until retired: undo switches back to it.
+        const switchBack: Compensation = { step: 'rollback', run: () => act.compensation.rollback(target, `switch ${env.name} back to ${revert.live.artifact}`) };
+        compensations.unshift(switchBack);
+      } else if (revert) {
         const liveTarget = targetInputOf(input.app, env, revert.live.artifact, { ...input.source, sha: revert.live.sha });
         const deployBack: Compensation = { step: 'rollback', run: () => act.compensation.deploy(liveTarget, `deploy ${revert.live.artifact} back to ${env.name}`) };
         // Undo runs newest first; the live release deployed back needs its schema, so the

@@ -157,6 +157,38 @@ test('under the lock, a rollback is refused when another release went live since
   }
 });
 
+test('on a blue-green environment a rollback brings the earlier release up in the idle colour, analyses it without traffic, switches, and keeps the newer colour as long as a promotion does', async () => {
+  const { plan, ledger, older } = scenario('production', (p) => {
+    p.emergency = true;
+    p.environment.strategy = { kind: 'blue-green', keepPrevious: 1_000 };
+  });
+  const { status, stub, recorded } = await runRollback(env, plan, () => ledger);
+
+  expect(status.state).toBe('succeeded');
+  // Not the rolling deploy, which would patch the idle colour while the newer one stays live.
+  expect(stub.callsTo('deploy')).toEqual([]);
+  expect(stub.calls.filter((c) => ['setCanaryWeight', 'analyze', 'promote', 'retirePrevious'].includes(c.name)).map((c) => [c.name, c.input.version, c.input.weight ?? c.input.analysis?.minRequests])).toEqual([
+    ['setCanaryWeight', older.artifact, 0],
+    ['analyze', older.artifact, 0],
+    ['promote', older.artifact, undefined],
+    ['retirePrevious', older.artifact, undefined],
+  ]);
+  expect(stub.callsTo('setCanaryWeight')[0].input.strategy).toBe('blue-green');
+  expect(recorded[0]).toMatchObject({ outcome: 'live', release: { sha: older.sha, kind: 'rollback' } });
+
+  // One that fails after the switch switches back to the live colour (after the database goes forward), not a deploy of the live release over it.
+  const failing = scenario('production', (p) => {
+    p.emergency = true;
+    p.environment.strategy = { kind: 'blue-green', keepPrevious: 1_000 };
+  });
+  const broken = await runRollback(env, failing.plan, () => failing.ledger, {
+    checkHealth: async () => ({ healthy: false, reasons: ['the earlier release answers 500'], metrics: {} }),
+  });
+  expect(broken.status.environments[0].state).toBe('rolled-back');
+  expect(broken.stub.calls.filter((c) => ['revertDatabase', 'promote', 'rollback', 'deploy'].includes(c.name)).map((c) => c.name)).toEqual(['revertDatabase', 'promote', 'revertDatabase', 'rollback']);
+  expect(broken.stub.callsTo('rollback')[0].input.version).toBe(failing.older.artifact);
+});
+
 test('by restore, a release that replaced the target without a backup before it is refused, nothing changed', async () => {
   const { plan, ledger, live } = scenario('production', (p) => {
     p.emergency = true;
