@@ -5,7 +5,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { QueryNotRegisteredError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { LockActivities, LockParty } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
-import { ledgerQuery, recordReleaseUpdate } from '../common/ledger';
+import { environmentLedgerSchema, ledgerQuery, recordReleaseUpdate } from '../common/ledger';
+import { describeIssues } from '../common/problems';
 import { lockAcquireSignal, lockClaimsQuery, lockGrantedSignal, lockStateQuery } from '../common/messages';
 
 const OPEN = 'RUNNING';
@@ -107,16 +108,21 @@ export function lockActivities(client: Client): LockActivities {
     },
 
     async readLedger({ lockId }) {
+      let raw: unknown;
       try {
         const lock = client.workflow.getHandle(lockId);
         // A lock that ended (older Ferry's, or terminated) starts empty when next asked for: its ledger is gone.
         if ((await lock.describe()).status.name !== OPEN) return undefined;
-        return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => lock.query(ledgerQuery));
+        raw = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => lock.query(ledgerQuery));
       } catch (error) {
         // No lock yet, or one from before the ledger: the environment has no ledger.
         if (error instanceof WorkflowNotFoundError || error instanceof QueryNotRegisteredError) return undefined;
         throw error;
       }
+      // Whatever runs on the lock's task queue answered; the refs policy decides only on a ledger.
+      const parsed = environmentLedgerSchema.safeParse(raw);
+      if (!parsed.success) throw ApplicationFailure.nonRetryable(`${lockId} answered something that is not a ledger (${describeIssues(parsed.error).slice(0, 3).join('; ')})`, FailureType.InvalidInput);
+      return parsed.data;
     },
   };
 }

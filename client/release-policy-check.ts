@@ -4,7 +4,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { checkBranches } from '../activities/git-refs';
-import { ledgerQuery, type EnvironmentLedger } from '../common/ledger';
+import { environmentLedgerSchema, ledgerQuery, type EnvironmentLedger } from '../common/ledger';
+import { describeIssues } from '../common/problems';
 import { lockWorkflowId, type PromotionPlan } from '../common/plan';
 import { afterRefusal, entryChecks, fromRefusal, wentLive } from '../common/release-order-rules';
 import { CliExit, ExitCode } from './exit-codes';
@@ -15,13 +16,18 @@ const LEDGER_DEADLINE_MS = 10_000;
 type LedgerAnswer = { ledger?: EnvironmentLedger } | 'unknown';
 
 async function ledgerOf(client: Client, lockId: string): Promise<LedgerAnswer> {
+  let raw: unknown;
   try {
-    return { ledger: await client.withDeadline(Date.now() + LEDGER_DEADLINE_MS, () => client.workflow.getHandle(lockId).query(ledgerQuery)) };
+    raw = await client.withDeadline(Date.now() + LEDGER_DEADLINE_MS, () => client.workflow.getHandle(lockId).query(ledgerQuery));
   } catch (error) {
     // No lock workflow: the environment never ran anything, so no ledger lists the commit.
     if (error instanceof WorkflowNotFoundError) return {};
     return 'unknown';
   }
+  // Whatever runs on the lock's task queue answered: an answer that is not a ledger decides nothing.
+  const parsed = environmentLedgerSchema.safeParse(raw);
+  if (!parsed.success) throw new CliExit(ExitCode.Failed, `${lockId} answered something that is not a ledger (${describeIssues(parsed.error).slice(0, 3).join('; ')})`);
+  return { ledger: parsed.data };
 }
 
 /** Why the refs policy refuses `plan`, one line per refused environment; empty when it lets it in (or cannot tell here). */

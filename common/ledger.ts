@@ -91,6 +91,20 @@ export interface EnvironmentLedger {
   queue: string[];
 }
 
+const workflowIdText = short(1_000);
+
+/** A lock's answer to the ledger query, as those who ask it parse it: whatever runs on that task queue answered it. */
+export const environmentLedgerSchema = z.object({
+  lockId: workflowIdText,
+  app: short(100),
+  environment: short(100),
+  releases: z.array(ledgerReleaseSchema).max(RELEASES_KEPT),
+  lastAttempt: ledgerAttemptSchema.optional(),
+  unrecorded: ledgerUnrecordedSchema.optional(),
+  holder: workflowIdText.optional(),
+  queue: z.array(workflowIdText).max(10_000),
+}) satisfies z.ZodType<EnvironmentLedger>;
+
 /** `ferry envs` and the refs policy read it; nobody can change it through a query. */
 export const ledgerQuery = defineQuery<EnvironmentLedger>('ledger');
 /**

@@ -2,8 +2,7 @@
 // app and environment) answers its ledger by query; the promotions waiting for an approval are
 // found by their search attributes. Reads only: nothing here changes a workflow.
 import type { Client } from '@temporalio/client';
-import { z } from 'zod';
-import { ledgerAttemptSchema, ledgerQuery, ledgerReleaseSchema, ledgerUnrecordedSchema, RELEASES_KEPT, type EnvironmentLedger } from '../../common/ledger';
+import { environmentLedgerSchema, ledgerQuery } from '../../common/ledger';
 import { lockWorkflowId } from '../../common/plan';
 import { SearchAttr } from '../../common/search-attributes';
 import { briefly } from '../transient';
@@ -18,19 +17,9 @@ export const LOCKS_LISTED_MAX = 5_000;
 const WAITING_LISTED_MAX = 1_000;
 
 const ferryName = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
-const workflowIdText = z.string().max(1_000);
 
 /** The lock's answer is a boundary too: whatever runs on that task queue answered it. */
-export const environmentLedgerSchema = z.object({
-  lockId: workflowIdText,
-  app: z.string().max(100),
-  environment: z.string().max(100),
-  releases: z.array(ledgerReleaseSchema).max(RELEASES_KEPT),
-  lastAttempt: ledgerAttemptSchema.optional(),
-  unrecorded: ledgerUnrecordedSchema.optional(),
-  holder: workflowIdText.optional(),
-  queue: z.array(workflowIdText).max(10_000),
-}) satisfies z.ZodType<EnvironmentLedger>;
+export { environmentLedgerSchema };
 
 /** The app and environment of a lock's workflow ID (`ferry-lock/<app>/<env>`), or undefined for anything else. */
 export function parseLockId(workflowId: string): { app: string; environment: string } | undefined {
