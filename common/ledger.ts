@@ -36,6 +36,8 @@ export const ledgerReleaseSchema = z
     emergency: z.boolean().optional(),
     /** Migrations applied in the environment's database once it was live (schema_migrations ids, oldest first). */
     migrations: z.array(short(300)).max(10_000).optional(),
+    /** How many older migrations the ledger left out of `migrations` to keep its size (see ledger-keeping.ts). */
+    migrationsOmitted: z.number().int().positive().max(10_000).optional(),
     /** Taken just before this release's migrations, when the environment keeps backups. */
     backupBefore: ledgerBackupSchema.optional(),
   })

@@ -17,6 +17,37 @@ const release = (n: number, extra: Partial<LedgerRelease> = {}): LedgerRelease =
 const attempt = (n: number) => ({ sha: release(n).sha, artifact: `shop:${n}`, at: '2026-01-02T00:00:00.000Z', by: `ferry-shop-${n}`, kind: 'promotion' as const, outcome: 'failed' as const });
 
 describe('withRecord', () => {
+  test('a live release whose migrations alone pass the limit keeps the newest that fit and counts the rest, so the lock can always start over with it', () => {
+    // The most the schema takes: 10,000 ids of 300 characters, about 3 MB.
+    const migrations = Array.from({ length: 10_000 }, (_, i) => `${String(i).padStart(5, '0')}_${'x'.repeat(294)}`);
+    expect(releaseRecordSchema.safeParse({ outcome: 'live', release: release(1, { migrations }) }).success).toBe(true);
+    const ledger = withRecord({ releases: [release(0)] }, { outcome: 'live', release: release(1, { migrations }) });
+    expect(JSON.stringify(ledger.releases).length).toBeLessThanOrEqual(LEDGER_RELEASES_MAX_CHARS);
+    expect(ledger.releases[0].artifact).toBe('shop:1'); // the live one, whole but for its oldest migrations
+    const [live] = ledger.releases;
+    expect(live.migrations!.length + live.migrationsOmitted!).toBe(10_000);
+    expect(live.migrations).toEqual(migrations.slice(-live.migrations!.length)); // the newest, oldest first as before
+    expect(live.migrations!.length).toBeGreaterThan(3_000); // about 1 MB of them: all that fit
+    expect(releaseRecordSchema.safeParse({ outcome: 'live', release: live }).success).toBe(true);
+  });
+
+  test('a live release just under the limit keeps every migration and says nothing was left out', () => {
+    const bare = JSON.stringify([release(1, { migrations: [] })]).length;
+    const id = (i: number) => `${String(i).padStart(5, '0')}_${'y'.repeat(94)}`; // 100 characters, 103 with quotes and comma
+    const fitting = Math.floor((LEDGER_RELEASES_MAX_CHARS - bare + 1) / 103);
+    const migrations = Array.from({ length: fitting }, (_, i) => id(i));
+    expect(JSON.stringify([release(1, { migrations })]).length).toBeLessThanOrEqual(LEDGER_RELEASES_MAX_CHARS);
+    expect(withRecord({ releases: [] }, { outcome: 'live', release: release(1, { migrations }) }).releases).toEqual([release(1, { migrations })]);
+    // One more does not fit: the oldest goes.
+    const over = [...migrations, id(fitting)];
+    expect(JSON.stringify([release(1, { migrations: over })]).length).toBeGreaterThan(LEDGER_RELEASES_MAX_CHARS);
+    const [trimmed] = withRecord({ releases: [] }, { outcome: 'live', release: release(1, { migrations: over }) }).releases;
+    expect(trimmed.migrations![0]).not.toBe(id(0));
+    expect(trimmed.migrations!.at(-1)).toBe(id(fitting));
+    expect(trimmed.migrations!.length + trimmed.migrationsOmitted!).toBe(fitting + 1);
+    expect(JSON.stringify([trimmed]).length).toBeLessThanOrEqual(LEDGER_RELEASES_MAX_CHARS);
+  });
+
   test(`keeps the newest ${RELEASES_KEPT} releases, newest first, and a new live release ends the last attempt`, () => {
     let ledger = { releases: [] as LedgerRelease[] };
     for (let n = 1; n <= RELEASES_KEPT; n++) ledger = withRecord(ledger, { outcome: 'live', release: release(n) });
