@@ -174,6 +174,13 @@ test('after two promotions, dev goes back by down files and production, once app
   expect(status.code).toBe(0);
   expect(JSON.parse(status.stdout)).toMatchObject({ state: 'succeeded', sha: spring, environments: [{ name: 'dev', state: 'succeeded' }] });
 
+  // Back "to" summer, the release before the live one now: nothing to take out, and summer's own migration applied again.
+  const devForward = await ferry(['rollback', 'shop', '--env', 'dev', '--as', 'rita', '--reason', 'the fix is in summer after all', '--wait']);
+  expect(devForward).toMatchObject({ code: 0 });
+  expect(await runningCommit(ports.dev)).toBe(summer);
+  expect((await snapshot(urls.dev)).migrations).toEqual([...springState.dev.migrations, '003_add_gift_note']);
+  expect((await releasesOf('dev'))[0]).toMatchObject({ sha: summer, kind: 'rollback', migrations: [...springState.dev.migrations, '003_add_gift_note'] });
+
   // Production waits for its approvers; the one who asked for the rollback may not approve it.
   const productionId = `ferry-rollback/shop/production/${spring.slice(0, 12)}`;
   const productionRun = ferry(['rollback', 'shop', '--env', 'production', '--as', 'olivia', '--reason', 'gift notes break checkout', '--wait']);
