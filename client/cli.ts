@@ -130,6 +130,7 @@ export function program(): Command {
   cli
     .command('retry <id>')
     .description('promote the same commit again, starting at the environment that failed')
+    .option('-c, --config <file>', "the pipeline whose refs policy (from, after) applies now; the rest of the plan is the earlier run's", 'ferry.config.yaml')
     .option('--wait', 'follow it; the exit code is the outcome')
     .option('--json', 'machine-readable output')
     .action((id, options) => run(() => retry(connectClient, id, options, print))());
