@@ -249,12 +249,26 @@ test('an operator who takes the environment mid-stage leaves the stage as it is:
   expect(nextLedger.unrecorded).toBeUndefined();
 });
 
-test('the ledger, and what the lock refused, outlive continue-as-new; the new run stays open and keeps recording', async () => {
+test('the ledger (an unrecorded holder included), and what the lock refused, outlive continue-as-new; the new run stays open and keeps recording', async () => {
   const app = 'ledger-long';
-  const [first, second] = [samplePlan(devOnly(app)), samplePlan(devOnly(app))];
+  const [first, unlocked, second] = [samplePlan(devOnly(app)), samplePlan(devOnly(app)), samplePlan(devOnly(app))];
   const lock = lockOf(app, 'dev');
-  const r = await onOneWorker(stubActivities().activities, async () => {
+  const deploying = hold();
+  let holdDeploy = false;
+  const stub = stubActivities({ deploy: async () => (holdDeploy && (await deploying.here()), { previousVersion: 'shop:previous' }) });
+  const r = await onOneWorker(stub.activities, async () => {
     const firstStatus = await promote(first);
+    // A holder taken off mid-stage leaves the ledger unrecorded.
+    holdDeploy = true;
+    const handle = await startPromotion(env, unlocked);
+    try {
+      await deploying.arrived;
+      await ask(() => lock.executeUpdate(unlockUpdate, { args: [{ by: 'sre', reason: 'stuck', holder: handle.workflowId }] }));
+    } finally {
+      deploying.release();
+    }
+    await settled(handle);
+    holdDeploy = false;
     const firstRun = (await lock.describe()).runId;
     const before = await ledgerOf(app, 'dev');
     // Signals nobody takes, as the Web UI can send any number of: each is an event in the lock's
@@ -272,6 +286,7 @@ test('the ledger, and what the lock refused, outlive continue-as-new; the new ru
     return { firstStatus, firstRun, before, sent, newRun, afterwards, secondStatus, last: await ledgerOf(app, 'dev'), lastRun: (await lock.describe()).runId };
   });
   expect(r.before.releases).toEqual([releaseOf(first, r.firstStatus, 'dev')]);
+  expect(r.before.unrecorded).toMatchObject({ by: promotionWorkflowId(app, unlocked.sha), why: 'unlocked by sre: stuck' });
   expect(r.newRun.runId).not.toBe(r.firstRun);
   expect(r.newRun.status.name).toBe('RUNNING');
   expect(r.afterwards.ledger).toEqual(r.before);
@@ -279,5 +294,6 @@ test('the ledger, and what the lock refused, outlive continue-as-new; the new ru
   expect(r.afterwards.state.ignoredCount).toBe(r.sent);
 
   expect(r.last.releases).toEqual([releaseOf(second, r.secondStatus, 'dev'), releaseOf(first, r.firstStatus, 'dev')]);
+  expect(r.last.unrecorded).toBeUndefined();
   expect(r.lastRun).toBe(r.newRun.runId);
 });
