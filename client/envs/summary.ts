@@ -76,7 +76,7 @@ export function summarize(view: EnvironmentView, now: number): EnvironmentSummar
   const waiting = view.waitingForApproval.join(', ');
   if (view.answer.kind === 'no-lock') return { version: '', age: '', state: 'no release yet', health: 'empty', waiting };
   if (view.answer.kind === 'no-answer') return { version: '', age: '', state: `unknown: ${oneLine(view.answer.why, 80)}`, health: 'unknown', waiting };
-  const { releases, lastAttempt, holder, queue } = view.answer.ledger;
+  const { releases, lastAttempt, unrecorded, holder, queue } = view.answer.ledger;
   const live = releases[0];
   const parts: string[] = [];
   let health: Health = live ? 'live' : 'empty';
@@ -85,6 +85,11 @@ export function summarize(view: EnvironmentView, now: number): EnvironmentSummar
     if (lastAttempt.outcome === 'undo-failed') health = 'failed';
   } else if (live) parts.push(live.kind === 'rollback' ? 'rolled back' : 'live');
   else parts.push('no release yet');
+  // A holder left without a record: it may have changed what runs there.
+  if (unrecorded) {
+    parts.push(`not sure: ${unrecorded.by} left without a record (${oneLine(unrecorded.why, 60)})`);
+    if (health !== 'failed') health = 'unknown';
+  }
   if (holder) {
     parts.push(`deploying ${holder}`);
     if (health !== 'failed') health = 'busy';
