@@ -2,7 +2,7 @@
 // lock with a signal, and asking the other side's own state (queries cannot be forged, signals
 // can: the Web UI sends any signal by name).
 import { ApplicationFailure } from '@temporalio/activity';
-import { QueryNotRegisteredError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { QueryNotRegisteredError, ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { LockActivities, LockParty } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
 import { environmentLedgerSchema, ledgerQuery, recordReleaseUpdate } from '../common/ledger';
@@ -33,6 +33,8 @@ export function lockActivities(client: Client): LockActivities {
       if (error instanceof WorkflowNotFoundError) return `${party.workflowId} (run ${party.runId}) does not exist`;
       // A requester that cannot answer for itself is not a promotion: nobody to hold for.
       if (error instanceof QueryNotRegisteredError) return `${party.workflowId} does not take part in locks`;
+      // A run ID that is not one (a hand-made acquire signal): the server refuses to look, for ever.
+      if (isInvalidArgument(error)) return `${party.workflowId} (run ${party.runId.slice(0, 100)}) is not a workflow run`;
       throw error; // unknown (its worker may be restarting): retried, and the lock stays where it is
     }
   }
@@ -125,4 +127,15 @@ export function lockActivities(client: Client): LockActivities {
       return parsed.data;
     },
   };
+}
+
+/** gRPC's status code 3. */
+const GRPC_INVALID_ARGUMENT = 3;
+
+/** gRPC's INVALID_ARGUMENT, as the client wraps it: the request itself is wrong, so asking again never helps. */
+function isInvalidArgument(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if ((e as { code?: unknown }).code === GRPC_INVALID_ARGUMENT) return true;
+  }
+  return error instanceof ServiceError && /INVALID_ARGUMENT/.test(error.message);
 }

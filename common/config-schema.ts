@@ -358,7 +358,9 @@ const verifySchema = z
   .strict();
 
 /** A branch name as git takes it (common/release-order-rules.ts). */
-const branchName = text(200).refine(branchNameOk, 'must be a branch name (e.g. main or release/2026)');
+const branchName = text(200)
+  .refine(branchNameOk, 'must be a branch name (e.g. main or release/2026)')
+  .refine((b) => b !== 'HEAD' && !b.startsWith('refs/'), 'must be a branch\'s short name (main, not refs/heads/main or HEAD)');
 
 /**
  * Optional per app: after each environment goes live (and after a rollback), Ferry moves a ref in

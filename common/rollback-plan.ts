@@ -110,3 +110,17 @@ export function refuseStaleRequest(plan: Pick<RollbackPlan, 'replacing' | 'targe
   }
   return undefined;
 }
+
+/**
+ * A ledger whose last holder was passed over without a record may not name what runs: going back
+ * "from" a live release that may not be running is refused, unless the person says it is an
+ * emergency (and has looked at the environment).
+ */
+export function refuseUnsureLedger(ledger: EnvironmentLedger | undefined, where: string, emergency: boolean): string | undefined {
+  const unsure = ledger?.unrecorded;
+  if (!unsure || emergency) return undefined;
+  return (
+    `${where}'s ledger is not sure what runs: ${unsure.by} left it at ${unsure.at} without a record (${unsure.why}); ` +
+    'check the environment, then roll back with --emergency, or promote a release there to set the ledger straight'
+  );
+}

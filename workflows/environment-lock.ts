@@ -216,8 +216,8 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     ignore(name, 'an environment lock takes no such signal', args[0]);
   });
   /**
-   * The holder is gone; one that recorded nothing may have changed the environment all the same
-   * (unlocked or terminated mid-stage, its record refused or failed), so the ledger says so.
+   * The holder is gone without giving the lock back; one that recorded nothing may have changed
+   * the environment all the same (unlocked or terminated mid-stage), so the ledger says so.
    */
   const letGo = (why: string) => {
     if (!holder!.recorded) entries = { ...entries, unrecorded: { by: holder!.workflowId, at: new Date().toISOString(), why } };
@@ -259,7 +259,10 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       const check = await unlessUnlocked(() => checkHolder({ lockId, holder: party }, `does ${party.workflowId} still hold ${lockId}?`));
       if (!check) return passOn(unlocked!);
       if (!check.holds) {
-        if (hinted) letGo('released without a record'); // as it should be
+        // Released as it should be: a holder that changed the environment recorded it first (a
+        // failed record is a failed step in its own status), and one that did not record changed
+        // nothing (aborted in a freeze window, refused under the lock), so the ledger stays sure.
+        if (hinted) holder = undefined;
         else passOn(`the holder no longer holds it: ${check.why}`);
         return;
       }

@@ -18,7 +18,7 @@ import type { LedgerRelease } from '../common/ledger';
 import { abortPayloadSchema, abortSignal, statusQuery, type AbortPayload } from '../common/messages';
 import { lockWorkflowId, stageWorkflowId } from '../common/plan';
 import { progressMarkdown } from '../common/progress-markdown';
-import { chooseRollbackTarget, refuseRestoreWithoutBackup, refuseStaleRequest, type RollbackPlan, type RollbackTarget } from '../common/rollback-plan';
+import { chooseRollbackTarget, refuseRestoreWithoutBackup, refuseStaleRequest, refuseUnsureLedger, type RollbackPlan, type RollbackTarget } from '../common/rollback-plan';
 import { rollbackRecord } from '../common/release-record';
 import { secretVariableNames } from '../common/secret-variables';
 import type { EnvironmentStatus, PromotionStatus } from '../common/status';
@@ -152,8 +152,9 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
     envStatus.state = 'running';
     const ledger = await lockActivities().readLedger({ lockId }, `read ${lockId}'s ledger`);
     const choice = chooseRollbackTarget(ledger, `${plan.app}/${env.name}`, plan.target.sha);
-    if ('refusal' in choice) {
-      envStatus.error = `refused under the lock: ${choice.refusal}`;
+    const refusal = 'refusal' in choice ? choice.refusal : refuseUnsureLedger(ledger, `${plan.app}/${env.name}`, plan.emergency);
+    if (refusal !== undefined || 'refusal' in choice) {
+      envStatus.error = `refused under the lock: ${refusal}`;
       return 'failed';
     }
     const live = ledger!.releases[0];

@@ -5,7 +5,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { z } from 'zod';
 import { ledgerQuery, type EnvironmentLedger } from '../../common/ledger';
 import { lockWorkflowId, shortSha } from '../../common/plan';
-import { chooseRollbackTarget, commitPrefixSchema, refuseRestoreWithoutBackup, rollbackRequestSchema, rollbackWorkflowId, type RollbackPlan } from '../../common/rollback-plan';
+import { chooseRollbackTarget, commitPrefixSchema, refuseRestoreWithoutBackup, refuseUnsureLedger, rollbackRequestSchema, rollbackWorkflowId, type RollbackPlan } from '../../common/rollback-plan';
 import { environmentLedgerSchema, LEDGER_QUERY_DEADLINE_MS } from '../envs/gather';
 import { CliExit, ExitCode } from '../exit-codes';
 import { asBadInput, parseFlags } from '../flags';
@@ -51,6 +51,8 @@ export async function rollback(connect: Connect, app: string, options: Record<st
     const ledger = await readLedger(client, lockWorkflowId(flags.app, flags.env));
     const choice = chooseRollbackTarget(ledger, where, flags.to);
     if ('refusal' in choice) throw new CliExit(ExitCode.Refused, `ferry rollback: ${choice.refusal}`);
+    const unsure = refuseUnsureLedger(ledger, where, flags.emergency);
+    if (unsure) throw new CliExit(ExitCode.Refused, `ferry rollback: ${unsure}; nothing was started`);
     const noBackup = refuseRestoreWithoutBackup(environment, choice.replacedBy);
     if (noBackup) throw new CliExit(ExitCode.Refused, `ferry rollback: ${noBackup}; nothing was started`);
     // A release found in the ledger means the ledger has a live one.

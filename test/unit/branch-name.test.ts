@@ -31,3 +31,20 @@ test.each(BAD)('%j is refused (git refuses it too, or it is over 200 characters)
 test('"@" is refused: git reads it as HEAD, never as a branch of that name', () => {
   expect(branchNameOk('@')).toBe(false);
 });
+
+test('from takes short branch names only: refs/heads/main or HEAD would never match a branch', async () => {
+  const { ferryConfigSchema } = await import('../../common/config-schema');
+  const config = (from: string[]) => ({
+    app: 'shop',
+    repo: '.',
+    build: { command: 'true' },
+    environments: [{ name: 'dev', target: { kind: 'local', port: 4100, start: 'node server.js' }, from }],
+  });
+  expect(ferryConfigSchema.safeParse(config(['main', 'release/2026'])).success).toBe(true);
+  for (const bad of ['refs/heads/main', 'HEAD']) {
+    const result = ferryConfigSchema.safeParse(config([bad]));
+    expect(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      "environments.0.from.0: must be a branch's short name (main, not refs/heads/main or HEAD)",
+    ]);
+  }
+});

@@ -1,5 +1,5 @@
 import type { EnvironmentLedger, LedgerRelease } from '../../common/ledger';
-import { chooseRollbackTarget, commitPrefixSchema, rollbackWorkflowId } from '../../common/rollback-plan';
+import { chooseRollbackTarget, commitPrefixSchema, refuseUnsureLedger, rollbackWorkflowId } from '../../common/rollback-plan';
 import { promotionWorkflowId } from '../../common/plan';
 
 const sha = (start: string) => start.padEnd(40, '0');
@@ -41,4 +41,13 @@ test('a rollback\'s workflow ID uses slashes, which app names cannot hold: never
   expect(rollbackWorkflowId('shop', 'production', sha('1234567abc'))).toBe('ferry-rollback/shop/production/1234567abc00');
   expect(rollbackWorkflowId('shop', 'production', sha('1234567abc'))).not.toBe(promotionWorkflowId('shop-rollback-production', sha('1234567abc')));
   expect(promotionWorkflowId('shop-rollback-production', sha('1234567abc'))).toBe('ferry-shop-rollback-production-1234567');
+});
+
+test('an unsure ledger refuses a rollback unless it is an emergency; a sure one, or none, does not', () => {
+  const unrecorded = { by: 'ferry-shop-1234567', at: '2026-11-30T10:00:00.000Z', why: 'closed without giving the lock back' };
+  const sure: EnvironmentLedger = { lockId: 'ferry-lock/shop/dev', app: 'shop', environment: 'dev', releases: [], queue: [] };
+  expect(refuseUnsureLedger({ ...sure, unrecorded }, 'shop/dev', false)).toMatch(/^shop\/dev's ledger is not sure what runs: ferry-shop-1234567 left it at 2026-11-30T10:00:00.000Z without a record \(closed without giving the lock back\); check the environment, then roll back with --emergency/);
+  expect(refuseUnsureLedger({ ...sure, unrecorded }, 'shop/dev', true)).toBeUndefined();
+  expect(refuseUnsureLedger(sure, 'shop/dev', false)).toBeUndefined();
+  expect(refuseUnsureLedger(undefined, 'shop/dev', false)).toBeUndefined();
 });

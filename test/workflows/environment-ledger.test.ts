@@ -1,5 +1,6 @@
 // Each environment's ledger, kept by its lock workflow: what runs there, by whose promotion and
 // approval, the releases before it, and the last try that did not go live.
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FerryConfig } from '../../common/config-schema';
@@ -28,7 +29,23 @@ const devOnly = (app: string) => (config: FerryConfig) => {
 };
 const lockOf = (app: string, name: string) => env.client.workflow.getHandle(lockWorkflowId(app, name));
 /** Bounded, so a query nobody answers fails the test instead of hanging it. */
-const ask = <T>(query: () => Promise<T>): Promise<T> => env.client.withDeadline(Date.now() + 20_000, query);
+const ask = <T>(query: () => Promise<T>): Promise<T> => env.client.withDeadline(Date.now() + 20_000, () => notFoundAgain(query));
+
+/**
+ * The time-skipping server now and then answers a query to a lock that has just given a holder
+ * up with "Execution not found in mutable state" (seen once in three runs), though the lock runs
+ * on: asked again, it answers. Only that answer is asked again, a few times.
+ */
+async function notFoundAgain<T>(query: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await query();
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError) || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
 const ledgerOf = (app: string, name: string): Promise<EnvironmentLedger> => ask(() => lockOf(app, name).query(ledgerQuery));
 const lockStateOf = (app: string, name: string) => ask(() => lockOf(app, name).query(lockStateQuery));
 
@@ -66,12 +83,19 @@ const releaseOf = (plan: PromotionPlan, status: PromotionStatus, name: string, a
 });
 
 test('after a promotion every environment it went through names that release as live, and its lock stays open, free', async () => {
-  const plan = samplePlan((config) => (config.app = 'ledger-all'));
+  // Rolling, with seconds of stabilize: the stages need no skipped time before the approval is given.
+  const plan = samplePlan((config) => {
+    config.app = 'ledger-all';
+    for (const e of config.environments) Object.assign(e, { stabilize: 2_000, healthCheckInterval: 1_000, strategy: { kind: 'rolling' } });
+  });
   const { status, ledgers, locks } = await onOneWorker(stubActivities().activities, async () => {
-    const status = await promote(plan, async (handle) => {
-      await waitForStatus(handle, (s) => environment(s, 'production').approval !== undefined, 'production waits for approval');
-      await handle.signal(approveSignal, { environment: 'production', approver: 'olivia', comment: 'ship it' });
-    });
+    // Approved before anyone waits for the result: waiting for it lets the server skip time, and it
+    // may skip to the gate's 72h deadline before the approval is in (then production never runs).
+    const handle = await startPromotion(env, plan);
+    await waitForStatus(handle, (s) => environment(s, 'production').approval !== undefined, 'production waits for approval');
+    await handle.signal(approveSignal, { environment: 'production', approver: 'olivia', comment: 'ship it' });
+    const status = await settled(handle);
+    expect(status.state).toBe('succeeded');
     const names = ['dev', 'staging', 'production'];
     const ledgers = await Promise.all(names.map((name) => ledgerOf('ledger-all', name)));
     const locks = await Promise.all(names.map(async (name) => ({ run: (await lockOf('ledger-all', name).describe()).status.name, state: await lockStateOf('ledger-all', name) })));

@@ -221,3 +221,24 @@ test('with recordRef, a rollback that went live points the environment’s ref a
   expect(broken.status.environments[0].state).toBe('rolled-back');
   expect(broken.stub.callsTo('moveRef')).toEqual([]);
 });
+
+test('a ledger whose last holder was passed over without a record refuses a rollback under the lock, unless it is an emergency', async () => {
+  for (const emergency of [false, true]) {
+    const { plan, ledger, older } = scenario('dev', (p) => {
+      p.emergency = emergency;
+    });
+    const unsure: EnvironmentLedger = { ...ledger, unrecorded: { by: 'ferry-shop-1234567', at: '2026-11-30T10:00:00.000Z', why: 'unlocked by sam: worker gone' } };
+    const { status, stub } = await runRollback(env, plan, () => unsure);
+    if (emergency) {
+      expect(status.state).toBe('succeeded');
+      expect(stub.callsTo('deploy').map((c) => c.input.version)).toEqual([older.artifact]);
+    } else {
+      expect(status.state).toBe('failed');
+      expect(status.environments[0].error).toBe(
+        "refused under the lock: shop/dev's ledger is not sure what runs: ferry-shop-1234567 left it at 2026-11-30T10:00:00.000Z without a record " +
+          '(unlocked by sam: worker gone); check the environment, then roll back with --emergency, or promote a release there to set the ledger straight',
+      );
+      expect(stub.environmentsTouched()).toEqual([]);
+    }
+  }
+});
