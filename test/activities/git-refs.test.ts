@@ -90,7 +90,7 @@ describe('moveRef: git records what runs where', () => {
     expect(repo.git(['rev-parse', 'refs/ferry/staging'])).toBe(shas.feature);
   });
 
-  test('a name without refs/ is a branch, so `git log env/production` is the deploy history', async () => {
+  test('a name without refs/ is a branch: env/production names the commit production runs', async () => {
     const { repo, shas } = sampleRepo();
     expect(await move(repo.dir, shas.first, 'env/production')).toEqual({ ref: 'refs/heads/env/production' });
     await move(repo.dir, shas.second, 'env/production');
