@@ -17,6 +17,9 @@ const OPEN = 'RUNNING';
  */
 const QUERY_DEADLINE_MS = 10_000;
 
+/** The lock answers a record after asking the holder (one query of QUERY_DEADLINE_MS at most). */
+const UPDATE_DEADLINE_MS = 2 * QUERY_DEADLINE_MS;
+
 export function lockActivities(client: Client): LockActivities {
   const handle = (party: LockParty) => client.workflow.getHandle(party.workflowId, party.runId);
 
@@ -83,9 +86,13 @@ export function lockActivities(client: Client): LockActivities {
         // No update ID of our own: one made of the holder's run ID (public, in lockState) could be
         // sent first by anyone, and Temporal would hand the holder that update's refusal. A retried
         // activity sends another update; the lock writes one record per holder run.
-        return await client.workflow.getHandle(lockId).executeUpdate(recordReleaseUpdate, {
-          args: [{ requester: requester.workflowId, runId: requester.runId }],
-        });
+        // Bounded like the queries: a lock whose worker is shutting down never answers, and an
+        // activity still waiting when its worker gives up on it would outlive the worker's connection.
+        return await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+          client.workflow.getHandle(lockId).executeUpdate(recordReleaseUpdate, {
+            args: [{ requester: requester.workflowId, runId: requester.runId }],
+          }),
+        );
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) {
           throw ApplicationFailure.nonRetryable(`${lockId} refused the record of ${requester.workflowId}: ${error.cause?.message ?? error.message}`, FailureType.InvalidInput);

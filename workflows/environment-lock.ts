@@ -61,6 +61,14 @@ const LOCK_KEEPS_LEDGER = 'lock-keeps-ledger';
  * well before Temporal's 10,000-event warning, and whenever the server suggests it.
  */
 const HISTORY_EVENTS_KEPT = 2_000;
+/**
+ * An idle lock also starts over after a week: an environment nobody promotes to for months then
+ * still runs the workflow code its workers were last deployed with, and nothing waits on a
+ * server's default execution timeout (the time-skipping test server's is ten years, and it skips
+ * to it as soon as nothing else is due).
+ */
+const LOCK_RENEWS_WHEN_IDLE = 'lock-renews-when-idle';
+const IDLE_RUN = '7 days';
 /** Each message is an event or more: counted as well, so a burst of them ends the run without relying on how a server reports the history's length. */
 const MESSAGES_PER_RUN = 500;
 
@@ -287,7 +295,9 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       // Before the ledger: end, and let the next promotion start a fresh lock.
       if (!keepsLedger) return;
       // The ledger lives on: wait, open, for the next promotion.
-      await condition(() => queue.length > 0 || startOver());
+      const waiting = () => queue.length > 0 || startOver();
+      if (!patched(LOCK_RENEWS_WHEN_IDLE)) await condition(waiting);
+      else if (!(await condition(waiting, IDLE_RUN))) return continueWithLedger();
     }
     if (startOver()) return continueWithLedger();
     const next = queue.shift()!;

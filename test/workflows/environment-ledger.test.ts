@@ -321,3 +321,32 @@ test('the ledger (an unrecorded holder included), and what the lock refused, out
   expect(r.last.unrecorded).toBeUndefined();
   expect(r.lastRun).toBe(r.newRun.runId);
 });
+
+test('an idle lock starts over after a week, with its ledger, and stays open for the next promotion', async () => {
+  const app = 'ledger-idle';
+  const [first, second] = [samplePlan(devOnly(app)), samplePlan(devOnly(app))];
+  const lock = lockOf(app, 'dev');
+  const r = await onOneWorker(stubActivities().activities, async () => {
+    const firstStatus = await promote(first);
+    const firstRun = (await lock.describe()).runId;
+    const before = await ledgerOf(app, 'dev');
+    // Six days idle: the same run. Eight: a new one, open, with the same ledger.
+    await env.sleep('6 days');
+    const sixDays = await lock.describe();
+    await env.sleep('2 days');
+    const deadline = Date.now() + 30_000;
+    while ((await lock.describe()).runId === firstRun) {
+      if (Date.now() > deadline) throw new Error('the idle lock did not start over after eight days');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const newRun = await lock.describe();
+    const afterwards = await ledgerOf(app, 'dev');
+    const secondStatus = await promote(second);
+    return { firstStatus, firstRun, before, sixDays, newRun, afterwards, secondStatus, last: await ledgerOf(app, 'dev') };
+  });
+  expect(r.sixDays.runId).toBe(r.firstRun);
+  expect(r.sixDays.status.name).toBe('RUNNING');
+  expect(r.newRun.status.name).toBe('RUNNING');
+  expect(r.afterwards).toEqual(r.before);
+  expect(r.last.releases).toEqual([releaseOf(second, r.secondStatus, 'dev'), releaseOf(first, r.firstStatus, 'dev')]);
+});
