@@ -8,7 +8,7 @@ export interface FerryWorkerOptions {
   client: Client;
   namespace: string;
   taskQueue: string;
-  /** A prebuilt bundle (tests); production bundles the workflows at start-up. */
+  /** A prebuilt bundle (the build's, or the tests'); without one the workflows are bundled at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   activities: ActivitySettings;
   /** How long running activities may finish after shutdown is asked for (SIGINT/SIGTERM) before they are cancelled. */

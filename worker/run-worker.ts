@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { formatDuration } from '../common/duration';
 import type { WorkerSettings } from './connection-options';
 import { createFerryWorker } from './create-worker';
+import { buildDirOfThisWorker, prebuiltWorkflowBundle } from './prebuilt-bundle';
 
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
@@ -29,6 +30,7 @@ export async function runWorker(settings: WorkerSettings, log: (line: string) =>
       client,
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
+      workflowBundle: prebuiltWorkflowBundle(buildDirOfThisWorker(), log),
       activities: { stateDir: settings.stateDir },
       shutdownGraceMs: settings.shutdownGraceMs,
     });
