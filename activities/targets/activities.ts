@@ -5,7 +5,6 @@ import type { AnalysisResult, HealthActivities, TargetActivities, TargetInput } 
 import type { AnalysisConfig } from '../../common/config-schema';
 import { parseActivityInput } from '../activity-input';
 import { analyzeVersion } from '../health/analysis';
-import { kubernetesTarget } from './kubernetes';
 import { localTarget } from './local/local-target';
 import type { Target } from './target';
 import { targetInputSchema } from './target-input';
@@ -16,6 +15,10 @@ export interface TargetSettings {
 }
 
 const HEARTBEAT_EVERY_MS = 5_000;
+
+// Loaded on first use: @kubernetes/client-node alone is about half a second of a worker's
+// start-up, paid for nothing by a worker whose environments are all local.
+const kubernetes = () => require('./kubernetes') as typeof import('./kubernetes');
 
 export function targetActivities(settings: TargetSettings): TargetActivities & HealthActivities {
   const analyze = ({ analysis, ...input }: TargetInput & { analysis: AnalysisConfig }): Promise<AnalysisResult> =>
@@ -61,7 +64,7 @@ export async function withTarget<T>(raw: TargetInput, settings: TargetSettings, 
   const target =
     input.target.kind === 'local'
       ? localTarget(input.target, { ...input, stateDir: settings.stateDir, signal, heartbeat })
-      : kubernetesTarget(input.target, input.strategy, { signal, heartbeat }, input);
+      : kubernetes().kubernetesTarget(input.target, input.strategy, { signal, heartbeat }, input);
   const beat = setInterval(() => heartbeat({ environment: input.environment, version: input.version }), HEARTBEAT_EVERY_MS);
   try {
     return await work(target, context);
