@@ -1,0 +1,64 @@
+// The baseline: the workflow someone would write for the same promotion without Ferry's
+// orchestration. It makes the same activity calls and timers in the same order as one Ferry
+// promotion of the bench plan (the bench asserts so at start), in one workflow: no lock, no
+// child workflows, no search attributes, no status, no notifications.
+import { ApplicationFailure, condition, defineSignal, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import type { FerryActivities, TargetInput } from '../../common/activity-contracts';
+import type { EnvironmentPlan, PromotionPlan } from '../../common/plan';
+
+const approveSignal = defineSignal<[{ environment: string }]>('approve');
+
+const act = proxyActivities<FerryActivities>({ startToCloseTimeout: '20m', retry: { maximumAttempts: 5 } });
+
+export async function barePromotion(plan: PromotionPlan): Promise<string> {
+  const approved = new Set<string>();
+  setHandler(approveSignal, ({ environment }) => void approved.add(environment));
+  const promotionId = workflowInfo().workflowId;
+  const source = { repo: plan.repo, sha: plan.sha };
+  const target = (env: EnvironmentPlan): TargetInput => ({
+    app: plan.app,
+    environment: env.name,
+    target: env.target,
+    strategy: env.strategy.kind,
+    version: plan.artifact,
+    source,
+  });
+  const command = (c: PromotionPlan['build']) => ({ promotionId, source, command: c.command, timeoutMs: c.timeout, env: {}, secretEnv: [] });
+
+  await act.resolveCommit({ repo: plan.repo, ref: plan.sha });
+  await act.build(command(plan.build));
+  if (plan.test) await act.test(command(plan.test));
+  await Promise.all(plan.environments.map((env) => act.prepare(target(env))));
+
+  for (const env of plan.environments) {
+    if (env.approval && !(await condition(() => approved.has(env.name), env.approval.timeout))) {
+      throw ApplicationFailure.nonRetryable(`${env.name}: no approval in time`);
+    }
+    const t = target(env);
+    await act.prepare(t);
+    const database = env.database && { app: plan.app, promotionId, environment: env.name, source, database: env.database };
+    if (database && env.backup) await act.backupDatabase(database);
+    if (database) await act.migrateDatabase(database);
+    if (env.strategy.kind === 'rolling') await act.deploy(t);
+    else if (env.strategy.kind === 'canary') {
+      for (const weight of env.strategy.steps) {
+        if (weight === 100) {
+          await act.promote(t);
+          break;
+        }
+        await act.setCanaryWeight({ ...t, weight });
+        await sleep(env.strategy.pause);
+        await act.analyze({ ...t, analysis: env.analysis });
+      }
+    } else throw ApplicationFailure.nonRetryable(`${env.name}: the bare baseline knows rolling and canary only`);
+    const interval = Math.min(env.healthCheckInterval, env.stabilize);
+    for (let elapsed = 0; elapsed < env.stabilize; ) {
+      const wait = Math.min(interval, env.stabilize - elapsed);
+      await sleep(wait);
+      elapsed += wait;
+      const health = await act.checkHealth({ ...t, analysis: env.analysis });
+      if (!health.healthy) throw ApplicationFailure.nonRetryable(`${env.name}: unhealthy while it stabilized`);
+    }
+  }
+  return 'succeeded';
+}

@@ -1,0 +1,36 @@
+// What every figure producer gets, and the hook other figures plug into: a producer returns rows
+// of the one table (see producers.ts).
+import type { Client } from '@temporalio/client';
+import type { Kind } from './ipc';
+import type { Scale } from './scale';
+import type { FigureRow } from './table';
+import { WorkerChild } from './worker-child';
+
+export interface BenchContext {
+  client: Client;
+  /** The dev server's address, for workers a producer starts itself. */
+  address: string;
+  /** Prebuilt workflow bundles (code files), one per kind. */
+  bundles: Record<Kind, string>;
+  scale: Scale;
+  /** Unique per run, so app names and workflow IDs never meet an earlier run's. */
+  runTag: string;
+  /** A line of progress on stderr (the table alone goes to stdout). */
+  say(line: string): void;
+}
+
+export type FigureProducer = (ctx: BenchContext) => Promise<FigureRow[]>;
+
+export function startWorker(ctx: BenchContext, kind: Kind): Promise<WorkerChild> {
+  return WorkerChild.start({ kind, address: ctx.address, bundlePath: ctx.bundles[kind] });
+}
+
+/** A fresh worker of `kind` for `fn`, stopped afterwards whatever happens. */
+export async function withWorker<T>(ctx: BenchContext, kind: Kind, fn: (worker: WorkerChild) => Promise<T>): Promise<T> {
+  const worker = await startWorker(ctx, kind);
+  try {
+    return await fn(worker);
+  } finally {
+    await worker.stop();
+  }
+}

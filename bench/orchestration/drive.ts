@@ -1,0 +1,120 @@
+// Starting, approving and finishing promotions of either kind, the same way for both.
+import type { Client } from '@temporalio/client';
+import { lockWorkflowId, promotionWorkflowId, shortSha, stageWorkflowId, type PromotionPlan } from '../../common/plan';
+import { add, count, historyOf, subtract, untilWaiting, waitsOnLongTimer, type Counted } from './history';
+import { taskQueueOf, type Kind } from './ipc';
+import { APPROVED_ENVIRONMENT, APPROVER } from './plan';
+
+/** Ferry's activities that exist for its orchestration (lock, ledger, notifications): bare has no counterpart. */
+export const ORCHESTRATION_ONLY = new Set(['requestLock', 'grantLock', 'confirmGrant', 'checkHolder', 'recordRelease', 'readRecord', 'readLedger', 'notify']);
+
+export function promotionIdOf(kind: Kind, plan: PromotionPlan): string {
+  return kind === 'ferry' ? promotionWorkflowId(plan.app, plan.sha) : `bare-${plan.app}-${shortSha(plan.sha)}`;
+}
+
+export async function start(client: Client, kind: Kind, plan: PromotionPlan): Promise<string> {
+  const workflowId = promotionIdOf(kind, plan);
+  await client.workflow.start(kind === 'ferry' ? 'promotion' : 'barePromotion', { taskQueue: taskQueueOf(kind), workflowId, args: [plan] });
+  return workflowId;
+}
+
+/** Sends the approval and returns when it was sent (Date.now(), the worker's clock too). */
+export async function approve(client: Client, workflowId: string): Promise<number> {
+  const sentAt = Date.now();
+  await client.workflow.getHandle(workflowId).signal('approve', { environment: APPROVED_ENVIRONMENT, approver: APPROVER, comment: 'bench' });
+  return sentAt;
+}
+
+/** The promotion's result; a promotion that did not succeed is a harness failure (no-op activities cannot fail). */
+export async function finished(client: Client, workflowId: string): Promise<void> {
+  try {
+    await client.workflow.getHandle(workflowId).result();
+  } catch (error) {
+    throw new Error(`${workflowId} did not succeed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** One promotion, start → result, approved as soon as it waits. */
+export async function runOne(client: Client, kind: Kind, plan: PromotionPlan): Promise<{ workflowId: string; wallMs: number }> {
+  const startedAt = performance.now();
+  const workflowId = await start(client, kind, plan);
+  await untilWaiting(client, workflowId);
+  await approve(client, workflowId);
+  await finished(client, workflowId);
+  return { workflowId, wallMs: performance.now() - startedAt };
+}
+
+/** Ferry's locks of an app, by environment: each lives on between promotions (it keeps the ledger). */
+export const locksOf = (plan: PromotionPlan) => plan.environments.map((env) => lockWorkflowId(plan.app, env.name));
+
+/** A lock's events so far, with its run: a lock that started over between two readings cannot be subtracted. */
+export async function lockReading(client: Client, lockId: string): Promise<{ runId?: string; counted: Counted }> {
+  const described = await client.workflow.getHandle(lockId).describe().catch(() => undefined);
+  if (!described) return { counted: { events: 0, workflowTasks: 0 } };
+  return { runId: described.runId, counted: count(await historyOf(client, lockId, described.runId)) };
+}
+
+/** Waits until each lock is idle again (its newest event is its week-long idle timer). */
+export async function locksSettled(client: Client, plan: PromotionPlan): Promise<void> {
+  for (const lockId of locksOf(plan)) await untilWaiting(client, lockId, 60_000);
+}
+
+/** Every workflow a promotion caused, counted: Ferry's promotion, its stages and what its locks did meanwhile. */
+export async function countedPromotion(
+  client: Client,
+  kind: Kind,
+  plan: PromotionPlan,
+  workflowId: string,
+  locksBefore: Map<string, { runId?: string; counted: Counted }>,
+): Promise<Counted> {
+  let total = count(await historyOf(client, workflowId));
+  if (kind === 'bare') return total;
+  for (const env of plan.environments) total = add(total, count(await historyOf(client, stageWorkflowId(workflowId, env.name))));
+  for (const lockId of locksOf(plan)) {
+    const before = locksBefore.get(lockId) ?? { counted: { events: 0, workflowTasks: 0 } };
+    const after = await lockReading(client, lockId);
+    if (before.runId !== undefined && after.runId !== before.runId) {
+      throw new Error(`${lockId} started over (continue-as-new) during the round: its events cannot be counted; run fewer rounds`);
+    }
+    total = add(total, subtract(after.counted, before.counted));
+  }
+  return total;
+}
+
+/** The histories whose activities and timers make up the promotion's work, for the sequence check. */
+export async function workHistories(client: Client, kind: Kind, plan: PromotionPlan, workflowId: string) {
+  const ids = kind === 'ferry' ? [workflowId, ...plan.environments.map((env) => stageWorkflowId(workflowId, env.name))] : [workflowId];
+  return Promise.all(ids.map((id) => historyOf(client, id)));
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+export async function eachLimited<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i], i);
+      }
+    }),
+  );
+  return results;
+}
+
+/**
+ * Approves each promotion as soon as it waits, while the batch runs: one history read per
+ * waiting-to-be-approved promotion per sweep, a few at a time.
+ */
+export async function approveAsTheyWait(client: Client, workflowIds: string[], done: () => boolean): Promise<void> {
+  const pending = new Set(workflowIds);
+  while (pending.size > 0 && !done()) {
+    await eachLimited([...pending], 16, async (id) => {
+      if (await waitsOnLongTimer(client, id).catch(() => false)) {
+        await approve(client, id);
+        pending.delete(id);
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

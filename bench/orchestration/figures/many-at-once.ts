@@ -1,0 +1,85 @@
+// N promotions started at once on one fresh worker per kind, each of its own app (so no lock
+// queues them): wall time for all and the worker's peak RSS. Then, for Ferry, a batch that shares
+// one app, read back to see that stages of one environment never overlapped.
+import type { Client } from '@temporalio/client';
+import type { PromotionStatus } from '../../../common/status';
+import { withWorker, type BenchContext } from '../context';
+import { approveAsTheyWait, eachLimited, finished, start } from '../drive';
+import { KINDS, type Kind } from '../ipc';
+import { benchPlan } from '../plan';
+import type { FigureRow } from '../table';
+
+/** Starts every plan, approves each as it waits, and returns once all succeeded. */
+async function batch(client: Client, kind: Kind, apps: string[]): Promise<{ wallMs: number; ids: string[] }> {
+  const startedAt = performance.now();
+  const ids = await eachLimited(apps, 32, (app) => start(client, kind, benchPlan(app)));
+  let done = false;
+  const approving = approveAsTheyWait(client, ids, () => done);
+  try {
+    await eachLimited(ids, 64, (id) => finished(client, id));
+  } finally {
+    done = true;
+    await approving;
+  }
+  return { wallMs: performance.now() - startedAt, ids };
+}
+
+const GATE_STEPS = new Set(['approval', 'lock', 'freeze', 'record', 'record-ref']);
+
+/** Pairs of stages of one environment whose steps overlapped in time, across the promotions given. */
+export function overlappingStages(statuses: PromotionStatus[]): number {
+  let overlaps = 0;
+  const environments = new Set(statuses.flatMap((s) => s.environments.map((e) => e.name)));
+  for (const name of environments) {
+    const spans = statuses.flatMap((s) => {
+      const steps = s.environments.find((e) => e.name === name)?.steps.filter((step) => !GATE_STEPS.has(step.name) && step.startedAt && step.endedAt) ?? [];
+      if (steps.length === 0) return [];
+      return [{ from: Math.min(...steps.map((st) => Date.parse(st.startedAt!))), to: Math.max(...steps.map((st) => Date.parse(st.endedAt!))) }];
+    });
+    spans.sort((a, b) => a.from - b.from);
+    for (let i = 0; i < spans.length; i++) for (let j = i + 1; j < spans.length && spans[j].from < spans[i].to; j++) overlaps++;
+  }
+  return overlaps;
+}
+
+export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]> {
+  const n = ctx.scale.concurrent;
+  const wall: Record<Kind, number[]> = { ferry: [], bare: [] };
+  const peak: Record<Kind, number[]> = { ferry: [], bare: [] };
+  const cpu: Record<Kind, number[]> = { ferry: [], bare: [] };
+  let overlaps: number | undefined;
+  for (const kind of KINDS) {
+    await withWorker(ctx, kind, async (worker) => {
+      ctx.say(`${n} at once, ${kind}: fresh worker (pid ${worker.pid})`);
+      const before = await worker.stats();
+      const { wallMs } = await batch(ctx.client, kind, Array.from({ length: n }, (_, i) => `${ctx.runTag}-${kind}-c${i}`));
+      const after = await worker.stats();
+      wall[kind].push(wallMs);
+      peak[kind].push(after.peakRssBytes);
+      cpu[kind].push((after.cpuMicros - before.cpuMicros) / 1000 / n);
+      ctx.say(`${n} at once, ${kind}: ${Math.round(wallMs)} ms, peak RSS ${Math.round(after.peakRssBytes / 2 ** 20)} MB`);
+      if (kind === 'ferry' && ctx.scale.shared > 1) {
+        const { ids } = await batch(ctx.client, kind, Array.from({ length: ctx.scale.shared }, () => `${ctx.runTag}-ferry-shared`));
+        const statuses = await Promise.all(ids.map((id) => ctx.client.workflow.getHandle(id).result() as Promise<PromotionStatus>));
+        overlaps = overlappingStages(statuses);
+        ctx.say(`${ctx.scale.shared} promotions of one app: ${overlaps} overlapping stage pairs`);
+      }
+    });
+  }
+  const rows: FigureRow[] = [
+    { figure: `${n} promotions at once on one worker, wall time for all`, unit: 'ms', ferry: wall.ferry, bare: wall.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
+    { figure: `${n} at once, worker peak RSS (VmHWM, fresh process)`, unit: 'bytes', ferry: peak.ferry, bare: peak.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
+    { figure: `${n} at once, worker CPU per promotion`, unit: 'ms', ferry: cpu.ferry, bare: cpu.bare, show: 'range', goal: { kind: 'stated', text: '—' } },
+  ];
+  if (overlaps !== undefined) {
+    rows.push({
+      figure: `${ctx.scale.shared} Ferry promotions of one app at once: stage pairs of one environment that overlapped`,
+      unit: 'count',
+      ferry: [overlaps],
+      bare: [],
+      show: 'range',
+      goal: { kind: 'stated', text: overlaps === 0 ? 'none overlap: met' : 'none overlap: NOT met' },
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,105 @@
+// One promotion at a time, Ferry and bare in interleaved rounds after a warm-up round of each:
+// wall time, history events and workflow tasks, worker CPU. Then approval → first change,
+// interleaved, on the same (otherwise idle) workers.
+import { isDeepStrictEqual } from 'node:util';
+import type { BenchContext } from '../context';
+import { startWorker } from '../context';
+import {
+  approve,
+  countedPromotion,
+  finished,
+  locksOf,
+  locksSettled,
+  lockReading,
+  ORCHESTRATION_ONLY,
+  runOne,
+  start,
+  workHistories,
+} from '../drive';
+import { untilWaiting, workSequence } from '../history';
+import { KINDS, type Kind } from '../ipc';
+import { benchPlan } from '../plan';
+import type { FigureRow } from '../table';
+import type { WorkerChild } from '../worker-child';
+
+interface Round {
+  wallMs: number;
+  events: number;
+  workflowTasks: number;
+  cpuMs: number;
+  sequence: string[];
+}
+
+async function round(ctx: BenchContext, kind: Kind, worker: WorkerChild): Promise<Round> {
+  // One app per kind for every round: its locks exist after the warm-up, as in a team's steady state.
+  const plan = benchPlan(`${ctx.runTag}-${kind}-one`);
+  const locksBefore = new Map(kind === 'ferry' ? await Promise.all(locksOf(plan).map(async (id) => [id, await lockReading(ctx.client, id)] as const)) : []);
+  const cpuBefore = (await worker.stats()).cpuMicros;
+  const { workflowId, wallMs } = await runOne(ctx.client, kind, plan);
+  if (kind === 'ferry') await locksSettled(ctx.client, plan);
+  const cpuMs = ((await worker.stats()).cpuMicros - cpuBefore) / 1000;
+  const counted = await countedPromotion(ctx.client, kind, plan, workflowId, locksBefore);
+  const sequence = workSequence(await workHistories(ctx.client, kind, plan, workflowId), ORCHESTRATION_ONLY);
+  return { wallMs, cpuMs, sequence, ...counted };
+}
+
+/** A bench that compares different work is worthless: bare must do what Ferry did, minus orchestration. */
+export function assertSameWork(ferry: string[], bare: string[]): void {
+  if (isDeepStrictEqual(ferry, bare)) return;
+  const at = ferry.findIndex((what, i) => bare[i] !== what);
+  throw new Error(
+    `the bare workflow does not do Ferry's work: first difference at #${at === -1 ? ferry.length : at}\n` +
+      `Ferry (without ${[...ORCHESTRATION_ONLY].join(', ')}):\n  ${ferry.join('\n  ')}\nbare:\n  ${bare.join('\n  ')}`,
+  );
+}
+
+async function approvalLatencies(ctx: BenchContext, workers: Record<Kind, WorkerChild>): Promise<Record<Kind, number[]>> {
+  const n = ctx.scale.approvals;
+  ctx.say(`approval → first change: ${n} promotions per kind brought to production's approval`);
+  const ids: Record<Kind, string[]> = { ferry: [], bare: [] };
+  for (const kind of KINDS) {
+    ids[kind] = await Promise.all(Array.from({ length: n }, (_, i) => start(ctx.client, kind, benchPlan(`${ctx.runTag}-${kind}-a${i}`))));
+  }
+  for (const kind of KINDS) for (const id of ids[kind]) await untilWaiting(ctx.client, id);
+  const latencies: Record<Kind, number[]> = { ferry: [], bare: [] };
+  for (let i = 0; i < n; i++) {
+    for (const kind of KINDS) {
+      const id = ids[kind][i];
+      const sentAt = await approve(ctx.client, id);
+      // Each runs to its end before the next approval, so every sample meets an idle worker.
+      await finished(ctx.client, id);
+      const changedAt = (await workers[kind].changes([id]))[id];
+      if (changedAt === undefined) throw new Error(`${id} finished without production's backup on the ${kind} worker`);
+      latencies[kind].push(changedAt - sentAt);
+    }
+  }
+  return latencies;
+}
+
+export async function onePromotionFigures(ctx: BenchContext): Promise<FigureRow[]> {
+  const workers = { ferry: await startWorker(ctx, 'ferry'), bare: await startWorker(ctx, 'bare') } as Record<Kind, WorkerChild>;
+  try {
+    const rounds: Record<Kind, Round[]> = { ferry: [], bare: [] };
+    const warmUp: Partial<Record<Kind, Round>> = {};
+    for (let r = 0; r <= ctx.scale.rounds; r++) {
+      for (const kind of KINDS) {
+        const result = await round(ctx, kind, workers[kind]);
+        ctx.say(`${r === 0 ? 'warm-up' : `round ${r}`} ${kind}: ${Math.round(result.wallMs)} ms, ${result.events} events, ${result.workflowTasks} tasks, ${Math.round(result.cpuMs)} ms CPU`);
+        if (r > 0) rounds[kind].push(result);
+        else warmUp[kind] = result;
+      }
+      if (r === 0) assertSameWork(warmUp.ferry!.sequence, warmUp.bare!.sequence);
+    }
+    const latencies = await approvalLatencies(ctx, workers);
+    const pick = (kind: Kind, key: keyof Omit<Round, 'sequence'>) => rounds[kind].map((r) => r[key]);
+    return [
+      { figure: 'one 3-environment promotion, wall time (start → result)', unit: 'ms', ferry: pick('ferry', 'wallMs'), bare: pick('bare', 'wallMs'), show: 'range', goal: { kind: 'ratio', atMost: 1.05, of: 'median' } },
+      { figure: 'history events per promotion (every workflow it caused)', unit: 'count', ferry: pick('ferry', 'events'), bare: pick('bare', 'events'), show: 'range', goal: { kind: 'ratio', atMost: 1.25, of: 'median' } },
+      { figure: 'workflow tasks per promotion', unit: 'count', ferry: pick('ferry', 'workflowTasks'), bare: pick('bare', 'workflowTasks'), show: 'range', goal: { kind: 'stated', text: '—' } },
+      { figure: 'worker CPU per promotion (user + system)', unit: 'ms', ferry: pick('ferry', 'cpuMs'), bare: pick('bare', 'cpuMs'), show: 'range', goal: { kind: 'stated', text: '—' } },
+      { figure: "approval signal → production's first change (backup starts), idle worker", unit: 'ms', ferry: latencies.ferry, bare: latencies.bare, show: 'percentiles', goal: { kind: 'difference', atMost: 30, of: 'p95' } },
+    ];
+  } finally {
+    await Promise.all(KINDS.map((kind) => workers[kind].stop()));
+  }
+}

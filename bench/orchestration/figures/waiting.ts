@@ -1,0 +1,50 @@
+// The steady state: W promotions waiting days for approval on one worker. Its memory once all
+// wait and after an idle while, and how fast an approval to a few of them turns into a change.
+import { randomInt } from 'node:crypto';
+import { withWorker, type BenchContext } from '../context';
+import { approve, eachLimited, finished, start } from '../drive';
+import { untilWaiting } from '../history';
+import { KINDS, type Kind } from '../ipc';
+import { benchPlan } from '../plan';
+import type { FigureRow } from '../table';
+
+function sample<T>(items: T[], k: number): T[] {
+  const pool = [...items];
+  for (let i = 0; i < k; i++) {
+    const j = i + randomInt(pool.length - i);
+    [pool[i], pool[j]] = [pool[j], pool[i]];
+  }
+  return pool.slice(0, k);
+}
+
+export async function waitingFigures(ctx: BenchContext): Promise<FigureRow[]> {
+  const { waiting: w, waitingApprovals, idleMs } = ctx.scale;
+  const rssWaiting: Record<Kind, number[]> = { ferry: [], bare: [] };
+  const rssIdle: Record<Kind, number[]> = { ferry: [], bare: [] };
+  const latency: Record<Kind, number[]> = { ferry: [], bare: [] };
+  let cache = 0;
+  for (const kind of KINDS) {
+    await withWorker(ctx, kind, async (worker) => {
+      cache = worker.maxCachedWorkflows;
+      ctx.say(`${w} waiting, ${kind}: fresh worker (pid ${worker.pid}, maxCachedWorkflows ${cache})`);
+      const ids = await eachLimited(Array.from({ length: w }, (_, i) => `${ctx.runTag}-${kind}-w${i}`), 32, (app) => start(ctx.client, kind, benchPlan(app)));
+      await eachLimited(ids, 16, (id) => untilWaiting(ctx.client, id, 30 * 60_000, 500));
+      rssWaiting[kind].push((await worker.stats()).rssBytes);
+      ctx.say(`${w} waiting, ${kind}: all wait; RSS ${Math.round(rssWaiting[kind][0] / 2 ** 20)} MB; idling ${idleMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, idleMs));
+      rssIdle[kind].push((await worker.stats()).rssBytes);
+      for (const id of sample(ids, waitingApprovals)) {
+        const sentAt = await approve(ctx.client, id);
+        await finished(ctx.client, id);
+        const changedAt = (await worker.changes([id]))[id];
+        if (changedAt === undefined) throw new Error(`${id} finished without production's backup on the ${kind} worker`);
+        latency[kind].push(changedAt - sentAt);
+      }
+    });
+  }
+  return [
+    { figure: `${w} promotions waiting for approval on one worker: RSS once all wait (maxCachedWorkflows ${cache})`, unit: 'bytes', ferry: rssWaiting.ferry, bare: rssWaiting.bare, show: 'range', goal: { kind: 'stated', text: 'bounded by the cache' } },
+    { figure: `${w} waiting, RSS after ${idleMs / 1000} s idle`, unit: 'bytes', ferry: rssIdle.ferry, bare: rssIdle.bare, show: 'range', goal: { kind: 'stated', text: 'bounded by the cache' } },
+    { figure: `${w} waiting: approval → first change, ${waitingApprovals} picked at random`, unit: 'ms', ferry: latency.ferry, bare: latency.bare, show: 'percentiles', goal: { kind: 'difference', atMost: 30, of: 'p95' } },
+  ];
+}

@@ -1,0 +1,43 @@
+// What the bench and its worker process say to each other over IPC, checked on both ends.
+import { z } from 'zod';
+
+export const KINDS = ['ferry', 'bare'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export const taskQueueOf = (kind: Kind) => `bench-${kind}`;
+
+const id = z.number().int().nonnegative();
+
+export const requestSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('stats'), id }),
+  /** When backupDatabase first started, per promotion, for the ones asked about. */
+  z.object({ type: z.literal('changes'), id, promotionIds: z.array(z.string().max(200)).max(20_000) }),
+  z.object({ type: z.literal('stop'), id }),
+]);
+export type Request = z.infer<typeof requestSchema>;
+
+export const statsSchema = z.object({
+  /** process.cpuUsage(): user + system, every thread of the process (the SDK's core included). */
+  cpuMicros: z.number().nonnegative(),
+  rssBytes: z.number().nonnegative(),
+  /** VmHWM: the process's peak resident set since it started. */
+  peakRssBytes: z.number().nonnegative(),
+});
+export type Stats = z.infer<typeof statsSchema>;
+
+export const replySchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), maxCachedWorkflows: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('failed'), error: z.string().max(10_000) }),
+  z.object({ type: z.literal('stats'), id, stats: statsSchema }),
+  z.object({ type: z.literal('changes'), id, at: z.record(z.string().max(200), z.number()) }),
+  z.object({ type: z.literal('stopped'), id }),
+]);
+export type Reply = z.infer<typeof replySchema>;
+
+/** What the parent hands the child at fork, as one JSON argument. */
+export const childArgsSchema = z.object({
+  kind: z.enum(KINDS),
+  address: z.string().min(1).max(200),
+  bundlePath: z.string().min(1).max(4096),
+});
+export type ChildArgs = z.infer<typeof childArgsSchema>;

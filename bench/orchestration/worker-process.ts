@@ -1,0 +1,88 @@
+// The worker under test, in a process of its own so its CPU time and memory are its own.
+// Ferry: the real workflows, no-op activities, the real lock activities. Bare: the baseline
+// workflow and the same no-op activities. Each on its own task queue.
+import fs from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { lockActivities } from '../../activities/environment-lock';
+import { ferryDataConverter } from '../../common/data-converter';
+import { stubActivities, type StubbedActivities } from '../../test/helpers/stub-activities';
+import { HEARTBEAT_THROTTLE } from '../../worker/create-worker';
+import { childArgsSchema, replySchema, requestSchema, taskQueueOf, type Reply } from './ipc';
+
+function send(reply: Reply): void {
+  process.send!(replySchema.parse(reply));
+}
+
+function peakRssBytes(): number {
+  const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const kib = line ? Number(line.replace(/\D+/g, '')) : Number.NaN;
+  return Number.isFinite(kib) ? kib * 1024 : process.memoryUsage().rss;
+}
+
+async function main(): Promise<void> {
+  const args = childArgsSchema.parse(JSON.parse(process.argv[2] ?? '{}'));
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The first change in an environment after its approval: production's backup, in both kinds.
+  const backupStarted = new Map<string, number>();
+  const noop = stubActivities({
+    backupDatabase: async ({ promotionId, environment }) => {
+      if (!backupStarted.has(promotionId)) backupStarted.set(promotionId, Date.now());
+      return { file: `/var/backups/${promotionId}-${environment}.dump`, bytes: 4096, sha256: 'ab'.repeat(32) };
+    },
+  });
+  // The stub keeps every call for tests to read; a bench of thousands of promotions must not.
+  const activities = Object.fromEntries(
+    Object.entries(noop.activities).map(([name, fn]) => [name, async (input: unknown) => {
+      const result = await (fn as (input: unknown) => Promise<unknown>)(input);
+      noop.calls.length = 0;
+      return result;
+    }]),
+  ) as unknown as StubbedActivities;
+
+  const connection = await NativeConnection.connect({ address: args.address });
+  const workflowBundle = { codePath: args.bundlePath };
+  let worker: Worker;
+  if (args.kind === 'ferry') {
+    const client = new Client({ connection: await Connection.connect({ address: args.address }), dataConverter: ferryDataConverter });
+    worker = await Worker.create({
+      connection,
+      taskQueue: taskQueueOf('ferry'),
+      workflowBundle,
+      dataConverter: ferryDataConverter,
+      activities: { ...lockActivities(client), ...activities },
+      maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+    });
+  } else {
+    worker = await Worker.create({ connection, taskQueue: taskQueueOf('bare'), workflowBundle, activities });
+  }
+  const running = worker.run();
+
+  process.on('message', (raw) => {
+    const request = requestSchema.parse(raw);
+    if (request.type === 'stats') {
+      const cpu = process.cpuUsage();
+      send({ type: 'stats', id: request.id, stats: { cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss, peakRssBytes: peakRssBytes() } });
+    } else if (request.type === 'changes') {
+      const at: Record<string, number> = {};
+      for (const id of request.promotionIds) {
+        const when = backupStarted.get(id);
+        if (when !== undefined) at[id] = when;
+      }
+      send({ type: 'changes', id: request.id, at });
+    } else {
+      worker.shutdown();
+      void running.then(() => {
+        send({ type: 'stopped', id: request.id });
+        process.exit(0);
+      });
+    }
+  });
+  send({ type: 'ready', maxCachedWorkflows: worker.options.maxCachedWorkflows });
+  await running;
+}
+
+main().catch((error) => {
+  send({ type: 'failed', error: String(error?.stack ?? error).slice(0, 10_000) });
+  process.exit(1);
+});
