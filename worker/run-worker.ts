@@ -14,9 +14,8 @@ const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  * signal stops the process at once.
  */
 export async function runWorker(settings: WorkerSettings, log: (line: string) => void = console.info): Promise<void> {
-  const connectOptions = { address: settings.address, tls: settings.tls, apiKey: settings.apiKey };
-  const connection = await NativeConnection.connect(connectOptions);
-  const client = new Client({ connection: await Connection.connect(connectOptions), namespace: settings.namespace });
+  const { connection, clientConnection } = await connectBoth({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey });
+  const client = new Client({ connection: clientConnection, namespace: settings.namespace });
   const grace = formatDuration(settings.shutdownGraceMs);
   const stopListening = () => SHUTDOWN_SIGNALS.forEach((signal) => process.off(signal, onSignal));
   // Only the first signal: the SDK stops listening too, so a second one ends the process as usual.
@@ -42,4 +41,16 @@ export async function runWorker(settings: WorkerSettings, log: (line: string) =>
     await connection.close();
     await client.connection.close();
   }
+}
+
+/**
+ * The worker's connection and its client's (the lock activities use it), opened at once: each is
+ * a round trip, a TLS handshake too for a remote cluster, before the first poll. If one fails the
+ * other is closed.
+ */
+async function connectBoth(options: Parameters<typeof Connection.connect>[0] & Parameters<typeof NativeConnection.connect>[0]) {
+  const [native, plain] = await Promise.allSettled([NativeConnection.connect(options), Connection.connect(options)]);
+  if (native.status === 'fulfilled' && plain.status === 'fulfilled') return { connection: native.value, clientConnection: plain.value };
+  await Promise.all([native.status === 'fulfilled' && native.value.close(), plain.status === 'fulfilled' && plain.value.close()]);
+  throw native.status === 'rejected' ? native.reason : (plain as PromiseRejectedResult).reason;
 }
