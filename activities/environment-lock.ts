@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { QueryNotRegisteredError, ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { LockActivities, LockParty } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
-import { environmentLedgerSchema, ledgerQuery, recordReleaseUpdate } from '../common/ledger';
+import { environmentLedgerSchema, ledgerQuery, recordReleaseUpdate, type ReleaseRecord } from '../common/ledger';
 import { describeIssues } from '../common/problems';
 import { lockAcquireSignal, lockClaimsQuery, lockGrantedSignal, lockStateQuery } from '../common/messages';
 
@@ -39,6 +39,20 @@ export function lockActivities(client: Client): LockActivities {
       // A run ID that is not one (a hand-made acquire signal): the server refuses to look, for ever.
       if (isInvalidArgument(error)) return `${party.workflowId} (run ${party.runId.slice(0, 100)}) is not a workflow run`;
       throw error; // unknown (its worker may be restarting): retried, and the lock stays where it is
+    }
+  }
+
+  /** What `holder` says, by its own query, it did with `lockId`, and whether it gives the lock up once that is recorded. */
+  async function holderRecord(lockId: string, holder: LockParty): Promise<{ record?: ReleaseRecord; leaving: boolean }> {
+    try {
+      const claims = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle(holder).query(lockClaimsQuery));
+      if (!claims.held.includes(lockId)) return { leaving: false };
+      const record = claims.records?.find((entry) => entry.lock === lockId)?.record;
+      return { ...(record ? { record } : {}), leaving: claims.leaving?.includes(lockId) ?? false };
+    } catch (error) {
+      // Gone, or older Ferry that keeps no records: nothing to record.
+      if (error instanceof WorkflowNotFoundError || error instanceof QueryNotRegisteredError) return { leaving: false };
+      throw error;
     }
   }
 
@@ -105,16 +119,11 @@ export function lockActivities(client: Client): LockActivities {
     },
 
     async readRecord({ lockId, holder }) {
-      try {
-        const claims = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle(holder).query(lockClaimsQuery));
-        if (!claims.held.includes(lockId)) return undefined;
-        return claims.records?.find((entry) => entry.lock === lockId)?.record;
-      } catch (error) {
-        // Gone, or older Ferry that keeps no records: nothing to record.
-        if (error instanceof WorkflowNotFoundError || error instanceof QueryNotRegisteredError) return undefined;
-        throw error;
-      }
+      return (await holderRecord(lockId, holder)).record;
     },
+
+    readHolderRecord: ({ lockId, holder }) => holderRecord(lockId, holder),
+
 
     async readLedger({ lockId }) {
       let raw: unknown;

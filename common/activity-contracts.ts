@@ -195,6 +195,8 @@ export interface LockActivities {
   recordRelease(input: { lockId: string; requester: LockParty }): Promise<EnvironmentLedger>;
   /** The lock's side: what `holder` says, by its own query, it did with the environment; undefined when nothing. */
   readRecord(input: { lockId: string; holder: LockParty }): Promise<ReleaseRecord | undefined>;
+  /** The lock's side: as readRecord, and whether `holder` says, by its own query, that it gives the lock up once this is recorded. */
+  readHolderRecord(input: { lockId: string; holder: LockParty }): Promise<{ record?: ReleaseRecord; leaving: boolean }>;
   /** Anyone's: the environment's ledger, or undefined when the environment has none yet. */
   readLedger(input: { lockId: string }): Promise<EnvironmentLedger | undefined>;
 }

@@ -55,6 +55,8 @@ export interface LockClaims {
   held: string[];
   /** What this workflow did with each environment it held, for its ledger (absent from older Ferry). */
   records?: { lock: string; record: ReleaseRecord }[];
+  /** Locks this workflow gives up as soon as its record there is written (absent from older Ferry). */
+  leaving?: string[];
 }
 
 /** An environment lock's state, as `ferry unlock` and the Web UI see it. */

@@ -48,11 +48,12 @@ const LEDGER_CALLS = {
 const ledgerCalls = proxyActivities<Record<string, (input: unknown) => Promise<unknown>>>(LEDGER_CALLS);
 /** Each call names its purpose, so the Web UI's event history reads like the pipeline. */
 const summarized =
-  <K extends 'recordRelease' | 'readRecord'>(name: K) =>
+  <K extends 'recordRelease' | 'readRecord' | 'readHolderRecord'>(name: K) =>
   (input: Parameters<LockActivities[K]>[0], summary: string): ReturnType<LockActivities[K]> =>
     ledgerCalls[name].executeWithOptions({ ...LEDGER_CALLS, summary }, [input]) as ReturnType<LockActivities[K]>;
 const recordRelease = summarized('recordRelease');
 const readRecord = summarized('readRecord');
+const readHolderRecord = summarized('readHolderRecord');
 
 /** Since this change, the lock keeps its environment's ledger and stays open while nobody waits for it. */
 const LOCK_KEEPS_LEDGER = 'lock-keeps-ledger';
@@ -62,13 +63,18 @@ const LOCK_KEEPS_LEDGER = 'lock-keeps-ledger';
  */
 const HISTORY_EVENTS_KEPT = 2_000;
 /**
- * An idle lock also starts over after a week: an environment nobody promotes to for months then
- * still runs the workflow code its workers were last deployed with, and nothing waits on a
- * server's default execution timeout (the time-skipping test server's is ten years, and it skips
- * to it as soon as nothing else is due).
+ * Since this change, a holder that says (by its own query) that it leaves once recorded is let go
+ * when its record is written: no release signal, no check of the holder after it.
  */
-const LOCK_RENEWS_WHEN_IDLE = 'lock-renews-when-idle';
-const IDLE_RUN = '7 days';
+const RECORD_FREES_HOLDER = 'record-frees-holder';
+/**
+ * An idle lock wakes once a week (and goes back to waiting). Nothing is due then; it is there so
+ * that a server never jumps from an idle lock's last event to its execution timeout: the
+ * time-skipping test server gives every workflow a ten-year one, and skips to the next timer as
+ * soon as nothing else is due, which ended the lock (and its ledger) in tests.
+ */
+const LOCK_WAKES_WHEN_IDLE = 'lock-wakes-when-idle';
+const IDLE_WAKE = '7 days';
 /** Each message is an event or more: counted as well, so a burst of them ends the run without relying on how a server reports the history's length. */
 const MESSAGES_PER_RUN = 500;
 
@@ -112,6 +118,11 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   const ignored: IgnoredMessage[] = [];
   let ignoredCount = input.ignoredCount ?? 0;
   let releaseHinted = false;
+  /** The holder said, by its own query, that it leaves once recorded; and it is recorded. */
+  let holderLeft = false;
+  /** The last holder let go that way: a retry of its record (its answer lost) is answered, not refused. */
+  let leftRecorded: LockParty | undefined;
+  const isLeftRecorded = (party: LockParty) => leftRecorded?.workflowId === party.workflowId && leftRecorded.runId === party.runId;
   let unlocked: string | undefined;
   let entries: LedgerEntries = { releases: input.releases ?? [], lastAttempt: input.lastAttempt, unrecorded: input.unrecorded };
 
@@ -153,10 +164,13 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       messagesThisRun++;
       const { requester, runId } = lockRequestSchema.parse(raw);
       const party = { workflowId: requester, runId };
-      if (holder?.recorded && isHolder(party)) return ledger(); // a retried record: written once
+      if ((holder?.recorded && isHolder(party)) || isLeftRecorded(party)) return ledger(); // a retried record: written once
       let record: ReleaseRecord | undefined;
+      let leaving = false;
       try {
-        record = await readRecord({ lockId, holder: party }, `read what ${requester} did with ${lockId}`);
+        const summary = `read what ${requester} did with ${lockId}`;
+        if (patched(RECORD_FREES_HOLDER)) ({ record, leaving } = await readHolderRecord({ lockId, holder: party }, summary));
+        else record = await readRecord({ lockId, holder: party }, summary);
       } catch (error) {
         throw ApplicationFailure.nonRetryable(`${lockId} could not read the record of ${requester} from its own query: ${rootMessage(error)}`, FailureType.NotAvailable);
       }
@@ -170,6 +184,8 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       if (holder!.recorded) return ledger();
       entries = withRecord(entries, parsed.data);
       holder!.recorded = true;
+      holderLeft = leaving;
+      if (leaving) leftRecorded = party;
       return ledger();
     },
     {
@@ -177,6 +193,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
         const parsed = parseMessage(lockRequestSchema, raw);
         if (!parsed.ok) throw new Error(parsed.reason);
         const { requester, runId } = parsed.data;
+        if (isLeftRecorded({ workflowId: requester, runId })) return;
         if (!holder) throw new Error(`nobody holds ${lockId}: only its holder records in its ledger`);
         if (!isHolder({ workflowId: requester, runId })) {
           throw new Error(`${lockId} is held by ${holder.workflowId} (run ${holder.runId}), not ${requester} (run ${runId}): only its holder records in its ledger`);
@@ -260,8 +277,13 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   /** Waits until the holder gives the lock up, closes, or an operator takes it. */
   async function holdFor(party: LockParty): Promise<void> {
     for (let wait = FIRST_CHECK_MS; ; wait = Math.min(wait * 2, LAST_CHECK_MS)) {
-      await condition(() => releaseHinted || unlocked !== undefined, wait);
+      await condition(() => releaseHinted || holderLeft || unlocked !== undefined, wait);
       if (unlocked) return passOn(unlocked);
+      if (holderLeft) {
+        holderLeft = false;
+        holder = undefined; // recorded, and gone by its own word: nothing to ask it
+        return;
+      }
       const hinted = releaseHinted;
       releaseHinted = false;
       const check = await unlessUnlocked(() => checkHolder({ lockId, holder: party }, `does ${party.workflowId} still hold ${lockId}?`));
@@ -296,8 +318,8 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       if (!keepsLedger) return;
       // The ledger lives on: wait, open, for the next promotion.
       const waiting = () => queue.length > 0 || startOver();
-      if (!patched(LOCK_RENEWS_WHEN_IDLE)) await condition(waiting);
-      else if (!(await condition(waiting, IDLE_RUN))) return continueWithLedger();
+      if (!patched(LOCK_WAKES_WHEN_IDLE)) await condition(waiting);
+      else while (!(await condition(waiting, IDLE_WAKE)));
     }
     if (startOver()) return continueWithLedger();
     const next = queue.shift()!;
@@ -327,12 +349,17 @@ export class EnvironmentLockClient {
   private readonly hinted = new Set<string>();
   /** What this workflow did with each environment it holds, for the lock to read when asked to record it. */
   private readonly records = new Map<string, ReleaseRecord>();
+  /** Locks given up the moment their record is written (said in lockClaims, so the lock can check it). */
+  private readonly leaving = new Set<string>();
+  /** Locks the lock let go of with their record: nothing left to release. */
+  private readonly leftWithRecord = new Set<string>();
 
   constructor(private readonly ignore: (signal: string, reason: string, payload: unknown) => void) {
     setHandler(lockClaimsQuery, () => ({
       wanted: [...this.wanted],
       held: [...this.held],
       records: [...this.records].map(([lock, record]) => ({ lock, record })),
+      ...(this.leaving.size > 0 ? { leaving: [...this.leaving] } : {}),
     }));
     setHandler(lockGrantedSignal, (raw) => {
       const parsed = parseMessage(lockGrantSchema, raw);
@@ -364,19 +391,36 @@ export class EnvironmentLockClient {
   /**
    * Writes what this workflow did with an environment it holds into that environment's ledger,
    * and resolves with the ledger. The lock reads the record from this workflow's own query.
+   * `leave`: the record is the last thing done there; the lock lets this workflow go as it
+   * writes it, so the next promotion need not wait for a release.
    */
-  async record(lockId: string, record: ReleaseRecord): Promise<EnvironmentLedger> {
+  async record(lockId: string, record: ReleaseRecord, { leave = false } = {}): Promise<EnvironmentLedger> {
     if (!this.held.has(lockId)) throw ApplicationFailure.nonRetryable(`${lockId} is not held by this workflow: only the holder records in its ledger`, FailureType.InvalidInput);
     this.records.set(lockId, record);
+    if (leave) this.leaving.add(lockId);
     const me = { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId };
     const what = record.outcome === 'live' ? `${record.release.artifact} live` : `${record.attempt.artifact} ${record.attempt.outcome}`;
-    return recordRelease({ lockId, requester: me }, `record in the ledger of ${lockId}: ${what}`);
+    try {
+      const ledger = await recordRelease({ lockId, requester: me }, `record in the ledger of ${lockId}: ${what}`);
+      if (leave) {
+        this.forget(lockId);
+        this.leftWithRecord.add(lockId);
+      }
+      return ledger;
+    } finally {
+      this.leaving.delete(lockId);
+    }
   }
 
-  async release(lockId: string): Promise<void> {
+  private forget(lockId: string): void {
     this.wanted.delete(lockId);
     this.held.delete(lockId);
     this.records.delete(lockId);
+  }
+
+  async release(lockId: string): Promise<void> {
+    if (this.leftWithRecord.delete(lockId)) return;
+    this.forget(lockId);
     const me = workflowInfo();
     await getExternalWorkflowHandle(lockId)
       .signal(lockReleaseSignal, { requester: me.workflowId, runId: me.runId })

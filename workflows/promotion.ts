@@ -39,6 +39,8 @@ const RECORD_IN_LEDGER = 'record-in-ledger';
 const CHECK_RELEASE_POLICY = 'check-release-policy';
 /** Since this change, an environment that went live moves its ref in the repository (recordRef). */
 const MOVE_ENVIRONMENT_REF = 'move-environment-ref';
+/** Since this change, the record is the last thing done under an environment's lock, and the lock is let go with it. */
+const LEAVE_WITH_RECORD = 'leave-with-record';
 
 /**
  * A release's whole journey: resolve → build → test → prepare (every environment) once, then for
@@ -147,8 +149,13 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       } finally {
         runningStage = undefined;
       }
-      if (patched(RECORD_IN_LEDGER)) await recordInLedger(lockId, envStatus, steps);
-      if (plan.recordRef && wentLiveNow(envStatus) && patched(MOVE_ENVIRONMENT_REF)) await moveEnvironmentRef(plan, env.name, plan.sha, steps);
+      if (patched(LEAVE_WITH_RECORD)) {
+        if (plan.recordRef && wentLiveNow(envStatus)) await moveEnvironmentRef(plan, env.name, plan.sha, steps);
+        await recordInLedger(lockId, envStatus, steps, { leave: true });
+      } else {
+        if (patched(RECORD_IN_LEDGER)) await recordInLedger(lockId, envStatus, steps);
+        if (plan.recordRef && wentLiveNow(envStatus) && patched(MOVE_ENVIRONMENT_REF)) await moveEnvironmentRef(plan, env.name, plan.sha, steps);
+      }
       return envStatus.state;
     } finally {
       await CancellationScope.nonCancellable(() => locks.release(lockId));
@@ -160,10 +167,10 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
    * stage did stands either way: a ledger that does not take the record (its lock's worker gone,
    * a refusal) neither fails nor holds up the promotion; a failed `record` step says why.
    */
-  async function recordInLedger(lockId: string, envStatus: EnvironmentStatus, steps: StepLog): Promise<void> {
+  async function recordInLedger(lockId: string, envStatus: EnvironmentStatus, steps: StepLog, options: { leave?: boolean } = {}): Promise<void> {
     try {
       const record = promotionRecord(plan, status.workflowId, envStatus, new Date().toISOString());
-      await CancellationScope.nonCancellable(() => locks.record(lockId, record));
+      await CancellationScope.nonCancellable(() => locks.record(lockId, record, options));
     } catch (error) {
       steps.end(steps.begin('record'), 'failed', undefined, `${lockId} did not record this stage in its ledger: ${rootMessage(error)}`);
     }

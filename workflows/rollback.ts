@@ -40,6 +40,8 @@ import { activeStep, rootMessage, StepLog } from './step-log';
  */
 /** Since this change, a rollback checks under the lock that the live release is the one its requester saw, and deploys the ledger's own entry. */
 const CHECK_REQUEST_UNDER_LOCK = 'rollback-checks-request-under-lock';
+/** Since this change, the record is the last thing done under the lock, and the lock is let go with it. */
+const LEAVE_WITH_RECORD = 'leave-with-record';
 
 export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
   const env = plan.environment;
@@ -209,16 +211,21 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
       envStatus.state = abort ? 'aborted' : 'failed';
     }
     changed();
-    await recordInLedger(live, target);
-    if (envStatus.state === 'succeeded') await moveEnvironmentRef(plan, env.name, target.sha, steps);
+    if (patched(LEAVE_WITH_RECORD)) {
+      if (envStatus.state === 'succeeded') await moveEnvironmentRef(plan, env.name, target.sha, steps);
+      await recordInLedger(live, target, { leave: true });
+    } else {
+      await recordInLedger(live, target);
+      if (envStatus.state === 'succeeded') await moveEnvironmentRef(plan, env.name, target.sha, steps);
+    }
     return envStatus.state;
   }
 
   /** What this rollback did with the environment, for its ledger; a ledger that cannot be written is said, not fatal: the environment is as the stage left it. */
-  async function recordInLedger(live: LedgerRelease, target: RollbackTarget): Promise<void> {
+  async function recordInLedger(live: LedgerRelease, target: RollbackTarget, options: { leave?: boolean } = {}): Promise<void> {
     try {
       const record = rollbackRecord({ ...plan, target }, status.workflowId, envStatus, new Date().toISOString());
-      await CancellationScope.nonCancellable(() => locks.record(lockId, record));
+      await CancellationScope.nonCancellable(() => locks.record(lockId, record, options));
     } catch (error) {
       const note = `not recorded in ${lockId}'s ledger: ${rootMessage(error)}`;
       envStatus.error = envStatus.error ? `${envStatus.error}; ${note}` : note;

@@ -1,4 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import { askAgain } from './lock-queries';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { lockStateQuery, statusQuery } from '../../common/messages';
 import { lockWorkflowId, promotionWorkflowId, type PromotionPlan } from '../../common/plan';
@@ -87,7 +88,7 @@ export async function locksSettled(env: TestWorkflowEnvironment, status: Promoti
     const lock = env.client.workflow.getHandle(lockWorkflowId(status.app, environment.name));
     const busy = async () => {
       if (!(await lock.describe().then((d) => d.status.name === 'RUNNING', () => false))) return false;
-      const state = await lock.query(lockStateQuery).catch(() => undefined);
+      const state = await askAgain(env, () => lock.query(lockStateQuery)).catch(() => undefined);
       return !state || state.holder !== undefined || state.queue.length > 0;
     };
     const deadline = Date.now() + 30_000;

@@ -13,6 +13,7 @@ import type { PromotionStatus } from '../../common/status';
 import { nextSha, samplePlan } from './fixtures';
 import { recordHistories } from './histories';
 import { locksSettled } from './promotions';
+import { lockActivities } from '../../activities/environment-lock';
 import { stubActivities, type StubbedActivities } from './stub-activities';
 import { startWorker, TASK_QUEUE } from './temporal-env';
 
@@ -43,15 +44,21 @@ export function scenario(environment: 'dev' | 'staging' | 'production', edit: (p
   return { plan, ledger, live, older };
 }
 
-/** The ledger's activities: `readLedger` answers `ledger`; `recordRelease` reads the record from the holder's own lockClaims. */
+/**
+ * The ledger's activities: `readLedger` answers `ledger`; `recordRelease` reads the record from the
+ * holder's own lockClaims, and hands it to the real lock as well, which lets a holder that leaves
+ * with its record go (its own ledger is not the one the test seeded).
+ */
 function ledgerActivities(env: TestWorkflowEnvironment, ledger: () => EnvironmentLedger | undefined) {
   const recorded: ReleaseRecord[] = [];
+  const lock = lockActivities(env.client);
   const activities: Pick<LockActivities, 'readLedger' | 'recordRelease'> = {
     readLedger: async () => ledger(),
-    recordRelease: async ({ lockId, requester }) => {
-      const claims = await env.client.workflow.getHandle(requester.workflowId, requester.runId).query(lockClaimsQuery);
-      const record = claims.records?.find((r) => r.lock === lockId)?.record;
+    recordRelease: async (input) => {
+      const claims = await env.client.workflow.getHandle(input.requester.workflowId, input.requester.runId).query(lockClaimsQuery);
+      const record = claims.records?.find((r) => r.lock === input.lockId)?.record;
       if (record) recorded.push(record);
+      await lock.recordRelease(input);
       return ledger()!;
     },
   };

@@ -17,11 +17,27 @@ function quietLogs(): void {
   Runtime.install({ logger: new DefaultLogger('WARN') });
 }
 
+/**
+ * The Java test server (grpc-java) takes a keepalive ping at most every five minutes; the client's
+ * default of 30 s gets its connection closed for "excess pings" once a test file has run for a
+ * minute or two, and whatever call was in flight then fails: on a loaded machine, the time-skipping
+ * lock around a result() among them, which leaves the test waiting out its timers in real time.
+ */
+const KEEPALIVE_MS = 6 * 60_000;
+/**
+ * createTimeSkipping() with connection options, which it does not take (sdk-typescript#2185): the
+ * same private factory it calls, given the options a connection to an existing server takes.
+ */
+const createTimeSkippingWithCalmKeepalive = (options: Record<string, unknown>): Promise<TestWorkflowEnvironment> =>
+  (TestWorkflowEnvironment as unknown as { create(options: Record<string, unknown>): Promise<TestWorkflowEnvironment> }).create(options);
+
 /** The real Java time-skipping test server, with Ferry's search attributes registered. */
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   quietLogs();
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: toolPaths().testServer } },
+  const env = await createTimeSkippingWithCalmKeepalive({
+    server: { type: 'time-skipping', executable: { type: 'existing-path', path: toolPaths().testServer } },
+    supportsTimeSkipping: true,
+    connectionOptions: { channelArgs: { 'grpc.keepalive_time_ms': KEEPALIVE_MS, 'grpc.keepalive_permit_without_calls': 0 } },
   });
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',

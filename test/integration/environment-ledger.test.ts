@@ -14,6 +14,7 @@ import { removeTempDirs, tempDir } from '../helpers/git-repo';
 import { migrationRows, startTestPostgres, type TestPostgres } from '../helpers/postgres';
 import { environment, locksSettled, outcome, startPromotion } from '../helpers/promotions';
 import { freePort, shopRepo, startTraffic } from '../helpers/shop';
+import { askAgain } from '../helpers/lock-queries';
 import { startFerryWorker, startTimeSkippingServer } from '../helpers/temporal-env';
 
 const { repo, shas } = shopRepo();
@@ -71,7 +72,7 @@ test('after a release and a failed one, staging\'s ledger names exactly what the
     try {
       const status = await outcome(await startPromotion(env, buildPlan(config, { sha, ref: 'main', requestedBy: 'ci-bot' })));
       await locksSettled(env, status);
-      return { status, ledger: await env.client.withDeadline(Date.now() + 20_000, () => lock.query(ledgerQuery)) };
+      return { status, ledger: await askAgain(env, () => lock.query(ledgerQuery)) };
     } finally {
       await traffic.stop();
     }

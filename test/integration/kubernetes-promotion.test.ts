@@ -15,6 +15,7 @@ import type { PromotionStatus } from '../../common/status';
 import { AUTHORS, removeTempDirs, tempDir, TestRepo } from '../helpers/git-repo';
 import { migrationRows, startTestPostgres, tableExists, type TestPostgres } from '../helpers/postgres';
 import { environment, locksSettled, outcome, startPromotion, step, waitingForApproval } from '../helpers/promotions';
+import { askAgain } from '../helpers/lock-queries';
 import { startFerryWorker, startTimeSkippingServer } from '../helpers/temporal-env';
 import { describeOnKubernetes, type TestCluster } from '../kubernetes/cluster';
 import { ferryIdentity } from '../kubernetes/ferry-identity';
@@ -180,7 +181,7 @@ environments:
       await locksSettled(env, status);
       // Read while this worker runs: the locks it leaves open end with it (test/helpers/temporal-env.ts).
       for (const e of config.environments) {
-        ledgers[e.name] = await env.client.workflow.getHandle(lockWorkflowId(config.app, e.name)).query(ledgerQuery).catch(() => undefined);
+        ledgers[e.name] = await askAgain(env, () => env.client.workflow.getHandle(lockWorkflowId(config.app, e.name)).query(ledgerQuery)).catch(() => undefined);
       }
       const handles = [handle, ...status.environments.flatMap((e) => (e.stageWorkflowId ? [env.client.workflow.getHandle(e.stageWorkflowId)] : []))];
       // Payloads are bytes (base64 in the history's JSON): read as text, so a value in one is found.

@@ -8,6 +8,7 @@ import type { FerryConfig } from '../../common/config-schema';
 import { lockActivities } from '../../activities/environment-lock';
 import type { PromotionStatus } from '../../common/status';
 import { samplePlan } from '../helpers/fixtures';
+import { askAgain } from '../helpers/lock-queries';
 import { environment, locksSettled, outcome, startPromotion, waitForStatus } from '../helpers/promotions';
 import { hold, stubActivities, type ActivityCall, type StubbedActivities } from '../helpers/stub-activities';
 import { startTimeSkippingServer, startWorker } from '../helpers/temporal-env';
@@ -54,7 +55,7 @@ async function until<T>(read: () => Promise<T>, reached: (value: T) => boolean, 
   throw new Error(`never reached "${what}"; last: ${JSON.stringify(last)}`);
 }
 
-const lockState = (app: string, envName: string) => () => env.client.workflow.getHandle(lockWorkflowId(app, envName)).query(lockStateQuery);
+const lockState = (app: string, envName: string) => () => askAgain(env, () => env.client.workflow.getHandle(lockWorkflowId(app, envName)).query(lockStateQuery));
 
 /** A held activity never lets its worker shut down: whatever the test's outcome, let it go. */
 const releasedAfter = (held: ReturnType<typeof hold>, body: () => Promise<void>) => async () => {

@@ -4,6 +4,7 @@ import type { FerryConfig } from '../../common/config-schema';
 import { lockStateQuery } from '../../common/messages';
 import { lockWorkflowId } from '../../common/plan';
 import { samplePlan } from '../helpers/fixtures';
+import { askAgain } from '../helpers/lock-queries';
 import { environment, locksSettled, outcome, startPromotion, step, waitForStatus } from '../helpers/promotions';
 import { stubActivities, type ActivityCall } from '../helpers/stub-activities';
 import { startTimeSkippingServer, startWorker } from '../helpers/temporal-env';
@@ -113,7 +114,7 @@ test('two promotions into one environment run one after the other', async () => 
     await locksSettled(env, statuses[0]);
     // Queried while this worker runs: a query needs one.
     const lock = env.client.workflow.getHandle(lockWorkflowId('shop', 'dev'));
-    const free = { run: (await lock.describe()).status.name, state: await lock.query(lockStateQuery) };
+    const free = { run: (await lock.describe()).status.name, state: await askAgain(env, () => lock.query(lockStateQuery)) };
     return { statuses, ids: handles.map((h) => h.workflowId), free };
   });
 
