@@ -17,7 +17,10 @@ const OPEN = 'RUNNING';
  */
 const QUERY_DEADLINE_MS = 10_000;
 
-/** The lock answers a record after asking the holder (one query of QUERY_DEADLINE_MS at most). */
+/**
+ * The lock answers a record once it has asked the holder, by an activity of its own; an update
+ * not answered by then is sent again by the activity's retry, and the lock writes the record once.
+ */
 const UPDATE_DEADLINE_MS = 2 * QUERY_DEADLINE_MS;
 
 export function lockActivities(client: Client): LockActivities {

@@ -38,8 +38,8 @@ export async function runWorker(settings: WorkerSettings, log: (line: string) =>
     await worker.run();
   } finally {
     stopListening();
-    await connection.close();
-    await client.connection.close();
+    // Both, even if one fails to close.
+    await Promise.allSettled([connection.close(), client.connection.close()]);
   }
 }
 
@@ -51,6 +51,7 @@ export async function runWorker(settings: WorkerSettings, log: (line: string) =>
 async function connectBoth(options: Parameters<typeof Connection.connect>[0] & Parameters<typeof NativeConnection.connect>[0]) {
   const [native, plain] = await Promise.allSettled([NativeConnection.connect(options), Connection.connect(options)]);
   if (native.status === 'fulfilled' && plain.status === 'fulfilled') return { connection: native.value, clientConnection: plain.value };
-  await Promise.all([native.status === 'fulfilled' && native.value.close(), plain.status === 'fulfilled' && plain.value.close()]);
+  // The connect error is the one to report, not one from closing the other.
+  await Promise.allSettled([native.status === 'fulfilled' && native.value.close(), plain.status === 'fulfilled' && plain.value.close()]);
   throw native.status === 'rejected' ? native.reason : (plain as PromiseRejectedResult).reason;
 }

@@ -97,6 +97,8 @@ export interface LockInput {
   releases?: LedgerRelease[];
   lastAttempt?: LedgerAttempt;
   unrecorded?: LedgerUnrecorded;
+  /** The last holder let go with its record, so that a retry of that record is answered in the next run too. */
+  leftRecorded?: LockParty;
 }
 
 /**
@@ -121,7 +123,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   /** The holder said, by its own query, that it leaves once recorded; and it is recorded. */
   let holderLeft = false;
   /** The last holder let go that way: a retry of its record (its answer lost) is answered, not refused. */
-  let leftRecorded: LockParty | undefined;
+  let leftRecorded: LockParty | undefined = input.leftRecorded;
   const isLeftRecorded = (party: LockParty) => leftRecorded?.workflowId === party.workflowId && leftRecorded.runId === party.runId;
   let unlocked: string | undefined;
   let entries: LedgerEntries = { releases: input.releases ?? [], lastAttempt: input.lastAttempt, unrecorded: input.unrecorded };
@@ -180,6 +182,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       const by = parsed.data.outcome === 'live' ? parsed.data.release.by : parsed.data.attempt.by;
       if (by !== requester) return refuseRecord(`the record of ${requester} names ${by} as its maker: a holder records only what it did itself`, raw);
       // Asked again after the await: an operator may have taken the lock meanwhile, or a retry recorded it.
+      if (isLeftRecorded(party)) return ledger();
       if (!isHolder(party)) return refuseRecord(`${requester} no longer holds ${lockId}`, raw);
       if (holder!.recorded) return ledger();
       entries = withRecord(entries, parsed.data);
@@ -279,7 +282,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     for (let wait = FIRST_CHECK_MS; ; wait = Math.min(wait * 2, LAST_CHECK_MS)) {
       await condition(() => releaseHinted || holderLeft || unlocked !== undefined, wait);
       if (unlocked) return passOn(unlocked);
-      if (holderLeft) {
+      if (holderLeft && isLeftRecorded(party)) {
         holderLeft = false;
         holder = undefined; // recorded, and gone by its own word: nothing to ask it
         return;
@@ -301,7 +304,17 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     }
   }
 
-  const carried = (): LockInput => ({ queue, holder, passedOn, ignoredCount, releases: entries.releases, lastAttempt: entries.lastAttempt, unrecorded: entries.unrecorded });
+  const carried = (): LockInput => ({
+    queue,
+    // A holder let go with its record while this run ended is not carried as one.
+    holder: holderLeft && holder && isLeftRecorded(holder) ? undefined : holder,
+    passedOn,
+    ignoredCount,
+    releases: entries.releases,
+    lastAttempt: entries.lastAttempt,
+    unrecorded: entries.unrecorded,
+    ...(leftRecorded ? { leftRecorded } : {}),
+  });
   const startOver = () =>
     workflowInfo().continueAsNewSuggested ||
     (keepsLedger && (workflowInfo().historyLength > HISTORY_EVENTS_KEPT || messagesThisRun > MESSAGES_PER_RUN));
@@ -325,6 +338,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     const next = queue.shift()!;
     holder = { ...next, since: new Date().toISOString() };
     releaseHinted = false;
+    holderLeft = false;
     unlocked = undefined;
     const granted = await unlessUnlocked(() => grantLock({ lockId, holder: next }, `grant ${lockId} to ${next.workflowId}`));
     if (granted === undefined) {

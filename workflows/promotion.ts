@@ -150,8 +150,12 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
         runningStage = undefined;
       }
       if (patched(LEAVE_WITH_RECORD)) {
-        if (plan.recordRef && wentLiveNow(envStatus)) await moveEnvironmentRef(plan, env.name, plan.sha, steps);
-        await recordInLedger(lockId, envStatus, steps, { leave: true });
+        try {
+          if (plan.recordRef && wentLiveNow(envStatus)) await moveEnvironmentRef(plan, env.name, plan.sha, steps);
+        } finally {
+          // Even when a cancel ends the ref move: the environment changed, and its ledger says so.
+          await recordInLedger(lockId, envStatus, steps, { leave: true });
+        }
       } else {
         if (patched(RECORD_IN_LEDGER)) await recordInLedger(lockId, envStatus, steps);
         if (plan.recordRef && wentLiveNow(envStatus) && patched(MOVE_ENVIRONMENT_REF)) await moveEnvironmentRef(plan, env.name, plan.sha, steps);

@@ -212,8 +212,12 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
     }
     changed();
     if (patched(LEAVE_WITH_RECORD)) {
-      if (envStatus.state === 'succeeded') await moveEnvironmentRef(plan, env.name, target.sha, steps);
-      await recordInLedger(live, target, { leave: true });
+      try {
+        if (envStatus.state === 'succeeded') await moveEnvironmentRef(plan, env.name, target.sha, steps);
+      } finally {
+        // Even when a cancel ends the ref move: the environment changed, and its ledger says so.
+        await recordInLedger(live, target, { leave: true });
+      }
     } else {
       await recordInLedger(live, target);
       if (envStatus.state === 'succeeded') await moveEnvironmentRef(plan, env.name, target.sha, steps);

@@ -57,8 +57,8 @@ function ledgerActivities(env: TestWorkflowEnvironment, ledger: () => Environmen
     recordRelease: async (input) => {
       const claims = await env.client.workflow.getHandle(input.requester.workflowId, input.requester.runId).query(lockClaimsQuery);
       const record = claims.records?.find((r) => r.lock === input.lockId)?.record;
-      if (record) recorded.push(record);
       await lock.recordRelease(input);
+      if (record) recorded.push(record);
       return ledger()!;
     },
   };

@@ -26,7 +26,10 @@ function quietLogs(): void {
 const KEEPALIVE_MS = 6 * 60_000;
 /**
  * createTimeSkipping() with connection options, which it does not take (sdk-typescript#2185): the
- * same private factory it calls, given the options a connection to an existing server takes.
+ * same private factory it calls, given the options a connection to an existing server takes. Only
+ * the client's connection takes them; the workers' native one has no keepalive setting, and its
+ * client reconnects and retries its polls by itself. Should the SDK change the factory, every
+ * workflow test fails at its first line.
  */
 const createTimeSkippingWithCalmKeepalive = (options: Record<string, unknown>): Promise<TestWorkflowEnvironment> =>
   (TestWorkflowEnvironment as unknown as { create(options: Record<string, unknown>): Promise<TestWorkflowEnvironment> }).create(options);

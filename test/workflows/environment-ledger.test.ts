@@ -9,6 +9,7 @@ import { approveSignal, lockStateQuery, unlockUpdate } from '../../common/messag
 import { lockWorkflowId, promotionWorkflowId, type PromotionPlan } from '../../common/plan';
 import type { PromotionStatus } from '../../common/status';
 import type { promotion } from '../../workflows';
+import { lockActivities } from '../../activities/environment-lock';
 import { samplePlan } from '../helpers/fixtures';
 import { askAgain } from '../helpers/lock-queries';
 import { environment, locksSettled, outcome, startPromotion, step, waitForStatus } from '../helpers/promotions';
@@ -335,3 +336,55 @@ async function wakes(lock: WorkflowHandle): Promise<number> {
   const history = await lock.fetchHistory();
   return (history.events ?? []).filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_FIRED).length;
 }
+
+test('a holder let go with its record while a forged release had the lock asking about it is the only one let go: the next holder keeps the environment', async () => {
+  const app = 'ledger-forged-release';
+  // Seconds of stabilize: the lock's held question stops the test server's clock meanwhile.
+  const quick = (config: FerryConfig) => {
+    devOnly(app)(config);
+    Object.assign(config.environments[0], { stabilize: 2_000, healthCheckInterval: 1_000 });
+  };
+  const [first, second] = [samplePlan(quick), samplePlan(quick)];
+  const lock = lockOf(app, 'dev');
+  const firstDeploy = hold();
+  const secondDeploy = hold();
+  const asking = hold();
+  let askingHeld = true;
+  const real = lockActivities(env.client);
+  const stub = stubActivities({
+    deploy: async ({ source }) => {
+      await (source.sha === first.sha ? firstDeploy : secondDeploy).here();
+      return { previousVersion: 'shop:previous' };
+    },
+  });
+  const activities = {
+    ...stub.activities,
+    // The lock's question to the holder, held while the holder records and leaves.
+    checkHolder: async (input: Parameters<typeof real.checkHolder>[0]) => {
+      if (askingHeld) await asking.here();
+      return real.checkHolder(input);
+    },
+  };
+  const r = await onOneWorker(activities as typeof stub.activities, async () => {
+    const firstHandle = await startPromotion(env, first);
+    await firstDeploy.arrived;
+    // Anyone can send a release naming the holder from the Web UI: the lock then asks the holder.
+    const { runId } = await firstHandle.describe();
+    await lock.signal('release', { requester: firstHandle.workflowId, runId });
+    await asking.arrived;
+    const secondHandle = await startPromotion(env, second);
+    firstDeploy.release();
+    const firstStatus = await outcome(firstHandle);
+    askingHeld = false;
+    asking.release();
+    await secondDeploy.arrived;
+    const whileSecondDeploys = await lockStateOf(app, 'dev');
+    secondDeploy.release();
+    const secondStatus = await settled(secondHandle);
+    return { firstStatus, whileSecondDeploys, secondStatus, secondId: secondHandle.workflowId };
+  });
+  expect(r.firstStatus.state).toBe('succeeded');
+  expect(r.whileSecondDeploys.holder).toBe(r.secondId);
+  expect(r.secondStatus.state).toBe('succeeded');
+  expect(environment(r.secondStatus, 'dev').steps.map((s) => s.name)).not.toContain('record');
+});
