@@ -1,16 +1,17 @@
-// The CLI talks to the same Temporal as the workers, configured by the same variables.
+// The CLI talks to the same Temporal as the workers, configured the same way (client/connection).
 import { Client, Connection } from '@temporalio/client';
 import { ferryDataConverter } from '../common/data-converter';
-import { workerSettings } from '../worker/connection-options';
+import { temporalConnection, type ConnectionFlags } from './connection/temporal-connection';
 
 export interface FerryClient {
   client: Client;
   close(): Promise<void>;
 }
 
-export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promise<FerryClient> {
-  const settings = workerSettings(env);
-  const connection = await Connection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, connectTimeout: '10s' });
+/** `flags`: the global --address, --namespace and --profile, over the variables and the config file. */
+export async function connectClient(flags: ConnectionFlags = {}, env: NodeJS.ProcessEnv = process.env): Promise<FerryClient> {
+  const settings = temporalConnection(env, flags);
+  const connection = await Connection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, metadata: settings.metadata, connectTimeout: '10s' });
   // The workers' converter: a payload someone sent in an odd encoding must not crash a reader either.
   return { client: new Client({ connection, namespace: settings.namespace, dataConverter: ferryDataConverter }), close: () => connection.close() };
 }

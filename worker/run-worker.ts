@@ -4,6 +4,8 @@ import { formatDuration } from '../common/duration';
 import type { WorkerSettings } from './connection-options';
 import { createFerryWorker } from './create-worker';
 import { buildDirOfThisWorker, prebuiltWorkflowBundle } from './prebuilt-bundle';
+import { installTelemetry } from './telemetry/install-runtime';
+import { telemetrySettings, type TelemetrySettings } from './telemetry/telemetry-settings';
 
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
@@ -12,9 +14,18 @@ const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  * takes no new tasks, lets running activities finish for up to FERRY_SHUTDOWN_GRACE, cancels
  * the ones still running (commands lose their process groups), and this returns. A second
  * signal stops the process at once.
+ *
+ * Its log lines (and the SDK's) go to stderr as FERRY_LOG_FORMAT and FERRY_LOG_LEVEL say, and
+ * with FERRY_METRICS_ADDRESS it serves Prometheus metrics; both are checked before it connects.
  */
-export async function runWorker(settings: WorkerSettings, log: (line: string) => void = console.info): Promise<void> {
-  const { connection, clientConnection } = await connectBoth({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey });
+export async function runWorker(
+  settings: WorkerSettings,
+  print: (line: string) => void = console.info,
+  telemetry: TelemetrySettings = telemetrySettings(),
+): Promise<void> {
+  const installed = installTelemetry(telemetry);
+  const log = installed.ours ? (line: string) => installed.logger.info(line, { taskQueue: settings.taskQueue }) : print;
+  const { connection, clientConnection } = await connectBoth({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, metadata: settings.metadata });
   const client = new Client({ connection: clientConnection, namespace: settings.namespace });
   const grace = formatDuration(settings.shutdownGraceMs);
   const stopListening = () => SHUTDOWN_SIGNALS.forEach((signal) => process.off(signal, onSignal));
@@ -34,7 +45,8 @@ export async function runWorker(settings: WorkerSettings, log: (line: string) =>
       shutdownGraceMs: settings.shutdownGraceMs,
     });
     for (const signal of SHUTDOWN_SIGNALS) process.on(signal, onSignal);
-    log(`ferry worker: ${settings.address}, namespace ${settings.namespace}, task queue ${settings.taskQueue}, shutdown grace ${grace}`);
+    const metrics = installed.metricsAddress ? `, metrics on http://${installed.metricsAddress}/metrics` : '';
+    log(`ferry worker: ${settings.address}, namespace ${settings.namespace}, task queue ${settings.taskQueue}, shutdown grace ${grace}${metrics}`);
     await worker.run();
   } finally {
     stopListening();

@@ -19,7 +19,7 @@ describe('workerSettings', () => {
   test('an API key implies TLS; a certificate without its key is refused, naming both', () => {
     expect(workerSettings({ TEMPORAL_API_KEY: 'k' })).toMatchObject({ apiKey: 'k', tls: true });
     expect(() => workerSettings({ TEMPORAL_TLS_CERT: '/nowhere/cert.pem' })).toThrow(InvalidInputError);
-    expect(() => workerSettings({ TEMPORAL_TLS_CERT: '/nowhere/cert.pem' })).toThrow('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together');
+    expect(() => workerSettings({ TEMPORAL_TLS_CERT: '/nowhere/cert.pem' })).toThrow('TEMPORAL_TLS_CERT needs TEMPORAL_TLS_CLIENT_KEY_PATH');
   });
 
   test('FERRY_SHUTDOWN_GRACE: a duration, 5m by default, at most a day; anything else is refused naming it', () => {
