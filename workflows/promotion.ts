@@ -29,6 +29,7 @@ import { checkReleasePolicy, hasEntryChecks, moveEnvironmentRef, wentLiveNow } f
 import { stage } from './stage';
 import { SearchAttributesPublisher } from './search-attributes';
 import { findDetails } from './stage-failure';
+import { promotionFinished, promotionStarted } from './metrics';
 import { activeStep, rootMessage, StepLog } from './step-log';
 
 /** Since this change, every environment checks that the release can run there before the first stage starts. */
@@ -49,6 +50,7 @@ const LEAVE_WITH_RECORD = 'leave-with-record';
  */
 export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
   const status = initialStatus(plan);
+  promotionStarted(plan.app);
   const progress = new Progress(status);
   const changed = () => progress.publish();
   const log = new StepLog(status.steps, changed);
@@ -243,6 +245,7 @@ function finish(status: PromotionStatus, progress: Progress, abort: AbortPayload
     if (env.state === 'pending') env.state = 'skipped';
   }
   progress.publish();
+  promotionFinished(status);
   if (status.state === 'succeeded') return status;
   const type = status.state === 'aborted' ? FailureType.Aborted : status.state === 'rejected' ? FailureType.ApprovalRejected : status.state === 'refused' ? FailureType.Refused : 'PromotionFailed';
   throw ApplicationFailure.nonRetryable(status.error ?? status.state, type, status);

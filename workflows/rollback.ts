@@ -30,6 +30,7 @@ import { moveEnvironmentRef } from './release-policy';
 import { SearchAttributesPublisher } from './search-attributes';
 import { stage } from './stage';
 import { findDetails } from './stage-failure';
+import { promotionFinished } from './metrics';
 import { activeStep, rootMessage, StepLog } from './step-log';
 
 /**
@@ -243,6 +244,7 @@ function finish(status: PromotionStatus, envStatus: EnvironmentStatus, abort: Ab
   if (status.state !== 'succeeded') status.error ??= `${envStatus.name}: ${envStatus.state}${envStatus.error ? `: ${envStatus.error}` : ''}`;
   status.endedAt = new Date().toISOString();
   changed();
+  promotionFinished(status, { rollback: true });
   if (status.state === 'succeeded') return status;
   const type = status.state === 'aborted' ? FailureType.Aborted : status.state === 'rejected' ? FailureType.ApprovalRejected : 'RollbackFailed';
   throw ApplicationFailure.nonRetryable(status.error!, type, status);

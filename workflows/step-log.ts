@@ -1,5 +1,6 @@
 import { isCancellation } from '@temporalio/workflow';
 import type { StepName, StepState, StepStatus } from '../common/status';
+import { stepBegan, stepEnded } from './metrics';
 
 /** The innermost message of a failure chain: "canary analysis failed: error rate 12%", not "Activity task failed". */
 export function rootMessage(error: unknown): string {
@@ -14,8 +15,14 @@ const now = () => new Date().toISOString();
 export const activeStep = (steps: StepStatus[]): StepStatus | undefined =>
   steps.findLast((s) => s.state === 'running' || s.state === 'waiting');
 
-/** Records each step of a pipeline as it runs, for the status query and the Web UI. */
+/**
+ * Records each step of a pipeline as it runs, for the status query and the Web UI; each step's
+ * begin and end are also logged, and its duration goes to the metrics (workflows/metrics.ts).
+ */
 export class StepLog {
+  /** When each step's current round began (workflow time), for its duration. */
+  private readonly began = new WeakMap<StepStatus, number>();
+
   constructor(
     readonly steps: StepStatus[],
     private readonly changed: () => void,
@@ -45,7 +52,9 @@ export class StepLog {
       this.steps.push(step);
     }
     Object.assign(step, { state, detail, attempts: step.attempts + 1, startedAt: step.startedAt ?? now() });
+    this.began.set(step, Date.now());
     this.changed();
+    if (state !== 'skipped') stepBegan(step);
     return step;
   }
 
@@ -57,6 +66,9 @@ export class StepLog {
   end(step: StepStatus, state: StepState, detail = step.detail, error?: string): void {
     Object.assign(step, { state, detail, error, endedAt: now() });
     this.changed();
+    const began = this.began.get(step);
+    // A skipped step never ran: nothing to time.
+    if (began !== undefined && state !== 'skipped') stepEnded(step, began);
   }
 
   skip(name: StepName, detail: string): void {

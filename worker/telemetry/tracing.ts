@@ -1,0 +1,51 @@
+// The worker's side of a trace, through Temporal's OpenTelemetry interceptors: each workflow
+// (RunWorkflow), each activity it schedules (StartActivity) and the activity's run on a worker
+// (RunActivity) become spans under the span of whoever started the workflow (`ferry start`).
+// Span attributes are the interceptors': workflow ID, run ID, activity ID and the types' names;
+// arguments and results are never recorded, so no secret reaches a collector through them.
+import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
+import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry/lib/workflow/definitions';
+import { tracingSettings } from '../../common/tracing-settings';
+
+/**
+ * The workflow half, bundled with the workflows (worker/make-bundle.ts, and at start-up from the
+ * sources). It is in every bundle, so one build serves a worker that traces and one that does not.
+ */
+export const WORKFLOW_INTERCEPTOR_MODULE = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+
+export interface WorkerTracing {
+  activityInterceptors: ActivityInterceptorsFactory[];
+  /** Where the workflows' spans leave the sandbox: into the worker's span processor. */
+  sinks: InjectedSinks<OpenTelemetrySinks>;
+  /** Sends the spans still batched; call it once the worker has stopped. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * A worker that does not trace still runs the bundle's workflow interceptors: their spans end in
+ * this sink and go no further (no SDK, no exporter, nothing sent), and a sink a workflow calls
+ * must be registered or the worker logs an error each time.
+ */
+export const SINKS_WITHOUT_TRACING: InjectedSinks<OpenTelemetrySinks> = {
+  exporter: { export: { fn: () => undefined, callDuringReplay: false } },
+};
+
+/** The interceptors and sinks that export the worker's spans, or undefined when the OTEL_* variables do not ask for traces. */
+export async function workerTracing(env: NodeJS.ProcessEnv = process.env): Promise<WorkerTracing | undefined> {
+  const settings = tracingSettings(env);
+  if (settings === undefined) return undefined;
+  const { startTracing } = await import('../../client/tracer-provider');
+  const otel = await import('@temporalio/interceptors-opentelemetry/lib/worker');
+  const tracing = startTracing(settings, 'ferry-worker');
+  return {
+    activityInterceptors: [
+      (ctx) => ({
+        inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx),
+        // Puts the trace and span IDs on the activities' log lines.
+        outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
+      }),
+    ],
+    sinks: { exporter: otel.makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+    shutdown: tracing.shutdown,
+  };
+}
