@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import fs from 'node:fs';
 import { z } from 'zod';
 import { CliExit, ExitCode } from '../exit-codes';
+import { render } from '../output';
 import { asBadInput, parseFlags } from '../flags';
 import { loadConfig } from '../load-config';
 import { gatherViews, knownApps } from '../envs/gather';
@@ -26,14 +27,14 @@ export const envsFlagsSchema = z
   .object({
     app: ferryName('an app').optional(),
     environment: ferryName('an environment').optional(),
-    output: z.enum(['table', 'json', 'mermaid']).optional(),
+    output: z.enum(['table', 'json', 'yaml', 'mermaid']).optional(),
     json: z.boolean().default(false),
     config: z.string().min(1, 'must name a file').max(4_096).optional(),
   })
   .superRefine((flags, ctx) => {
     if (flags.json && flags.output && flags.output !== 'json') ctx.addIssue({ code: 'custom', path: ['output'], message: `${flags.output} conflicts with --json (which is -o json)` });
     if (flags.environment && flags.output === 'mermaid') {
-      ctx.addIssue({ code: 'custom', path: ['output'], message: "mermaid draws the matrix of environments; one environment's releases are a table or json" });
+      ctx.addIssue({ code: 'custom', path: ['output'], message: "mermaid draws the matrix of environments; one environment's releases are a table, json or yaml" });
     }
   })
   .transform(({ json, output, ...rest }) => ({ ...rest, output: output ?? (json ? 'json' : 'table') }));
@@ -104,9 +105,8 @@ export async function envs(
       return waitingUnknown ? ExitCode.Failed : code;
     }
 
-    if (flags.output === 'json') print(JSON.stringify(matrixJson(views, at), null, 2));
-    else if (flags.output === 'mermaid') print(fencedMermaid(views, at));
-    else print(views.length > 0 ? matrixTable(views, at) : 'no environments yet: nothing has been promoted');
+    if (flags.output === 'mermaid') print(fencedMermaid(views, at));
+    else print(render(flags.output, matrixJson(views, at), () => (views.length > 0 ? matrixTable(views, at) : 'no environments yet: nothing has been promoted')));
     const unanswered = views.filter((v) => v.answer.kind === 'no-answer');
     for (const view of unanswered) warn(`ferry envs: ${view.app} ${view.environment}: ${view.answer.kind === 'no-answer' ? view.answer.why : ''}`);
     return unanswered.length > 0 || waitingUnknown ? ExitCode.Failed : ExitCode.Done;
@@ -115,12 +115,12 @@ export async function envs(
   }
 }
 
-function oneEnvironment(views: EnvironmentView[], app: string, environment: string, output: 'table' | 'json' | 'mermaid', print: (text: string) => void, now: number): ExitCode {
+function oneEnvironment(views: EnvironmentView[], app: string, environment: string, output: 'table' | 'json' | 'yaml' | 'mermaid', print: (text: string) => void, now: number): ExitCode {
   const view = views.find((v) => v.environment === environment);
   if (!view) throw new CliExit(ExitCode.Refused, `app "${app}" has no environment "${environment}": it has ${views.map((v) => v.environment).join(', ')}`);
   if (view.answer.kind === 'no-answer') throw new CliExit(ExitCode.Failed, `${app} ${environment}: ${view.answer.why}`);
   const ledger = view.answer.kind === 'ledger' ? view.answer.ledger : { lockId: view.lockId, app, environment, releases: [], queue: [] };
-  if (output === 'json') print(JSON.stringify({ ...ledger, waitingForApproval: view.waitingForApproval }, null, 2));
+  if (output !== 'table') print(render(output, { ...ledger, waitingForApproval: view.waitingForApproval }, () => ''));
   else {
     print(releasesTable(ledger, now));
     if (view.waitingForApproval.length > 0) print(oneLine(`waiting for approval: ${view.waitingForApproval.join(', ')}`, 400));

@@ -12,12 +12,16 @@ import { parseFlags } from '../flags';
 import { mermaidOf } from '../history/mermaid';
 import { historyFromFile, replayHistory } from '../history/replay';
 import { timelineOf, type TimelineEntry } from '../history/timeline';
+import { noOutputConflict, OUTPUT_FLAG_NAMES, OUTPUT_FORMATS, outputOf, render } from '../output';
 
 type Connect = () => Promise<{ client: Client; close(): Promise<void> }>;
 
 const historyFlags = z
-  .object({ json: z.boolean().default(false), mermaid: z.boolean().default(false) })
-  .refine((f) => !(f.json && f.mermaid), { message: 'choose one of --json and --mermaid', path: ['json'] });
+  .object({ mermaid: z.boolean().default(false), output: z.enum([...OUTPUT_FORMATS, 'mermaid']).optional(), json: z.boolean().default(false) })
+  .superRefine(noOutputConflict)
+  .transform(outputOf)
+  .transform(({ mermaid, output }) => ({ output: mermaid ? 'mermaid' : output, conflict: mermaid && output !== 'table' && output !== 'mermaid' }))
+  .refine((f) => !f.conflict, { message: 'choose one of --mermaid (-o mermaid) and -o/--output or --json', path: ['output'] });
 
 /** The promotion's timeline followed by each stage child's, so the chart shows every step. */
 async function timelineWithStages(client: Client, workflowId: string): Promise<TimelineEntry[]> {
@@ -36,15 +40,14 @@ function line(entry: TimelineEntry): string {
 }
 
 export async function history(connect: Connect, workflowId: string, options: unknown, print: (text: string) => void) {
-  const flags = parseFlags(historyFlags, options);
+  const flags = parseFlags(historyFlags, options, OUTPUT_FLAG_NAMES);
   const { client, close } = await connect();
   try {
     const timeline = await timelineWithStages(client, workflowId).catch((error: Error) => {
       throw new CliExit(ExitCode.BadInput, `${workflowId}: ${error.message}`);
     });
-    if (flags.json) print(JSON.stringify(timeline, null, 2));
-    else if (flags.mermaid) print(['```mermaid', mermaidOf(workflowId, timeline), '```'].join('\n'));
-    else print(timeline.map(line).join('\n'));
+    if (flags.output === 'mermaid') print(['```mermaid', mermaidOf(workflowId, timeline), '```'].join('\n'));
+    else print(render(flags.output, timeline, () => timeline.map(line).join('\n')));
     return ExitCode.Done;
   } finally {
     await close();

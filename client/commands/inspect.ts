@@ -11,10 +11,11 @@ import { liveStatus } from '../live-status';
 import { isFinished, isSuccess, outcomeOf, type Outcome } from '../outcome';
 import { formatTable, outcomeTable } from '../status-table';
 import { briefly } from '../transient';
+import { isForMachines, noOutputConflict, OUTPUT_FLAG_NAMES, outputOf, outputShape, render } from '../output';
 
 type Connect = () => Promise<{ client: Client; close(): Promise<void> }>;
 
-const statusFlags = z.object({ watch: z.boolean().default(false), json: z.boolean().default(false) });
+const statusFlags = z.object({ watch: z.boolean().default(false), ...outputShape }).superRefine(noOutputConflict).transform(outputOf);
 
 const QUERY_DEADLINE_MS = 15_000;
 
@@ -22,8 +23,8 @@ export const exitCodeOf = (outcome: Outcome) =>
   outcome.state === 'refused' ? ExitCode.Refused : isFinished(outcome) && !isSuccess(outcome) ? ExitCode.Failed : ExitCode.Done;
 
 export async function status(connect: Connect, workflowId: string, options: unknown, print: (text: string) => void) {
-  const flags = parseFlags(statusFlags, options);
-  const show = (outcome: Outcome) => print(flags.json ? JSON.stringify(outcome, null, 2) : outcomeTable(outcome));
+  const flags = parseFlags(statusFlags, options, OUTPUT_FLAG_NAMES);
+  const show = (outcome: Outcome) => print(render(flags.output, outcome, () => outcomeTable(outcome)));
   const { client, close } = await connect();
   try {
     const description = await client.workflow.getHandle(workflowId).describe();
@@ -42,8 +43,8 @@ export async function status(connect: Connect, workflowId: string, options: unkn
       show(current);
       return exitCodeOf(current);
     }
-    if (current && !flags.json) print(outcomeTable(current));
-    const outcome = await follow(client, workflowId, flags.json ? () => undefined : print);
+    if (current && !isForMachines(flags.output)) print(outcomeTable(current));
+    const outcome = await follow(client, workflowId, isForMachines(flags.output) ? () => undefined : print);
     show(outcome);
     return exitCodeOf(outcome);
   } finally {
@@ -55,12 +56,15 @@ export async function status(connect: Connect, workflowId: string, options: unkn
 const CLOSINGS = { terminated: 'Terminated', 'timed-out': 'TimedOut', cancelled: 'Canceled' } as const;
 const STATES = ['running', 'waiting', 'succeeded', 'failed', 'rejected', 'aborted', 'refused', 'terminated', 'timed-out', 'cancelled'] as const;
 
-const listFlags = z.object({
+const listFlags = z
+  .object({
   app: z.string().max(100).regex(/^[a-z0-9-]+$/, 'must be an app name (lowercase letters, digits, dashes)').optional(),
   state: z.enum(STATES).optional(),
   limit: z.coerce.number().int().positive().max(10_000).default(50),
-  json: z.boolean().default(false),
-});
+    ...outputShape,
+  })
+  .superRefine(noOutputConflict)
+  .transform(outputOf);
 
 /** The list filter; values are validated above, so quoting them is enough. */
 export function listQuery(flags: { app?: string; state?: (typeof STATES)[number] }): string {
@@ -96,10 +100,10 @@ export function listedState(execution: WorkflowExecutionStatusName, ferryState: 
 }
 
 export async function list(connect: Connect, options: unknown, print: (text: string) => void) {
-  const flags = parseFlags(listFlags, options);
+  const flags = parseFlags(listFlags, options, OUTPUT_FLAG_NAMES);
   const { client, close } = await connect();
   try {
-    const rows = [];
+    const rows: Record<'workflowId' | 'app' | 'commit' | 'state' | 'stage' | 'environment' | 'startedAt', string>[] = [];
     for await (const execution of client.workflow.list({ query: listQuery(flags) })) {
       const attr = execution.typedSearchAttributes;
       rows.push({
@@ -113,10 +117,7 @@ export async function list(connect: Connect, options: unknown, print: (text: str
       });
       if (rows.length >= flags.limit) break;
     }
-    if (flags.json) print(JSON.stringify(rows, null, 2));
-    else {
-      print(formatTable([['ID', 'APP', 'COMMIT', 'STATE', 'ENVIRONMENT', 'STAGE', 'STARTED'], ...rows.map((r) => [r.workflowId, r.app, r.commit, r.state, r.environment, r.stage, r.startedAt])]));
-    }
+    print(render(flags.output, rows, () => formatTable([['ID', 'APP', 'COMMIT', 'STATE', 'ENVIRONMENT', 'STAGE', 'STARTED'], ...rows.map((r) => [r.workflowId, r.app, r.commit, r.state, r.environment, r.stage, r.startedAt])])));
     return ExitCode.Done;
   } finally {
     await close();

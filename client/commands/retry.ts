@@ -9,11 +9,15 @@ import { loadConfig } from '../load-config';
 import { policyRefusals } from '../release-policy-check';
 import { withCurrentPolicy } from '../retry-policy';
 import { launch } from './start';
+import { isForMachines, noOutputConflict, OUTPUT_FLAG_NAMES, outputOf, outputShape } from '../output';
 
-const retryFlags = z.object({ config: z.string().min(1).default('ferry.config.yaml'), wait: z.boolean().default(false), json: z.boolean().default(false) });
+const retryFlags = z
+  .object({ config: z.string().min(1).max(4_096).default('ferry.config.yaml'), wait: z.boolean().default(false), ...outputShape })
+  .superRefine(noOutputConflict)
+  .transform(outputOf);
 
 export async function retry(connect: () => Promise<{ client: Client; close(): Promise<void> }>, workflowId: string, options: unknown, print: (line: string) => void) {
-  const flags = parseFlags(retryFlags, options);
+  const flags = parseFlags(retryFlags, options, OUTPUT_FLAG_NAMES);
   const { client, close } = await connect();
   try {
     const earlier = await earlierRun(client, workflowId);
@@ -31,7 +35,7 @@ export async function retry(connect: () => Promise<{ client: Client; close(): Pr
     }
     const refusals = await policyRefusals(client, plan);
     if (refusals.length > 0) throw new CliExit(ExitCode.Refused, `refused, nothing started: ${refusals.join('; ')}`);
-    if (!flags.json) print(`retrying ${workflowId} from ${plan.environments.find((e) => !e.skip)?.name ?? 'the start'} (${earlier.promoted.join(', ') || 'nothing'} already promoted)`);
+    if (!isForMachines(flags.output)) print(`retrying ${workflowId} from ${plan.environments.find((e) => !e.skip)?.name ?? 'the start'} (${earlier.promoted.join(', ') || 'nothing'} already promoted)`);
     return await launch(client, plan, flags, print);
   } finally {
     await close();

@@ -14,10 +14,12 @@ import { loadConfig } from '../load-config';
 import { outcomeTable } from '../status-table';
 import { briefly } from '../transient';
 import { exitCodeOf } from './inspect';
+import { isForMachines, noOutputConflict, OUTPUT_FLAG_NAMES, outputOf, outputShape, render } from '../output';
 
 type Connect = () => Promise<{ client: Client; close(): Promise<void> }>;
 
-export const rollbackFlagsSchema = z.object({
+export const rollbackFlagsSchema = z
+  .object({
   app: z.string().min(1).max(100, 'must be at most 100 characters'),
   config: z.string().min(1, 'must name a file').max(4_096).default('ferry.config.yaml'),
   env: z.string().min(1, 'must name an environment').max(100, 'must be at most 100 characters'),
@@ -26,9 +28,11 @@ export const rollbackFlagsSchema = z.object({
   reason: z.string().trim().min(1, 'must say why').max(2_000, 'must be at most 2000 characters'),
   emergency: z.boolean().default(false),
   wait: z.boolean().default(false),
-  json: z.boolean().default(false),
-});
-const FLAG_NAMES = { app: '<app>', config: '-c/--config' };
+    ...outputShape,
+  })
+  .superRefine(noOutputConflict)
+  .transform(outputOf);
+const FLAG_NAMES = { app: '<app>', config: '-c/--config', ...OUTPUT_FLAG_NAMES };
 
 export async function rollback(connect: Connect, app: string, options: Record<string, unknown>, print: (line: string) => void) {
   const flags = parseFlags(rollbackFlagsSchema, { ...options, app }, FLAG_NAMES);
@@ -76,12 +80,12 @@ export async function rollback(connect: Connect, app: string, options: Record<st
       throw new CliExit(ExitCode.Refused, `ferry rollback: ${workflowId} is already rolling ${where} back to ${shortSha(sha)}; follow it with: ferry status ${workflowId} --watch`);
     }
     if (!flags.wait) {
-      print(flags.json ? JSON.stringify({ workflowId }) : workflowId);
+      print(flags.output === 'json' ? JSON.stringify({ workflowId }) : render(flags.output, { workflowId }, () => workflowId));
       return ExitCode.Done;
     }
-    if (!flags.json) print(`${workflowId}: rolling ${where} back from ${shortSha(live.sha)} (${live.artifact}) to ${shortSha(sha)} (${artifact})${flags.emergency ? ', emergency' : ''}`);
-    const outcome = await follow(client, workflowId, flags.json ? () => undefined : print);
-    print(flags.json ? JSON.stringify(outcome, null, 2) : outcomeTable(outcome));
+    if (!isForMachines(flags.output)) print(`${workflowId}: rolling ${where} back from ${shortSha(live.sha)} (${live.artifact}) to ${shortSha(sha)} (${artifact})${flags.emergency ? ', emergency' : ''}`);
+    const outcome = await follow(client, workflowId, isForMachines(flags.output) ? () => undefined : print);
+    print(render(flags.output, outcome, () => outcomeTable(outcome)));
     return exitCodeOf(outcome);
   } finally {
     await close();

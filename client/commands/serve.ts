@@ -8,14 +8,16 @@ import { startDevServices } from '../dev/dev-services';
 import { ExitCode } from '../exit-codes';
 import { asBadInput, parseFlags } from '../flags';
 import { loadConfig } from '../load-config';
+import type { ConnectionFlags } from '../connection/temporal-connection';
 
 const workerFlags = z.object({ taskQueue: z.string().min(1).optional() });
 
-export async function worker(options: unknown, print: (line: string) => void) {
+/** `connection`: the global --address, --namespace and --profile. */
+export async function worker(options: unknown, print: (line: string) => void, connection: ConnectionFlags = {}) {
   const flags = parseFlags(workerFlags, options);
   let settings;
   try {
-    settings = workerSettings({ ...process.env, ...(flags.taskQueue ? { FERRY_TASK_QUEUE: flags.taskQueue } : {}) });
+    settings = workerSettings({ ...process.env, ...(flags.taskQueue ? { FERRY_TASK_QUEUE: flags.taskQueue } : {}) }, connection);
   } catch (error) {
     asBadInput(error);
   }
@@ -53,7 +55,7 @@ export async function dev(options: unknown, print: (line: string) => void) {
     print(`PostgreSQL: ${services.postgres.url().replace(/:[^:@/]*@/, ':***@')}`);
     print('Ctrl-C stops the worker, the servers and the apps the local environments run.');
     // The SDK stops workers on SIGINT/SIGTERM; the servers are stopped once the workers are done.
-    await Promise.all(taskQueuesOf(configs).map((taskQueue) => runWorker(workerSettings({ ...env, FERRY_TASK_QUEUE: taskQueue }), print)));
+    await Promise.all(taskQueuesOf(configs).map((taskQueue) => runWorker(workerSettings({ ...env, FERRY_TASK_QUEUE: taskQueue }, { localOnly: true, address: services.temporal.address }), print)));
   } finally {
     print('stopping the local environments, PostgreSQL and the Temporal dev server');
     await services.stop();

@@ -13,17 +13,21 @@ import { loadConfig } from '../load-config';
 import { exitCodeOf } from './inspect';
 import { outcomeTable } from '../status-table';
 import { policyRefusals } from '../release-policy-check';
+import { isForMachines, noOutputConflict, OUTPUT_FLAG_NAMES, outputOf, outputShape, render, type OutputFormat } from '../output';
 
-export const startFlagsSchema = z.object({
+export const startFlagsSchema = z
+  .object({
   config: z.string().min(1).default('ferry.config.yaml'),
   ref: z.string().trim().min(1, 'must name a branch, tag or commit').default('HEAD'),
   to: z.string().min(1).optional(),
   as: z.string().trim().min(1).optional(),
   wait: z.boolean().default(false),
-  json: z.boolean().default(false),
   /** Promote again through environments an earlier run of this commit already promoted. */
   force: z.boolean().default(false),
-});
+    ...outputShape,
+  })
+  .superRefine(noOutputConflict)
+  .transform(outputOf);
 
 /** Who asked, for the record and for preventSelfApproval: --as, else CI's actor, else the user. */
 function requester(flag?: string): string {
@@ -31,7 +35,8 @@ function requester(flag?: string): string {
 }
 
 export async function start(connect: () => Promise<{ client: Client; close(): Promise<void> }>, options: unknown, print: (line: string) => void) {
-  const flags = parseFlags(startFlagsSchema, options);
+  const flags = parseFlags(startFlagsSchema, options, OUTPUT_FLAG_NAMES);
+  const quiet = isForMachines(flags.output);
   let plan: PromotionPlan;
   try {
     const config = loadConfig(flags.config);
@@ -58,10 +63,10 @@ export async function start(connect: () => Promise<{ client: Client; close(): Pr
     const earlier = await earlierRun(client, workflowId);
     const promoted = earlier?.promoted.filter((name) => plan.environments.some((e) => e.name === name)) ?? [];
     if (promoted.length > 0 && flags.force) {
-      if (!flags.json) print(`${workflowId} already promoted ${promoted.join(', ')}: --force promotes it there again`);
+      if (!quiet) print(`${workflowId} already promoted ${promoted.join(', ')}: --force promotes it there again`);
     } else if (promoted.length > 0) {
       plan = { ...plan, environments: plan.environments.map((e) => ({ ...e, skip: e.skip || promoted.includes(e.name) })) };
-      if (!flags.json) print(`${workflowId} already promoted ${promoted.join(', ')}: skipping them`);
+      if (!quiet) print(`${workflowId} already promoted ${promoted.join(', ')}: skipping them`);
     }
     // A run still going is joined: it was checked when it started.
     if (!earlier?.running) {
@@ -75,22 +80,23 @@ export async function start(connect: () => Promise<{ client: Client; close(): Pr
 }
 
 /** Starts (or, for the same commit, joins) a promotion; with --wait follows it to its end. */
-export async function launch(client: Client, plan: PromotionPlan, flags: { wait: boolean; json: boolean }, print: (line: string) => void) {
+export async function launch(client: Client, plan: PromotionPlan, flags: { wait: boolean; output: OutputFormat }, print: (line: string) => void) {
   const workflowId = promotionWorkflowId(plan.app, plan.sha);
+  const quiet = isForMachines(flags.output);
   try {
     await client.workflow.start('promotion', { taskQueue: plan.taskQueue, workflowId, args: [plan] });
   } catch (error) {
     // The same commit again while it runs (a re-run CI job): follow the promotion already going.
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    if (!flags.json) print(`${workflowId} is already running this commit; following it`);
+    if (!quiet) print(`${workflowId} is already running this commit; following it`);
   }
   if (!flags.wait) {
-    print(flags.json ? JSON.stringify({ workflowId }) : workflowId);
+    print(flags.output === 'json' ? JSON.stringify({ workflowId }) : render(flags.output, { workflowId }, () => workflowId));
     return ExitCode.Done;
   }
   const through = plan.environments.filter((e) => !e.skip).map((e) => e.name);
-  if (!flags.json) print(`${workflowId}: promoting ${plan.artifact} (${plan.ref}) through ${through.join(' → ')}`);
-  const outcome = await follow(client, workflowId, flags.json ? () => undefined : print);
-  print(flags.json ? JSON.stringify(outcome, null, 2) : outcomeTable(outcome));
+  if (!quiet) print(`${workflowId}: promoting ${plan.artifact} (${plan.ref}) through ${through.join(' → ')}`);
+  const outcome = await follow(client, workflowId, quiet ? () => undefined : print);
+  print(render(flags.output, outcome, () => outcomeTable(outcome)));
   return exitCodeOf(outcome);
 }

@@ -119,9 +119,9 @@ describe('flags, refused before connecting (exit 2, naming the flag)', () => {
   test.each([
     [undefined, undefined, { app: 'Shop!' }, '<app>: must be an app name'],
     ['shop', 'Prod uction', {}, '<env>: must be an environment name'],
-    [undefined, undefined, { output: 'yaml' }, '-o/--output: Invalid option: expected one of "table"|"json"|"mermaid"'],
+    [undefined, undefined, { output: 'xml' }, '-o/--output: Invalid option: expected one of "table"|"json"|"yaml"|"mermaid"'],
     [undefined, undefined, { output: 'table', json: true }, '-o/--output: table conflicts with --json'],
-    ['shop', 'production', { output: 'mermaid' }, "-o/--output: mermaid draws the matrix of environments; one environment's releases are a table or json"],
+    ['shop', 'production', { output: 'mermaid' }, "-o/--output: mermaid draws the matrix of environments; one environment's releases are a table, json or yaml"],
     ['shop', undefined, { app: 'api' }, '<app>: "shop" and --app "api" name different apps; give one'],
     [undefined, undefined, { config: '/nonexistent/ferry.config.yaml' }, '/nonexistent/ferry.config.yaml'],
   ])('%s %s %j', async (app, env, options, message) => {
