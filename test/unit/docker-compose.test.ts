@@ -2,12 +2,15 @@
 // from Ferry: these checks read it (and the worker's Dockerfile) and hold it to the worker's
 // settings, the search attributes the workflows write, and Ferry's default ports. Each check
 // returns its problems; the second half edits copies of the file to show every check can fail.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ALL_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { parseDuration } from '../../common/duration';
 import { WORKER_ENV_VARS, workerSettings } from '../../worker/connection-options';
+import { TELEMETRY_ENV_VARS, telemetrySettings } from '../../worker/telemetry/telemetry-settings';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const COMPOSE_TEXT = fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
@@ -156,7 +159,7 @@ function checkTemporalFrontend(compose: Compose): string[] {
   return problems;
 }
 
-const workerReads = (name: string): boolean => WORKER_ENV_VARS.includes(name);
+const workerReads = (name: string): boolean => WORKER_ENV_VARS.includes(name) || TELEMETRY_ENV_VARS.includes(name);
 
 function checkWorkerEnvironment(compose: Compose): string[] {
   const [name, service] = worker(compose);
@@ -167,6 +170,7 @@ function checkWorkerEnvironment(compose: Compose): string[] {
   let settings;
   try {
     settings = workerSettings(variables);
+    telemetrySettings(variables, false);
   } catch (error) {
     return [...problems, `${name}: workerSettings refuses the environment: ${(error as Error).message}`];
   }
@@ -328,6 +332,38 @@ function checkStartOrder(compose: Compose): string[] {
   return problems;
 }
 
+/** The command of a health check, as one text. */
+const healthCommand = (service: Service): string => {
+  const test = service.healthcheck?.test;
+  return Array.isArray(test) ? test.join(' ') : (test ?? '');
+};
+
+/**
+ * The worker serves metrics on all the container's addresses (127.0.0.1 inside a container is
+ * out of reach of the published port), the port is published on the host's loopback, and the
+ * health check asks that port for a series only a polling worker reports.
+ */
+function checkWorkerMetrics(compose: Compose): string[] {
+  const [name, service] = worker(compose);
+  let address: string | undefined;
+  try {
+    address = telemetrySettings(env(service), false).metricsAddress;
+  } catch (error) {
+    return [`${name}: ${(error as Error).message}`];
+  }
+  if (address === undefined) return [`${name}: FERRY_METRICS_ADDRESS is not set, so the worker serves no metrics`];
+  const problems: string[] = [];
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  if (!['0.0.0.0', '[::]'].includes(host)) problems.push(`${name}: FERRY_METRICS_ADDRESS ${address} is not reachable from outside the container (bind 0.0.0.0)`);
+  const published = ports(service).find((p) => p.target === port);
+  if (published?.published === undefined) problems.push(`${name}: the metrics port ${port} is not published`);
+  else if (published.hostIp !== '127.0.0.1') problems.push(`${name}: the metrics port is published on ${published.hostIp ?? 'every address'}, not 127.0.0.1`);
+  const health = healthCommand(service);
+  if (!health || service.healthcheck?.disable) problems.push(`${name}: has no health check`);
+  else if (!health.includes(`:${port}/metrics`)) problems.push(`${name}: the health check does not ask the metrics port ${port}`);
+  return problems;
+}
+
 const CHECKS = {
   images: checkImagesPinned,
   frontend: checkTemporalFrontend,
@@ -337,6 +373,7 @@ const CHECKS = {
   postgres: checkPostgres,
   startOrder: checkStartOrder,
   stopGrace: checkStopGrace,
+  workerMetrics: checkWorkerMetrics,
 } satisfies Record<string, (compose: Compose) => string[]>;
 
 // ---------------------------------------------------------------------------------------------
@@ -384,6 +421,28 @@ describe('docker-compose.yml', () => {
   it("lets the worker drain: stop_grace_period exceeds its FERRY_SHUTDOWN_GRACE and the cancelled steps' half minute", () => {
     expect(problemsOf(() => checkStopGrace(compose))).toEqual([]);
   });
+
+  it("publishes the worker's metrics port on 127.0.0.1 and checks the worker's health on it", () => {
+    expect(problemsOf(() => checkWorkerMetrics(compose))).toEqual([]);
+  });
+
+  it("the worker's health check, run by node against a stand-in /metrics: healthy only once task slots are reported", async () => {
+    const [, service] = worker(compose);
+    const test = service.healthcheck!.test as string[];
+    expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+    const check = async (body: string | undefined) => {
+      const server = http.createServer((_request, response) => (body === undefined ? response.writeHead(500).end() : response.end(body)));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as { port: number };
+      const script = test[3].replace(':9464/', `:${port}/`);
+      const code = await new Promise<number | null>((resolve) => spawn(process.execPath, ['-e', script], { stdio: 'ignore' }).once('exit', resolve));
+      await new Promise((resolve) => server.close(resolve));
+      return code;
+    };
+    expect(await check('temporal_worker_task_slots_available{worker_type="WorkflowWorker"} 100\n')).toBe(0);
+    expect(await check('temporal_request{operation="DescribeNamespace"} 1\n')).toBe(1);
+    expect(await check(undefined)).toBe(1);
+  });
 });
 
 describe('the docker-compose.yml checks fail on a broken copy', () => {
@@ -429,6 +488,12 @@ describe('the docker-compose.yml checks fail on a broken copy', () => {
     ['no stop grace (compose waits 10s)', 'stopGrace', () => changed((c) => delete worker(c)[1].stop_grace_period), /stop_grace_period 10s does not exceed/],
     ['a drain raised above the stop grace', 'stopGrace', () => changed((c) => (workerEnv(c).FERRY_SHUTDOWN_GRACE = '1h')), /does not exceed FERRY_SHUTDOWN_GRACE 1h/],
     ['the drain left to the env_file', 'stopGrace', () => changed((c) => delete workerEnv(c).FERRY_SHUTDOWN_GRACE), /FERRY_SHUTDOWN_GRACE is not set/],
+    ['worker metrics turned off', 'workerMetrics', () => changed((c) => delete workerEnv(c).FERRY_METRICS_ADDRESS), /FERRY_METRICS_ADDRESS is not set/],
+    ['worker metrics on the container loopback', 'workerMetrics', () => changed((c) => (workerEnv(c).FERRY_METRICS_ADDRESS = '127.0.0.1:9464')), /not reachable from outside the container/],
+    ['worker metrics on a port not published', 'workerMetrics', () => edited('"127.0.0.1:9464:9464"', '"127.0.0.1:9465:9465"'), /metrics port 9464 is not published/],
+    ['worker metrics published on every address', 'workerMetrics', () => edited('"127.0.0.1:9464:9464"', '"9464:9464"'), /published on every address/],
+    ['a worker health check on another port', 'workerMetrics', () => edited("fetch('http://127.0.0.1:9464/metrics')", "fetch('http://127.0.0.1:9000/metrics')"), /does not ask the metrics port 9464/],
+    ['a worker without a health check', 'workerMetrics', () => changed((c) => delete worker(c)[1].healthcheck), /ferry-worker: has no health check/],
     ['Temporal without a health check', 'startOrder', () => changed((c) => delete byImage(c, 'temporalio/server')[1].healthcheck), /temporal: has no health check/],
   ];
 
