@@ -2,6 +2,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivitySettings } from '../activities';
 import { ferryDataConverter } from '../common/data-converter';
+import { activityLogAttributes } from './telemetry/activity-log-attributes';
 
 export interface FerryWorkerOptions {
   connection: NativeConnection;
@@ -30,6 +31,7 @@ export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> 
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
+    interceptors: { activity: [activityLogAttributes] },
     dataConverter: ferryDataConverter,
     activities: createActivities(options.client, options.activities),
     shutdownGraceTime: options.shutdownGraceMs ?? 0,
