@@ -185,7 +185,7 @@ test("a promotion through dev and an approved production: Prometheus scrapes Fer
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'stabilize succeeded', promotion: workflowId, environment: 'production', step: 'stabilize', workflowId: `${workflowId}-production` }));
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'promotion succeeded', promotion: workflowId, environment: 'production' }));
     // Activities log through the same logger: the build's output, with the SDK's activity attributes.
-    expect(lines).toContainEqual(expect.objectContaining({ sdkComponent: 'activity', activityType: 'build', workflowId }));
+    expect(lines).toContainEqual(expect.objectContaining({ sdkComponent: 'activity', activityType: 'build', workflowId, promotion: workflowId, step: 'build' }));
     expect(lines).toContainEqual(expect.objectContaining({ msg: expect.stringContaining('ferry worker: '), taskQueue }));
     expect(lines.some((line) => line.level === 'DEBUG' || line.level === 'TRACE')).toBe(false);
     expect(worker.stderr()).not.toContain(SECRET_VALUE);
