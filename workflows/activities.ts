@@ -1,5 +1,5 @@
 // One proxy per outside system, each with the timeouts and retries that system deserves.
-import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type {
   CommandActivities,
   DatabaseActivities,
@@ -52,26 +52,39 @@ export const POLICIES = {
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: [...NEVER_RETRY_BAD_INPUT, FailureType.VerifyFailed] },
   },
   lock: { startToCloseTimeout: '30s', retry: { maximumInterval: '10s' } },
+  /**
+   * The lock's hand-over, run in the workflow task that asks for it: no task queue round trip, no
+   * task to report it. Retries past the first seconds wait on a server timer, so the workflow's
+   * task ends and its queries and an operator's unlock are answered meanwhile.
+   */
+  lockHandover: { startToCloseTimeout: '30s', localRetryThreshold: '2s', retry: { maximumInterval: '10s' } },
   health: { startToCloseTimeout: '1m', retry: { maximumAttempts: 3, maximumInterval: '10s' } },
   /** A notification is a courtesy: a few tries, then the promotion goes on without it. */
   notify: {
     startToCloseTimeout: '30s',
     retry: { maximumAttempts: 5, maximumInterval: '30s', nonRetryableErrorTypes: [...NEVER_RETRY_BAD_INPUT, FailureType.WebhookRefused] },
   },
-} satisfies Record<string, ActivityOptions>;
+} satisfies Record<string, ActivityOptions | LocalActivityOptions>;
 
 /** Each call names its purpose, so the Web UI's event history reads like the pipeline. */
 type Summarized<A> = {
   [K in keyof A]: A[K] extends (input: infer I) => Promise<infer R> ? (input: I, summary: string) => Promise<R> : never;
 };
 
-function group<A extends object>(options: ActivityOptions): Summarized<A> {
-  const proxy = proxyActivities<Record<string, (input: unknown) => Promise<unknown>>>(options);
+type Call = (input: unknown) => Promise<unknown>;
+type CallsWithOptions<O> = Record<string, { executeWithOptions(options: O, args: [unknown]): Promise<unknown> }>;
+
+function summarizing<A extends object, O extends object>(proxy: CallsWithOptions<O>, options: O): Summarized<A> {
   return new Proxy({} as Summarized<A>, {
-    get: (_, name: string) => (input: unknown, summary: string) =>
-      proxy[name].executeWithOptions({ ...options, summary }, [input]),
+    get: (_, name: string) => (input: unknown, summary: string) => proxy[name].executeWithOptions({ ...options, summary }, [input]),
   });
 }
+
+const group = <A extends object>(options: ActivityOptions): Summarized<A> =>
+  summarizing<A, ActivityOptions>(proxyActivities<Record<string, Call>>(options) as CallsWithOptions<ActivityOptions>, options);
+
+const localGroup = <A extends object>(options: LocalActivityOptions): Summarized<A> =>
+  summarizing<A, LocalActivityOptions>(proxyLocalActivities<Record<string, Call>>(options) as CallsWithOptions<LocalActivityOptions>, options);
 
 /**
  * The activities of one environment, on its own task queue when it has one. `waitForCancelled`:
@@ -112,3 +125,10 @@ export const commandActivities = (commandTimeoutMs: number) =>
 
 /** Queueing for an environment's lock: a signal-with-start, which only a client can send. */
 export const lockActivities = () => group<LockActivities>(POLICIES.lock);
+
+/**
+ * The calls that hand an environment from one holder to the next (request, grant, confirm, read
+ * the holder's record), as local activities. Never one that waits on the other side's workflow
+ * task: a query to a workflow whose own task is open waits for that task to end.
+ */
+export const lockHandoverActivities = () => localGroup<LockActivities>(POLICIES.lockHandover);

@@ -1,5 +1,6 @@
 import {
   type ActivityOptions,
+  type LocalActivityOptions,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
@@ -8,6 +9,7 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setDefaultSignalHandler,
   setHandler,
   workflowInfo,
@@ -31,10 +33,11 @@ import {
   type LockState,
 } from '../common/messages';
 import type { IgnoredMessage } from '../common/status';
-import { lockActivities } from './activities';
+import { lockActivities, lockHandoverActivities } from './activities';
 import { rootMessage } from './step-log';
 
 const { requestLock, grantLock, checkHolder, confirmGrant } = lockActivities();
+const handover = lockHandoverActivities();
 
 /**
  * Recording is bounded on both sides, unlike queueing: a holder whose lock or worker cannot
@@ -54,6 +57,10 @@ const summarized =
 const recordRelease = summarized('recordRelease');
 const readRecord = summarized('readRecord');
 const readHolderRecord = summarized('readHolderRecord');
+/** As bounded, run in the lock's own workflow task (see LOCK_HANDOVER_LOCAL). */
+const LOCAL_LEDGER_CALLS = { ...LEDGER_CALLS, startToCloseTimeout: '30s', localRetryThreshold: '2s' } satisfies LocalActivityOptions;
+const readHolderRecordLocally = (input: Parameters<LockActivities['readHolderRecord']>[0], summary: string) =>
+  proxyLocalActivities<Pick<LockActivities, 'readHolderRecord'>>(LOCAL_LEDGER_CALLS).readHolderRecord.executeWithOptions({ ...LOCAL_LEDGER_CALLS, summary }, [input]);
 
 /** Since this change, the lock keeps its environment's ledger and stays open while nobody waits for it. */
 const LOCK_KEEPS_LEDGER = 'lock-keeps-ledger';
@@ -75,6 +82,13 @@ const RECORD_FREES_HOLDER = 'record-frees-holder';
  */
 const LOCK_WAKES_WHEN_IDLE = 'lock-wakes-when-idle';
 const IDLE_WAKE = '7 days';
+/**
+ * Since this change, the calls that hand the environment over (request, grant, confirm, read the
+ * holder's record) are local activities: each one an event in the history instead of six, and no
+ * workflow task to report it. Checking a holder stays an activity: it may take a while, and the
+ * lock answers queries and an unlock meanwhile.
+ */
+export const LOCK_HANDOVER_LOCAL = 'lock-handover-local';
 /** Each message is an event or more: counted as well, so a burst of them ends the run without relying on how a server reports the history's length. */
 const MESSAGES_PER_RUN = 500;
 
@@ -114,6 +128,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   const lockId = workflowInfo().workflowId;
   // Locks started before this ended when nobody waited, and replay so.
   const keepsLedger = patched(LOCK_KEEPS_LEDGER);
+  const calls = patched(LOCK_HANDOVER_LOCAL) ? { grantLock: handover.grantLock, readHolderRecord: readHolderRecordLocally } : { grantLock, readHolderRecord };
   const queue = [...input.queue];
   let holder = input.holder;
   const passedOn = [...(input.passedOn ?? [])];
@@ -171,7 +186,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       let leaving = false;
       try {
         const summary = `read what ${requester} did with ${lockId}`;
-        if (patched(RECORD_FREES_HOLDER)) ({ record, leaving } = await readHolderRecord({ lockId, holder: party }, summary));
+        if (patched(RECORD_FREES_HOLDER)) ({ record, leaving } = await calls.readHolderRecord({ lockId, holder: party }, summary));
         else record = await readRecord({ lockId, holder: party }, summary);
       } catch (error) {
         throw ApplicationFailure.nonRetryable(`${lockId} could not read the record of ${requester} from its own query: ${rootMessage(error)}`, FailureType.NotAvailable);
@@ -340,7 +355,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     releaseHinted = false;
     holderLeft = false;
     unlocked = undefined;
-    const granted = await unlessUnlocked(() => grantLock({ lockId, holder: next }, `grant ${lockId} to ${next.workflowId}`));
+    const granted = await unlessUnlocked(() => calls.grantLock({ lockId, holder: next }, `grant ${lockId} to ${next.workflowId}`));
     if (granted === undefined) {
       passOn(unlocked!);
       continue;
@@ -386,12 +401,13 @@ export class EnvironmentLockClient {
   /** Resolves true once this workflow holds the lock, false if `interrupted()` came first. */
   async acquire(lockId: string, interrupted: () => boolean): Promise<boolean> {
     const me = { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId };
+    const calls = patched(LOCK_HANDOVER_LOCAL) ? handover : { requestLock, confirmGrant };
     this.wanted.add(lockId);
-    await requestLock({ lockId, requester: me, taskQueue: workflowInfo().taskQueue }, `queue for ${lockId}`);
+    await calls.requestLock({ lockId, requester: me, taskQueue: workflowInfo().taskQueue }, `queue for ${lockId}`);
     for (;;) {
       await condition(() => this.hinted.has(lockId) || interrupted());
       if (!this.hinted.delete(lockId)) break;
-      if (await confirmGrant({ lockId, requester: me }, `confirm that ${lockId} is ours`)) {
+      if (await calls.confirmGrant({ lockId, requester: me }, `confirm that ${lockId} is ours`)) {
         this.wanted.delete(lockId);
         this.held.add(lockId);
         return true;
