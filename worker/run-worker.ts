@@ -6,6 +6,7 @@ import { createFerryWorker } from './create-worker';
 import { buildDirOfThisWorker, prebuiltWorkflowBundle } from './prebuilt-bundle';
 import { installTelemetry } from './telemetry/install-runtime';
 import { telemetrySettings, type TelemetrySettings } from './telemetry/telemetry-settings';
+import { workerTracing } from './telemetry/tracing';
 
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
@@ -24,6 +25,7 @@ export async function runWorker(
   telemetry: TelemetrySettings = telemetrySettings(),
 ): Promise<void> {
   const installed = installTelemetry(telemetry);
+  const tracing = await workerTracing();
   const log = installed.ours ? (line: string) => installed.logger.info(line, { taskQueue: settings.taskQueue }) : print;
   const { connection, clientConnection } = await connectBoth({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, metadata: settings.metadata });
   const client = new Client({ connection: clientConnection, namespace: settings.namespace });
@@ -43,6 +45,7 @@ export async function runWorker(
       workflowBundle: prebuiltWorkflowBundle(buildDirOfThisWorker(), log),
       activities: { stateDir: settings.stateDir },
       shutdownGraceMs: settings.shutdownGraceMs,
+      tracing,
     });
     for (const signal of SHUTDOWN_SIGNALS) process.on(signal, onSignal);
     const metrics = installed.metricsAddress ? `, metrics on http://${installed.metricsAddress}/metrics` : '';
@@ -52,6 +55,8 @@ export async function runWorker(
     stopListening();
     // Both, even if one fails to close.
     await Promise.allSettled([connection.close(), client.connection.close()]);
+    // The spans of the last activities, still batched.
+    await tracing?.shutdown();
   }
 }
 

@@ -8,6 +8,8 @@ export interface ToolPaths {
   testServer: string;
   /** Optional: null (or absent, in a manifest older than it) when it could not be obtained; only Prometheus tests need it. */
   prometheus?: string | null;
+  /** Optional like Prometheus: the OpenTelemetry collector built from scripts/otel-collector, for the tracing tests. */
+  otelcol?: string | null;
 }
 
 /** Paths written by scripts/bootstrap-tools.js, which `npm test` runs first. */

@@ -1,8 +1,10 @@
 // The worker's side of a trace, through Temporal's OpenTelemetry interceptors: each workflow
 // (RunWorkflow), each activity it schedules (StartActivity) and the activity's run on a worker
 // (RunActivity) become spans under the span of whoever started the workflow (`ferry start`).
-// Span attributes are the interceptors': workflow ID, run ID, activity ID and the types' names;
-// arguments and results are never recorded, so no secret reaches a collector through them.
+// Span attributes are the interceptors' (workflow ID, run ID, activity ID, the types in the span
+// names) and, on the workflows' spans, the few fields of WorkflowInfo kept below: arguments,
+// results, memo, search attributes and last failures are never recorded.
+import type { WorkflowInfo } from '@temporalio/workflow';
 import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
 import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry/lib/workflow/definitions';
 import { tracingSettings } from '../../common/tracing-settings';
@@ -45,7 +47,19 @@ export async function workerTracing(env: NodeJS.ProcessEnv = process.env): Promi
         outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
       }),
     ],
-    sinks: { exporter: otel.makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+    sinks: { exporter: withInfoTrimmed(otel.makeWorkflowExporter(tracing.spanProcessor, tracing.resource)) },
     shutdown: tracing.shutdown,
   };
+}
+
+/**
+ * The SDK's workflow exporter copies the whole WorkflowInfo onto every workflow span: the memo,
+ * search attributes, last result and last failure too, nested objects no OTLP attribute can hold.
+ * Only what names the workflow goes on.
+ */
+function withInfoTrimmed(sinks: InjectedSinks<OpenTelemetrySinks>['exporter']): InjectedSinks<OpenTelemetrySinks>['exporter'] {
+  const { fn } = sinks.export;
+  const trimmed = (info: WorkflowInfo) =>
+    ({ workflowId: info.workflowId, runId: info.runId, workflowType: info.workflowType, taskQueue: info.taskQueue, namespace: info.namespace, attempt: info.attempt }) as WorkflowInfo;
+  return { export: { ...sinks.export, fn: (info, spans) => fn(trimmed(info), spans) } };
 }
