@@ -2,8 +2,8 @@
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { CommandInput, CommandResult } from '../common/activity-contracts';
-import { parseActivityInput } from './activity-input';
-import { sourceRefSchema } from './git';
+import { parseActivityInput } from '../common/activity-input';
+import { sourceRefSchema } from '../git/repository';
 import { commandEnvironment } from './command-environment';
 import { stopEarlierAttempts } from './command-records';
 import { createMasker, secretsIn } from './secret-masking';

@@ -1,88 +1,30 @@
-// The refs policy and the refs Ferry keeps: whether a commit is on the branches an environment
-// takes (`from`), and moving a ref to what an environment runs (`recordRef`).
+// The refs policy and the refs Ferry keeps, as activities: whether a commit is on the branches an
+// environment takes (`from`, git/branches.ts), and moving a ref to what an environment runs (`recordRef`).
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { parseActivityInput } from '../common/activity-input';
 import { FailureType } from '../common/errors';
 import { branchNameOk } from '../common/release-order-rules';
 import { isRemote } from '../common/url-credentials';
-import { parseActivityInput } from './activity-input';
-import {
-  activitySignal,
-  commitSha,
-  credentialsEnvSchema,
-  gitIn,
-  gitReason,
-  openRepository,
-  redactCredentials,
-  repoAccess,
-  repositoryWithCommit,
-  resolveInputSchema,
-  rethrowIfCancelled,
-  type RepoAccess,
-} from './git';
-
-const fullSha = z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-character commit SHA');
-const branch = z.string().max(200).refine(branchNameOk, 'must be a branch name');
-
-const checkBranchesSchema = z.object({
-  repo: resolveInputSchema.shape.repo,
-  sha: fullSha,
-  branches: z.array(branch).min(1, 'must name a branch').max(20),
-  credentialsEnv: credentialsEnvSchema,
-});
+import { checkBranches as checkBranchesIn, fullShaSchema, notInRepo, shortSha as short } from '../git/branches';
+import { commitSha, credentialsEnvSchema, gitIn, gitReason, redactCredentials, repoAccess, repositoryWithCommit, resolveInputSchema, rethrowIfCancelled, type RepoAccess } from '../git/repository';
+import { activitySignal } from './git';
 
 const moveRefSchema = z.object({
   repo: resolveInputSchema.shape.repo,
-  sha: fullSha,
+  sha: fullShaSchema,
   ref: z.string().max(250).refine(branchNameOk, 'must be a ref name such as refs/ferry/production or env/production'),
   credentialsEnv: credentialsEnvSchema,
 });
 
-const short = (sha: string) => sha.slice(0, 7);
+/** Whether `sha` is on one of `branches` (git/branches.ts), cancelled with the activity. */
+export async function checkBranches(input: { repo: string; sha: string; branches: string[]; credentialsEnv?: string }): Promise<{ onBranch?: string; why?: string }> {
+  return checkBranchesIn(input, activitySignal());
+}
 
 /** `refs/…` as it is; any other name is a branch. */
 export function fullRefName(ref: string): string {
   return ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
-}
-
-function notInRepo(repo: string, sha: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`commit ${sha} is not in ${redactCredentials(repo)}`, FailureType.UnknownRef);
-}
-
-/**
- * Whether `sha` is in the history of one of `branches` (git's ancestry: the branch tip contains
- * it), as the repository has them now: a remote one is fetched first, so a branch moved since the
- * last promotion counts. A branch the repository lacks is named in `why`, never an error: the
- * answer is still "not on an allowed branch".
- */
-export async function checkBranches(input: { repo: string; sha: string; branches: string[]; credentialsEnv?: string }): Promise<{ onBranch?: string; why?: string }> {
-  const { repo, sha, branches, credentialsEnv } = parseActivityInput(checkBranchesSchema, input, 'checkBranches');
-  const signal = activitySignal();
-  const dir = await openRepository(repo, 'fetch', signal, credentialsEnv);
-  if (!(await commitSha(dir, sha, signal).catch(() => undefined))) throw notInRepo(repo, sha);
-  const git = gitIn(dir, signal);
-  const present: string[] = [];
-  for (const name of branches) {
-    if (await commitSha(dir, `refs/heads/${name}`, signal).catch(() => undefined)) present.push(name);
-  }
-  const missing = branches.filter((name) => !present.includes(name));
-  let containing: string[] = [];
-  if (present.length > 0) {
-    try {
-      // --contains is ancestry (merge-base --is-ancestor) for every branch at once; a pattern also
-      // matches refs below it (main/x), so only exact names count.
-      const out = await git.raw(['for-each-ref', '--format=%(refname)', '--contains', sha, ...present.map((name) => `refs/heads/${name}`)]);
-      const refs = new Set(out.split('\n').filter(Boolean));
-      containing = present.filter((name) => refs.has(`refs/heads/${name}`));
-    } catch (error) {
-      rethrowIfCancelled(signal);
-      throw new Error(`checking whether ${short(sha)} is on ${present.join(', ')} in ${redactCredentials(repo)} failed: ${gitReason(error)}`);
-    }
-  }
-  if (containing.length > 0) return { onBranch: containing[0] };
-  const names = branches.join(' or ');
-  const lacking = missing.length === 0 ? '' : ` (${missing.length === 1 ? 'branch' : 'branches'} ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in ${redactCredentials(repo)})`;
-  return { why: `commit ${short(sha)} is not on ${names}${lacking}` };
 }
 
 /** Git's answer to a push that a retry will not change: the credential or the permission is wrong. */

@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { NotifyActivities, NotifyEvent } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
-import { parseActivityInput } from './activity-input';
+import { parseActivityInput } from '../common/activity-input';
 
 const notifyInputSchema = z.object({
   webhookEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable'),

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { VerifyActivities, VerifyInput, VerifyResult } from '../common/activity-contracts';
 import { VERIFY_TIMEOUT_MAX_MS } from '../common/config-schema';
 import { FailureType } from '../common/errors';
-import { parseActivityInput } from './activity-input';
+import { parseActivityInput } from '../common/activity-input';
 import { commandEnvironment } from './command-environment';
 import { stopEarlierAttempts } from './command-records';
 import { createMasker, secretsIn } from './secret-masking';

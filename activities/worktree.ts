@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { asyncLocalStorage } from '@temporalio/activity';
 import type { SourceRef } from '../common/activity-contracts';
-import { activitySignal, gitIn, repositoryWithCommit } from './git';
+import { gitIn, repositoryWithCommit } from '../git/repository';
+import { activitySignal } from './git';
 import { processIsRunning, processStartTime } from './process-group';
 
 /** Promotion IDs name folders: keep them readable but unable to climb out of the temp dir. */

@@ -3,7 +3,7 @@
 // worker: this is the early answer, not the guard.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { checkBranches } from '../activities/git-refs';
+import { checkBranches } from '../git/branches';
 import { environmentLedgerSchema, ledgerQuery, type EnvironmentLedger } from '../common/ledger';
 import { describeIssues } from '../common/problems';
 import { lockWorkflowId, type PromotionPlan } from '../common/plan';

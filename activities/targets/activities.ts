@@ -3,7 +3,7 @@
 import { Context } from '@temporalio/activity';
 import type { AnalysisResult, HealthActivities, TargetActivities, TargetInput } from '../../common/activity-contracts';
 import type { AnalysisConfig } from '../../common/config-schema';
-import { parseActivityInput } from '../activity-input';
+import { parseActivityInput } from '../../common/activity-input';
 import { analyzeVersion } from '../health/analysis';
 import { localTarget } from './local/local-target';
 import type { Target } from './target';

@@ -3,7 +3,7 @@
 // durations as the plan carries them, in milliseconds.
 import { z } from 'zod';
 import { kubernetesTargetSchema, localTargetSchema } from '../../common/config-schema';
-import { sourceRefSchema } from '../git';
+import { sourceRefSchema } from '../../git/repository';
 import { variableName } from '../shell-script';
 
 /** A week: far beyond any start-up, small enough that a timer never overflows. */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { resolveCommit } from '../../activities/git';
+import { resolveCommit } from '../../git/repository';
 import { buildPlan, promotionWorkflowId, type PromotionPlan } from '../../common/plan';
 import { earlierRun } from '../earlier-run';
 import { CliExit, ExitCode } from '../exit-codes';

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceRef } from '../../../common/activity-contracts';
-import { repositoryWithCommit } from '../../git';
+import { repositoryWithCommit } from '../../../git/repository';
 
 export async function releaseFolder(releasesDir: string, source: SourceRef, signal?: AbortSignal): Promise<string> {
   const dir = path.join(releasesDir, source.sha);

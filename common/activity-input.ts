@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
-import { FailureType } from '../common/errors';
-import { describeIssues } from '../common/problems';
+import { FailureType } from './errors';
+import { describeIssues } from './problems';
 
 /** Validates what a user handed an activity; a bad value is a non-retryable InvalidInput. */
 export function parseActivityInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
