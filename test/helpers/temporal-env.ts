@@ -1,3 +1,4 @@
+import { WorkflowClient } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
@@ -42,6 +43,7 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
     supportsTimeSkipping: true,
     connectionOptions: { channelArgs: { 'grpc.keepalive_time_ms': KEEPALIVE_MS, 'grpc.keepalive_permit_without_calls': 0 } },
   });
+  shareOneTimeSkippingUnlock(env);
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
     searchAttributes: Object.fromEntries(
@@ -49,6 +51,34 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
     ),
   });
   return env;
+}
+
+/**
+ * Makes the results the test client awaits at once share one unlock of time skipping. The SDK's
+ * time-skipping client unlocks it for each result() and locks it again after, but the test server
+ * keeps one count for those and for the locks it takes itself, one per running activity and
+ * pending task: two waits at once gave up one lock the client never held, so the clock jumped
+ * (ten years, to the execution timeouts) while the last activity still ran, and when the server
+ * then dropped that activity's own lock its books no longer added up and it stopped answering,
+ * the rest of the file with it. Here the first wait unlocks, the last one locks again, and the
+ * calls reach the server in the order they were made.
+ */
+function shareOneTimeSkippingUnlock(env: TestWorkflowEnvironment): void {
+  const workflow = env.client.workflow;
+  const testService = env.connection.testService!;
+  const plainResult = WorkflowClient.prototype.result.bind(workflow) as WorkflowClient['result'];
+  let waiting = 0;
+  let calls: Promise<unknown> = Promise.resolve();
+  const inOrder = (call: () => Promise<unknown>): Promise<unknown> => (calls = calls.then(call, call));
+  workflow.result = (async (...args: Parameters<WorkflowClient['result']>) => {
+    if (waiting++ === 0) void inOrder(() => testService.unlockTimeSkipping({}));
+    try {
+      await calls;
+      return await plainResult(...args);
+    } finally {
+      if (--waiting === 0) await inOrder(() => testService.lockTimeSkipping({}));
+    }
+  }) as WorkflowClient['result'];
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;

@@ -106,9 +106,8 @@ test('two promotions into one environment run one after the other', async () => 
   const worker = await startWorker(env, stub.activities);
   const { statuses, ids, free } = await worker.runUntil(async () => {
     const handles = await Promise.all(plans.map((plan) => startPromotion(env, plan)));
-    // Both run at once on the server. Awaited one after the other, not with Promise.all: each
-    // result() of the time-skipping client unlocks time skipping, and two unlocks at once leave
-    // the test server skipping freely (ten years on, both promotions "time out").
+    // Both run at once on the server, their results awaited one after the other (results
+    // awaited at once would do too: they share one unlock of time skipping, see temporal-env).
     const statuses = [];
     for (const handle of handles) statuses.push(await outcome(handle));
     await locksSettled(env, statuses[0]);
