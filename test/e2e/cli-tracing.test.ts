@@ -189,7 +189,7 @@ test('ferry start → promotion → stage → activities: the collector gets one
     expect(everything).not.toContain(REQUESTER);
     expect(everything).not.toContain(SECRET);
     const keys = [...new Set(spans.flatMap((s) => Object.keys(s.attributes)))].sort();
-    const allowed = ['attempt', 'namespace', 'runId', 'run_id', 'taskQueue', 'temporalActivityId', 'temporalWorkflowId', 'workflowId', 'workflowType'];
+    const allowed = ['attempt', 'namespace', 'runId', 'run_id', 'taskQueue', 'temporalActivityId', 'temporalUpdateId', 'temporalWorkflowId', 'workflowId', 'workflowType'];
     expect(keys.filter((key) => !allowed.includes(key))).toEqual([]);
   } finally {
     await collector.stop();

@@ -63,9 +63,10 @@ interface OtlpLine {
 const valueOf = (v: OtlpValue) => v.stringValue ?? v.intValue ?? v.boolValue ?? v.doubleValue;
 const attributesOf = (list: OtlpAttribute[] = []) => Object.fromEntries(list.map((a) => [a.key, valueOf(a.value)]));
 
-/** The spans in the file exporter's output: one OTLP JSON document per line. */
+/** The spans in the file exporter's output: one OTLP JSON document per line (a line still being written is left for later). */
 export function parseSpans(text: string): ReceivedSpan[] {
   return text
+    .slice(0, text.lastIndexOf('\n') + 1)
     .split('\n')
     .filter((line) => line.trim() !== '')
     .flatMap((line) => (JSON.parse(line) as OtlpLine).resourceSpans)
