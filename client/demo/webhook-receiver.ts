@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export async function startWebhookReceiver(onText: (text: string) => void): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer(async (request, response) => {
+  const receive = async (request: http.IncomingMessage, response: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     try {
@@ -12,7 +12,9 @@ export async function startWebhookReceiver(onText: (text: string) => void): Prom
       onText('(a post that was not JSON)');
     }
     response.writeHead(200).end('ok');
-  });
+  };
+  // A post cut off midway is dropped, not an unhandled rejection that ends the demo.
+  const server = http.createServer((request, response) => void receive(request, response).catch(() => response.destroy()));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/ferry-demo`,

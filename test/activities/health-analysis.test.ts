@@ -379,7 +379,7 @@ describe('Prometheus scraping the local target\'s proxy under real traffic', () 
   });
 
   afterAll(async () => {
-    await Promise.all(environments.map((env) => env.traffic?.stop()));
+    await Promise.all(environments.flatMap((env) => (env.traffic ? [env.traffic.stop()] : [])));
     await Promise.all(environments.map((env) => stopLocalEnvironment(env.config, { stateDir, app: 'shop', environment: env.name })));
     await prometheus?.stop();
     removeTempDirs();

@@ -19,12 +19,14 @@ interface Received {
 /** A webhook receiver that answers with the next status in `answers` (the last one repeats). */
 async function receiver(answers: number[] = [200]) {
   const received: Received[] = [];
-  const server = http.createServer(async (request, response) => {
+  const receive = async (request: http.IncomingMessage, response: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     received.push({ path: request.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
     response.writeHead(answers[Math.min(received.length, answers.length) - 1]).end('ok');
-  });
+  };
+  // A post that is not JSON gets a 400, which the test then sees, rather than no answer at all.
+  const server = http.createServer((request, response) => void receive(request, response).catch(() => response.writeHead(400).end('not JSON')));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const secretPath = '/services/T000/B000/very-secret-token';
   return {

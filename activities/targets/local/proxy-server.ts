@@ -36,9 +36,17 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     forward(request, response, backend, stats);
   });
 
-  const admin = http.createServer(async (request, response) => {
-    const reply = (status: number, body: unknown) =>
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const admin = http.createServer((request, response) => {
+    const reply = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    // A request whose handling fails (a name that does not decode, a table that cannot be written)
+    // gets its answer; the proxy, which carries the environment's traffic, goes on.
+    answer(request, reply).catch((error: unknown) => {
+      if (!response.headersSent) reply(500, { error: error instanceof Error ? error.message : String(error) });
+      else response.destroy();
+    });
+  });
+
+  async function answer(request: http.IncomingMessage, reply: (status: number, body: unknown) => void): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://proxy');
     if (request.method === 'GET' && url.pathname === '/routes') return reply(200, routes);
     if (request.method === 'PUT' && url.pathname === '/routes') {
@@ -53,7 +61,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
     if (request.method === 'GET' && version) return reply(200, stats.window(version, Number(url.searchParams.get('windowMs') ?? 60_000)));
     if (request.method === 'GET' && url.pathname === '/ping') return reply(200, { pid: process.pid, environment: settings.environment });
     reply(404, { error: `no ${request.method} ${url.pathname}` });
-  });
+  }
 
   const metrics =
     settings.metricsPort === undefined
