@@ -29,9 +29,7 @@ export function readAppSecrets(
     const value = worker[workerVariable];
     if (value === undefined) {
       if (!requireAll) continue;
-      throw invalid(
-        `secrets.${key}: the app's ${key} comes from the worker variable ${workerVariable} (or, for the database URL, database.urlEnv), which is not set on this worker`,
-      );
+      throw invalid(`secrets.${key}: the app's ${key} comes from the worker variable ${workerVariable} (or, for the database URL, database.urlEnv), which is not set on this worker`);
     }
     values[key] = value;
     byWorkerVariable.set(workerVariable, value);

@@ -15,11 +15,7 @@ const ALLOWED_PREFIX = /^LC_[A-Z_]+$/;
  * The allow-listed worker variables, then those named in `passEnv` (an unset one stays unset),
  * then Ferry's own (`COMMIT`, `ARTIFACT`, …), which win.
  */
-export function commandEnvironment(
-  worker: NodeJS.ProcessEnv,
-  passEnv: readonly string[],
-  ferry: Record<string, string>,
-): Record<string, string> {
+export function commandEnvironment(worker: NodeJS.ProcessEnv, passEnv: readonly string[], ferry: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(worker)) {
     if (value !== undefined && (ALLOWED.has(name) || ALLOWED_PREFIX.test(name) || passEnv.includes(name))) env[name] = value;

@@ -68,7 +68,7 @@ export function hasLiveMember(pgid: number): boolean {
 }
 
 async function waitUntilGone(pgid: number, ms: number): Promise<boolean> {
-  for (const giveUpAt = Date.now() + ms; Date.now() < giveUpAt; ) {
+  for (const giveUpAt = Date.now() + ms; Date.now() < giveUpAt;) {
     if (!hasLiveMember(pgid)) return true;
     await delay(100);
   }
@@ -82,4 +82,3 @@ export async function terminateGroup(pgid: number, graceMs = KILL_GRACE_MS): Pro
   signalGroup(pgid, 'SIGKILL');
   await waitUntilGone(pgid, KILL_GRACE_MS);
 }
-

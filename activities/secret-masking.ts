@@ -122,7 +122,7 @@ export function createMasker(secrets: ReadonlyMap<string, string>): Masker {
     hits.sort((a, b) => a.start - b.start || b.end - a.end);
     let masked = '';
     let copied = 0;
-    for (let i = 0; i < hits.length; ) {
+    for (let i = 0; i < hits.length;) {
       const { start, name } = hits[i];
       let end = hits[i].end;
       for (i++; i < hits.length && hits[i].start < end; i++) end = Math.max(end, hits[i].end);

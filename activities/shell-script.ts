@@ -20,15 +20,15 @@ const MAX_LINE_CHARS = 2_000;
 const HEARTBEAT_EVERY_MS = 5_000;
 const OUTPUT_DRAIN_MS = 5_000;
 
-export const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').max(200);
+export const variableName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+  .max(200);
 export const variableNames = z.array(variableName).max(100, 'must name at most 100 variables');
 // Generous bounds: they only keep a broken or hostile input from growing without end.
 export const script = z.string().trim().min(1, 'must not be empty').max(100_000);
 
-export type Ending =
-  | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null }
-  | { kind: 'cancelled'; reason: unknown }
-  | { kind: 'timed-out' };
+export type Ending = { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null } | { kind: 'cancelled'; reason: unknown } | { kind: 'timed-out' };
 
 export interface Script {
   label: string;

@@ -53,10 +53,7 @@ async function addressOf(input: VerifyFields, settings: TargetSettings, label: s
   if (snapshot.problems.length > 0) {
     throw ApplicationFailure.nonRetryable(`${label}: ${against(input)} has no address: ${snapshot.problems.join('; ')}`, FailureType.VerifyFailed);
   }
-  throw ApplicationFailure.nonRetryable(
-    `${label}: ${input.environment}'s target gives no address for ${input.version}, and FERRY_URL must be one: set target.url`,
-    FailureType.InvalidInput,
-  );
+  throw ApplicationFailure.nonRetryable(`${label}: ${input.environment}'s target gives no address for ${input.version}, and FERRY_URL must be one: set target.url`, FailureType.InvalidInput);
 }
 
 export function verifyActivities(settings: TargetSettings): VerifyActivities {

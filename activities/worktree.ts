@@ -81,11 +81,7 @@ async function removeAbandonedWorktrees(repoDir: string): Promise<void> {
  * Runs `work` in a detached worktree of `source.sha` under the temp dir, and removes the
  * worktree afterwards whatever happened. The repository is the local one or its cached mirror.
  */
-export async function withWorktree<T>(
-  source: SourceRef,
-  promotionId: string,
-  work: (dir: string) => Promise<T>,
-): Promise<T> {
+export async function withWorktree<T>(source: SourceRef, promotionId: string, work: (dir: string) => Promise<T>): Promise<T> {
   const signal = activitySignal();
   const repoDir = await repositoryWithCommit(source, signal);
   await removeAbandonedWorktrees(repoDir);

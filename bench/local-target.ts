@@ -58,8 +58,7 @@ async function main(): Promise<void> {
     const proxied = median(await Promise.all([0, 1, 2].map(() => perRequest(config.port))));
 
     const r = median(rolling);
-    const line = (name: string, xs: number[]) =>
-      console.log(`${name.padEnd(42)} median ${median(xs).toFixed(0).padStart(5)} ms  ${(median(xs) / r).toFixed(2)}x baseline`);
+    const line = (name: string, xs: number[]) => console.log(`${name.padEnd(42)} median ${median(xs).toFixed(0).padStart(5)} ms  ${(median(xs) / r).toFixed(2)}x baseline`);
     console.log(`local target, ${ROUNDS} rounds each (shop app, real processes)`);
     line('rolling deploy (baseline)', rolling);
     line('canary 10 → 50 → 100, no pauses or analysis', canary);

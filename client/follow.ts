@@ -31,9 +31,7 @@ function rows(status: PromotionStatus | undefined): Map<string, string> {
 /** Lines for what changed between two looks at a promotion. */
 export function changes(before: PromotionStatus | undefined, after: PromotionStatus): string[] {
   const old = rows(before);
-  return [...rows(after)]
-    .filter(([where, text]) => old.get(where) !== text && text !== 'pending')
-    .map(([where, text]) => `${where}: ${text}`);
+  return [...rows(after)].filter(([where, text]) => old.get(where) !== text && text !== 'pending').map(([where, text]) => `${where}: ${text}`);
 }
 
 /** What a follower says while it waits something out: once per outage, not once per retry. */
@@ -109,7 +107,10 @@ export async function follow(client: Client, workflowId: string, print: (line: s
         // Is it the server, or only the worker that would answer the query?
         const serverUp = await client
           .withDeadline(Date.now() + DESCRIBE_DEADLINE_MS, () => client.workflow.getHandle(workflowId).describe())
-          .then(() => true, () => false);
+          .then(
+            () => true,
+            () => false,
+          );
         if (serverUp) {
           notices.serverAnswered();
           notices.noWorker(briefly(error));

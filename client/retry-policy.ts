@@ -15,7 +15,10 @@ export function withCurrentPolicy(plan: PromotionPlan, config: FerryConfig, conf
     if (env.skip) return env; // not entered: nothing to check
     const now = config.environments.find((e) => e.name === env.name);
     if (!now) {
-      throw new CliExit(ExitCode.BadInput, `${configPath} has no environment ${env.name}, which the retry of ${plan.app} would enter: its refs policy (from, after) is unknown; start the commit again with ferry start`);
+      throw new CliExit(
+        ExitCode.BadInput,
+        `${configPath} has no environment ${env.name}, which the retry of ${plan.app} would enter: its refs policy (from, after) is unknown; start the commit again with ferry start`,
+      );
     }
     const { from: _from, after: _after, ...rest } = env;
     return { ...rest, ...(now.from ? { from: now.from } : {}), ...(now.after !== undefined ? { after: now.after } : {}) };

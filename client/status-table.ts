@@ -20,7 +20,14 @@ export function formatDuration(ms: number): string {
 /** Rows as aligned columns, two spaces apart; the first row is the header. */
 export function formatTable(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Messages the promotion refused (a forged or malformed approval, say): who sent what, and why not. */

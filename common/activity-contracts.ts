@@ -201,11 +201,4 @@ export interface LockActivities {
   readLedger(input: { lockId: string }): Promise<EnvironmentLedger | undefined>;
 }
 
-export type FerryActivities = GitActivities &
-  LockActivities &
-  CommandActivities &
-  DatabaseActivities &
-  TargetActivities &
-  HealthActivities &
-  VerifyActivities &
-  NotifyActivities;
+export type FerryActivities = GitActivities & LockActivities & CommandActivities & DatabaseActivities & TargetActivities & HealthActivities & VerifyActivities & NotifyActivities;

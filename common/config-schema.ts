@@ -37,8 +37,7 @@ const COMMAND_MAX = 10_000;
 const URL_MAX = 2_048;
 const PATH_MAX = 1_024;
 
-const name = text(40)
-  .regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be lowercase letters, digits and dashes (at most 40)');
+const name = text(40).regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be lowercase letters, digits and dashes (at most 40)');
 
 /** Secrets never sit in config or workflow input: only the name of the variable that holds them. */
 const envVarName = text(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
@@ -102,18 +101,20 @@ const commandSchema = z
 const port = z.number().int().min(1024, 'must be between 1024 and 65535').max(65535, 'must be between 1024 and 65535');
 
 /** Names must differ within their list: status, history and errors tell the entries apart by name. */
-const uniqueNames = (what: string, reserved: string[] = []) => (entries: { name?: unknown }[], ctx: z.RefinementCtx) => {
-  // Runs even when the list did not parse (evenWithOtherProblems): it may not be a list at all.
-  if (!Array.isArray(entries)) return;
-  const seen = new Map<string, number>();
-  entries.forEach((entry, i) => {
-    if (typeof entry?.name !== 'string') return;
-    if (reserved.includes(entry.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${entry.name}" is reserved` });
-    const first = seen.get(entry.name);
-    if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${entry.name}" is already the name of ${what}[${first}]` });
-    else seen.set(entry.name, i);
-  });
-};
+const uniqueNames =
+  (what: string, reserved: string[] = []) =>
+  (entries: { name?: unknown }[], ctx: z.RefinementCtx) => {
+    // Runs even when the list did not parse (evenWithOtherProblems): it may not be a list at all.
+    if (!Array.isArray(entries)) return;
+    const seen = new Map<string, number>();
+    entries.forEach((entry, i) => {
+      if (typeof entry?.name !== 'string') return;
+      if (reserved.includes(entry.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${entry.name}" is reserved` });
+      const first = seen.get(entry.name);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${entry.name}" is already the name of ${what}[${first}]` });
+      else seen.set(entry.name, i);
+    });
+  };
 
 /** A process of a version beside its web process: supervised and judged by staying up; it gets no port. */
 const processSchema = z.object({ name, start: requiredCommand }).strict();
@@ -125,7 +126,9 @@ export const localTargetSchema = z
     start: requiredCommand,
     /** The version's other processes (workers), started from the same folder with the same settings but no port. */
     // Optional, not defaulted: plans in older histories have none, and the type says so.
-    processes: list(processSchema, 20, 'processes').superRefine(uniqueNames('processes', ['web']), evenWithOtherProblems).optional(),
+    processes: list(processSchema, 20, 'processes')
+      .superRefine(uniqueNames('processes', ['web']), evenWithOtherProblems)
+      .optional(),
     /** Where the environment's weighted proxy listens. */
     port,
     /** Where the proxy serves its counters in Prometheus' text format, when set. */
@@ -240,11 +243,7 @@ const analysisSchema = z
   }, evenWithOtherProblems);
 
 // Not `.int()`: it would stop the checks of the whole list at the first fraction.
-const weightStep = z
-  .number()
-  .min(1, 'must be between 1 and 100')
-  .max(100, 'must be between 1 and 100')
-  .refine(Number.isInteger, 'must be a whole number');
+const weightStep = z.number().min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').refine(Number.isInteger, 'must be a whole number');
 
 const strategySchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('rolling') }).strict(),
@@ -360,7 +359,7 @@ const verifySchema = z
 /** A branch name as git takes it (common/release-order-rules.ts). */
 const branchName = text(200)
   .refine(branchNameOk, 'must be a branch name (e.g. main or release/2026)')
-  .refine((b) => b !== 'HEAD' && !b.startsWith('refs/'), 'must be a branch\'s short name (main, not refs/heads/main or HEAD)');
+  .refine((b) => b !== 'HEAD' && !b.startsWith('refs/'), "must be a branch's short name (main, not refs/heads/main or HEAD)");
 
 /**
  * Optional per app: after each environment goes live (and after a rollback), Ferry moves a ref in
@@ -523,14 +522,14 @@ export const ferryConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['repoCredentialsEnv'],
-        message: 'is only for an http(s) repo: git over ssh uses the worker\'s keys, and a local repo needs none',
+        message: "is only for an http(s) repo: git over ssh uses the worker's keys, and a local repo needs none",
       });
     }
     if (typeof config.recordRef?.credentialsEnv === 'string' && typeof config.repo === 'string' && !/^https?:\/\//i.test(config.repo)) {
       ctx.addIssue({
         code: 'custom',
         path: ['recordRef', 'credentialsEnv'],
-        message: 'is only for an http(s) repo: git over ssh pushes with the worker\'s keys, and a local repo needs none',
+        message: "is only for an http(s) repo: git over ssh pushes with the worker's keys, and a local repo needs none",
       });
     }
   }, evenWithOtherProblems);

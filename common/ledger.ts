@@ -13,9 +13,7 @@ const at = z.string().min(1).max(40);
 const short = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 
 /** A backup taken before a release's migrations: what a rollback by restore goes back to. */
-export const ledgerBackupSchema = z
-  .object({ file: short(4_096), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/), runId: short(100).optional() })
-  .strict();
+export const ledgerBackupSchema = z.object({ file: short(4_096), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/), runId: short(100).optional() }).strict();
 
 /** One release that went live in an environment. */
 export const ledgerReleaseSchema = z
@@ -68,9 +66,7 @@ export const releaseRecordSchema = z.discriminatedUnion('outcome', [
  * promotion that was terminated or whose record failed, one from before the ledger): the
  * environment may run something other than `releases[0]` until the next release goes live.
  */
-export const ledgerUnrecordedSchema = z
-  .object({ by: short(300), at, why: short(2_000) })
-  .strict();
+export const ledgerUnrecordedSchema = z.object({ by: short(300), at, why: short(2_000) }).strict();
 
 export type LedgerBackup = z.infer<typeof ledgerBackupSchema>;
 export type LedgerRelease = z.infer<typeof ledgerReleaseSchema>;

@@ -12,15 +12,10 @@ const environment = z.string().min(1, 'must name an environment').max(100, 'must
 /** Workflow IDs: a promotion's, or a lock's `ferry-lock/<app>/<env>`. */
 const workflowId = z.string().min(1, 'must name a workflow').max(300, 'must be at most 300 characters');
 
-export const approvePayloadSchema = z
-  .object({ environment, approver: who, comment: z.string().max(2000, 'must be at most 2000 characters').optional() })
-  .strict();
+export const approvePayloadSchema = z.object({ environment, approver: who, comment: z.string().max(2000, 'must be at most 2000 characters').optional() }).strict();
 export const rejectPayloadSchema = z.object({ environment, approver: who, reason: why }).strict();
 export const abortPayloadSchema = z.object({ by: who, reason: why }).strict();
-export const decidePayloadSchema = z.discriminatedUnion('decision', [
-  approvePayloadSchema.extend({ decision: z.literal('approve') }),
-  rejectPayloadSchema.extend({ decision: z.literal('reject') }),
-]);
+export const decidePayloadSchema = z.discriminatedUnion('decision', [approvePayloadSchema.extend({ decision: z.literal('approve') }), rejectPayloadSchema.extend({ decision: z.literal('reject') })]);
 
 export type ApprovePayload = z.infer<typeof approvePayloadSchema>;
 export type RejectPayload = z.infer<typeof rejectPayloadSchema>;

@@ -2,9 +2,7 @@ import type { z } from 'zod';
 
 /** `['environments', 2, 'strategy', 'steps', 1]` → `environments[2].strategy.steps[1]`. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))
-    .join('');
+  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join('');
 }
 
 /** One line per problem, each naming where it is, so a user can fix them all in one go. */

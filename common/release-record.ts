@@ -79,12 +79,7 @@ export function promotionRecord(plan: PromotionPlan, promotionId: string, envSta
 }
 
 /** A rollback's record: the earlier release live again, with who asked, why, and whether it was an emergency. */
-export function rollbackRecord(
-  plan: Pick<RollbackPlan, 'target' | 'requestedBy' | 'reason' | 'emergency'>,
-  rollbackId: string,
-  envStatus: EnvironmentStatus,
-  now: string,
-): ReleaseRecord {
+export function rollbackRecord(plan: Pick<RollbackPlan, 'target' | 'requestedBy' | 'reason' | 'emergency'>, rollbackId: string, envStatus: EnvironmentStatus, now: string): ReleaseRecord {
   const subject: Subject = { release: plan.target, by: rollbackId, kind: 'rollback', requestedBy: plan.requestedBy, reason: plan.reason, emergency: plan.emergency };
   return releaseRecord(subject, envStatus, now);
 }

@@ -26,7 +26,12 @@ const tracingEnvSchema = z.object({
     .string()
     .max(200)
     .optional()
-    .transform((value) => (value ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean))
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((name) => name.trim().toLowerCase())
+        .filter(Boolean),
+    )
     .refine((names) => names.length <= 10, 'must name at most 10 exporters')
     .superRefine((names, ctx) => {
       const other = names.find((name) => name !== 'otlp' && name !== 'none');

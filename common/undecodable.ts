@@ -20,11 +20,5 @@ export function isUndecodable(value: unknown): value is Undecodable {
   const marker: unknown = (value as Record<string, unknown>)[UNDECODABLE];
   if (typeof marker !== 'object' || marker === null) return false;
   const { encoding, bytes, problem } = marker as Record<string, unknown>;
-  return (
-    typeof encoding === 'string' &&
-    encoding.length <= ENCODING_CHARS &&
-    typeof bytes === 'number' &&
-    typeof problem === 'string' &&
-    problem.length <= PROBLEM_CHARS
-  );
+  return typeof encoding === 'string' && encoding.length <= ENCODING_CHARS && typeof bytes === 'number' && typeof problem === 'string' && problem.length <= PROBLEM_CHARS;
 }

@@ -104,20 +104,14 @@ export function repoAccess(repo: string, credentialsEnv: string | undefined, fie
   if (credentialsEnv === undefined) return undefined;
   const url = /^https?:\/\//i.test(repo) ? new URL(repo) : undefined;
   if (!url) {
-    throw ApplicationFailure.nonRetryable(
-      `${field} (${credentialsEnv}) is only for an http(s) repository, not ${redactCredentials(repo)}`,
-      FailureType.InvalidInput,
-    );
+    throw ApplicationFailure.nonRetryable(`${field} (${credentialsEnv}) is only for an http(s) repository, not ${redactCredentials(repo)}`, FailureType.InvalidInput);
   }
   const value = process.env[credentialsEnv];
   if (!value) {
     throw ApplicationFailure.nonRetryable(`${credentialsEnv} is not set on this worker (${field} names it)`, FailureType.InvalidInput);
   }
   if (/[\x00-\x1f\x7f]/.test(value)) {
-    throw ApplicationFailure.nonRetryable(
-      `${credentialsEnv} holds a line break or other control character, which cannot be sent as a header (${field} names it)`,
-      FailureType.InvalidInput,
-    );
+    throw ApplicationFailure.nonRetryable(`${credentialsEnv} holds a line break or other control character, which cannot be sent as a header (${field} names it)`, FailureType.InvalidInput);
   }
   // `user:password` (a token as the password, e.g. `x-access-token:<token>`) is basic auth; a bare token a bearer token.
   const authorization = value.includes(':') ? `Basic ${Buffer.from(value).toString('base64')}` : `Bearer ${value}`;
@@ -135,7 +129,10 @@ export function repoAccess(repo: string, credentialsEnv: string | undefined, fie
 /** Git's own verdict (its `fatal:`/`error:` line), not the progress chatter before it; never the credential. */
 export function gitReason(error: unknown, access?: RepoAccess): string {
   const text = access ? access.mask(error instanceof Error ? error.message : String(error)) : error instanceof Error ? error.message : String(error);
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   return redactCredentials(lines.find((line) => /^(fatal|error):/.test(line)) ?? lines.at(-1) ?? 'unknown error');
 }
 
@@ -145,17 +142,11 @@ export function rethrowIfCancelled(signal: AbortSignal | undefined): void {
 }
 
 function unreachable(repo: string, why: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(
-    `repository ${redactCredentials(repo)} is unreachable: ${why}`,
-    FailureType.RepoUnreachable,
-  );
+  return ApplicationFailure.nonRetryable(`repository ${redactCredentials(repo)} is unreachable: ${why}`, FailureType.RepoUnreachable);
 }
 
 export function unknownRef(repo: string, ref: string, why?: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(
-    `ref "${ref}" is not a commit in ${redactCredentials(repo)}${why ? ` (${why})` : ''}`,
-    FailureType.UnknownRef,
-  );
+  return ApplicationFailure.nonRetryable(`ref "${ref}" is not a commit in ${redactCredentials(repo)}${why ? ` (${why})` : ''}`, FailureType.UnknownRef);
 }
 
 /** A local path must be the top of a work tree or a bare repository, not any folder inside one. */

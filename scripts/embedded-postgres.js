@@ -112,16 +112,7 @@ function chownTree(dir, user) {
 function runInitdb(bin, dataDir, superuser, pwfile, user, durable) {
   const result = spawnSync(
     path.join(bin, 'initdb'),
-    [
-      `--pgdata=${dataDir}`,
-      `--username=${superuser}`,
-      `--pwfile=${pwfile}`,
-      '--auth-host=scram-sha-256',
-      '--auth-local=trust',
-      '--encoding=UTF8',
-      '--locale=C',
-      ...(durable ? [] : ['--no-sync']),
-    ],
+    [`--pgdata=${dataDir}`, `--username=${superuser}`, `--pwfile=${pwfile}`, '--auth-host=scram-sha-256', '--auth-local=trust', '--encoding=UTF8', '--locale=C', ...(durable ? [] : ['--no-sync'])],
     { ...user, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 120_000 },
   );
   if (result.status !== 0) {
@@ -133,15 +124,21 @@ function startServer(bin, dataDir, socketDir, port, user, durable) {
   const child = spawn(
     path.join(bin, 'postgres'),
     [
-      '-D', dataDir,
-      '-p', String(port),
-      '-k', socketDir,
-      '-h', '127.0.0.1',
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-k',
+      socketDir,
+      '-h',
+      '127.0.0.1',
       // A throwaway server: durability is not the point, speed is. A kept one may lose the last
       // commits in a crash, but its files stay sound.
       ...(durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
-      '-c', 'synchronous_commit=off',
-      '-c', 'max_connections=60',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'max_connections=60',
     ],
     // Its own process group: a Ctrl-C meant for `ferry dev` must not stop it before the workers have drained.
     { ...user, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, detached: true },
@@ -343,10 +340,7 @@ function checkDataDirVersion(bin, dataDir) {
   const dataVersion = fs.readFileSync(path.join(dataDir, 'PG_VERSION'), 'utf8').trim();
   const serverVersion = /\(PostgreSQL\)\s+(\d+)/.exec(spawnSync(path.join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout ?? '');
   if (serverVersion && serverVersion[1] !== dataVersion) {
-    throw new Error(
-      `${dataDir} holds PostgreSQL ${dataVersion} data and the embedded server is PostgreSQL ${serverVersion[1]}: ` +
-        'move the folder away to start afresh (or pg_upgrade it)',
-    );
+    throw new Error(`${dataDir} holds PostgreSQL ${dataVersion} data and the embedded server is PostgreSQL ${serverVersion[1]}: ` + 'move the folder away to start afresh (or pg_upgrade it)');
   }
 }
 

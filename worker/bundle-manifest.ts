@@ -15,7 +15,10 @@ const relativePathSchema = z.string().min(1).max(1000);
 export const bundleManifestSchema = z.object({
   // The file the worker loads, and no other: checking one file and loading another proves nothing.
   bundle: z.object({ file: z.literal(BUNDLE_FILE), sha256: sha256Schema }),
-  inputs: z.array(z.object({ file: relativePathSchema, sha256: sha256Schema })).min(1).max(20_000),
+  inputs: z
+    .array(z.object({ file: relativePathSchema, sha256: sha256Schema }))
+    .min(1)
+    .max(20_000),
 });
 export type BundleManifest = z.infer<typeof bundleManifestSchema>;
 

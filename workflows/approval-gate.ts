@@ -3,15 +3,7 @@ import { FailureType } from '../common/errors';
 import type { z } from 'zod';
 import type { ApprovalConfig } from '../common/config-schema';
 import { formatDuration } from '../common/duration';
-import {
-  approvePayloadSchema,
-  approveSignal,
-  decidePayloadSchema,
-  decideUpdate,
-  rejectPayloadSchema,
-  rejectSignal,
-  type DecisionPayload,
-} from '../common/messages';
+import { approvePayloadSchema, approveSignal, decidePayloadSchema, decideUpdate, rejectPayloadSchema, rejectSignal, type DecisionPayload } from '../common/messages';
 import { parseMessage } from '../common/inbound-message';
 import type { ApprovalRecord, EnvironmentStatus } from '../common/status';
 
@@ -56,12 +48,7 @@ export class ApprovalGate {
    * Opens the gate, announces it (decisions may arrive while the announcement goes out), then
    * waits for the quorum, a rejection, the deadline, or `interrupted()` (an abort).
    */
-  async wait(
-    environment: EnvironmentStatus,
-    config: ApprovalConfig,
-    interrupted: () => boolean,
-    announce: () => Promise<void>,
-  ): Promise<GateOutcome> {
+  async wait(environment: EnvironmentStatus, config: ApprovalConfig, interrupted: () => boolean, announce: () => Promise<void>): Promise<GateOutcome> {
     const deadline = Date.now() + config.timeout;
     environment.approval = { required: config.required, approvers: config.approvers, received: [], deadline: new Date(deadline).toISOString() };
     this.waiting = { environment, config };
@@ -85,12 +72,7 @@ export class ApprovalGate {
     return config.onTimeout === 'approve' ? 'approved' : 'timed-out';
   }
 
-  private fromSignal(
-    name: string,
-    schema: z.ZodType<Omit<DecisionPayload, 'decision'>>,
-    raw: unknown,
-    decision: DecisionPayload['decision'],
-  ): void {
+  private fromSignal(name: string, schema: z.ZodType<Omit<DecisionPayload, 'decision'>>, raw: unknown, decision: DecisionPayload['decision']): void {
     const parsed = parseMessage(schema, raw);
     if (!parsed.ok) return this.ignore(name, parsed.reason, raw);
     const payload = { ...parsed.data, decision } as DecisionPayload;

@@ -5,11 +5,7 @@ import { activeFreezeWindow, describeFreezeWindow, freezeEndsAt, type FreezeWind
  * Waits, durably, until no freeze window is open. Returns how the wait ended; `onFrozen`
  * hears what the freeze is and when it ends, for the status and the Web UI.
  */
-export async function waitOutFreezeWindows(
-  windows: FreezeWindow[],
-  onFrozen: (description: string, endsAt: Date) => void,
-  interrupted: () => boolean,
-): Promise<'open' | 'interrupted'> {
+export async function waitOutFreezeWindows(windows: FreezeWindow[], onFrozen: (description: string, endsAt: Date) => void, interrupted: () => boolean): Promise<'open' | 'interrupted'> {
   for (;;) {
     const now = Date.now();
     const endsAt = freezeEndsAt(windows, now);

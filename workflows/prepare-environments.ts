@@ -12,12 +12,7 @@ import { targetInputOf } from './target-input';
  * secret missing on production's worker is found before dev is deployed, not days later. All
  * are asked at once and every failure is named, so one run shows every problem.
  */
-export async function prepareEnvironments(
-  plan: PromotionPlan,
-  source: SourceRef,
-  log: StepLog,
-  environments: EnvironmentStatus[],
-): Promise<void> {
+export async function prepareEnvironments(plan: PromotionPlan, source: SourceRef, log: StepLog, environments: EnvironmentStatus[]): Promise<void> {
   const due = plan.environments.filter((env) => !env.skip);
   if (due.length === 0) return log.skip('prepare', 'no environment to promote to');
   await log.run(
@@ -35,10 +30,7 @@ export async function prepareEnvironments(
       const failures = await Promise.all(
         due.map(async (env: EnvironmentPlan) => {
           try {
-            await environmentActivities(env.taskQueue).target.prepare(
-              targetInputOf(plan.app, env, plan.artifact, source),
-              `check that ${plan.artifact} can run in ${env.name}`,
-            );
+            await environmentActivities(env.taskQueue).target.prepare(targetInputOf(plan.app, env, plan.artifact, source), `check that ${plan.artifact} can run in ${env.name}`);
             ready.push(env.name);
             return undefined;
           } catch (error) {

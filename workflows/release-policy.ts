@@ -63,19 +63,16 @@ export const environmentRef = (recordRef: RecordRefPlan, environment: string) =>
  * a rollback alike. The environment is live whatever git says: a push that fails is a failed
  * `record-ref` step with git's reason, never a failed environment. Does nothing without recordRef.
  */
-export async function moveEnvironmentRef(
-  plan: Pick<PromotionPlan, 'repo' | 'repoCredentialsEnv' | 'recordRef'>,
-  environment: string,
-  sha: string,
-  steps: StepLog,
-): Promise<void> {
+export async function moveEnvironmentRef(plan: Pick<PromotionPlan, 'repo' | 'repoCredentialsEnv' | 'recordRef'>, environment: string, sha: string, steps: StepLog): Promise<void> {
   const recordRef = plan.recordRef;
   if (!recordRef) return;
   const ref = environmentRef(recordRef, environment);
   const input = { repo: plan.repo, sha, ref, credentialsEnv: recordRef.credentialsEnv ?? plan.repoCredentialsEnv };
   await steps
-    .run('record-ref', () => gitActivities().moveRef(input, `move ${ref} to ${shortSha(sha)}`), (moved) =>
-      moved.previous ? `${moved.ref}: ${shortSha(moved.previous)} → ${shortSha(sha)}` : `${moved.ref} → ${shortSha(sha)}`,
+    .run(
+      'record-ref',
+      () => gitActivities().moveRef(input, `move ${ref} to ${shortSha(sha)}`),
+      (moved) => (moved.previous ? `${moved.ref}: ${shortSha(moved.previous)} → ${shortSha(sha)}` : `${moved.ref} → ${shortSha(sha)}`),
     )
     .catch((error: unknown) => {
       // The failed step says why; the environment stays live.

@@ -88,16 +88,16 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
     envStatus.state = abort ? 'aborted' : 'failed';
   }
   const event = envStatus.state === 'succeeded' ? 'succeeded' : envStatus.state === 'rolled-back' ? 'rolled-back' : 'failed';
-  await CancellationScope.nonCancellable(() =>
-    notify(event, `rollback of ${plan.app} ${env.name} to ${plan.target.artifact}: ${envStatus.state}${envStatus.error ? `: ${envStatus.error}` : ''}`),
-  );
+  await CancellationScope.nonCancellable(() => notify(event, `rollback of ${plan.app} ${env.name} to ${plan.target.artifact}: ${envStatus.state}${envStatus.error ? `: ${envStatus.error}` : ''}`));
   return finish(status, envStatus, abort, changed);
 
   async function notify(event: NotifyEvent, text: string): Promise<void> {
     if (!env.notify) return;
     const input = { webhookEnv: env.notify.webhookEnv, event, promotionId: status.workflowId, environment: env.name, text };
     // A webhook that is down must never hold up or fail a rollback.
-    await environmentActivities(env.taskQueue).notify.notify(input, `notify: ${event}`).catch(() => undefined);
+    await environmentActivities(env.taskQueue)
+      .notify.notify(input, `notify: ${event}`)
+      .catch(() => undefined);
   }
 
   async function gateAndRun(): Promise<EnvironmentStatus['state']> {

@@ -1,12 +1,4 @@
-import {
-  ApplicationFailure,
-  CancellationScope,
-  isCancellation,
-  patched,
-  setCurrentDetails,
-  setHandler,
-  sleep,
-} from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, setCurrentDetails, setHandler, sleep } from '@temporalio/workflow';
 import type { BackupResult, RevertDatabaseResult, SourceRef, TargetInput } from '../common/activity-contracts';
 import type { AnalysisConfig, StrategyConfig } from '../common/config-schema';
 import { formatDuration } from '../common/duration';
@@ -150,8 +142,10 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
           step: 'undo-migration',
           run: () => act.compensation.undoMigrations({ ...database, backup }, `undo ${env.name}'s migrations (${database.database.undo})`),
         });
-        const migrated = await log.run('migrate', () => act.database.migrateDatabase(database, `migrate ${env.name}`), (r) =>
-          r.applied.length ? `applied ${r.applied.join(', ')}` : 'nothing to apply',
+        const migrated = await log.run(
+          'migrate',
+          () => act.database.migrateDatabase(database, `migrate ${env.name}`),
+          (r) => (r.applied.length ? `applied ${r.applied.join(', ')}` : 'nothing to apply'),
         );
         // For the environment's ledger: what the database holds once this release is live.
         status.database = { ...(backup ? { backupBefore: backup } : {}), ...(migrated.migrations ? { migrations: migrated.migrations } : {}) };
@@ -204,38 +198,48 @@ async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities
   const strategy = env.strategy;
   switch (strategy.kind) {
     case 'rolling':
-      await log.run('deploy', () => act.target.deploy(target, `roll ${env.name} to ${target.version}`), (r) =>
-        r.previousVersion ? `replaced ${r.previousVersion}` : 'first deploy',
+      await log.run(
+        'deploy',
+        () => act.target.deploy(target, `roll ${env.name} to ${target.version}`),
+        (r) => (r.previousVersion ? `replaced ${r.previousVersion}` : 'first deploy'),
       );
       await verify({ kind: 'deployed' });
       return;
     case 'blue-green':
-      await log.run('deploy', async (step) => {
-        await act.target.setCanaryWeight({ ...target, weight: 0 }, `bring up ${target.version} beside the live colour in ${env.name}`);
-        log.update(step, 'analysing the new colour');
-        // The idle colour has no traffic to count: HTTP checks and the target's own view judge it.
-        await analyse(act, target, { ...env.analysis, minRequests: 0 }, `analyse ${target.version} before the switch`);
-        await verify({ kind: 'new-colour' });
-        await act.target.promote(target, `switch ${env.name}'s traffic to ${target.version}`);
-        return `switched; previous colour kept ${formatDuration(strategy.keepPrevious)}`;
-      }, (detail) => detail);
+      await log.run(
+        'deploy',
+        async (step) => {
+          await act.target.setCanaryWeight({ ...target, weight: 0 }, `bring up ${target.version} beside the live colour in ${env.name}`);
+          log.update(step, 'analysing the new colour');
+          // The idle colour has no traffic to count: HTTP checks and the target's own view judge it.
+          await analyse(act, target, { ...env.analysis, minRequests: 0 }, `analyse ${target.version} before the switch`);
+          await verify({ kind: 'new-colour' });
+          await act.target.promote(target, `switch ${env.name}'s traffic to ${target.version}`);
+          return `switched; previous colour kept ${formatDuration(strategy.keepPrevious)}`;
+        },
+        (detail) => detail,
+      );
       return;
     case 'canary':
-      await log.run('canary', async (step) => {
-        for (const weight of strategy.steps) {
-          log.update(step, `weight ${weight}%`);
-          if (weight === 100) {
-            await act.target.promote(target, `promote the canary in ${env.name} to 100%`);
-            break;
+      await log.run(
+        'canary',
+        async (step) => {
+          for (const weight of strategy.steps) {
+            log.update(step, `weight ${weight}%`);
+            if (weight === 100) {
+              await act.target.promote(target, `promote the canary in ${env.name} to 100%`);
+              break;
+            }
+            await act.target.setCanaryWeight({ ...target, weight }, `send ${weight}% of ${env.name}'s traffic to the canary`);
+            // Before the pause: a canary that fails its tests stops taking users' requests at once.
+            await verify({ kind: 'canary', weight });
+            await sleep(strategy.pause, { summary: `canary at ${weight}%: pause ${formatDuration(strategy.pause)}` });
+            await analyse(act, target, env.analysis, `analyse the canary at ${weight}%`, weight);
           }
-          await act.target.setCanaryWeight({ ...target, weight }, `send ${weight}% of ${env.name}'s traffic to the canary`);
-          // Before the pause: a canary that fails its tests stops taking users' requests at once.
-          await verify({ kind: 'canary', weight });
-          await sleep(strategy.pause, { summary: `canary at ${weight}%: pause ${formatDuration(strategy.pause)}` });
-          await analyse(act, target, env.analysis, `analyse the canary at ${weight}%`, weight);
-        }
-        return `promoted through ${strategy.steps.join(' → ')}%`;
-      }, (detail) => detail);
+          return `promoted through ${strategy.steps.join(' → ')}%`;
+        },
+        (detail) => detail,
+      );
       await verify({ kind: 'deployed' });
       return;
   }
@@ -258,25 +262,25 @@ async function retirePreviousColour(keepPrevious: number, switchedAt: number, ta
 
 /** Soak time: a durable timer split by health checks, so a failure in minute 9 is caught in minute 9. */
 async function stabilize(env: EnvironmentPlan, target: TargetInput, act: Activities, log: StepLog): Promise<void> {
-  await log.run('stabilize', async (step) => {
-    const interval = Math.min(env.healthCheckInterval, env.stabilize);
-    let elapsed = 0;
-    while (elapsed < env.stabilize) {
-      const wait = Math.min(interval, env.stabilize - elapsed);
-      await sleep(wait, { summary: `stabilize ${env.name}: ${formatDuration(elapsed + wait)} of ${formatDuration(env.stabilize)}` });
-      elapsed += wait;
-      const health = await act.health.checkHealth({ ...target, analysis: env.analysis }, `health check after ${formatDuration(elapsed)}`);
-      if (!health.healthy) {
-        throw ApplicationFailure.nonRetryable(
-          `health check failed ${formatDuration(elapsed)} into stabilize: ${health.reasons.join('; ')}`,
-          FailureType.HealthCheckFailed,
-          health,
-        );
+  await log.run(
+    'stabilize',
+    async (step) => {
+      const interval = Math.min(env.healthCheckInterval, env.stabilize);
+      let elapsed = 0;
+      while (elapsed < env.stabilize) {
+        const wait = Math.min(interval, env.stabilize - elapsed);
+        await sleep(wait, { summary: `stabilize ${env.name}: ${formatDuration(elapsed + wait)} of ${formatDuration(env.stabilize)}` });
+        elapsed += wait;
+        const health = await act.health.checkHealth({ ...target, analysis: env.analysis }, `health check after ${formatDuration(elapsed)}`);
+        if (!health.healthy) {
+          throw ApplicationFailure.nonRetryable(`health check failed ${formatDuration(elapsed)} into stabilize: ${health.reasons.join('; ')}`, FailureType.HealthCheckFailed, health);
+        }
+        log.update(step, `healthy for ${formatDuration(elapsed)} of ${formatDuration(env.stabilize)}`);
       }
-      log.update(step, `healthy for ${formatDuration(elapsed)} of ${formatDuration(env.stabilize)}`);
-    }
-    return `healthy for ${formatDuration(env.stabilize)}`;
-  }, (detail) => detail);
+      return `healthy for ${formatDuration(env.stabilize)}`;
+    },
+    (detail) => detail,
+  );
 }
 
 /** Runs the undo steps newest first; each runs even if another failed. Returns what could not be undone. */

@@ -12,8 +12,7 @@ export function rootMessage(error: unknown): string {
 const now = () => new Date().toISOString();
 
 /** The step in progress (running, or waiting on people or time), for search attributes. */
-export const activeStep = (steps: StepStatus[]): StepStatus | undefined =>
-  steps.findLast((s) => s.state === 'running' || s.state === 'waiting');
+export const activeStep = (steps: StepStatus[]): StepStatus | undefined => steps.findLast((s) => s.state === 'running' || s.state === 'waiting');
 
 /**
  * Records each step of a pipeline as it runs, for the status query and the Web UI; each step's

@@ -46,9 +46,7 @@ export function createDatabaseActivities(deps: DatabaseActivityDeps): DatabaseAc
 
     migrateDatabase: (input) =>
       run(input, env(), (url, progress) =>
-        deps.withWorktree(input.source, input.promotionId, (worktree) =>
-          applyMigrations(url, migrationsDir(worktree, input.database.migrations), input.promotionId, progress),
-        ),
+        deps.withWorktree(input.source, input.promotionId, (worktree) => applyMigrations(url, migrationsDir(worktree, input.database.migrations), input.promotionId, progress)),
       ),
 
     undoMigrations: (input) =>
@@ -57,9 +55,7 @@ export function createDatabaseActivities(deps: DatabaseActivityDeps): DatabaseAc
           const backup = checkBackup(input.backup);
           return restoreBackup(url, backup, { ...progress, dir: defaultBackupDir(env()), promotionId: input.promotionId, runId: currentRunId() });
         }
-        return deps.withWorktree(input.source, input.promotionId, (worktree) =>
-          undoMigrationsWithDownFiles(url, migrationsDir(worktree, input.database.migrations), input.promotionId, progress),
-        );
+        return deps.withWorktree(input.source, input.promotionId, (worktree) => undoMigrationsWithDownFiles(url, migrationsDir(worktree, input.database.migrations), input.promotionId, progress));
       }),
 
     revertDatabase: (input) =>
@@ -87,10 +83,7 @@ export function createDatabaseActivities(deps: DatabaseActivityDeps): DatabaseAc
 export function databaseUrl(urlEnv: string, env: NodeJS.ProcessEnv): string {
   const url = env[urlEnv];
   if (!url) {
-    throw ApplicationFailure.nonRetryable(
-      `the database URL variable ${urlEnv} is not set on this worker (the environment's database.urlEnv names it)`,
-      FailureType.InvalidInput,
-    );
+    throw ApplicationFailure.nonRetryable(`the database URL variable ${urlEnv} is not set on this worker (the environment's database.urlEnv names it)`, FailureType.InvalidInput);
   }
   return url;
 }
@@ -107,10 +100,7 @@ export function migrationsDir(worktree: string, migrations: string): string {
 
 function checkBackup(backup: BackupResult | undefined): BackupResult {
   if (!backup?.file || !backup.sha256) {
-    throw ApplicationFailure.nonRetryable(
-      'the undo policy is "restore" but this stage took no backup to restore (set backup: true for the environment)',
-      FailureType.InvalidInput,
-    );
+    throw ApplicationFailure.nonRetryable('the undo policy is "restore" but this stage took no backup to restore (set backup: true for the environment)', FailureType.InvalidInput);
   }
   return backup;
 }

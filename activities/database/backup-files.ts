@@ -4,7 +4,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-const HOST = os.hostname().replace(/[^A-Za-z0-9-]/g, '_').slice(0, 64) || 'host';
+const HOST =
+  os
+    .hostname()
+    .replace(/[^A-Za-z0-9-]/g, '_')
+    .slice(0, 64) || 'host';
 /** `<final>.<random>.<pid>@<host>.partial`; older Ferry wrote `<final>.<pid>-<hex>.partial`. */
 const PARTIAL = /\.(\d+)@([A-Za-z0-9_-]+)\.partial$/;
 

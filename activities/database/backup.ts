@@ -30,7 +30,10 @@ export interface BackupKey {
 
 /** A path segment that is safe on any file system; a name that had to change gets a hash, so two never meet. */
 function segment(name: string): string {
-  const safe = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 80);
+  const safe = name
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 80);
   return safe === name && !name.includes('--') ? name : `${safe}-${createHash('sha256').update(name).digest('hex').slice(0, 10)}`;
 }
 
@@ -227,11 +230,7 @@ export interface EarlierRestoreOptions extends Progress {
  * nothing to revert and nothing is restored (a retry, or a release that added no migration):
  * writes made since must not be thrown away for nothing. Returns what was reverted, newest first.
  */
-export async function restoreEarlierBackup(
-  url: string,
-  backup: BackupResult,
-  options: EarlierRestoreOptions = {},
-): Promise<{ reverted: string[]; migrations: string[] }> {
+export async function restoreEarlierBackup(url: string, backup: BackupResult, options: EarlierRestoreOptions = {}): Promise<{ reverted: string[]; migrations: string[] }> {
   const target = databaseTarget(url);
   const file = await earlierBackupFile(backup, path.resolve(options.dir ?? defaultBackupDir()));
   return withClient(target, options, (client) =>
@@ -241,7 +240,10 @@ export async function restoreEarlierBackup(
       const inBackup = await migrationsInBackup(tools, file, common);
       const now = await appliedMigrations(client);
       const kept = new Set(inBackup);
-      const reverted = now.filter((m) => !kept.has(m.version)).reverse().map((m) => `${m.version}_${m.name}`);
+      const reverted = now
+        .filter((m) => !kept.has(m.version))
+        .reverse()
+        .map((m) => `${m.version}_${m.name}`);
       const same = reverted.length === 0 && inBackup.length === now.length;
       if (!same) await restoreWhole(client, tools, file, target, options, inBackup);
       return { reverted, migrations: (await appliedMigrations(client)).map((m) => `${m.version}_${m.name}`) };
@@ -305,10 +307,7 @@ async function localBackupFile(backup: BackupResult, dir: string): Promise<strin
     );
   });
   if (actual !== backup.sha256) {
-    throw ApplicationFailure.nonRetryable(
-      `the backup ${file} has changed since it was taken (sha256 ${actual} instead of ${backup.sha256}); refusing to restore it`,
-      FailureType.ChecksumDrift,
-    );
+    throw ApplicationFailure.nonRetryable(`the backup ${file} has changed since it was taken (sha256 ${actual} instead of ${backup.sha256}); refusing to restore it`, FailureType.ChecksumDrift);
   }
   return file;
 }
@@ -321,11 +320,11 @@ async function restoreInOneTransaction(tools: PgTools, file: string, preludeFile
     ...common,
     onSpawn: (child) => (script = child.stdout!),
   });
-  const applier = runTool(
-    tools.psql,
-    ['-X', '--quiet', '--no-password', '--set=ON_ERROR_STOP=1', '--single-transaction', `--file=${preludeFile}`, '--file=-', `--dbname=${target.toolUrl}`],
-    { ...common, stdin: script, onTick: () => progress.onProgress?.('restoring') },
-  );
+  const applier = runTool(tools.psql, ['-X', '--quiet', '--no-password', '--set=ON_ERROR_STOP=1', '--single-transaction', `--file=${preludeFile}`, '--file=-', `--dbname=${target.toolUrl}`], {
+    ...common,
+    stdin: script,
+    onTick: () => progress.onProgress?.('restoring'),
+  });
   // psql's failure is the one that explains; pg_restore then only reports a broken pipe.
   const [rendered, applied] = await Promise.allSettled([renderer, applier]);
   if (applied.status === 'rejected') throw applied.reason;
@@ -381,12 +380,7 @@ async function dropsForObjectsNotIn(client: Client, toc: TocEntry[]): Promise<st
   // A TOC line ends with the owner ("orders postgres"), functions carry their arguments ("add(integer) postgres").
   // Dropping too much is harmless (whatever the backup has, its script creates again); too little leaves leftovers.
   const has = (types: string[], schema: string, name: string, open?: string) =>
-    toc.some(
-      (e) =>
-        types.includes(e.type) &&
-        e.schema === schema &&
-        (open ? e.rest.startsWith(`${name}${open}`) : e.rest === name || e.rest.slice(0, e.rest.lastIndexOf(' ')) === name),
-    );
+    toc.some((e) => types.includes(e.type) && e.schema === schema && (open ? e.rest.startsWith(`${name}${open}`) : e.rest === name || e.rest.slice(0, e.rest.lastIndexOf(' ')) === name));
   const { rows } = await client.query<{ kind: string; schema: string; name: string; drop: string }>(`
     with user_ns as (
       select oid, nspname from pg_namespace
@@ -448,11 +442,7 @@ async function dropsForObjectsNotIn(client: Client, toc: TocEntry[]): Promise<st
 }
 
 /** The versions in the backup's schema_migrations ([] when it has none). */
-async function migrationsInBackup(
-  tools: PgTools,
-  file: string,
-  common: { env: NodeJS.ProcessEnv; redact: (s: string) => string; signal?: AbortSignal },
-): Promise<string[]> {
+async function migrationsInBackup(tools: PgTools, file: string, common: { env: NodeJS.ProcessEnv; redact: (s: string) => string; signal?: AbortSignal }): Promise<string[]> {
   const data = await runTool(tools.pgRestore, ['--data-only', '--table=schema_migrations', '--file=-', file], { ...common, captureStdout: true });
   return copyRows(data).map((row) => row[0]);
 }

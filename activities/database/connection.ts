@@ -35,10 +35,7 @@ export function databaseTarget(url: string): DatabaseTarget {
     throw ApplicationFailure.nonRetryable('the database URL is not a valid URL (expected postgres://user:password@host:port/database)', FailureType.InvalidInput);
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw ApplicationFailure.nonRetryable(
-      `the database URL must start with postgres:// or postgresql://, not ${parsed.protocol}//`,
-      FailureType.InvalidInput,
-    );
+    throw ApplicationFailure.nonRetryable(`the database URL must start with postgres:// or postgresql://, not ${parsed.protocol}//`, FailureType.InvalidInput);
   }
   const secrets: string[] = [];
   let password: string | undefined;

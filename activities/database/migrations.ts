@@ -31,10 +31,7 @@ export interface AppliedMigration {
 const FILE_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*?)\.(up|down)\.sql$/;
 
 /** The session-level advisory lock every Ferry migrator takes: 64 bits of sha256('ferry-migrations'). */
-export const MIGRATION_LOCK_KEY = BigInt.asIntN(
-  64,
-  BigInt(`0x${createHash('sha256').update('ferry-migrations').digest('hex').slice(0, 16)}`),
-).toString();
+export const MIGRATION_LOCK_KEY = BigInt.asIntN(64, BigInt(`0x${createHash('sha256').update('ferry-migrations').digest('hex').slice(0, 16)}`)).toString();
 
 const CREATE_TABLE = `create table if not exists schema_migrations (
   version text primary key,
@@ -55,10 +52,7 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
   try {
     entries = await fs.readdir(dir);
   } catch (error) {
-    throw ApplicationFailure.nonRetryable(
-      `the migrations folder ${dir} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      FailureType.InvalidInput,
-    );
+    throw ApplicationFailure.nonRetryable(`the migrations folder ${dir} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, FailureType.InvalidInput);
   }
   const problems: string[] = [];
   const ups = new Map<bigint, Migration>();
@@ -207,7 +201,11 @@ export async function revertMigrationsWithDownFiles(
         );
       }
       // The target's own files must match what the database kept of them, before anything is taken out.
-      checkForDrift(targetMigrations, (await appliedMigrations(client)).filter((m) => expected.has(BigInt(m.version))), dirs.targetDir);
+      checkForDrift(
+        targetMigrations,
+        (await appliedMigrations(client)).filter((m) => expected.has(BigInt(m.version))),
+        dirs.targetDir,
+      );
       const reverted: string[] = [];
       for (const row of extra) {
         progress.signal?.throwIfAborted();
@@ -239,14 +237,9 @@ export async function undoMigrationsWithDownFiles(url: string, dir: string, prom
       const mine = (await appliedMigrations(client, promotionId)).reverse();
       if (mine.length === 0) return { undone: [] };
       const files = new Map((await loadMigrations(dir)).map((m) => [BigInt(m.version), m]));
-      const missing = mine
-        .filter((row) => !files.get(BigInt(row.version))?.downFile)
-        .map((row) => `${row.version}_${row.name}.down.sql`);
+      const missing = mine.filter((row) => !files.get(BigInt(row.version))?.downFile).map((row) => `${row.version}_${row.name}.down.sql`);
       if (missing.length > 0) {
-        throw ApplicationFailure.nonRetryable(
-          `cannot undo by down migrations: ${missing.join(', ')} missing in ${dir}; nothing was undone`,
-          FailureType.InvalidInput,
-        );
+        throw ApplicationFailure.nonRetryable(`cannot undo by down migrations: ${missing.join(', ')} missing in ${dir}; nothing was undone`, FailureType.InvalidInput);
       }
       const undone: string[] = [];
       for (const row of mine) {
@@ -275,9 +268,7 @@ function checkForDrift(migrations: Migration[], applied: AppliedMigration[], dir
     if (file.name !== row.name) {
       drifted.push(`version ${row.version} was applied as ${row.version}_${row.name} but the file is now ${file.upFile}`);
     } else if (file.checksum !== row.checksum) {
-      drifted.push(
-        `${file.upFile} (version ${row.version}) changed after it was applied (checksum ${row.checksum.slice(0, 12)}… applied, ${file.checksum.slice(0, 12)}… now)`,
-      );
+      drifted.push(`${file.upFile} (version ${row.version}) changed after it was applied (checksum ${row.checksum.slice(0, 12)}… applied, ${file.checksum.slice(0, 12)}… now)`);
     }
   }
   if (drifted.length > 0) {
@@ -310,11 +301,7 @@ async function inTransaction(client: Client, sql: string, file: string, id: stri
 
 function migrationFailure(error: DatabaseError, sql: string | undefined, file: string, id: string): ApplicationFailure {
   const where = sql !== undefined && error.position ? ` at line ${sql.slice(0, Number(error.position) - 1).split('\n').length}` : '';
-  const extras = [
-    error.detail && `detail: ${error.detail}`,
-    error.hint && `hint: ${error.hint}`,
-    error.where && `context: ${error.where}`,
-  ].filter(Boolean);
+  const extras = [error.detail && `detail: ${error.detail}`, error.hint && `hint: ${error.hint}`, error.where && `context: ${error.where}`].filter(Boolean);
   const message =
     `${file} failed${where}: ${error.message}${error.code ? ` (SQLSTATE ${error.code})` : ''}` +
     (extras.length ? `; ${extras.join('; ')}` : '') +

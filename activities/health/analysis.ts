@@ -28,9 +28,7 @@ export async function analyzeVersion(request: AnalysisRequest): Promise<Analysis
   const snapshot = await snapshotWithEnoughTraffic(request);
   // The target says which Service reaches this version alone; the checks aim there.
   const values: PlaceholderValues = { version: request.version, environment: request.environment, service: snapshot.service };
-  const http = await Promise.all(
-    analysis.http.map((check, i) => runHttpCheck({ ...check, url: check.url && fillUrl(check.url, values) }, snapshot.baseUrl, request.signal, httpHeaders[i])),
-  );
+  const http = await Promise.all(analysis.http.map((check, i) => runHttpCheck({ ...check, url: check.url && fillUrl(check.url, values) }, snapshot.baseUrl, request.signal, httpHeaders[i])));
   return judge(analysis, { snapshot, http, prometheus: await prometheusMeasurements(request, values, prometheusHeaders) });
 }
 
@@ -50,11 +48,7 @@ async function snapshotWithEnoughTraffic({ target, version, analysis, signal, he
   }
 }
 
-async function prometheusMeasurements(
-  { analysis, version, signal }: AnalysisRequest,
-  values: PlaceholderValues,
-  headers: Record<string, string>,
-): Promise<Measurements['prometheus']> {
+async function prometheusMeasurements({ analysis, version, signal }: AnalysisRequest, values: PlaceholderValues, headers: Record<string, string>): Promise<Measurements['prometheus']> {
   const measured: Measurements['prometheus'] = { problems: [] };
   const prometheus = analysis.prometheus;
   if (!prometheus) return measured;

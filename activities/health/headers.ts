@@ -11,11 +11,7 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
  * The headers `headersEnv` names, with their values read from `env`. A missing or unusable
  * variable is a configuration error on this worker: retrying cannot help.
  */
-export function headersFromEnv(
-  headersEnv: Record<string, string> | undefined,
-  field: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Record<string, string> {
+export function headersFromEnv(headersEnv: Record<string, string> | undefined, field: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [header, variable] of Object.entries(headersEnv ?? {})) {
     const value = env[variable];

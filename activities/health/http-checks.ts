@@ -15,12 +15,7 @@ export interface HttpCheckResult {
 const GRACE_MS = 5_000;
 
 /** `headers`: the check's `headersEnv` already read (headers.ts), so a missing variable fails before any check. */
-export async function runHttpCheck(
-  check: HttpCheck,
-  baseUrl: string | undefined,
-  signal?: AbortSignal,
-  headers: Record<string, string> = {},
-): Promise<HttpCheckResult> {
+export async function runHttpCheck(check: HttpCheck, baseUrl: string | undefined, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<HttpCheckResult> {
   // Appended, not resolved: a base URL with a path of its own (a gateway's /shop/) keeps it.
   const url = check.url ?? (baseUrl ? `${baseUrl.replace(/\/+$/, '')}${check.path}` : undefined);
   if (!url) return { url: check.path ?? '?', latencyMs: 0, problem: `${check.path}: the target has no address to check it at` };

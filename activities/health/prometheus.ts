@@ -18,12 +18,7 @@ const answerSchema = z.discriminatedUnion('status', [
 
 /** The query's value, or undefined when it has no data (no samples yet, or 0/0). */
 /** `headers`: the values of `analysis.prometheus.headersEnv`, read on this worker (headers.ts). */
-export async function queryPrometheus(
-  baseUrl: string,
-  query: string,
-  signal?: AbortSignal,
-  headers: Record<string, string> = {},
-): Promise<number | undefined> {
+export async function queryPrometheus(baseUrl: string, query: string, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<number | undefined> {
   const url = new URL('api/v1/query', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   url.searchParams.set('query', query);
   const timeout = AbortSignal.timeout(10_000);

@@ -9,13 +9,9 @@ import { variableName } from '../shell-script';
 /** A week: far beyond any start-up, small enough that a timer never overflows. */
 const START_TIMEOUT_MAX_MS = 7 * 86_400_000;
 
-const targetSchema = z.discriminatedUnion('kind', [
-  localTargetSchema.extend({ startTimeout: z.number().int().positive().max(START_TIMEOUT_MAX_MS) }),
-  kubernetesTargetSchema,
-]);
+const targetSchema = z.discriminatedUnion('kind', [localTargetSchema.extend({ startTimeout: z.number().int().positive().max(START_TIMEOUT_MAX_MS) }), kubernetesTargetSchema]);
 
-const boundedRecord = <T extends z.ZodType>(value: T, max: number, what: string) =>
-  z.record(variableName, value).refine((r) => Object.keys(r).length <= max, `must have at most ${max} ${what}`);
+const boundedRecord = <T extends z.ZodType>(value: T, max: number, what: string) => z.record(variableName, value).refine((r) => Object.keys(r).length <= max, `must have at most ${max} ${what}`);
 
 export const appEnvironmentSchema = z.object({
   variables: boundedRecord(z.string().max(4_096), 100, 'variables'),

@@ -115,7 +115,9 @@ export async function workerLaunchRows(options: LaunchOptions): Promise<FigureRo
         else bareRuns.push(await bare(round));
       }
       const [f, b] = [ferryRuns.at(-1)!, bareRuns.at(-1)!];
-      log(`round ${round + 1}/${options.rounds}: first poll ${Math.round(f.toFirstPollMs)} / ${Math.round(b.toFirstPollMs)} ms, idle RSS ${Math.round(f.idleRssBytes / 2 ** 20)} / ${Math.round(b.idleRssBytes / 2 ** 20)} MB (Ferry / minimal)`);
+      log(
+        `round ${round + 1}/${options.rounds}: first poll ${Math.round(f.toFirstPollMs)} / ${Math.round(b.toFirstPollMs)} ms, idle RSS ${Math.round(f.idleRssBytes / 2 ** 20)} / ${Math.round(b.idleRssBytes / 2 ** 20)} MB (Ferry / minimal)`,
+      );
     }
     const from = options.ferryFrom === 'build' ? 'from the build' : options.ferryFrom === 'sources' ? 'from sources' : 'from a build without its bundle';
     const idle = `${Math.round(options.idleMs / 1000)} s`;

@@ -27,15 +27,20 @@ const historyFlags = z
 async function timelineWithStages(client: Client, workflowId: string): Promise<TimelineEntry[]> {
   const timeline = timelineOf(await client.workflow.getHandle(workflowId).fetchHistory());
   const children = timeline.filter((e): e is Extract<TimelineEntry, { kind: 'child' }> => e.kind === 'child');
-  const stages = await Promise.all(children.map((c) => client.workflow.getHandle(c.workflowId).fetchHistory().then(timelineOf, () => [])));
+  const stages = await Promise.all(
+    children.map((c) =>
+      client.workflow
+        .getHandle(c.workflowId)
+        .fetchHistory()
+        .then(timelineOf, () => []),
+    ),
+  );
   return [...timeline, ...stages.flat()];
 }
 
 function line(entry: TimelineEntry): string {
   const { kind, at, ...rest } = entry as TimelineEntry & Record<string, unknown>;
-  const what = ['name', 'summary', 'workflowId', 'state', 'by', 'reason', 'failure']
-    .map((key) => rest[key])
-    .filter((v): v is string => typeof v === 'string' && v.length > 0);
+  const what = ['name', 'summary', 'workflowId', 'state', 'by', 'reason', 'failure'].map((key) => rest[key]).filter((v): v is string => typeof v === 'string' && v.length > 0);
   return `${at}  ${kind.padEnd(8)}  ${[...new Set(what)].join('  ')}`;
 }
 

@@ -15,12 +15,14 @@ import { isForMachines, noOutputConflict, OUTPUT_FLAG_NAMES, outputOf, outputSha
 
 type Connect = () => Promise<{ client: Client; close(): Promise<void> }>;
 
-const statusFlags = z.object({ watch: z.boolean().default(false), ...outputShape }).superRefine(noOutputConflict).transform(outputOf);
+const statusFlags = z
+  .object({ watch: z.boolean().default(false), ...outputShape })
+  .superRefine(noOutputConflict)
+  .transform(outputOf);
 
 const QUERY_DEADLINE_MS = 15_000;
 
-export const exitCodeOf = (outcome: Outcome) =>
-  outcome.state === 'refused' ? ExitCode.Refused : isFinished(outcome) && !isSuccess(outcome) ? ExitCode.Failed : ExitCode.Done;
+export const exitCodeOf = (outcome: Outcome) => (outcome.state === 'refused' ? ExitCode.Refused : isFinished(outcome) && !isSuccess(outcome) ? ExitCode.Failed : ExitCode.Done);
 
 export async function status(connect: Connect, workflowId: string, options: unknown, print: (text: string) => void) {
   const flags = parseFlags(statusFlags, options, OUTPUT_FLAG_NAMES);
@@ -33,12 +35,14 @@ export async function status(connect: Connect, workflowId: string, options: unkn
       show(outcome);
       return exitCodeOf(outcome);
     }
-    const current = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => liveStatus(client, workflowId)).catch((error: unknown) => {
-      if (flags.watch) return undefined; // following waits for a worker
-      const attr = description.typedSearchAttributes;
-      const where = [attr.get(SearchAttr.state), attr.get(SearchAttr.environment), attr.get(SearchAttr.stage)].filter(Boolean).join(' ');
-      throw new CliExit(ExitCode.Failed, `${workflowId} is running, but no worker answered its status query (${briefly(error)}); its search attributes last said: ${where || 'nothing yet'}`);
-    });
+    const current = await client
+      .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => liveStatus(client, workflowId))
+      .catch((error: unknown) => {
+        if (flags.watch) return undefined; // following waits for a worker
+        const attr = description.typedSearchAttributes;
+        const where = [attr.get(SearchAttr.state), attr.get(SearchAttr.environment), attr.get(SearchAttr.stage)].filter(Boolean).join(' ');
+        throw new CliExit(ExitCode.Failed, `${workflowId} is running, but no worker answered its status query (${briefly(error)}); its search attributes last said: ${where || 'nothing yet'}`);
+      });
     if (current && (!flags.watch || isFinished(current))) {
       show(current);
       return exitCodeOf(current);
@@ -58,9 +62,13 @@ const STATES = ['running', 'waiting', 'succeeded', 'failed', 'rejected', 'aborte
 
 const listFlags = z
   .object({
-  app: z.string().max(100).regex(/^[a-z0-9-]+$/, 'must be an app name (lowercase letters, digits, dashes)').optional(),
-  state: z.enum(STATES).optional(),
-  limit: z.coerce.number().int().positive().max(10_000).default(50),
+    app: z
+      .string()
+      .max(100)
+      .regex(/^[a-z0-9-]+$/, 'must be an app name (lowercase letters, digits, dashes)')
+      .optional(),
+    state: z.enum(STATES).optional(),
+    limit: z.coerce.number().int().positive().max(10_000).default(50),
     ...outputShape,
   })
   .superRefine(noOutputConflict)
@@ -117,7 +125,11 @@ export async function list(connect: Connect, options: unknown, print: (text: str
       });
       if (rows.length >= flags.limit) break;
     }
-    print(render(flags.output, rows, () => formatTable([['ID', 'APP', 'COMMIT', 'STATE', 'ENVIRONMENT', 'STAGE', 'STARTED'], ...rows.map((r) => [r.workflowId, r.app, r.commit, r.state, r.environment, r.stage, r.startedAt])])));
+    print(
+      render(flags.output, rows, () =>
+        formatTable([['ID', 'APP', 'COMMIT', 'STATE', 'ENVIRONMENT', 'STAGE', 'STARTED'], ...rows.map((r) => [r.workflowId, r.app, r.commit, r.state, r.environment, r.stage, r.startedAt])]),
+      ),
+    );
     return ExitCode.Done;
   } finally {
     await close();

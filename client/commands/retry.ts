@@ -35,7 +35,8 @@ export async function retry(connect: () => Promise<{ client: Client; close(): Pr
     }
     const refusals = await policyRefusals(client, plan);
     if (refusals.length > 0) throw new CliExit(ExitCode.Refused, `refused, nothing started: ${refusals.join('; ')}`);
-    if (!isForMachines(flags.output)) print(`retrying ${workflowId} from ${plan.environments.find((e) => !e.skip)?.name ?? 'the start'} (${earlier.promoted.join(', ') || 'nothing'} already promoted)`);
+    if (!isForMachines(flags.output))
+      print(`retrying ${workflowId} from ${plan.environments.find((e) => !e.skip)?.name ?? 'the start'} (${earlier.promoted.join(', ') || 'nothing'} already promoted)`);
     return await launch(client, plan, flags, print);
   } finally {
     await close();

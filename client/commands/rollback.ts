@@ -20,14 +20,14 @@ type Connect = () => Promise<{ client: Client; close(): Promise<void> }>;
 
 export const rollbackFlagsSchema = z
   .object({
-  app: z.string().min(1).max(100, 'must be at most 100 characters'),
-  config: z.string().min(1, 'must name a file').max(4_096).default('ferry.config.yaml'),
-  env: z.string().min(1, 'must name an environment').max(100, 'must be at most 100 characters'),
-  to: commitPrefixSchema.optional(),
-  as: z.string().trim().min(1, 'must name a person').max(200, 'must be at most 200 characters'),
-  reason: z.string().trim().min(1, 'must say why').max(2_000, 'must be at most 2000 characters'),
-  emergency: z.boolean().default(false),
-  wait: z.boolean().default(false),
+    app: z.string().min(1).max(100, 'must be at most 100 characters'),
+    config: z.string().min(1, 'must name a file').max(4_096).default('ferry.config.yaml'),
+    env: z.string().min(1, 'must name an environment').max(100, 'must be at most 100 characters'),
+    to: commitPrefixSchema.optional(),
+    as: z.string().trim().min(1, 'must name a person').max(200, 'must be at most 200 characters'),
+    reason: z.string().trim().min(1, 'must say why').max(2_000, 'must be at most 2000 characters'),
+    emergency: z.boolean().default(false),
+    wait: z.boolean().default(false),
     ...outputShape,
   })
   .superRefine(noOutputConflict)
@@ -83,7 +83,8 @@ export async function rollback(connect: Connect, app: string, options: Record<st
       print(flags.output === 'json' ? JSON.stringify({ workflowId }) : render(flags.output, { workflowId }, () => workflowId));
       return ExitCode.Done;
     }
-    if (!isForMachines(flags.output)) print(`${workflowId}: rolling ${where} back from ${shortSha(live.sha)} (${live.artifact}) to ${shortSha(sha)} (${artifact})${flags.emergency ? ', emergency' : ''}`);
+    if (!isForMachines(flags.output))
+      print(`${workflowId}: rolling ${where} back from ${shortSha(live.sha)} (${live.artifact}) to ${shortSha(sha)} (${artifact})${flags.emergency ? ', emergency' : ''}`);
     const outcome = await follow(client, workflowId, isForMachines(flags.output) ? () => undefined : print);
     print(render(flags.output, outcome, () => outcomeTable(outcome)));
     return exitCodeOf(outcome);

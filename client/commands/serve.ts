@@ -34,9 +34,7 @@ const devFlags = z.object({
 });
 
 /** Every task queue the configs use: the dev worker serves them all. */
-export const taskQueuesOf = (configs: FerryConfig[]) => [
-  ...new Set(configs.flatMap((c) => [c.taskQueue, ...c.environments.map((e) => e.taskQueue ?? c.taskQueue)])),
-];
+export const taskQueuesOf = (configs: FerryConfig[]) => [...new Set(configs.flatMap((c) => [c.taskQueue, ...c.environments.map((e) => e.taskQueue ?? c.taskQueue)]))];
 
 export async function dev(options: unknown, print: (line: string) => void) {
   const flags = parseFlags(devFlags, options);

@@ -17,13 +17,13 @@ import { isForMachines, noOutputConflict, OUTPUT_FLAG_NAMES, outputOf, outputSha
 
 export const startFlagsSchema = z
   .object({
-  config: z.string().min(1).default('ferry.config.yaml'),
-  ref: z.string().trim().min(1, 'must name a branch, tag or commit').default('HEAD'),
-  to: z.string().min(1).optional(),
-  as: z.string().trim().min(1).optional(),
-  wait: z.boolean().default(false),
-  /** Promote again through environments an earlier run of this commit already promoted. */
-  force: z.boolean().default(false),
+    config: z.string().min(1).default('ferry.config.yaml'),
+    ref: z.string().trim().min(1, 'must name a branch, tag or commit').default('HEAD'),
+    to: z.string().min(1).optional(),
+    as: z.string().trim().min(1).optional(),
+    wait: z.boolean().default(false),
+    /** Promote again through environments an earlier run of this commit already promoted. */
+    force: z.boolean().default(false),
     ...outputShape,
   })
   .superRefine(noOutputConflict)
@@ -43,7 +43,10 @@ export async function start(connect: () => Promise<{ client: Client; close(): Pr
     // The ref is resolved here, not on a worker, so a private repository's credential must be set here too.
     const credentialsEnv = config.repoCredentialsEnv;
     if (credentialsEnv !== undefined && !process.env[credentialsEnv]) {
-      throw new CliExit(ExitCode.BadInput, `repoCredentialsEnv: ${credentialsEnv} is not set; ferry start resolves --ref in ${config.repo} itself, so it needs the credential where it runs as well as on the workers`);
+      throw new CliExit(
+        ExitCode.BadInput,
+        `repoCredentialsEnv: ${credentialsEnv} is not set; ferry start resolves --ref in ${config.repo} itself, so it needs the credential where it runs as well as on the workers`,
+      );
     }
     const commit = await resolveCommit({ repo: config.repo, ref: flags.ref, credentialsEnv }).catch((error: unknown) => {
       if (error instanceof ApplicationFailure) throw new CliExit(ExitCode.BadInput, `--ref: ${error.message}`);

@@ -18,7 +18,10 @@ const QUERY_DEADLINE_MS = 15_000;
 
 const { by, reason, holder } = unlockPayloadSchema.shape;
 export const unlockFlagsSchema = z.object({
-  app: z.string().max(100).regex(/^[a-z0-9-]+$/, 'must be an app name (lowercase letters, digits, dashes)'),
+  app: z
+    .string()
+    .max(100)
+    .regex(/^[a-z0-9-]+$/, 'must be an app name (lowercase letters, digits, dashes)'),
   env: z.string().min(1, 'must name an environment').max(100, 'must be at most 100 characters'),
   as: by,
   reason,
@@ -92,9 +95,11 @@ export async function unlock(connect: Connect, app: string, env: string, options
       throw error;
     });
     if (description?.status.name !== 'RUNNING') throw new CliExit(ExitCode.BadInput, `nothing holds ${flags.env} of ${flags.app} (${lockId} is not running)`);
-    const state = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(lockStateQuery)).catch((error: unknown) => {
-      throw new CliExit(ExitCode.Failed, `${lockId}: no worker answered its lockState query (${briefly(error)}); start a worker for its task queue and try again`);
-    });
+    const state = await client
+      .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(lockStateQuery))
+      .catch((error: unknown) => {
+        throw new CliExit(ExitCode.Failed, `${lockId}: no worker answered its lockState query (${briefly(error)}); start a worker for its task queue and try again`);
+      });
     print(describeLock(state));
     if (!state.holder && !flags.holder) throw new CliExit(ExitCode.BadInput, `nothing holds ${flags.env} of ${flags.app}: ${lockId} has no holder`);
     const from = await chooseHolder(flags, state, prompt);

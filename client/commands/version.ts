@@ -10,7 +10,10 @@ import { noOutputConflict, OUTPUT_FLAG_NAMES, outputOf, outputShape, render } fr
 import { InvalidInputError } from '../../common/problems';
 import { briefly } from '../transient';
 
-const versionFlags = z.object({ ...outputShape }).superRefine(noOutputConflict).transform(outputOf);
+const versionFlags = z
+  .object({ ...outputShape })
+  .superRefine(noOutputConflict)
+  .transform(outputOf);
 
 const SERVER_DEADLINE_MS = 5_000;
 

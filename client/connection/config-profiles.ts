@@ -20,7 +20,10 @@ const profileSchema = z.object({
   namespace: text(255).optional(),
   api_key: text(10_000).optional(),
   tls: tlsSchema.optional(),
-  grpc_meta: z.record(text(200), text(10_000)).refine((m) => Object.keys(m).length <= 50, 'at most 50 entries').optional(),
+  grpc_meta: z
+    .record(text(200), text(10_000))
+    .refine((m) => Object.keys(m).length <= 50, 'at most 50 entries')
+    .optional(),
 });
 const configSchema = z.object({
   profile: z
@@ -39,13 +42,18 @@ export function parseProfiles(toml: string, where: string): Profiles {
   } catch (error) {
     const at = error instanceof TomlError ? ` at line ${error.line}, column ${error.column}` : '';
     // Only the first line of the message: the rest shows the file's lines, which may hold a secret.
-    const why = String((error as Error).message).split('\n')[0].replace(/^Invalid TOML document: /, '');
+    const why = String((error as Error).message)
+      .split('\n')[0]
+      .replace(/^Invalid TOML document: /, '');
     throw new InvalidInputError('the Temporal connection settings', [`${where}: not valid TOML${at}: ${why}`]);
   }
   const parsed = configSchema.safeParse(document);
   if (!parsed.success) {
     // Issue messages name the path and the rule, not the value.
-    throw new InvalidInputError('the Temporal connection settings', describeIssues(parsed.error).map((problem) => `${where}: ${problem}`));
+    throw new InvalidInputError(
+      'the Temporal connection settings',
+      describeIssues(parsed.error).map((problem) => `${where}: ${problem}`),
+    );
   }
   return parsed.data.profile ?? {};
 }

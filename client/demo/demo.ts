@@ -101,16 +101,31 @@ async function main(argv: string[]): Promise<number> {
         for (const release of releases) ended.push(await promote(client, config, release, services.temporal.uiUrl, address, flags.yes));
         const promoted = ended.map((outcome, i) => ({ ...releases[i], ended: Object.fromEntries((hasStatus(outcome) ? outcome.environments : []).map((e) => [e.name, e.state])) }));
         // The locks answer on this worker's queue: asked while it still runs.
-        return { outcomes: ended, ledgerProblem: await checkLedgers(client, config.app, config.environments.map((e) => e.name), promoted, log) };
+        return {
+          outcomes: ended,
+          ledgerProblem: await checkLedgers(
+            client,
+            config.app,
+            config.environments.map((e) => e.name),
+            promoted,
+            log,
+          ),
+        };
       });
       const traffic = await Promise.all(users.map((u) => u.stop()));
       outcomes.forEach((status, i) => log(`\n${releases[i].name}:\n${outcomeTable(status)}`));
       // Answers by a version; before an environment's first deploy its proxy has none to offer.
-      const byVersions = traffic.flatMap((t) => Object.entries(t.byVersion).filter(([version]) => version !== '(none)').map(([, c]) => c));
+      const byVersions = traffic.flatMap((t) =>
+        Object.entries(t.byVersion)
+          .filter(([version]) => version !== '(none)')
+          .map(([, c]) => c),
+      );
       const answered = byVersions.reduce((n, c) => n + c.ok + c.failed, 0);
       const failed = byVersions.reduce((n, c) => n + c.failed, 0);
       log(`\nusers sent ${answered} requests to the running versions while it ran; ${failed} failed`);
-      log(`demo took ${((Date.now() - startedAt) / 1000).toFixed(1)} s; the history stays in ${path.join(flags.dir, 'temporal.db')} (npx ferry dev --config ${path.relative(process.cwd(), good.configFile)} to browse it)`);
+      log(
+        `demo took ${((Date.now() - startedAt) / 1000).toFixed(1)} s; the history stays in ${path.join(flags.dir, 'temporal.db')} (npx ferry dev --config ${path.relative(process.cwd(), good.configFile)} to browse it)`,
+      );
       outcomes.forEach((outcome, i) => {
         const unexpected = unexpectedEnd(outcome, releases[i].expect);
         if (unexpected) throw new CliExit(ExitCode.Failed, `${releases[i].name}: ${unexpected}`);
@@ -144,17 +159,19 @@ async function promote(client: Client, config: FerryConfig, release: DemoRelease
   await client.workflow.start('promotion', { taskQueue: config.taskQueue, workflowId, args: [plan] });
   log(`started ${workflowId} — watch it in the Web UI: ${uiUrl}/namespaces/default/workflows/${workflowId}`);
   let asked = false;
-  return follow(client, workflowId, (line) => log(`  ${line}`), { onStatus: async (current) => {
-    const production = current.environments.find((e) => e.name === 'production');
-    if (asked || production?.state !== 'waiting' || !production.approval) return;
-    asked = true;
-    log(approvalInstructions(current, uiUrl, address));
-    if (!approve) return log('waiting for your decision (Ctrl-C stops the demo; the promotion waits in the dev server)');
-    log(`--yes: approving as ${APPROVER}`);
-    await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, {
-      args: [{ decision: 'approve', environment: 'production', approver: APPROVER, comment: 'approved by npm run demo -- --yes' }],
-    });
-  } });
+  return follow(client, workflowId, (line) => log(`  ${line}`), {
+    onStatus: async (current) => {
+      const production = current.environments.find((e) => e.name === 'production');
+      if (asked || production?.state !== 'waiting' || !production.approval) return;
+      asked = true;
+      log(approvalInstructions(current, uiUrl, address));
+      if (!approve) return log('waiting for your decision (Ctrl-C stops the demo; the promotion waits in the dev server)');
+      log(`--yes: approving as ${APPROVER}`);
+      await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, {
+        args: [{ decision: 'approve', environment: 'production', approver: APPROVER, comment: 'approved by npm run demo -- --yes' }],
+      });
+    },
+  });
 }
 
 main(process.argv).then(exitWhenFlushed, (error: unknown) => {

@@ -28,12 +28,18 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const child = spawn(
     options.temporal,
     [
-      'server', 'start-dev',
-      '--db-filename', options.dbFile,
-      '--ip', '127.0.0.1',
-      '--port', String(options.port),
-      '--ui-port', String(options.uiPort),
-      '--log-level', 'warn',
+      'server',
+      'start-dev',
+      '--db-filename',
+      options.dbFile,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(options.port),
+      '--ui-port',
+      String(options.uiPort),
+      '--log-level',
+      'warn',
       ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
     ],
     // Its own process group: Ctrl-C reaches `ferry dev`, which stops this server only once its
@@ -55,7 +61,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }
     const connection = await Connection.connect({ address, connectTimeout: '1s' }).catch(() => undefined);
     if (connection) {
-      const ready = await connection.workflowService.getSystemInfo({}).then(() => true, () => false);
+      const ready = await connection.workflowService.getSystemInfo({}).then(
+        () => true,
+        () => false,
+      );
       await connection.close();
       if (ready) return { address, uiUrl: `http://127.0.0.1:${options.uiPort}`, stop };
     }

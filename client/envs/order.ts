@@ -25,11 +25,5 @@ export function orderViews(views: EnvironmentView[], configured?: ConfiguredOrde
     const i = configured.environments.indexOf(view.environment);
     return i < 0 ? Infinity : i;
   };
-  return [...views].sort(
-    (a, b) =>
-      a.app.localeCompare(b.app) ||
-      position(a) - position(b) ||
-      firstLiveAt(a) - firstLiveAt(b) ||
-      a.environment.localeCompare(b.environment),
-  );
+  return [...views].sort((a, b) => a.app.localeCompare(b.app) || position(a) - position(b) || firstLiveAt(a) - firstLiveAt(b) || a.environment.localeCompare(b.environment));
 }

@@ -41,9 +41,7 @@ export function attemptLine(attempt: LedgerAttempt, now: number): string {
 /** One environment: who holds it, its releases newest first (the first is live), and the last try that did not go live. */
 export function releasesTable(ledger: EnvironmentLedger, now: number): string {
   const live = ledger.releases[0];
-  const head = live
-    ? `${ledger.app} ${ledger.environment}: live ${shortSha(live.sha)} ${live.artifact} since ${when(live.wentLiveAt, now)}`
-    : `${ledger.app} ${ledger.environment}: no release yet`;
+  const head = live ? `${ledger.app} ${ledger.environment}: live ${shortSha(live.sha)} ${live.artifact} since ${when(live.wentLiveAt, now)}` : `${ledger.app} ${ledger.environment}: no release yet`;
   const lines = [oneLine(head, 400)];
   if (ledger.holder) lines.push(oneLine(`deploying: ${ledger.holder}`, 400));
   if (ledger.queue.length > 0) lines.push(oneLine(`queued: ${ledger.queue.join(', ')}`, 400));

@@ -67,6 +67,9 @@ function isJson(path: string, bytes: Buffer): boolean {
   if (/\.(pb|bin|binpb)$/i.test(path)) return false;
   // An encoded History begins with its first event's tag, 0x0a; JSON with `{` or `[`, maybe after
   // spaces or a byte-order mark.
-  const text = bytes.subarray(0, 64).toString('utf8').replace(/^[\uFEFF \t\r]+/, '');
+  const text = bytes
+    .subarray(0, 64)
+    .toString('utf8')
+    .replace(/^[\uFEFF \t\r]+/, '');
   return text.startsWith('{') || text.startsWith('[');
 }

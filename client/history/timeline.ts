@@ -102,14 +102,7 @@ const childEntrySchema = z.object({
   failure: z.string().optional(),
 });
 
-export const timelineEntrySchema = z.discriminatedUnion('kind', [
-  workflowEntrySchema,
-  activityEntrySchema,
-  timerEntrySchema,
-  signalEntrySchema,
-  updateEntrySchema,
-  childEntrySchema,
-]);
+export const timelineEntrySchema = z.discriminatedUnion('kind', [workflowEntrySchema, activityEntrySchema, timerEntrySchema, signalEntrySchema, updateEntrySchema, childEntrySchema]);
 
 export type TimelineEntry = z.infer<typeof timelineEntrySchema>;
 export type WorkflowEntry = z.infer<typeof workflowEntrySchema>;
@@ -139,8 +132,7 @@ export function timelineOf(history: History): TimelineEntry[] {
     lastMs = ms;
     const when = iso(ms);
     const summary = decodeString(event.userMetadata?.summary);
-    const workflow = (state: WorkflowEntry['state'], extra: Partial<WorkflowEntry> = {}) =>
-      entries.push(clean({ kind: 'workflow', eventId: id, at: when, state, ...extra }));
+    const workflow = (state: WorkflowEntry['state'], extra: Partial<WorkflowEntry> = {}) => entries.push(clean({ kind: 'workflow', eventId: id, at: when, state, ...extra }));
 
     if (event.workflowExecutionStartedEventAttributes) {
       const a = event.workflowExecutionStartedEventAttributes;
@@ -220,17 +212,19 @@ export function timelineOf(history: History): TimelineEntry[] {
     } else if (event.workflowExecutionSignaledEventAttributes) {
       const a = event.workflowExecutionSignaledEventAttributes;
       const payload = firstArg(a.input?.payloads);
-      entries.push(clean({
-        kind: 'signal',
-        eventId: id,
-        at: when,
-        name: a.signalName ?? '',
-        environment: environmentOf(payload),
-        by: field(payload, 'approver') ?? field(payload, 'by'),
-        reason: field(payload, 'reason'),
-        comment: field(payload, 'comment'),
-        identity: a.identity || undefined,
-      }));
+      entries.push(
+        clean({
+          kind: 'signal',
+          eventId: id,
+          at: when,
+          name: a.signalName ?? '',
+          environment: environmentOf(payload),
+          by: field(payload, 'approver') ?? field(payload, 'by'),
+          reason: field(payload, 'reason'),
+          comment: field(payload, 'comment'),
+          identity: a.identity || undefined,
+        }),
+      );
     } else if (event.workflowExecutionUpdateAdmittedEventAttributes) {
       startUpdate(event.workflowExecutionUpdateAdmittedEventAttributes.request, 'admitted', id, when);
     } else if (event.workflowExecutionUpdateAcceptedEventAttributes) {

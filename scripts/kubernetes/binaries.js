@@ -22,11 +22,7 @@ function cacheRoot() {
 }
 
 function binDir() {
-  return path.join(
-    cacheRoot(),
-    `kubernetes-${VERSIONS.kubernetes}_etcd-${VERSIONS.etcd}_kwok-${VERSIONS.kwok}`,
-    'bin',
-  );
+  return path.join(cacheRoot(), `kubernetes-${VERSIONS.kubernetes}_etcd-${VERSIONS.etcd}_kwok-${VERSIONS.kwok}`, 'bin');
 }
 
 function binaries() {
@@ -83,10 +79,7 @@ function go(args, { cwd, env, what }) {
     };
     child.stdout.on('data', count);
     child.stderr.on('data', count);
-    const ticker = setInterval(
-      () => log(`${what}: ${minutes(Date.now() - started)}, ${packages} packages so far`),
-      20_000,
-    );
+    const ticker = setInterval(() => log(`${what}: ${minutes(Date.now() - started)}, ${packages} packages so far`), 20_000);
     child.on('error', (error) => {
       clearInterval(ticker);
       reject(error);
@@ -117,10 +110,7 @@ async function kubernetesModule(dir) {
   const staging = [...goMod.matchAll(/^\s*(k8s\.io\/[\w.\-/]+) v0\.0\.0\s*$/gm)].map((m) => m[1]);
   if (staging.length === 0) throw new Error(`k8s.io/kubernetes ${version}'s go.mod lists no staging modules`);
   const replaces = [...new Set(staging)].map((module) => `\t${module} => ${module} ${stagingVersion}`);
-  fs.writeFileSync(
-    path.join(dir, 'go.mod'),
-    `module ferry.local/kubernetes\n\ngo 1.24.0\n\nrequire k8s.io/kubernetes ${version}\n\nreplace (\n${replaces.join('\n')}\n)\n`,
-  );
+  fs.writeFileSync(path.join(dir, 'go.mod'), `module ferry.local/kubernetes\n\ngo 1.24.0\n\nrequire k8s.io/kubernetes ${version}\n\nreplace (\n${replaces.join('\n')}\n)\n`);
 }
 
 function goProxy() {
@@ -129,10 +119,7 @@ function goProxy() {
 }
 
 function etcdModule(dir) {
-  fs.writeFileSync(
-    path.join(dir, 'go.mod'),
-    `module ferry.local/etcd\n\ngo 1.26.0\n\nrequire go.etcd.io/etcd/server/v3 ${VERSIONS.etcd}\n`,
-  );
+  fs.writeFileSync(path.join(dir, 'go.mod'), `module ferry.local/etcd\n\ngo 1.26.0\n\nrequire go.etcd.io/etcd/server/v3 ${VERSIONS.etcd}\n`);
 }
 
 async function build() {

@@ -33,10 +33,7 @@ function signed(dir, name, subject, extensions) {
   key(dir, name);
   openssl(['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`], dir);
   fs.writeFileSync(path.join(dir, `${name}.ext`), extensions.join('\n') + '\n');
-  openssl(
-    ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-extfile', `${name}.ext`, '-out', `${name}.crt`],
-    dir,
-  );
+  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-extfile', `${name}.ext`, '-out', `${name}.crt`], dir);
   fs.rmSync(path.join(dir, `${name}.csr`));
   fs.rmSync(path.join(dir, `${name}.ext`));
 }
@@ -47,10 +44,7 @@ function makePki(dir, { serviceIp }) {
   key(dir, 'ca');
   openssl(['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=ferry-test-ca', '-days', '30', '-out', 'ca.crt'], dir);
   const names = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
-  signed(dir, 'apiserver', '/CN=kube-apiserver', [
-    `subjectAltName=IP:127.0.0.1,IP:${serviceIp},${names.map((n) => `DNS:${n}`).join(',')}`,
-    'extendedKeyUsage=serverAuth',
-  ]);
+  signed(dir, 'apiserver', '/CN=kube-apiserver', [`subjectAltName=IP:127.0.0.1,IP:${serviceIp},${names.map((n) => `DNS:${n}`).join(',')}`, 'extendedKeyUsage=serverAuth']);
   for (const [name, who] of Object.entries(CLIENTS)) {
     signed(dir, name, `${who.o ? `/O=${who.o}` : ''}/CN=${who.cn}`, ['extendedKeyUsage=clientAuth']);
   }

@@ -192,11 +192,7 @@ async function up(dir, plane) {
       '--leader-elect=false',
       '--secure-port=0',
     ]);
-    plane.start('kube-scheduler', bin['kube-scheduler'], [
-      `--kubeconfig=${config('kube-scheduler')}`,
-      '--leader-elect=false',
-      '--secure-port=0',
-    ]);
+    plane.start('kube-scheduler', bin['kube-scheduler'], [`--kubeconfig=${config('kube-scheduler')}`, '--leader-elect=false', '--secure-port=0']);
     plane.start('kwok', bin.kwok, [
       `--kubeconfig=${config('kwok')}`,
       `--config=${path.join(__dirname, 'kwok-stages.yaml')}`,

@@ -40,9 +40,7 @@ class CapturingLogger implements Logger {
 
   /** Output lines of `step`, without the prefix. */
   outputOf(step: string): string[] {
-    return this.entries
-      .filter(({ level, message, meta }) => level === 'INFO' && message.startsWith(`${step}: `) && meta?.pgid === undefined)
-      .map(({ message }) => message.slice(step.length + 2));
+    return this.entries.filter(({ level, message, meta }) => level === 'INFO' && message.startsWith(`${step}: `) && meta?.pgid === undefined).map(({ message }) => message.slice(step.length + 2));
   }
 
   pgid(): number | undefined {
@@ -85,7 +83,6 @@ function start(activity: typeof build, input: CommandInput, info: Partial<Info> 
   const result = env.run<[CommandInput], CommandResult, typeof build>(activity, input);
   return { env, logger, result, heartbeats: () => heartbeats };
 }
-
 
 async function eventually<T>(probe: () => T | undefined, what: string, ms = 15_000): Promise<T> {
   for (const giveUpAt = Date.now() + ms; Date.now() < giveUpAt; await delay(50)) {
@@ -139,10 +136,7 @@ describe('build and test', () => {
   test('COMMIT and ARTIFACT reach the command, next to the allowed part of the worker’s environment', async () => {
     const { logger, result } = start(runTests, inputFor({ command: 'echo "commit=$COMMIT artifact=$ARTIFACT"; echo "path=${PATH:+set}"' }));
     await result;
-    expect(logger.outputOf('test')).toEqual([
-      `commit=${sample.shas.second} artifact=registry.example.com/shop:second`,
-      'path=set',
-    ]);
+    expect(logger.outputOf('test')).toEqual([`commit=${sample.shas.second} artifact=registry.example.com/shop:second`, 'path=set']);
   });
 
   test('a failing command is a non-retryable CommandFailed with its exit code and last lines', async () => {
@@ -363,10 +357,7 @@ describe('build and test', () => {
     test('a command sees the allow-list, its passEnv and Ferry’s variables, none of the worker’s secrets', async () => {
       const dump = path.join(tempDir('env'), 'env');
       const command = `env -0 > "$DUMP"; env; printenv ${DB} ${HOOK}; echo "db=$${DB} hook=$${HOOK}"; echo "region=$${REGION}"; exit 1`;
-      const { logger, result } = start(
-        build,
-        inputFor({ command, passEnv: [REGION, 'SHOP_NEVER_SET'], secretEnv, env: { ...inputFor({}).env, DUMP: dump } }),
-      );
+      const { logger, result } = start(build, inputFor({ command, passEnv: [REGION, 'SHOP_NEVER_SET'], secretEnv, env: { ...inputFor({}).env, DUMP: dump } }));
       const failure = await failureOf(result);
 
       const seen = dumpedEnv(dump);
@@ -389,14 +380,7 @@ describe('build and test', () => {
       const failure = await failureOf(result);
 
       const output = logger.outputOf('test');
-      expect(output).toEqual([
-        `url ***${DB}***`,
-        `password ***${DB}***`,
-        `encoded ***${DB}***`,
-        `query ?db=***${DB}***`,
-        `Authorization: Basic ***${DB}***`,
-        `hook ***${HOOK}***`,
-      ]);
+      expect(output).toEqual([`url ***${DB}***`, `password ***${DB}***`, `encoded ***${DB}***`, `query ?db=***${DB}***`, `Authorization: Basic ***${DB}***`, `hook ***${HOOK}***`]);
       expectNoSecretIn([...output, failure.message]);
       expect(failure.message).toContain(`hook ***${HOOK}***`);
     });
@@ -436,10 +420,7 @@ describe('build and test', () => {
 
     test('a skipIf that succeeds skips the build, and sees the same environment', async () => {
       const marker = markerIn(tempDir('marker'));
-      const { result } = start(
-        build,
-        inputFor({ command: 'touch "$MARKER"', skipIf: 'test "$ARTIFACT" = registry.example.com/shop:second', env: { ...inputFor({}).env, MARKER: marker } }),
-      );
+      const { result } = start(build, inputFor({ command: 'touch "$MARKER"', skipIf: 'test "$ARTIFACT" = registry.example.com/shop:second', env: { ...inputFor({}).env, MARKER: marker } }));
       expect(await result).toMatchObject({ skipped: true });
       expect(fs.existsSync(marker)).toBe(false);
     });

@@ -46,11 +46,7 @@ afterAll(async () => {
 });
 
 /** Runs an activity the way a worker does, collecting its heartbeats and log lines. */
-async function inActivity<R>(
-  work: () => Promise<R>,
-  onHeartbeat?: (details: unknown, env: MockActivityEnvironment) => void,
-  info?: Partial<ActivityInfo>,
-) {
+async function inActivity<R>(work: () => Promise<R>, onHeartbeat?: (details: unknown, env: MockActivityEnvironment) => void, info?: Partial<ActivityInfo>) {
   const heartbeats: unknown[] = [];
   const logs: string[] = [];
   const env = new MockActivityEnvironment(info, {
@@ -213,9 +209,7 @@ test('FERRY_BACKUP_KEEP is checked where it is read: a bad value is a non-retrya
 test('a wrong password fails without showing it', async () => {
   const url = await pg.createDatabase();
   const password = passwordOf(url);
-  const { error, logs } = await inActivity(() =>
-    activities({ STAGING_DATABASE_URL: withWrongPassword(url) }).migrateDatabase(input('ferry-shop-x', shas.first)),
-  );
+  const { error, logs } = await inActivity(() => activities({ STAGING_DATABASE_URL: withWrongPassword(url) }).migrateDatabase(input('ferry-shop-x', shas.first)));
 
   expect(error).toBeInstanceOf(ApplicationFailure);
   const failure = error as ApplicationFailure;
@@ -228,9 +222,7 @@ test('a wrong password fails without showing it', async () => {
 });
 
 test('a migrations folder outside the repository is refused', async () => {
-  const { error } = await inActivity(() =>
-    activities({ STAGING_DATABASE_URL: 'postgres://u:secret@127.0.0.1:1/db' }).migrateDatabase(input('ferry-shop-x', shas.first, { migrations: '../../etc' })),
-  );
+  const { error } = await inActivity(() => activities({ STAGING_DATABASE_URL: 'postgres://u:secret@127.0.0.1:1/db' }).migrateDatabase(input('ferry-shop-x', shas.first, { migrations: '../../etc' })));
   expect((error as ApplicationFailure).type).toBe(FailureType.InvalidInput);
   expect((error as ApplicationFailure).message).toContain('must be a folder inside the repository');
 });

@@ -6,18 +6,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { applyMigrations, backupDatabase, backupPath, resolvePgTools, restoreBackup } from '../../activities/database';
 import { FailureType } from '../../common/errors';
-import {
-  fingerprint,
-  migrationFolder,
-  migrationRows,
-  query,
-  reportDuration,
-  startTestPostgres,
-  tableExists,
-  passwordOf,
-  withWrongPassword,
-  type TestPostgres,
-} from '../helpers/postgres';
+import { fingerprint, migrationFolder, migrationRows, query, reportDuration, startTestPostgres, tableExists, passwordOf, withWrongPassword, type TestPostgres } from '../helpers/postgres';
 import { failureOf } from '../helpers/failures';
 
 let pg: TestPostgres;
@@ -50,7 +39,6 @@ async function shopDatabase(): Promise<string> {
   await query(url, `insert into orders select i, 1 + i % 50, (i * 7.31) % 500, md5(i::text) from generate_series(1, 1000) i`);
   return url;
 }
-
 
 test('backup → destructive migration → restore gives back exactly the rows, and nothing the migration made', async () => {
   const url = await shopDatabase();
@@ -155,11 +143,7 @@ test('backup paths are safe and distinct', () => {
 test('a restore that fails part-way changes nothing: the drops and the restore are one transaction', async () => {
   const url = await shopDatabase();
   const backup = await backupDatabase(url, { dir: backupDir, ...runKey('shop', 'staging', 'ferry-shop-atomic') });
-  await applyMigrations(
-    url,
-    migrationFolder({ ...SHOP, '002_more.up.sql': 'delete from orders where id > 10;\ncreate table extra (id int);\n' }).dir,
-    'ferry-shop-atomic',
-  );
+  await applyMigrations(url, migrationFolder({ ...SHOP, '002_more.up.sql': 'delete from orders where id > 10;\ncreate table extra (id int);\n' }).dir, 'ferry-shop-atomic');
   const after = await fingerprint(url, 'orders');
 
   // A psql that runs the whole restore, then one more statement that fails.
@@ -196,7 +180,7 @@ test('a backup whose checksum no longer matches is refused, and the database is 
   expect((await fingerprint(url, 'orders')).rows).toBe(10);
 });
 
-test('with none of this promotion\'s migrations applied there is nothing to undo, and later writes are kept', async () => {
+test("with none of this promotion's migrations applied there is nothing to undo, and later writes are kept", async () => {
   const url = await shopDatabase();
   const backup = await backupDatabase(url, { dir: backupDir, ...runKey('shop', 'staging', 'ferry-shop-nothing') });
   await query(url, `insert into customers values (51, 'written after the backup')`);
@@ -209,9 +193,7 @@ test('backups use the password from the URL without putting it in any message', 
   const url = await pg.createDatabase();
   const password = passwordOf(url);
   expect(password.length).toBeGreaterThan(3);
-  const error = (await backupDatabase(withWrongPassword(url), { dir: backupDir, ...runKey('pw', 'staging', 'ferry-pw') }).catch(
-    (e: Error) => e,
-  )) as Error;
+  const error = (await backupDatabase(withWrongPassword(url), { dir: backupDir, ...runKey('pw', 'staging', 'ferry-pw') }).catch((e: Error) => e)) as Error;
   expect(error.message).toMatch(/password authentication failed/);
   expect(error.message).not.toContain(password);
   expect(error.message).not.toContain(encodeURIComponent(password));
@@ -222,11 +204,7 @@ test('pg_dump gets the password through PGPASSWORD, never on its command line', 
   const real = resolvePgTools(15);
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-pg-bin-'));
   const record = path.join(bin, 'calls.txt');
-  fs.writeFileSync(
-    path.join(bin, 'pg_dump'),
-    `#!/bin/sh\nprintf '%s\\n' "args: $*" "PGPASSWORD set: \${PGPASSWORD:+yes}" >> '${record}'\nexec '${real.pgDump}' "$@"\n`,
-    { mode: 0o755 },
-  );
+  fs.writeFileSync(path.join(bin, 'pg_dump'), `#!/bin/sh\nprintf '%s\\n' "args: $*" "PGPASSWORD set: \${PGPASSWORD:+yes}" >> '${record}'\nexec '${real.pgDump}' "$@"\n`, { mode: 0o755 });
   fs.symlinkSync(real.pgRestore, path.join(bin, 'pg_restore'));
   fs.symlinkSync(real.psql, path.join(bin, 'psql'));
   process.env.FERRY_PG_BIN_DIR = bin;
@@ -266,7 +244,11 @@ function runKey(app: string, environment: string, promotionId = `ferry-${app}-12
   return { app, environment, promotionId, runId: `00000000-0000-4000-8000-${String(++runs).padStart(12, '0')}` };
 }
 
-const dumpsIn = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.dump')).sort();
+const dumpsIn = (dir: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.dump'))
+    .sort();
 
 test('a backup starts by removing the half-written dumps of attempts that are gone, and leaves a live one alone', async () => {
   const url = await shopDatabase();

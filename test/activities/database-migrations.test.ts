@@ -23,17 +23,13 @@ afterAll(async () => {
   done();
 });
 
-
 test('applies the migrations in order, each recorded with its checksum and promotion', async () => {
   const url = await pg.createDatabase();
   const { dir } = migrationFolder({ ...ORDERS, 'README.md': 'not a migration' });
 
   expect(await applyMigrations(url, dir, 'ferry-shop-aaaaaaa')).toMatchObject({ applied: ['001_create_orders', '002_add_status'] });
 
-  const rows = await query<{ version: string; name: string; checksum: string; promotion_id: string }>(
-    url,
-    'select version, name, checksum, promotion_id from schema_migrations order by version',
-  );
+  const rows = await query<{ version: string; name: string; checksum: string; promotion_id: string }>(url, 'select version, name, checksum, promotion_id from schema_migrations order by version');
   const files = await loadMigrations(dir);
   expect(rows).toEqual([
     { version: '001', name: 'create_orders', checksum: files[0].checksum, promotion_id: 'ferry-shop-aaaaaaa' },

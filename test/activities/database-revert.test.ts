@@ -126,10 +126,15 @@ test('by down files: back to a newer release (after a rollback from it) takes no
 
   expect(forward.error).toBeUndefined();
   expect(forward.value).toEqual({ reverted: [], applied: ['002_add_currency', '003_create_lines'], migrations: ['001_create_orders', '002_add_currency', '003_create_lines'] });
-  expect((await snapshot(url)).columns).toEqual(expect.arrayContaining([expect.objectContaining({ table_name: 'orders', column_name: 'currency' }), expect.objectContaining({ table_name: 'lines', column_name: 'sku' })]));
+  expect((await snapshot(url)).columns).toEqual(
+    expect.arrayContaining([expect.objectContaining({ table_name: 'orders', column_name: 'currency' }), expect.objectContaining({ table_name: 'lines', column_name: 'sku' })]),
+  );
   expect((await migrationRows(url)).filter((r) => r.id !== '001_create_orders').map((r) => r.promotion)).toEqual(['ferry-shop-rollback-staging-x', 'ferry-shop-rollback-staging-x']);
   // Again: nothing to take out, nothing to apply.
-  expect((await inActivity(() => acts.revertDatabase(revertInput(shas.newer, shas.older, 'down')))).value).toEqual({ reverted: [], migrations: ['001_create_orders', '002_add_currency', '003_create_lines'] });
+  expect((await inActivity(() => acts.revertDatabase(revertInput(shas.newer, shas.older, 'down')))).value).toEqual({
+    reverted: [],
+    migrations: ['001_create_orders', '002_add_currency', '003_create_lines'],
+  });
 });
 
 test('by down files: a missing down file refuses the revert, naming it, before anything is undone', async () => {

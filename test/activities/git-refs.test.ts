@@ -27,8 +27,7 @@ function inActivity<R>(work: () => Promise<R>): Promise<R> {
   return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(work);
 }
 
-const onBranches = (repo: string, sha: string, branches: string[], credentialsEnv?: string) =>
-  inActivity(() => checkBranches({ repo, sha, branches, credentialsEnv }));
+const onBranches = (repo: string, sha: string, branches: string[], credentialsEnv?: string) => inActivity(() => checkBranches({ repo, sha, branches, credentialsEnv }));
 
 describe('checkBranches: whether a commit is in the history of a branch', () => {
   test('a commit merged into main is on main; the branch tip itself is too', async () => {

@@ -33,7 +33,6 @@ function inActivity<R>(work: () => Promise<R>): Promise<R> {
 
 const resolve = (repo: string, ref: string) => inActivity(() => resolveCommit({ repo, ref }));
 
-
 describe('resolveCommit in a local repository', () => {
   test('a branch resolves to its tip, with the author and subject of that commit', async () => {
     expect(await resolve(sample.repo.dir, 'feature')).toEqual({
@@ -96,11 +95,14 @@ describe('resolveCommit in a local repository', () => {
   test.each([
     ['a path that does not exist', () => path.join(tempDir('gone'), 'missing')],
     ['a folder that is not a repository', () => tempDir('plain')],
-    ['a folder inside a repository', () => {
-      const inside = path.join(sample.repo.dir, 'nested');
-      fs.mkdirSync(inside, { recursive: true });
-      return inside;
-    }],
+    [
+      'a folder inside a repository',
+      () => {
+        const inside = path.join(sample.repo.dir, 'nested');
+        fs.mkdirSync(inside, { recursive: true });
+        return inside;
+      },
+    ],
   ])('%s is a non-retryable RepoUnreachable', async (_, repoPath) => {
     const repo = repoPath();
     const failure = await failureOf(resolve(repo, 'main'));
@@ -183,10 +185,7 @@ describe('withWorktree', () => {
         }),
       );
 
-    const [second, feature] = await Promise.all([
-      look(sample.shas.second, 'ferry-shop-second'),
-      look(sample.shas.feature, 'ferry-shop-feature'),
-    ]);
+    const [second, feature] = await Promise.all([look(sample.shas.second, 'ferry-shop-second'), look(sample.shas.feature, 'ferry-shop-feature')]);
 
     expect(second.dir).not.toBe(feature.dir);
     expect(path.basename(second.dir)).toMatch(/^ferry-ferry-shop-second-/);
@@ -220,16 +219,12 @@ describe('withWorktree', () => {
     const two = origin.commit('Two', AUTHORS.grace, { 'release.txt': 'two\n' });
     origin.git(['push', '--quiet', bare, 'main']);
 
-    const release = await inActivity(() =>
-      withWorktree({ repo: url, sha: two }, 'ferry-remote', async (dir) => fs.readFileSync(path.join(dir, 'release.txt'), 'utf8')),
-    );
+    const release = await inActivity(() => withWorktree({ repo: url, sha: two }, 'ferry-remote', async (dir) => fs.readFileSync(path.join(dir, 'release.txt'), 'utf8')));
     expect(release).toBe('two\n');
   });
 
   test('a commit the repository does not have is UnknownRef', async () => {
-    const failure = await failureOf(
-      inActivity(() => withWorktree({ repo: sample.repo.dir, sha: 'f'.repeat(40) }, 'ferry-missing', async () => 'unreachable')),
-    );
+    const failure = await failureOf(inActivity(() => withWorktree({ repo: sample.repo.dir, sha: 'f'.repeat(40) }, 'ferry-missing', async () => 'unreachable')));
     expect(failure.type).toBe(FailureType.UnknownRef);
     expect(failure.nonRetryable).toBe(true);
   });
@@ -268,7 +263,10 @@ describe('a private repository over HTTP, credentials by variable name', () => {
 
   /** Every file under `dir`, as text. */
   const filesUnder = (dir: string): string[] =>
-    fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'latin1'));
+    fs
+      .readdirSync(dir, { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile())
+      .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'latin1'));
 
   test('without credentials the server refuses: RepoUnreachable, not retried', async () => {
     const failure = await failureOf(resolveWith(url, 'main'));
@@ -292,9 +290,7 @@ describe('a private repository over HTTP, credentials by variable name', () => {
     const two = origin.commit('Two', AUTHORS.grace, { 'release.txt': 'two\n' });
     origin.git(['push', '--quiet', bare, 'main']);
     const release = await inActivity(() =>
-      withWorktree({ repo: url, sha: two, credentialsEnv: 'FERRY_TEST_GIT_CREDENTIALS' }, 'ferry-private', async (dir) =>
-        fs.readFileSync(path.join(dir, 'release.txt'), 'utf8'),
-      ),
+      withWorktree({ repo: url, sha: two, credentialsEnv: 'FERRY_TEST_GIT_CREDENTIALS' }, 'ferry-private', async (dir) => fs.readFileSync(path.join(dir, 'release.txt'), 'utf8')),
     );
     expect(release).toBe('two\n');
   });

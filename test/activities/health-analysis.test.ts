@@ -156,9 +156,7 @@ describe('HTTP checks against a real server', () => {
     });
 
     test('an unset variable is a non-retryable error naming the variable and the field, before anything is checked', async () => {
-      const failure = await failureOf(
-        judged({ http: [check({ url: `${base}/private`, headersEnv: { 'X-Health-Key': 'FERRY_TEST_UNSET_KEY', 'X-Other': 'FERRY_TEST_OTHER_SECRET' } })] }),
-      );
+      const failure = await failureOf(judged({ http: [check({ url: `${base}/private`, headersEnv: { 'X-Health-Key': 'FERRY_TEST_UNSET_KEY', 'X-Other': 'FERRY_TEST_OTHER_SECRET' } })] }));
       expect(failure.nonRetryable).toBe(true);
       expect(failure.type).toBe(FailureType.InvalidInput);
       expect(failure.message).toBe('FERRY_TEST_UNSET_KEY is not set on this worker (analysis.http[0].headersEnv names it for X-Health-Key)');
@@ -169,7 +167,9 @@ describe('HTTP checks against a real server', () => {
       process.env.FERRY_TEST_OTHER_SECRET = 'other-s3cret-value\r\nX-Injected: 1';
       const failure = await failureOf(judged({ http: [check({ url: `${base}/private`, headersEnv: { 'X-Health-Key': 'FERRY_TEST_OTHER_SECRET' } })] }));
       expect(failure.nonRetryable).toBe(true);
-      expect(failure.message).toBe('FERRY_TEST_OTHER_SECRET holds a value that cannot be sent as a header (a line break or other control character): analysis.http[0].headersEnv names it for X-Health-Key');
+      expect(failure.message).toBe(
+        'FERRY_TEST_OTHER_SECRET holds a value that cannot be sent as a header (a line break or other control character): analysis.http[0].headersEnv names it for X-Health-Key',
+      );
       expect(failure.message).not.toContain('s3cret');
     });
   });
@@ -268,7 +268,7 @@ describe('judge: each threshold, just within and just beyond', () => {
     expect(unmeasured.metrics).not.toHaveProperty('prometheusP95LatencyMs');
   });
 
-  test('every broken threshold is its own reason, the target\'s problems first', () => {
+  test("every broken threshold is its own reason, the target's problems first", () => {
     const result = judge(thresholds, {
       snapshot: snapshot({ traffic: { requests: 10, errors: 5, p95LatencyMs: 900, windowMs: 60_000 }, problems: ['process exited'] }),
       http: [{ url: 'http://a/healthz', latencyMs: 1, problem: 'http://a/healthz did not answer: ECONNREFUSED' }],
@@ -295,7 +295,7 @@ describe('fillQuery', () => {
   });
 });
 
-describe('Prometheus scraping the local target\'s proxy under real traffic', () => {
+describe("Prometheus scraping the local target's proxy under real traffic", () => {
   const { repo, shas } = shopRepo();
   const slowSha = repo.commit('A release that answers in 300 ms', AUTHORS.grace, { 'release.json': '{ "name": "slow", "failRate": 0, "slowMs": 300 }\n' });
   const stateDir = tempDir('environments');
@@ -312,8 +312,7 @@ describe('Prometheus scraping the local target\'s proxy under real traffic', () 
   const ERROR_RATE =
     '(sum(rate(ferry_proxy_requests_total{environment="{environment}",version="{version}",code=~"5.."}[15s])) or vector(0))' +
     ' / sum(rate(ferry_proxy_requests_total{environment="{environment}",version="{version}"}[15s]))';
-  const P95_MS =
-    'histogram_quantile(0.95, sum by (le) (rate(ferry_proxy_request_duration_seconds_bucket{environment="{environment}",version="{version}"}[15s]))) * 1000';
+  const P95_MS = 'histogram_quantile(0.95, sum by (le) (rate(ferry_proxy_request_duration_seconds_bucket{environment="{environment}",version="{version}"}[15s]))) * 1000';
 
   interface Environment {
     name: string;
@@ -354,12 +353,10 @@ describe('Prometheus scraping the local target\'s proxy under real traffic', () 
     ...overrides,
   });
 
-  const analyze = (env: Environment, sha: string, settings: AnalysisConfig) =>
-    analyzeVersion({ target: env.target(sha), version: version(sha), environment: env.name, analysis: settings });
+  const analyze = (env: Environment, sha: string, settings: AnalysisConfig) => analyzeVersion({ target: env.target(sha), version: version(sha), environment: env.name, analysis: settings });
 
   /** Until Prometheus has scraped enough of `version` for both queries to have a value. */
-  const scraped = (env: Environment, v: string) =>
-    Promise.all([ERROR_RATE, P95_MS].map((q) => waitForData(prometheus!.url, fillQuery(q, { version: v, environment: env.name }))));
+  const scraped = (env: Environment, v: string) => Promise.all([ERROR_RATE, P95_MS].map((q) => waitForData(prometheus!.url, fillQuery(q, { version: v, environment: env.name }))));
 
   beforeAll(async () => {
     canaryEnv = await environment('canary');
@@ -385,19 +382,16 @@ describe('Prometheus scraping the local target\'s proxy under real traffic', () 
     removeTempDirs();
   });
 
-  test('the proxy\'s counters reach Prometheus, labelled by environment, version and code', async () => {
+  test("the proxy's counters reach Prometheus, labelled by environment, version and code", async () => {
     const series = await waitForData(prometheus!.url, `ferry_proxy_requests_total{environment="canary"}`);
     const labels = series.map(({ metric }) => `${metric.version} ${metric.code}`).sort();
     expect(labels).toEqual([`${broken} 500`, `${spring} 200`].sort());
   });
 
-  test('the proxy\'s latency histogram is a Prometheus histogram: cumulative buckets, +Inf equal to the count', async () => {
+  test("the proxy's latency histogram is a Prometheus histogram: cumulative buckets, +Inf equal to the count", async () => {
     const selector = `environment="slow",version="${slow}"`;
     // One instant query, so every series comes from the same scrape.
-    const series = await waitForData(
-      prometheus!.url,
-      `{__name__=~"ferry_proxy_request_duration_seconds_(bucket|count|sum)",${selector}}`,
-    );
+    const series = await waitForData(prometheus!.url, `{__name__=~"ferry_proxy_request_duration_seconds_(bucket|count|sum)",${selector}}`);
     const count = series.find((s) => s.metric.__name__.endsWith('_count'))!.value;
     const sum = series.find((s) => s.metric.__name__.endsWith('_sum'))!.value;
     const buckets = series
@@ -413,7 +407,7 @@ describe('Prometheus scraping the local target\'s proxy under real traffic', () 
     expect(sum / count).toBeGreaterThanOrEqual(0.3);
   });
 
-  test('queryPrometheus: the failing canary\'s error rate is 1, the stable version\'s 0', async () => {
+  test("queryPrometheus: the failing canary's error rate is 1, the stable version's 0", async () => {
     const query = (v: string) => queryPrometheus(prometheus!.url, fillQuery(ERROR_RATE, { version: v, environment: 'canary' }));
     expect(await query(broken)).toBeCloseTo(1, 6);
     expect(await query(spring)).toBe(0);
@@ -505,9 +499,7 @@ describe('Prometheus scraping the local target\'s proxy under real traffic', () 
 
     test('queryPrometheus sends the headers it is given; without them the refusal says so', async () => {
       expect(await queryPrometheus(guarded, 'vector(1)', undefined, { Authorization: TOKEN })).toBe(1);
-      await expect(queryPrometheus(guarded, 'vector(1)')).rejects.toThrow(
-        `Prometheus at ${guarded} answered 401 (not authorized: see analysis.prometheus.headersEnv)`,
-      );
+      await expect(queryPrometheus(guarded, 'vector(1)')).rejects.toThrow(`Prometheus at ${guarded} answered 401 (not authorized: see analysis.prometheus.headersEnv)`);
     });
 
     test('analyzeVersion reads the header from the variable headersEnv names', async () => {

@@ -141,7 +141,10 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
   }
 
   async function configMaps(namespace: string): Promise<string[]> {
-    return (await core.listNamespacedConfigMap({ namespace })).items.map((c) => c.metadata?.name ?? '').filter((n) => n.startsWith('shop-')).sort();
+    return (await core.listNamespacedConfigMap({ namespace })).items
+      .map((c) => c.metadata?.name ?? '')
+      .filter((n) => n.startsWith('shop-'))
+      .sort();
   }
 
   test('rolling: every object applied under the ferry field manager, both Deployments rolled out reading the generated ConfigMap and Secret', async () => {
@@ -332,7 +335,7 @@ describeOnKubernetes('Kubernetes target, manifests mode, against a real API serv
     expect(await target.versions()).toEqual({ stable: undefined, previous: undefined });
   });
 
-  test('canary: what the canary Deployment reads and the namespace lacks (the overlay\'s own hashed ConfigMap) is applied with it and removed by its rollback; new workloads and Services wait for promote', async () => {
+  test("canary: what the canary Deployment reads and the namespace lacks (the overlay's own hashed ConfigMap) is applied with it and removed by its rollback; new workloads and Services wait for promote", async () => {
     const { namespace, target, releases } = await setUp('canary');
     const read = deploymentIn(namespace);
     releases.set(V1, { overlayConfigMap: 'welcome v1' });

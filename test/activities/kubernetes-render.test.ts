@@ -159,7 +159,7 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
     });
   });
 
-  test("each overlay renders with its own replicas, production with its disruption budget", async () => {
+  test('each overlay renders with its own replicas, production with its disruption budget', async () => {
     const replicas = async (overlay: string) => {
       const rendered = await render(input(shop, { target: { namespace: `shop-${overlay}`, manifests: { path: `k8s/overlays/${overlay}` } } }));
       return Object.fromEntries(kinds(rendered, 'Deployment').map((d) => [d.metadata.name, (d.spec as { replicas: number }).replicas]));
@@ -216,8 +216,7 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
 
   test("the digest leaves out the worker's secret values, and keeps what the manifests hold", async () => {
     const rendered = await render(input(shop));
-    const changed = (kind: string, data: Record<string, string>) =>
-      rendered.objects.map((object) => (object.kind === kind ? { ...object, data } : object));
+    const changed = (kind: string, data: Record<string, string>) => rendered.objects.map((object) => (object.kind === kind ? { ...object, data } : object));
     expect(digestOf(changed('Secret', { API_TOKEN: 'b3RoZXI=', DATABASE_URL: 'b3RoZXI=' }))).toBe(rendered.digest);
     expect(digestOf(changed('ConfigMap', { LOG_LEVEL: 'debug' }))).not.toBe(rendered.digest);
     // A Secret written in the manifests is the repository's: its values count.
@@ -286,7 +285,7 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
       expect(message).toMatch(/does not render at commit .*security; file '\/etc\/hostname' is not in or below/);
     });
 
-    test("an overlay that lists a kustomization elsewhere on the worker, at any depth: refused naming the file and entry, before kustomize runs", async () => {
+    test('an overlay that lists a kustomization elsewhere on the worker, at any depth: refused naming the file and entry, before kustomize runs', async () => {
       const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-files-'));
       try {
         fs.writeFileSync(path.join(elsewhere, 'kustomization.yaml'), 'configMapGenerator:\n  - name: nosy\n    files: [hostname]\n');
@@ -325,7 +324,11 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
         'k8s/overlays/garbled/kustomization.yaml': 'resources: [../../base\n  bad: [\n',
       });
       const aliased = await refusal(input(sha, { target: { namespace: 'shop', manifests: { path: 'k8s/overlays/aliased' } } }));
-      expect(aliased).toMatch(new RegExp(`^target\\.manifests\\.path k8s/overlays/aliased at commit ${sha.slice(0, 7)}: k8s/overlays/aliased/kustomization\\.yaml cannot be read fully \\(.*alias.*\\), so Ferry cannot check what it reaches`));
+      expect(aliased).toMatch(
+        new RegExp(
+          `^target\\.manifests\\.path k8s/overlays/aliased at commit ${sha.slice(0, 7)}: k8s/overlays/aliased/kustomization\\.yaml cannot be read fully \\(.*alias.*\\), so Ferry cannot check what it reaches`,
+        ),
+      );
       const garbled = await refusal(input(sha, { target: { namespace: 'shop', manifests: { path: 'k8s/overlays/garbled' } } }));
       expect(garbled).toMatch(/: k8s\/overlays\/garbled\/kustomization\.yaml cannot be read fully \(/);
     });
@@ -370,16 +373,20 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
       const target = { namespace: 'shop', manifests: { path: 'deploy' }, service: 'shop', deployment: 'web' };
       const cases: Array<[Record<string, string>, string]> = [
         [{ 'deploy/r.yaml': secret('ferry-shop-revisions') }, "Secret ferry-shop-revisions is named as Ferry's record of the revisions it applied in the namespace"],
-        [{ 'deploy/twin.yaml': deploymentYaml('web-canary', 'shop') }, "Deployment web-canary is named as the canary Ferry runs beside Deployment web (target.deployment)"],
-        [{ 'deploy/svc.yaml': service('shop-canary') }, "Service shop-canary is named as the Service Ferry makes to reach the canary alone (target.service shop)"],
-        [{ 'deploy/svc.yaml': service('shop-preview') }, "Service shop-preview is named as the Service Ferry makes to reach the preview alone (target.service shop)"],
+        [{ 'deploy/twin.yaml': deploymentYaml('web-canary', 'shop') }, 'Deployment web-canary is named as the canary Ferry runs beside Deployment web (target.deployment)'],
+        [{ 'deploy/svc.yaml': service('shop-canary') }, 'Service shop-canary is named as the Service Ferry makes to reach the canary alone (target.service shop)'],
+        [{ 'deploy/svc.yaml': service('shop-preview') }, 'Service shop-preview is named as the Service Ferry makes to reach the preview alone (target.service shop)'],
       ];
       for (const [files, reason] of cases) {
         const sha = commitManifests(`Named as Ferry's own: ${Object.keys(files)[0]}`, { 'deploy/web.yaml': deploymentYaml('web', 'shop'), ...files });
         expect(await refusal(input(sha, { target }))).toBe(`target.manifests.path deploy at commit ${sha.slice(0, 7)}: ${reason}: Ferry would overwrite or delete it; rename it`);
       }
       // Without a canary Deployment or a Service named, those names are the manifests' to use.
-      const free = commitManifests('Free names', { 'deploy/web.yaml': deploymentYaml('web', 'shop'), 'deploy/twin.yaml': deploymentYaml('web-canary', 'shop'), 'deploy/svc.yaml': service('shop-canary') });
+      const free = commitManifests('Free names', {
+        'deploy/web.yaml': deploymentYaml('web', 'shop'),
+        'deploy/twin.yaml': deploymentYaml('web-canary', 'shop'),
+        'deploy/svc.yaml': service('shop-canary'),
+      });
       await expect(render(input(free, { target: { namespace: 'shop', manifests: { path: 'deploy' } } }))).resolves.toMatchObject({ objects: expect.any(Array) });
     });
 
@@ -397,11 +404,17 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
           `target.manifests.path deploy at commit ${sha.slice(0, 7)}: ${kind} db is a workload Ferry neither rolls out nor watches: Ferry rolls out and watches Deployments (and applies Jobs and CronJobs without watching them); make it a Deployment`,
         );
       }
-      const pod = commitManifests('A bare Pod', { 'deploy/web.yaml': deploymentYaml('web', 'shop'), 'deploy/pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: { name: lone }\nspec: { containers: [{ name: main, image: shop }] }\n' });
+      const pod = commitManifests('A bare Pod', {
+        'deploy/web.yaml': deploymentYaml('web', 'shop'),
+        'deploy/pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: { name: lone }\nspec: { containers: [{ name: main, image: shop }] }\n',
+      });
       expect(await refusal(input(pod, { target: { namespace: 'shop', manifests: { path: 'deploy' } } }))).toContain('Pod lone is a workload Ferry neither rolls out nor watches');
-      const job = 'apiVersion: batch/v1\nkind: CronJob\nmetadata: { name: nightly }\nspec:\n  schedule: "0 3 * * *"\n  jobTemplate: { spec: { template: { spec: { restartPolicy: Never, containers: [{ name: main, image: shop }] } } } }\n';
+      const job =
+        'apiVersion: batch/v1\nkind: CronJob\nmetadata: { name: nightly }\nspec:\n  schedule: "0 3 * * *"\n  jobTemplate: { spec: { template: { spec: { restartPolicy: Never, containers: [{ name: main, image: shop }] } } } }\n';
       const jobs = commitManifests('A CronJob', { 'deploy/web.yaml': deploymentYaml('web', 'shop'), 'deploy/job.yaml': job });
-      await expect(render(input(jobs, { target: { namespace: 'shop', manifests: { path: 'deploy' } } }))).resolves.toMatchObject({ objects: expect.arrayContaining([expect.objectContaining({ kind: 'CronJob' })]) });
+      await expect(render(input(jobs, { target: { namespace: 'shop', manifests: { path: 'deploy' } } }))).resolves.toMatchObject({
+        objects: expect.arrayContaining([expect.objectContaining({ kind: 'CronJob' })]),
+      });
     });
 
     test('manifests that make kustomize run past its timeout (a billion laughs): refused for good, naming the path and commit', async () => {
@@ -420,9 +433,7 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
 
     test('a secret that names a worker variable this worker lacks', async () => {
       const message = await refusal(input(shop), 'InvalidInput', { SHOP_STAGING_DATABASE_URL: DATABASE_URL });
-      expect(message).toBe(
-        "secrets.API_TOKEN: the app's API_TOKEN comes from the worker variable SHOP_API_TOKEN (or, for the database URL, database.urlEnv), which is not set on this worker",
-      );
+      expect(message).toBe("secrets.API_TOKEN: the app's API_TOKEN comes from the worker variable SHOP_API_TOKEN (or, for the database URL, database.urlEnv), which is not set on this worker");
     });
 
     test('an image the manifests never use, naming the image looked for and those seen', async () => {
@@ -455,7 +466,7 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
       );
     });
 
-    test("a secret value kustomize prints in its error is masked", async () => {
+    test('a secret value kustomize prints in its error is masked', async () => {
       // Two objects named after the secret's value: kustomize's refusal names them.
       const named = (kind: string) => `apiVersion: v1\nkind: ${kind}\nmetadata: { name: ${API_TOKEN} }\n`;
       const sha = commitManifests('Names that clash', { 'deploy/a.yaml': named('ConfigMap'), 'deploy/b.yaml': named('ConfigMap'), 'deploy/web.yaml': deploymentYaml('web', 'shop') });
@@ -472,7 +483,9 @@ describeWithKustomize('rendering the manifests of manifests mode', (kustomize) =
         const timedOut: unknown = await renderManifests(input(shop), { kustomize: hanging, worker, timeoutMs: 300 }).catch((e: unknown) => e);
         expect(timedOut).toBeInstanceOf(ApplicationFailure);
         expect(timedOut).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
-        expect((timedOut as Error).message).toMatch(new RegExp(`^target\\.manifests\\.path k8s/overlays/staging does not render at commit ${shop.slice(0, 7)}: kustomize build took longer than 0\\.3 s`));
+        expect((timedOut as Error).message).toMatch(
+          new RegExp(`^target\\.manifests\\.path k8s/overlays/staging does not render at commit ${shop.slice(0, 7)}: kustomize build took longer than 0\\.3 s`),
+        );
         const controller = new AbortController();
         const reason = new Error('cancelled by the test');
         const cancelled = renderManifests(input(shop), { kustomize: hanging, worker, signal: controller.signal });

@@ -140,7 +140,13 @@ describe('the shop with its worker', () => {
     // workers to settle (as long as the web process may take), so the crash is always within it.
     const soon = appEnvironmentOf({ variables: { SHOP_WORKER_CRASH: '1', SHOP_WORKER_INTERVAL_MS: '100' } });
     const patient = { config: { ...env.config, startTimeout: 60_000 }, settleMs: 60_000 };
-    const failure = (await env.target(shas.summer, { appEnvironment: soon, ...patient }).deploy(version(shas.summer)).then(() => undefined, (e: unknown) => e)) as Error;
+    const failure = (await env
+      .target(shas.summer, { appEnvironment: soon, ...patient })
+      .deploy(version(shas.summer))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as Error;
     expect(failure.message).toMatch(/^"node worker.js" \(the worker process\) exited with 1 before shop:\w+ was up:\n/);
     expect(failure.message).toContain('error worker: crashing on purpose (SHOP_WORKER_CRASH=1)');
     expect(await env.state.read()).toEqual(before);
@@ -214,7 +220,10 @@ describe('the shop with its worker', () => {
 
     const damaged = async (state: unknown) => {
       fs.writeFileSync(env.state.file, JSON.stringify(state));
-      return env.state.read().then(() => 'read', (e: Error) => e.message);
+      return env.state.read().then(
+        () => 'read',
+        (e: Error) => e.message,
+      );
     };
     const named = (name: string) => ({ stable: { ...stable!, processes: [{ ...stable!.processes![0], name }] } });
     for (const name of ['../../../../elsewhere/credentials', 'a/b', 'Worker', 'w'.repeat(41)]) {
@@ -258,7 +267,10 @@ describe('the shop with its worker', () => {
     const postgres = await startTestPostgres();
     try {
       const url = await postgres.createDatabase();
-      for (const file of fs.readdirSync(path.join(__dirname, '..', '..', 'examples', 'shop', 'migrations')).filter((f) => f.endsWith('.up.sql')).sort()) {
+      for (const file of fs
+        .readdirSync(path.join(__dirname, '..', '..', 'examples', 'shop', 'migrations'))
+        .filter((f) => f.endsWith('.up.sql'))
+        .sort()) {
         await query(url, fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'shop', 'migrations', file), 'utf8'));
       }
       await query(url, `INSERT INTO orders (item, quantity) VALUES ('kettle', 1), ('teapot', 2)`);
@@ -362,7 +374,13 @@ setInterval(() => undefined, 1000);
 
     // The worker dies at once; the start waits a minute for it to settle, so it dies within that.
     const patient = { config: { ...env.config, startTimeout: 60_000 }, settleMs: 60_000 };
-    const failure = (await env.target(crashing, { appEnvironment, ...patient }).deploy('app:2').then(() => undefined, (e: unknown) => e)) as Error;
+    const failure = (await env
+      .target(crashing, { appEnvironment, ...patient })
+      .deploy('app:2')
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as Error;
     expect(failure.message).toContain('"node worker.js" (the worker process) exited with 3 before app:2 was up:\n');
     expect(failure.message).toContain('lost connection with ***FERRY_TEST_WORKER_STRIPE_KEY***');
     expect(failure.message).not.toContain(SECRET);
@@ -418,7 +436,14 @@ setInterval(() => undefined, 1000);
     test('a failed start quotes only its own output, not what an earlier start of the commit printed with another value', async () => {
       const env = await environment('worker-restarted', app.dir);
       const patient = { appEnvironment, config: { ...env.config, startTimeout: 60_000 }, settleMs: 60_000 };
-      const failed = () => env.target(crashing, patient).deploy('app:2').then(() => undefined, (e: unknown) => (e as Error).message);
+      const failed = () =>
+        env
+          .target(crashing, patient)
+          .deploy('app:2')
+          .then(
+            () => undefined,
+            (e: unknown) => (e as Error).message,
+          );
       expect(await failed()).toContain('lost connection with ***FERRY_TEST_WORKER_STRIPE_KEY***');
       process.env.FERRY_TEST_WORKER_STRIPE_KEY = ROTATED;
       const message = await failed();

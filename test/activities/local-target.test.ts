@@ -252,7 +252,13 @@ http.createServer((req, res) => res.end(req.url === '/env' ? JSON.stringify(proc
     await env.target(first).deploy('app:1');
     delete process.env.FERRY_TEST_STRIPE_KEY;
     try {
-      const failure = await env.target(first).deploy('app:2').then(() => undefined, (e: unknown) => e);
+      const failure = await env
+        .target(first)
+        .deploy('app:2')
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(failure).toBeInstanceOf(ApplicationFailure);
       expect(failure).toMatchObject({
         type: 'InvalidInput',
@@ -267,7 +273,13 @@ http.createServer((req, res) => res.end(req.url === '/env' ? JSON.stringify(proc
 
   test('an app that prints its secret and exits: the error quotes its output with the secret masked', async () => {
     const env = await environmentOf('app-env-crash');
-    const failure = (await env.target(crashing).deploy('app:crash').then(() => undefined, (e: unknown) => e)) as Error;
+    const failure = (await env
+      .target(crashing)
+      .deploy('app:crash')
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as Error;
     expect(failure.message).toContain('exited with 2 before it was healthy:\nconnecting with ***FERRY_TEST_STRIPE_KEY***');
     expect(failure.message).not.toContain(SECRET);
   });

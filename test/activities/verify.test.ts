@@ -154,9 +154,21 @@ test('the timeout is the command’s own: a checkout slower than it does not cou
 describe('input out of bounds is refused for good, naming the field, before anything runs', () => {
   test.each([
     ['a timeout over 24h', { verify: { timeout: 86_400_001 } }, 'verify.timeout: must be at most 24h'],
-    ['a process name that is not a name', { target: { kind: 'local', start: 'node app.js', port: 40_000, healthPath: '/', startTimeout: 20_000, processes: [{ name: 'Worker One', start: 'node worker.js' }] } }, 'target.processes[0].name'],
-    ['a start command of megabytes', { target: { kind: 'local', start: 'x'.repeat(2_000_000), port: 40_000, healthPath: '/', startTimeout: 20_000 } }, 'target.start: must be at most 10000 characters'],
-    ['a manifests path outside the repository', { target: { kind: 'kubernetes', context: 'c', namespace: 'shop', url: 'http://shop', manifests: { path: '../elsewhere' } }, strategy: 'rolling' }, 'target.manifests.path'],
+    [
+      'a process name that is not a name',
+      { target: { kind: 'local', start: 'node app.js', port: 40_000, healthPath: '/', startTimeout: 20_000, processes: [{ name: 'Worker One', start: 'node worker.js' }] } },
+      'target.processes[0].name',
+    ],
+    [
+      'a start command of megabytes',
+      { target: { kind: 'local', start: 'x'.repeat(2_000_000), port: 40_000, healthPath: '/', startTimeout: 20_000 } },
+      'target.start: must be at most 10000 characters',
+    ],
+    [
+      'a manifests path outside the repository',
+      { target: { kind: 'kubernetes', context: 'c', namespace: 'shop', url: 'http://shop', manifests: { path: '../elsewhere' } }, strategy: 'rolling' },
+      'target.manifests.path',
+    ],
     ['a secret naming no variable', { appEnvironment: { variables: {}, secrets: { STRIPE_KEY: 'not a variable' } } }, 'appEnvironment.secrets.STRIPE_KEY'],
   ] as const)('%s', async (_, overrides, field) => {
     const failure = await failureOf(run(inputFor(first, { ...(overrides as object), verify: { command: 'touch "$VERIFY_REPORT.ran"', ...(overrides as { verify?: object }).verify } })));

@@ -135,7 +135,13 @@ test('after promotions: each environment runs the version the matrix shows (tabl
   const dev = row(rows, 'dev');
   const production = row(rows, 'production');
   expect(rows.map((r) => `${r.app}/${r.environment}`)).toEqual(['shop/dev', 'shop/production']);
-  expect(dev).toMatchObject({ state: 'live', health: 'live', live: { sha: summer, artifact: `shop:${summer.slice(0, 7)}`, by: summerId, kind: 'promotion', requestedBy: 'ci-bot', approvedBy: [] }, holder: null, queue: [] });
+  expect(dev).toMatchObject({
+    state: 'live',
+    health: 'live',
+    live: { sha: summer, artifact: `shop:${summer.slice(0, 7)}`, by: summerId, kind: 'promotion', requestedBy: 'ci-bot', approvedBy: [] },
+    holder: null,
+    queue: [],
+  });
   expect(production).toMatchObject({
     state: 'live',
     live: { sha: spring, artifact: `shop:${spring.slice(0, 7)}`, by: springId, kind: 'promotion', requestedBy: 'ci-bot', approvedBy: ['olivia'] },
@@ -183,14 +189,20 @@ test('one environment lists its releases newest first, with who asked and who ap
   expect(unknownEnv).toMatchObject({ code: 3, stderr: 'app "shop" has no environment "moon": it has dev, production\n' });
 });
 
-test("environments in the order of a config given with -c (one it lists that never went live included), else as they first went live; summer goes live in production once approved", async () => {
+test('environments in the order of a config given with -c (one it lists that never went live included), else as they first went live; summer goes live in production once approved', async () => {
   // The order: a config's, else when each environment first went live.
   const reversed = path.join(tempDir('reversed'), 'ferry.config.yaml');
   const local = (port: number) => `{ kind: local, start: "node server.js", port: ${port} }`;
   fs.writeFileSync(
     reversed,
     `app: shop\nrepo: ${repo.dir}\nbuild: { command: "true" }\nenvironments:\n` +
-      [['production', 40_101], ['staging', 40_102], ['dev', 40_103]].map(([name, port]) => `  - name: ${name}\n    target: ${local(port as number)}\n`).join(''),
+      [
+        ['production', 40_101],
+        ['staging', 40_102],
+        ['dev', 40_103],
+      ]
+        .map(([name, port]) => `  - name: ${name}\n    target: ${local(port as number)}\n`)
+        .join(''),
   );
   const ordered = await ferry(['envs', '-c', reversed, '-o', 'json']);
   expect(ordered.code).toBe(0);
@@ -210,7 +222,9 @@ test("environments in the order of a config given with -c (one it lists that nev
 test('a release that fails in dev is rolled back: the matrix shows the live version and the try that did not go live', async () => {
   expect(await runningCommit(ports.dev)).toBe(summer);
   const crash = repo.commit('A release that cannot start', AUTHORS.linus, {
-    'ferry.config.yaml': fs.readFileSync(path.join(repo.dir, 'ferry.config.yaml'), 'utf8').replace('start: "node server.js", port: ' + ports.dev, `start: "node -e 'process.exit(3)'", port: ${ports.dev}`),
+    'ferry.config.yaml': fs
+      .readFileSync(path.join(repo.dir, 'ferry.config.yaml'), 'utf8')
+      .replace('start: "node server.js", port: ' + ports.dev, `start: "node -e 'process.exit(3)'", port: ${ports.dev}`),
   });
   const failed = await ferry(['start', '--ref', crash, '--to', 'dev', '--wait']);
   expect(failed.code).toBe(1);

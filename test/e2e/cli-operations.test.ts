@@ -223,8 +223,7 @@ function standInStatus(workflowId: string, state: PromotionStatus['state'], prod
 
 test('stand-ins: closed runs read without a worker, --watch outlives a worker restart and a server restart, list and status say terminated', async () => {
   let stopStandIns = await startStandInWorker();
-  const start = (id: string, final: PromotionStatus, waitForApproval = false) =>
-    client.workflow.start('promotion', { taskQueue: STAND_IN_QUEUE, workflowId: id, args: [final, { waitForApproval }] });
+  const start = (id: string, final: PromotionStatus, waitForApproval = false) => client.workflow.start('promotion', { taskQueue: STAND_IN_QUEUE, workflowId: id, args: [final, { waitForApproval }] });
   const [succeeded, rejected, terminated, waiting] = ['ferry-standin-1000001', 'ferry-standin-1000002', 'ferry-standin-1000003', 'ferry-standin-1000004'];
   await (await start(succeeded, standInStatus(succeeded, 'succeeded', 'succeeded'))).result();
   await expect((await start(rejected, standInStatus(rejected, 'rejected', 'rejected'))).result()).rejects.toThrow();
@@ -286,7 +285,10 @@ test('closed promotions read without a worker; --wait and --watch outlive a work
   const rejected = commitRelease('summer');
   const rejecting = ferryInBackground(['start', '--ref', rejected, '--wait']);
   await productionWaits(idOf(rejected));
-  expect((await temporal(['workflow', 'signal', '--workflow-id', idOf(rejected), '--name', 'reject', '--input', JSON.stringify({ environment: 'production', approver: 'sam', reason: 'no release notes' })])).code).toBe(0);
+  expect(
+    (await temporal(['workflow', 'signal', '--workflow-id', idOf(rejected), '--name', 'reject', '--input', JSON.stringify({ environment: 'production', approver: 'sam', reason: 'no release notes' })]))
+      .code,
+  ).toBe(0);
   expect((await rejecting.done).code).toBe(1);
 
   const terminated = commitRelease('autumn');
@@ -322,7 +324,13 @@ test('closed promotions read without a worker; --wait and --watch outlive a work
   expect(ok.stdout).toMatch(/SUCCEEDED/);
   const no = await ferry(['status', idOf(rejected), '--json']);
   expect(no.code).toBe(1);
-  expect(JSON.parse(no.stdout)).toMatchObject({ state: 'rejected', environments: [{ name: 'dev', state: 'succeeded' }, { name: 'production', state: 'rejected' }] });
+  expect(JSON.parse(no.stdout)).toMatchObject({
+    state: 'rejected',
+    environments: [
+      { name: 'dev', state: 'succeeded' },
+      { name: 'production', state: 'rejected' },
+    ],
+  });
   const gone = await ferry(['status', idOf(terminated), '--json']);
   expect(gone.code).toBe(1);
   expect(JSON.parse(gone.stdout)).toMatchObject({ workflowId: idOf(terminated), state: 'terminated', reason: 'stuck behind the change board' });
@@ -389,11 +397,8 @@ test('ferry status --json larger than a pipe buffer arrives whole through a slow
   const piped = await withStandIns(async () => {
     await client.workflow.execute('promotion', { taskQueue: STAND_IN_QUEUE, workflowId, args: [status] });
     return new Promise<Run>((resolve) =>
-      execFile(
-        'sh',
-        ['-c', '"$0" "$1" status "$2" --json | (sleep 1; cat)', process.execPath, FERRY, workflowId],
-        { cwd: repo.dir, env: cliEnv(), maxBuffer: 64 << 20 },
-        (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+      execFile('sh', ['-c', '"$0" "$1" status "$2" --json | (sleep 1; cat)', process.execPath, FERRY, workflowId], { cwd: repo.dir, env: cliEnv(), maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
+        resolve({ code: error ? 1 : 0, stdout, stderr }),
       ),
     );
   });

@@ -51,10 +51,7 @@ async function runningCommit(port: number): Promise<string> {
 
 /** Every column of every table and the orders' rows: equal snapshots, equal databases for the app. */
 async function snapshot(url: string) {
-  const columns = await query(
-    url,
-    `select table_name, column_name, data_type, is_nullable from information_schema.columns where table_schema = 'public' order by 1, 2`,
-  );
+  const columns = await query(url, `select table_name, column_name, data_type, is_nullable from information_schema.columns where table_schema = 'public' order by 1, 2`);
   return { columns, migrations: (await migrationRows(url)).map((r) => r.id), orders: await fingerprint(url, 'orders') };
 }
 
@@ -168,8 +165,18 @@ test('after two promotions, dev goes back by down files and production, once app
   expect(await runningCommit(ports.dev)).toBe(spring);
   expect(await snapshot(urls.dev)).toEqual(springState.dev);
   const dev = await releasesOf('dev');
-  expect(dev.map((r) => [r.sha, r.kind])).toEqual([[spring, 'rollback'], [summer, 'promotion'], [spring, 'promotion']]);
-  expect(dev[0]).toMatchObject({ by: `ferry-rollback/shop/dev/${spring.slice(0, 12)}`, requestedBy: 'rita', reason: 'gift notes break checkout', emergency: false, migrations: springState.dev.migrations });
+  expect(dev.map((r) => [r.sha, r.kind])).toEqual([
+    [spring, 'rollback'],
+    [summer, 'promotion'],
+    [spring, 'promotion'],
+  ]);
+  expect(dev[0]).toMatchObject({
+    by: `ferry-rollback/shop/dev/${spring.slice(0, 12)}`,
+    requestedBy: 'rita',
+    reason: 'gift notes break checkout',
+    emergency: false,
+    migrations: springState.dev.migrations,
+  });
   const status = await ferry(['status', `ferry-rollback/shop/dev/${spring.slice(0, 12)}`, '--json']);
   expect(status.code).toBe(0);
   expect(JSON.parse(status.stdout)).toMatchObject({ state: 'succeeded', sha: spring, environments: [{ name: 'dev', state: 'succeeded' }] });
@@ -207,4 +214,3 @@ test('after two promotions, dev goes back by down files and production, once app
   expect(await query(urls.production, `select count(*)::int as notes from orders where gift_note = 'happy summer'`)).toEqual([{ notes: 16 }]);
   expect((await releasesOf('production'))[0]).toMatchObject({ sha: summer, kind: 'rollback', emergency: true, approvedBy: [] });
 }, 600_000);
-

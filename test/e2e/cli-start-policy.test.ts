@@ -104,7 +104,10 @@ test('a promotion the workflow refuses ends refused, runs no build, and ferry st
   // Started past the CLI's own check, as a plan from an older ferry would be: the worker refuses it too.
   const plan = buildPlan({ ...parseConfig(config(), 'test'), repo: repo.dir }, { sha: topic, ref: 'topic' });
   await client.workflow.start('promotion', { taskQueue: 'ferry', workflowId: promotionWorkflowId('shop', topic), args: [plan] });
-  await client.workflow.getHandle(promotionWorkflowId('shop', topic)).result().catch(() => undefined);
+  await client.workflow
+    .getHandle(promotionWorkflowId('shop', topic))
+    .result()
+    .catch(() => undefined);
   const run = await ferry(['status', promotionWorkflowId('shop', topic), '--json']);
   expect(run.code).toBe(3);
   const status = JSON.parse(run.stdout);

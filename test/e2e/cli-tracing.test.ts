@@ -78,9 +78,12 @@ async function startWorker(taskQueue: string, env: NodeJS.ProcessEnv) {
 async function commitRelease(name: string, taskQueue: string): Promise<string> {
   const port = await freePort();
   environments.push({ port, app: `shop-${taskQueue}` });
-  return repo.commit(`Release ${name}`, { name: 'Grace', email: 'grace@example.com' }, {
-    'release.json': `{ "name": "${name}", "failRate": 0 }\n`,
-    'ferry.config.yaml': `app: shop-${taskQueue}
+  return repo.commit(
+    `Release ${name}`,
+    { name: 'Grace', email: 'grace@example.com' },
+    {
+      'release.json': `{ "name": "${name}", "failRate": 0 }\n`,
+      'ferry.config.yaml': `app: shop-${taskQueue}
 repo: .
 artifact: "shop:{shortSha}"
 taskQueue: ${taskQueue}
@@ -94,7 +97,8 @@ environments:
     analysis: { http: [{ path: /healthz }] }
     secrets: { SHOP_TOKEN: FERRY_TRACE_TEST_TOKEN }
 `,
-  });
+    },
+  );
 }
 
 async function spansUntil(collector: RunningCollector, enough: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
@@ -109,7 +113,7 @@ async function spansUntil(collector: RunningCollector, enough: (spans: ReceivedS
 function ancestry(span: ReceivedSpan, trace: ReceivedSpan[]): string[] {
   const byId = new Map(trace.map((s) => [s.spanId, s]));
   const names = [span.name];
-  for (let at = span; at.parentSpanId !== undefined; ) {
+  for (let at = span; at.parentSpanId !== undefined;) {
     const parent = byId.get(at.parentSpanId);
     if (parent === undefined) return [...names, `(missing parent ${at.parentSpanId})`];
     names.push(parent.name);
@@ -175,7 +179,14 @@ test('ferry start → promotion → stage → activities: the collector gets one
     expect(ancestry(one('RunWorkflow:promotion'), trace)).toEqual(['RunWorkflow:promotion', 'StartWorkflow:promotion']);
     expect(ancestry(one('RunWorkflow:stage'), trace)).toEqual(['RunWorkflow:stage', 'StartChildWorkflow:stage', 'RunWorkflow:promotion', 'StartWorkflow:promotion']);
     expect(ancestry(one('RunActivity:build'), trace)).toEqual(['RunActivity:build', 'StartActivity:build', 'RunWorkflow:promotion', 'StartWorkflow:promotion']);
-    expect(ancestry(one('RunActivity:deploy'), trace)).toEqual(['RunActivity:deploy', 'StartActivity:deploy', 'RunWorkflow:stage', 'StartChildWorkflow:stage', 'RunWorkflow:promotion', 'StartWorkflow:promotion']);
+    expect(ancestry(one('RunActivity:deploy'), trace)).toEqual([
+      'RunActivity:deploy',
+      'StartActivity:deploy',
+      'RunWorkflow:stage',
+      'StartChildWorkflow:stage',
+      'RunWorkflow:promotion',
+      'StartWorkflow:promotion',
+    ]);
     // The worker's spans come from the worker, the workflows' ones too (through their sink).
     expect(new Set(trace.filter((s) => s !== root).map((s) => s.service))).toEqual(new Set(['ferry-worker']));
     // Every activity the worker ran for this promotion and its stage is in its trace (the
@@ -225,7 +236,10 @@ test('ferry status loads no OpenTelemetry module without the OTEL_* variables, a
     const list = path.join(tempDir('loaded'), 'modules.txt');
     // No such promotion: status connects, asks, and says so.
     await ferry(['status', 'ferry-shop-0000000', '--json'], { ...env, LOADED_MODULES: list }, ['--require', preload]);
-    return fs.readFileSync(list, 'utf8').split('\n').filter((file) => /opentelemetry|tracer-provider/.test(file));
+    return fs
+      .readFileSync(list, 'utf8')
+      .split('\n')
+      .filter((file) => /opentelemetry|tracer-provider/.test(file));
   };
   expect(await loaded(baseEnv())).toEqual([]);
   const collector = await startCollector();

@@ -45,10 +45,8 @@ function ferryInBackground(args: string[]): Promise<Run> {
 
 function temporalSignal(workflowId: string, name: string, input: unknown): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(
-      toolPaths().temporal,
-      ['workflow', 'signal', '--address', server.address, '--workflow-id', workflowId, '--name', name, '--input', JSON.stringify(input)],
-      (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+    execFile(toolPaths().temporal, ['workflow', 'signal', '--address', server.address, '--workflow-id', workflowId, '--name', name, '--input', JSON.stringify(input)], (error, stdout, stderr) =>
+      resolve({ code: error ? 1 : 0, stdout, stderr }),
     );
   });
 }

@@ -49,9 +49,7 @@ async function runUntilPolled(taskQueue: string): Promise<Run> {
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    await untilPolled(connection, taskQueue, () =>
-      child.exitCode !== null ? `the worker exited with ${child.exitCode}:\n${output}` : undefined,
-    );
+    await untilPolled(connection, taskQueue, () => (child.exitCode !== null ? `the worker exited with ${child.exitCode}:\n${output}` : undefined));
   } finally {
     child.kill('SIGTERM');
     await exited;

@@ -64,7 +64,7 @@ function localState(): { sha?: string; version?: string; alive: boolean; canary:
   return { sha: state.stable?.sha, version: state.stable?.version, alive: alive(state.stable?.pid), canary: state.canary !== undefined };
 }
 
-test('after a release and a failed one, staging\'s ledger names exactly what the local target runs and what the database holds', async () => {
+test("after a release and a failed one, staging's ledger names exactly what the local target runs and what the database holds", async () => {
   const worker = await startFerryWorker(env, stateDir);
   const lock = env.client.workflow.getHandle(lockWorkflowId('shop', 'staging'));
   const promote = async (sha: string): Promise<{ status: PromotionStatus; ledger: EnvironmentLedger }> => {

@@ -162,7 +162,13 @@ environments:
   /** Runs one promotion of `sha` through the named environments on a real worker; `during` acts on it meanwhile. */
   async function promote(
     sha: string,
-    { artifact = 'registry.test/shop:{shortSha}', only, stagingPause, during, yaml }: {
+    {
+      artifact = 'registry.test/shop:{shortSha}',
+      only,
+      stagingPause,
+      during,
+      yaml,
+    }: {
       artifact?: string;
       only?: string[];
       stagingPause?: string;
@@ -212,13 +218,20 @@ environments:
 
   const read = (namespace: string, name: string) => cluster.apps.readNamespacedDeployment({ name, namespace });
   const image = (d: V1Deployment) => d.spec?.template.spec?.containers[0].image;
-  const missing = (promise: Promise<unknown>) => promise.then(() => false, (e: { code?: number }) => e.code === 404);
+  const missing = (promise: Promise<unknown>) =>
+    promise.then(
+      () => false,
+      (e: { code?: number }) => e.code === 404,
+    );
   const selector = async (namespace: string, name: string) => (await cluster.core.readNamespacedService({ name, namespace })).spec?.selector;
 
   /** Images of the pods that run (not terminating) in a namespace, sorted. */
   async function runningImages(namespace: string): Promise<string[]> {
     const pods = await cluster.core.listNamespacedPod({ namespace });
-    return pods.items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.spec?.containers[0].image ?? '').sort();
+    return pods.items
+      .filter((p) => !p.metadata?.deletionTimestamp)
+      .map((p) => p.spec?.containers[0].image ?? '')
+      .sort();
   }
 
   /** The Deployments and Services in a namespace, by name: nothing Ferry made may be left over. */
@@ -341,7 +354,12 @@ environments:
         await waitFor(handle, 'the staging canary runs at 25%', async (s) => {
           // A running stage keeps its steps in its own workflow until it ends.
           const stageId = environment(s, 'staging').stageWorkflowId;
-          const stage = stageId && (await env.client.workflow.getHandle(stageId).query(stageStatusQuery).catch(() => undefined));
+          const stage =
+            stageId &&
+            (await env.client.workflow
+              .getHandle(stageId)
+              .query(stageStatusQuery)
+              .catch(() => undefined));
           if (!stage || stage.steps.find((x) => x.name === 'canary')?.state !== 'running') return false;
           const canary = await read(NAMESPACES.staging, 'shop-canary').catch(() => undefined);
           // The canary Service comes last, once the canary's pods are Ready.
@@ -400,7 +418,7 @@ environments:
     expect(await runningImages(NAMESPACES.staging)).toEqual(Array(4).fill(springImage));
   });
 
-  test('the shop\'s own manifests go dev (rolling) → staging (canary of shop-web), both Deployments with their settings and a secret that never enters history', async () => {
+  test("the shop's own manifests go dev (rolling) → staging (canary of shop-web), both Deployments with their settings and a secret that never enters history", async () => {
     const shopK8s = path.resolve(__dirname, '..', '..', 'examples', 'shop', 'k8s');
     const files: Record<string, string> = {};
     for (const entry of fs.readdirSync(shopK8s, { recursive: true, withFileTypes: true })) {

@@ -74,7 +74,7 @@ test('the shop goes through dev and staging, staging by canary under traffic, an
   expect(answer).toMatchObject({ version: `shop:${shas.summer.slice(0, 7)}`, commit: shas.summer, release: 'summer' });
 });
 
-test('a release that answers 500s passes dev\'s smoke test, fails staging\'s end-to-end test against the canary at 10% and is rolled back; summer keeps serving', async () => {
+test("a release that answers 500s passes dev's smoke test, fails staging's end-to-end test against the canary at 10% and is rolled back; summer keeps serving", async () => {
   const traffic = startTraffic(stagingUrl());
   const started = Date.now();
   const status = await promote(shas.broken).finally(() => traffic.stop());
@@ -91,7 +91,7 @@ test('a release that answers 500s passes dev\'s smoke test, fails staging\'s end
   await expectSummerKeptServing(traffic.report, shas.broken);
 });
 
-test('without the end-to-end test, the same release is caught by staging\'s canary analysis at 10% and rolled back', async () => {
+test("without the end-to-end test, the same release is caught by staging's canary analysis at 10% and rolled back", async () => {
   const staging = config.environments.find((e) => e.name === 'staging')!;
   const withoutVerify = { ...config, environments: config.environments.map((e) => (e === staging ? { ...e, verify: undefined } : e)) };
   const brokenAgain = repo.commit('The broken release once more', AUTHORS.linus, { 'release.json': '{ "name": "broken-again", "failRate": 1 }\n' });

@@ -50,9 +50,7 @@ async function promoteToDev(analysisHealthy: boolean) {
       config.build = { command: 'test -d migrations', timeout: 60_000, passEnv: [] };
       config.test = { command: 'true', timeout: 60_000, passEnv: [] };
       const dev = config.environments[1]; // the canary environment of the sample
-      config.environments = [
-        { ...dev, name: 'dev', backup: true, database: { urlEnv: 'FERRY_IT_DATABASE_URL', migrations: 'migrations', undo: 'down' } },
-      ];
+      config.environments = [{ ...dev, name: 'dev', backup: true, database: { urlEnv: 'FERRY_IT_DATABASE_URL', migrations: 'migrations', undo: 'down' } }];
     },
     { sha },
   );

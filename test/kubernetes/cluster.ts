@@ -42,8 +42,11 @@ export function describeOnKubernetes(name: string, body: (cluster: TestCluster) 
 }
 
 /** The HTTP status an API call ended with: 200 when it succeeded. */
-export const statusOf = (call: Promise<unknown>): Promise<number | undefined> => call.then(() => 200, (e: { code?: number }) => e.code);
+export const statusOf = (call: Promise<unknown>): Promise<number | undefined> =>
+  call.then(
+    () => 200,
+    (e: { code?: number }) => e.code,
+  );
 
 /** What the first container of a Deployment reads its environment from (ConfigMap or Secret names). */
-export const envFromOf = (deployment: V1Deployment) =>
-  deployment.spec?.template.spec?.containers[0].envFrom?.map((e) => e.configMapRef?.name ?? e.secretRef?.name);
+export const envFromOf = (deployment: V1Deployment) => deployment.spec?.template.spec?.containers[0].envFrom?.map((e) => e.configMapRef?.name ?? e.secretRef?.name);

@@ -31,8 +31,7 @@ module.exports = async function startKubernetes(globalConfig) {
   // pretest builds it; when it could not, the tests skip (or fail in CI) saying why.
   if (!built()) {
     if (goAvailable()) {
-      process.env.FERRY_TEST_KUBERNETES_MISSING =
-        'the Kubernetes control plane is not built: `node scripts/kubernetes/binaries.js` builds it and says what failed';
+      process.env.FERRY_TEST_KUBERNETES_MISSING = 'the Kubernetes control plane is not built: `node scripts/kubernetes/binaries.js` builds it and says what failed';
     }
     return;
   }

@@ -8,8 +8,7 @@ import { describeNeeding } from '../helpers/describe-needing';
 const binaries = require('../../scripts/kubernetes/binaries') as { kustomizePath(): string };
 
 const MISSING =
-  'no kustomize: install Go 1.26 or newer (https://go.dev/dl/) and `npm test` builds it (or run `node scripts/kubernetes/binaries.js`), ' +
-  'or set FERRY_KUSTOMIZE to a kustomize v5 binary';
+  'no kustomize: install Go 1.26 or newer (https://go.dev/dl/) and `npm test` builds it (or run `node scripts/kubernetes/binaries.js`), ' + 'or set FERRY_KUSTOMIZE to a kustomize v5 binary';
 
 export function testKustomize(): string | undefined {
   const given = process.env.FERRY_KUSTOMIZE;

@@ -31,9 +31,7 @@ interface Finding {
 test('ESLint finds nothing in the tree (npm run lint)', async () => {
   const { code, stdout, stderr } = await node([bin('eslint', 'bin/eslint.js'), '--format', 'json', '.']);
   if (stdout.trim() === '') throw new Error(`eslint printed no report (exit ${code}): ${stderr}`);
-  const findings = (JSON.parse(stdout) as Finding[]).flatMap((file) =>
-    file.messages.map((m) => `${path.relative(ROOT, file.filePath)}:${m.line}:${m.column} ${m.ruleId ?? 'error'}: ${m.message}`),
-  );
+  const findings = (JSON.parse(stdout) as Finding[]).flatMap((file) => file.messages.map((m) => `${path.relative(ROOT, file.filePath)}:${m.line}:${m.column} ${m.ruleId ?? 'error'}: ${m.message}`));
   expect(findings).toEqual([]);
   expect(code).toBe(0);
 });
@@ -56,7 +54,11 @@ describe('the rules, at their edges', () => {
     ['workflows/promotion.ts', "import { runWorker } from '../worker/run-worker';\nexport const f = runWorker;\n", ['@typescript-eslint/no-restricted-imports']],
     ['workflows/promotion.ts', "import { z } from 'zod';\nexport const f = z;\n", ['@typescript-eslint/no-restricted-imports']],
     ['workflows/promotion.ts', "export const f = require('../common/plan');\n", ['no-restricted-syntax']],
-    ['workflows/promotion.ts', "import { sleep } from '@temporalio/workflow';\nimport type { z } from 'zod';\nimport { buildPlan } from '../common/plan';\nimport { environmentLock } from './environment-lock';\nexport const f = [sleep, buildPlan, environmentLock];\nexport type Z = z.ZodType;\n", []],
+    [
+      'workflows/promotion.ts',
+      "import { sleep } from '@temporalio/workflow';\nimport type { z } from 'zod';\nimport { buildPlan } from '../common/plan';\nimport { environmentLock } from './environment-lock';\nexport const f = [sleep, buildPlan, environmentLock];\nexport type Z = z.ZodType;\n",
+      [],
+    ],
     // common/: no I/O.
     ['common/plan.ts', "import { Client } from 'pg';\nexport const f = Client;\n", ['@typescript-eslint/no-restricted-imports']],
     ['common/plan.ts', "import { simpleGit } from 'simple-git';\nexport const f = simpleGit;\n", ['@typescript-eslint/no-restricted-imports']],
@@ -66,14 +68,22 @@ describe('the rules, at their edges', () => {
     ['common/plan.ts', "import { Context } from '@temporalio/activity';\nexport const f = Context;\n", ['@typescript-eslint/no-restricted-imports']],
     ['common/plan.ts', "import os from 'node:os';\nexport const f = os;\n", ['@typescript-eslint/no-restricted-imports']],
     ['common/plan.ts', "import { gitIn } from '../git/repository';\nexport const f = gitIn;\n", ['@typescript-eslint/no-restricted-imports']],
-    ['common/plan.ts', "import { z } from 'zod';\nimport { parse } from 'yaml';\nimport { ApplicationFailure } from '@temporalio/common';\nimport { defineSignal } from '@temporalio/workflow';\nimport { FailureType } from './errors';\nexport const f = [z, parse, ApplicationFailure, defineSignal, FailureType];\n", []],
+    [
+      'common/plan.ts',
+      "import { z } from 'zod';\nimport { parse } from 'yaml';\nimport { ApplicationFailure } from '@temporalio/common';\nimport { defineSignal } from '@temporalio/workflow';\nimport { FailureType } from './errors';\nexport const f = [z, parse, ApplicationFailure, defineSignal, FailureType];\n",
+      [],
+    ],
     // The CLI: common/, git/ and @temporalio/client; not activities/, worker/ or workflows/.
     ['client/commands/start.ts', "import { resolveCommit } from '../../activities/git';\nexport const f = resolveCommit;\n", ['@typescript-eslint/no-restricted-imports']],
     ['client/commands/start.ts', "import type { RepoAccess } from '../../activities/git-refs';\nexport type F = RepoAccess;\n", ['@typescript-eslint/no-restricted-imports']],
     ['client/release-policy-check.ts', "import { runWorker } from '../worker/run-worker';\nexport const f = runWorker;\n", ['@typescript-eslint/no-restricted-imports']],
     ['client/release-policy-check.ts', "import { promotion } from '../workflows/promotion';\nexport const f = promotion;\n", ['@typescript-eslint/no-restricted-imports']],
     ['client/release-policy-check.ts', "import { Context } from '@temporalio/activity';\nexport const f = Context;\n", ['@typescript-eslint/no-restricted-imports']],
-    ['client/commands/start.ts', "import { resolveCommit } from '../../git/repository';\nimport { buildPlan } from '../../common/plan';\nimport { Client } from '@temporalio/client';\nexport const f = [resolveCommit, buildPlan, Client];\n", []],
+    [
+      'client/commands/start.ts',
+      "import { resolveCommit } from '../../git/repository';\nimport { buildPlan } from '../../common/plan';\nimport { Client } from '@temporalio/client';\nexport const f = [resolveCommit, buildPlan, Client];\n",
+      [],
+    ],
     // ...except the commands that run a worker in the CLI's process.
     ['client/commands/serve.ts', "import { runWorker } from '../../worker/run-worker';\nexport const f = runWorker;\n", []],
     // activities/: a folder of its own named like a top one is its own, the top one is not.

@@ -14,8 +14,30 @@ function gitTakes(name: string): boolean {
 
 const GOOD = ['main', 'release/2026', 'env/production', 'a', 'feature/x.y', 'v1.2.3', 'x'.repeat(200), 'a-b_c', 'a.b/c.d', 'x@y'];
 const BAD = [
-  '', 'x'.repeat(201), '/main', 'main/', 'main.', 'main.lock', 'a/b.lock/c', '-main', 'a//b', 'a..b', 'a@{b',
-  '.hidden', 'a/.b', 'a b', 'a\tb', 'a~1', 'a^2', 'a:b', 'a?', 'a*', 'a[b', 'a\\b', 'a\x7fb', 'a\x01b',
+  '',
+  'x'.repeat(201),
+  '/main',
+  'main/',
+  'main.',
+  'main.lock',
+  'a/b.lock/c',
+  '-main',
+  'a//b',
+  'a..b',
+  'a@{b',
+  '.hidden',
+  'a/.b',
+  'a b',
+  'a\tb',
+  'a~1',
+  'a^2',
+  'a:b',
+  'a?',
+  'a*',
+  'a[b',
+  'a\\b',
+  'a\x7fb',
+  'a\x01b',
 ];
 
 test.each(GOOD)('%j is a branch name, as git says', (name) => {

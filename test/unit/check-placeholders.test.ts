@@ -26,8 +26,6 @@ describe('fillUrl', () => {
 
 describe('fillQuery', () => {
   test('escapes quotes and backslashes for a PromQL string literal', () => {
-    expect(fillQuery('x{service="{service}",version="{version}"}', { service: 'shop-canary', version: 'a"b\\c', environment: 'e' })).toBe(
-      'x{service="shop-canary",version="a\\"b\\\\c"}',
-    );
+    expect(fillQuery('x{service="{service}",version="{version}"}', { service: 'shop-canary', version: 'a"b\\c', environment: 'e' })).toBe('x{service="shop-canary",version="a\\"b\\\\c"}');
   });
 });

@@ -50,7 +50,9 @@ describe('ferry completion', () => {
   fs.writeFileSync(bash, bashScript(tree));
   /** What bash completes for these words, as it would at the prompt. */
   const complete = (...words: string[]) =>
-    execFileSync('bash', ['-c', `source ${bash}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _ferry; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' })
+    execFileSync('bash', ['-c', `source ${bash}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _ferry; printf '%s\\n' "\${COMPREPLY[@]}"`], {
+      encoding: 'utf8',
+    })
       .split('\n')
       .filter(Boolean);
 

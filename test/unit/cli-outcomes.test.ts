@@ -49,8 +49,15 @@ test('server blips are transient, wrong requests are not', () => {
 
 test('refused messages are listed under the status: when, what, from whom, why', () => {
   const status: PromotionStatus = {
-    workflowId: 'ferry-shop-1234567', app: 'shop', ref: 'main', sha: '1234567890', artifact: 'shop:1234567', state: 'waiting', startedAt: '2025-01-01T00:00:00.000Z',
-    steps: [], environments: [],
+    workflowId: 'ferry-shop-1234567',
+    app: 'shop',
+    ref: 'main',
+    sha: '1234567890',
+    artifact: 'shop:1234567',
+    state: 'waiting',
+    startedAt: '2025-01-01T00:00:00.000Z',
+    steps: [],
+    environments: [],
     ignored: [{ name: 'approve', at: '2025-01-01T00:05:00.000Z', from: 'mallory', reason: 'mallory may not approve production', payload: '{"environment":"production"}' }],
     ignoredCount: 7,
   };
@@ -60,10 +67,14 @@ test('refused messages are listed under the status: when, what, from whom, why',
 });
 
 test('a terminated promotion says who ended it, why, and where it was', () => {
-  const text = endedTable({ workflowId: 'ferry-shop-1234567', state: 'terminated', commit: '1234567890', endedAt: '2025-01-01T00:00:00.000Z', by: 'sre@host', reason: 'stuck', lastSeen: { state: 'waiting', environment: 'production', stage: 'approval' } });
-  expect(text.split('\n').slice(0, 3)).toEqual([
-    'ferry-shop-1234567  (1234567)  TERMINATED at 2025-01-01T00:00:00.000Z by sre@host',
-    'reason: stuck',
-    'it was last waiting in production (approval)',
-  ]);
+  const text = endedTable({
+    workflowId: 'ferry-shop-1234567',
+    state: 'terminated',
+    commit: '1234567890',
+    endedAt: '2025-01-01T00:00:00.000Z',
+    by: 'sre@host',
+    reason: 'stuck',
+    lastSeen: { state: 'waiting', environment: 'production', stage: 'approval' },
+  });
+  expect(text.split('\n').slice(0, 3)).toEqual(['ferry-shop-1234567  (1234567)  TERMINATED at 2025-01-01T00:00:00.000Z by sre@host', 'reason: stuck', 'it was last waiting in production (approval)']);
 });

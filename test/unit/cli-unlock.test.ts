@@ -8,7 +8,10 @@ const never = async () => {
 };
 
 async function refusal(run: () => Promise<unknown>): Promise<CliExit> {
-  const error = await run().then(() => undefined, (e: unknown) => e);
+  const error = await run().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(CliExit);
   return error as CliExit;
 }
@@ -59,7 +62,12 @@ test('at a terminal, the operator is asked and only "y" or "yes" takes the lock'
 
 test('the lock is shown with its holder, since when, its queue and how it last passed on', () => {
   const text = describeLock(
-    { ...state, passedOn: [{ at: '2025-01-01T00:30:00.000Z', holder: 'ferry-shop-0000000', why: 'its holder was terminated' }], ignoredCount: 2, ignored: [{ name: 'lockGranted', at: '2025-01-01T00:10:00.000Z', reason: 'not from the lock' }] },
+    {
+      ...state,
+      passedOn: [{ at: '2025-01-01T00:30:00.000Z', holder: 'ferry-shop-0000000', why: 'its holder was terminated' }],
+      ignoredCount: 2,
+      ignored: [{ name: 'lockGranted', at: '2025-01-01T00:10:00.000Z', reason: 'not from the lock' }],
+    },
     Date.parse('2025-01-01T03:12:00.000Z'),
   );
   expect(text.split('\n')).toEqual([

@@ -1,7 +1,6 @@
 import { parseConfig } from '../../common/parse-config';
 import { problemsOf } from '../helpers/config-problems';
 
-
 /** One environment named dev whose YAML body (target included) is `env`. */
 const config = (...envs: string[]) => `
 app: shop
@@ -16,7 +15,9 @@ const k8s = (extra: string) => `    target: { kind: kubernetes, context: c, name
 
 describe('verify commands', () => {
   it('parse with their defaults, in order', () => {
-    const env = parseConfig(config(`${local()}\n    verify: [{ name: smoke, command: node smoke.js }, { name: e2e, command: npm run e2e, timeout: 5m, afterEachCanaryStep: true, passEnv: [E2E_TOKEN] }]`)).environments[0];
+    const env = parseConfig(
+      config(`${local()}\n    verify: [{ name: smoke, command: node smoke.js }, { name: e2e, command: npm run e2e, timeout: 5m, afterEachCanaryStep: true, passEnv: [E2E_TOKEN] }]`),
+    ).environments[0];
     expect(env.verify).toEqual([
       { name: 'smoke', command: 'node smoke.js', timeout: 600_000, afterEachCanaryStep: false, passEnv: [] },
       { name: 'e2e', command: 'npm run e2e', timeout: 300_000, afterEachCanaryStep: true, passEnv: ['E2E_TOKEN'] },
@@ -72,7 +73,8 @@ describe('a Kubernetes target: image mode or manifests', () => {
   });
 
   it('parses a canary on manifests naming the Deployment that takes it', () => {
-    const env = parseConfig(config(`${k8s(', deployment: shop-web, service: shop, manifests: { path: k8s/overlays/staging, image: shop }')}\n    strategy: { kind: canary, steps: [50, 100] }`)).environments[0];
+    const env = parseConfig(config(`${k8s(', deployment: shop-web, service: shop, manifests: { path: k8s/overlays/staging, image: shop }')}\n    strategy: { kind: canary, steps: [50, 100] }`))
+      .environments[0];
     expect(env.target).toMatchObject({ deployment: 'shop-web', manifests: { path: 'k8s/overlays/staging', image: 'shop' } });
   });
 
@@ -82,9 +84,24 @@ describe('a Kubernetes target: image mode or manifests', () => {
     ['an absolute manifests path', ', manifests: { path: /etc/k8s }', '', ['environments[0].target.manifests.path: must be a path inside the repository (relative, without ..)']],
     ['a manifests path hidden in the middle', ', manifests: { path: k8s/../../x }', '', ['environments[0].target.manifests.path: must be a path inside the repository (relative, without ..)']],
     ['manifests without a path', ', manifests: {}', '', ['environments[0].target.manifests.path: Invalid input: expected string, received undefined']],
-    ['a container with manifests', ', container: web, manifests: { path: k8s }', '', ['environments[0].target.container: is for image mode: with manifests, the image is set wherever the manifests name target.manifests.image']],
-    ['a canary on manifests without its Deployment', ', manifests: { path: k8s }', '    strategy: { kind: canary, steps: [100] }', ['environments[0].target.deployment: must name the Deployment of the manifests that takes the canary']],
-    ['blue-green on manifests', ', deployment: shop, service: shop, manifests: { path: k8s }', '    strategy: { kind: blue-green }', ['environments[0].strategy.kind: blue-green is not available with target.manifests yet: use rolling or canary, or image mode (target.deployment)']],
+    [
+      'a container with manifests',
+      ', container: web, manifests: { path: k8s }',
+      '',
+      ['environments[0].target.container: is for image mode: with manifests, the image is set wherever the manifests name target.manifests.image'],
+    ],
+    [
+      'a canary on manifests without its Deployment',
+      ', manifests: { path: k8s }',
+      '    strategy: { kind: canary, steps: [100] }',
+      ['environments[0].target.deployment: must name the Deployment of the manifests that takes the canary'],
+    ],
+    [
+      'blue-green on manifests',
+      ', deployment: shop, service: shop, manifests: { path: k8s }',
+      '    strategy: { kind: blue-green }',
+      ['environments[0].strategy.kind: blue-green is not available with target.manifests yet: use rolling or canary, or image mode (target.deployment)'],
+    ],
   ])('%s is refused', (_, target, rest, expected) => {
     expect(problemsOf(config(`${k8s(target)}\n${rest}`))).toEqual(expected);
   });
@@ -94,9 +111,24 @@ describe('a Kubernetes target: image mode or manifests', () => {
   });
 
   it.each<[string, string, string, string]>([
-    ['two on the manifests of one namespace', ', manifests: { path: a }', ', manifests: { path: b }', 'environments[1].target.manifests: namespace shop of context c is already the target of environments[0]'],
-    ['a Deployment in a namespace whose manifests another applies', ', manifests: { path: a }', ', deployment: shop', 'environments[1].target.deployment: namespace shop of context c is already the target of environments[0]'],
-    ['manifests over a namespace where another sets a Deployment', ', deployment: shop', ', manifests: { path: a }', 'environments[1].target.manifests: namespace shop of context c is already the target of environments[0]'],
+    [
+      'two on the manifests of one namespace',
+      ', manifests: { path: a }',
+      ', manifests: { path: b }',
+      'environments[1].target.manifests: namespace shop of context c is already the target of environments[0]',
+    ],
+    [
+      'a Deployment in a namespace whose manifests another applies',
+      ', manifests: { path: a }',
+      ', deployment: shop',
+      'environments[1].target.deployment: namespace shop of context c is already the target of environments[0]',
+    ],
+    [
+      'manifests over a namespace where another sets a Deployment',
+      ', deployment: shop',
+      ', manifests: { path: a }',
+      'environments[1].target.manifests: namespace shop of context c is already the target of environments[0]',
+    ],
   ])('%s is refused', (_, first, second, expected) => {
     expect(problemsOf(config(k8s(first), k8s(second)))).toEqual([expected]);
   });
@@ -125,7 +157,7 @@ describe('lists and texts a hostile config gets wrong', () => {
     expect(problemsOf(config(env))).toEqual(expected);
   });
 
-  it('a mapping for verify is named beside the file\'s other problems', () => {
+  it("a mapping for verify is named beside the file's other problems", () => {
     expect(problemsOf(`${config(`${local()}\n    verify: { smoke: { command: x } }`)}bogus: 1\n`)).toEqual([
       'environments[0].verify: Invalid input: expected array, received object',
       'Unrecognized key: "bogus"',

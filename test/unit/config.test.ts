@@ -173,37 +173,18 @@ describe('each rule on its own', () => {
     [
       'a canary weight above 100',
       '    strategy: { kind: canary, steps: [10, 500, 100] }',
-      [
-        'environments[0].strategy.steps[1]: must be between 1 and 100',
-        'environments[0].strategy.steps[2]: must be greater than the step before (500)',
-      ],
+      ['environments[0].strategy.steps[1]: must be between 1 and 100', 'environments[0].strategy.steps[2]: must be greater than the step before (500)'],
     ],
     ['a canary weight of 0', '    strategy: { kind: canary, steps: [0, 100] }', ['environments[0].strategy.steps[0]: must be between 1 and 100']],
-    [
-      'canary weights that do not increase',
-      '    strategy: { kind: canary, steps: [10, 10, 100] }',
-      ['environments[0].strategy.steps[1]: must be greater than the step before (10)'],
-    ],
+    ['canary weights that do not increase', '    strategy: { kind: canary, steps: [10, 10, 100] }', ['environments[0].strategy.steps[1]: must be greater than the step before (10)']],
     ['a last canary step below 100', '    strategy: { kind: canary, steps: [10, 50] }', ['environments[0].strategy.steps[1]: the last step must be 100']],
     ['a fractional canary weight', '    strategy: { kind: canary, steps: [10.5, 100] }', ['environments[0].strategy.steps[0]: must be a whole number']],
-    [
-      'undo: restore without backup',
-      '    database: { urlEnv: DEV_DATABASE_URL, undo: restore }',
-      ['environments[0].database.undo: is "restore" but backup is off: set backup: true'],
-    ],
+    ['undo: restore without backup', '    database: { urlEnv: DEV_DATABASE_URL, undo: restore }', ['environments[0].database.undo: is "restore" but backup is off: set backup: true']],
     ['backup without a database', '    backup: true', ['environments[0].backup: is on but the environment has no database']],
     ['a health check interval longer than stabilize', '    stabilize: 10s', ['environments[0].healthCheckInterval: is longer than stabilize']],
-    [
-      'fewer approvers than required',
-      '    approval: { required: 3, approvers: [olivia, sam] }',
-      ['environments[0].approval.approvers: lists 2 approver(s) but 3 are required'],
-    ],
+    ['fewer approvers than required', '    approval: { required: 3, approvers: [olivia, sam] }', ['environments[0].approval.approvers: lists 2 approver(s) but 3 are required']],
     ['an unknown environment key', '    colour: blue', ['environments[0]: Unrecognized key: "colour"']],
-    [
-      'an HTTP check with neither path nor url',
-      '    analysis: { http: [{ expectStatus: 204 }] }',
-      ['environments[0].analysis.http[0]: needs exactly one of path and url'],
-    ],
+    ['an HTTP check with neither path nor url', '    analysis: { http: [{ expectStatus: 204 }] }', ['environments[0].analysis.http[0]: needs exactly one of path and url']],
     [
       'an HTTP check by path on a Kubernetes target without a url',
       '    analysis: { http: [{ path: /healthz }] }\n  - name: prod\n    target: { kind: kubernetes, context: c, namespace: shop, deployment: shop }\n    analysis: { http: [{ path: /healthz }] }',
@@ -216,16 +197,8 @@ describe('each rule on its own', () => {
     ],
     ['a maximum error rate above 1', '    analysis: { maxErrorRate: 5 }', ['environments[0].analysis.maxErrorRate: must be between 0 and 1']],
     ['an unknown key in a strategy', '    strategy: { kind: rolling, batch: 2 }', ['environments[0].strategy: Unrecognized key: "batch"']],
-    [
-      'a bad stabilize duration',
-      '    stabilize: 15 minutes please',
-      ['environments[0].stabilize: "15 minutes please" is not a duration (examples: 30s, 15m, 1h30m, 3d)'],
-    ],
-    [
-      'a bad approval timeout',
-      '    approval: { timeout: never }',
-      ['environments[0].approval.timeout: "never" is not a duration (examples: 30s, 15m, 1h30m, 3d)'],
-    ],
+    ['a bad stabilize duration', '    stabilize: 15 minutes please', ['environments[0].stabilize: "15 minutes please" is not a duration (examples: 30s, 15m, 1h30m, 3d)']],
+    ['a bad approval timeout', '    approval: { timeout: never }', ['environments[0].approval.timeout: "never" is not a duration (examples: 30s, 15m, 1h30m, 3d)']],
     ['an unknown onTimeout', '    approval: { onTimeout: escalate }', ['environments[0].approval.onTimeout: Invalid option: expected one of "reject"|"approve"']],
     ['a secret in place of a variable name', '    notify: { webhookEnv: "https://hooks.example.com/x" }', ['environments[0].notify.webhookEnv: must be the name of an environment variable']],
   ])('%s', (_, env, expected) => {
@@ -238,15 +211,11 @@ describe('each rule on its own', () => {
   });
 
   it('a port below 1024', () => {
-    expect(problemsOf(withEnvironment('').replace('port: 18081', 'port: 80'))).toEqual([
-      'environments[0].target.port: must be between 1024 and 65535',
-    ]);
+    expect(problemsOf(withEnvironment('').replace('port: 18081', 'port: 80'))).toEqual(['environments[0].target.port: must be between 1024 and 65535']);
   });
 
   it('a name with capitals', () => {
-    expect(problemsOf(withEnvironment('').replace('- name: dev', '- name: Dev'))).toEqual([
-      'environments[0].name: must be lowercase letters, digits and dashes (at most 40)',
-    ]);
+    expect(problemsOf(withEnvironment('').replace('- name: dev', '- name: Dev'))).toEqual(['environments[0].name: must be lowercase letters, digits and dashes (at most 40)']);
   });
 
   it('a missing app', () => {
@@ -319,15 +288,11 @@ describe('formatPath', () => {
 // schema tells it to, so a file reports every problem in one go (these cases pin that down).
 describe('empty canary steps', () => {
   it('report only that a weight is needed, not a problem at steps[-1]', () => {
-    expect(problemsOf(withEnvironment('    strategy: { kind: canary, steps: [] }'))).toEqual([
-      'environments[0].strategy.steps: needs at least one weight',
-    ]);
+    expect(problemsOf(withEnvironment('    strategy: { kind: canary, steps: [] }'))).toEqual(['environments[0].strategy.steps: needs at least one weight']);
   });
 
   it('still reports that a weight is needed', () => {
-    expect(problemsOf(withEnvironment('    strategy: { kind: canary, steps: [] }'))).toContain(
-      'environments[0].strategy.steps: needs at least one weight',
-    );
+    expect(problemsOf(withEnvironment('    strategy: { kind: canary, steps: [] }'))).toContain('environments[0].strategy.steps: needs at least one weight');
   });
 });
 
@@ -339,32 +304,23 @@ describe('cross-field checks still run next to type errors', () => {
   - name: prod
     target: { kind: docker }
 `;
-    expect(problemsOf(text)).toEqual(
-      expect.arrayContaining(['environments[1].name: "dev" is already used by environments[0]']),
-    );
+    expect(problemsOf(text)).toEqual(expect.arrayContaining(['environments[1].name: "dev" is already used by environments[0]']));
   });
 
   it('undo: restore without backup is still reported when the same environment has a bad duration', () => {
     const text = withEnvironment('    database: { urlEnv: DEV_DATABASE_URL, undo: restore }\n    stabilize: soon');
-    expect(problemsOf(text)).toEqual(
-      expect.arrayContaining(['environments[0].database.undo: is "restore" but backup is off: set backup: true']),
-    );
+    expect(problemsOf(text)).toEqual(expect.arrayContaining(['environments[0].database.undo: is "restore" but backup is off: set backup: true']));
   });
 
   it('too few approvers are still reported when the approval timeout is bad', () => {
     const text = withEnvironment('    approval: { required: 2, approvers: [olivia], timeout: never }');
-    expect(problemsOf(text)).toEqual(
-      expect.arrayContaining(['environments[0].approval.approvers: lists 1 approver(s) but 2 are required']),
-    );
+    expect(problemsOf(text)).toEqual(expect.arrayContaining(['environments[0].approval.approvers: lists 1 approver(s) but 2 are required']));
   });
 
   it('canary order and last step are still checked when a weight is fractional', () => {
     const text = withEnvironment('    strategy: { kind: canary, steps: [10.5, 5, 50] }');
     expect(problemsOf(text)).toEqual(
-      expect.arrayContaining([
-        'environments[0].strategy.steps[1]: must be greater than the step before (10.5)',
-        'environments[0].strategy.steps[2]: the last step must be 100',
-      ]),
+      expect.arrayContaining(['environments[0].strategy.steps[1]: must be greater than the step before (10.5)', 'environments[0].strategy.steps[2]: the last step must be 100']),
     );
   });
 });
@@ -372,11 +328,7 @@ describe('cross-field checks still run next to type errors', () => {
 describe('malformed values where objects or lists belong', () => {
   test.each([
     ['an environment that is null', '  - null\n', 'environments[0]: Invalid input: expected object, received null'],
-    [
-      'an approval that is null',
-      '  - name: dev\n    target: { kind: local, start: x, port: 2000 }\n    approval: null\n',
-      'environments[0].approval: Invalid input: expected object, received null',
-    ],
+    ['an approval that is null', '  - name: dev\n    target: { kind: local, start: x, port: 2000 }\n    approval: null\n', 'environments[0].approval: Invalid input: expected object, received null'],
     [
       'canary steps that are a string',
       '  - name: dev\n    target: { kind: local, start: x, port: 2000 }\n    strategy: { kind: canary, steps: abc }\n',
@@ -441,9 +393,7 @@ describe('credentials inside URLs are refused, naming the field and never echoin
     ['an https repo with a private token in its query', `https://git.example.com/acme/shop.git?private_token=${PASSWORD}`, 'its query has "private_token"'],
   ])('%s', (_, repo, what) => {
     const text = withEnvironment('').replace('repo: /srv/git/shop.git', `repo: "${repo}"`);
-    expect(refused(text)).toEqual([
-      `repo: must not hold credentials (${what}): name a worker variable holding user:password (or a token) in repoCredentialsEnv instead`,
-    ]);
+    expect(refused(text)).toEqual([`repo: must not hold credentials (${what}): name a worker variable holding user:password (or a token) in repoCredentialsEnv instead`]);
   });
 
   it.each(['git@git.example.com:acme/shop.git', 'ssh://git@git.example.com/acme/shop.git', 'https://git.example.com/acme/shop.git', 'file:///srv/git/shop.git'])(
@@ -549,19 +499,12 @@ describe('configs that are clearly wrong are refused, each naming its field', ()
   it('two environments on the same Kubernetes deployment', () => {
     const k8s = '    target: { kind: kubernetes, context: prod, namespace: shop, deployment: shop }';
     const text = `${withTwoEnvironments('', k8s)}\n  - name: production\n${k8s}\n  - name: eu\n${k8s.replace('context: prod', 'context: eu')}\n`;
-    expect(problemsOf(text)).toEqual([
-      'environments[2].target.deployment: deployment shop in namespace shop of context prod is already the target of environments[1]',
-    ]);
+    expect(problemsOf(text)).toEqual(['environments[2].target.deployment: deployment shop in namespace shop of context prod is already the target of environments[1]']);
   });
 
   it('two environments sharing one database variable', () => {
-    const text = withTwoEnvironments(
-      '    database: { urlEnv: SHOP_DATABASE_URL }',
-      '    target: { kind: local, start: "node server.js", port: 18082 }\n    database: { urlEnv: SHOP_DATABASE_URL }',
-    );
-    expect(problemsOf(text)).toEqual([
-      'environments[1].database.urlEnv: SHOP_DATABASE_URL is already the database of environments[0]: each environment needs its own database',
-    ]);
+    const text = withTwoEnvironments('    database: { urlEnv: SHOP_DATABASE_URL }', '    target: { kind: local, start: "node server.js", port: 18082 }\n    database: { urlEnv: SHOP_DATABASE_URL }');
+    expect(problemsOf(text)).toEqual(['environments[1].database.urlEnv: SHOP_DATABASE_URL is already the database of environments[0]: each environment needs its own database']);
   });
 });
 
@@ -612,10 +555,22 @@ describe('checks aim at the version under analysis, not the mix', () => {
   });
 
   it.each([
-    ['a canary with {service} in its address', env(k8s(', service: shop, url: "http://{service}.shop.svc:8080"'), '    strategy: { kind: canary, steps: [10, 100] }\n    analysis: { http: [{ path: /healthz }] }')],
+    [
+      'a canary with {service} in its address',
+      env(k8s(', service: shop, url: "http://{service}.shop.svc:8080"'), '    strategy: { kind: canary, steps: [10, 100] }\n    analysis: { http: [{ path: /healthz }] }'),
+    ],
     ['a rolling target whose address has none', env(k8s(', service: shop, url: "https://shop.example.com"'), '    analysis: { http: [{ path: /healthz }] }')],
-    ['a canary judged by absolute urls and queries with {service}', env(k8s(', service: shop'), '    strategy: { kind: canary, steps: [10, 100] }\n    analysis:\n      http: [{ url: "http://{service}.shop.svc/healthz" }]\n      prometheus: { url: "http://prom:9090", errorRate: "x{service=\\"{service}\\"}" }')],
-    ['a canary judged by Prometheus alone, without a service', env(k8s(''), '    strategy: { kind: canary, steps: [10, 100] }\n    analysis: { prometheus: { url: "http://prom:9090", errorRate: "x{version=\\"{version}\\"}" } }')],
+    [
+      'a canary judged by absolute urls and queries with {service}',
+      env(
+        k8s(', service: shop'),
+        '    strategy: { kind: canary, steps: [10, 100] }\n    analysis:\n      http: [{ url: "http://{service}.shop.svc/healthz" }]\n      prometheus: { url: "http://prom:9090", errorRate: "x{service=\\"{service}\\"}" }',
+      ),
+    ],
+    [
+      'a canary judged by Prometheus alone, without a service',
+      env(k8s(''), '    strategy: { kind: canary, steps: [10, 100] }\n    analysis: { prometheus: { url: "http://prom:9090", errorRate: "x{version=\\"{version}\\"}" } }'),
+    ],
   ])('%s is fine', (_, body) => {
     expect(parseConfig(config(body)).environments).toHaveLength(1);
   });
@@ -677,12 +632,8 @@ describe('passEnv on build and test', () => {
 
   it('names variables, at most 50', () => {
     const many = Array.from({ length: 51 }, (_, i) => `V${i}`).join(', ');
-    expect(problemsOf(withEnvironment('').replace('command: make build', 'command: make build\n  passEnv: ["a b"]'))).toEqual([
-      'build.passEnv[0]: must be the name of an environment variable',
-    ]);
-    expect(problemsOf(withEnvironment('').replace('command: make build', `command: make build\n  passEnv: [${many}]`))).toEqual([
-      'build.passEnv: must list at most 50 variables',
-    ]);
+    expect(problemsOf(withEnvironment('').replace('command: make build', 'command: make build\n  passEnv: ["a b"]'))).toEqual(['build.passEnv[0]: must be the name of an environment variable']);
+    expect(problemsOf(withEnvironment('').replace('command: make build', `command: make build\n  passEnv: [${many}]`))).toEqual(['build.passEnv: must list at most 50 variables']);
   });
 });
 
@@ -694,11 +645,27 @@ describe('every string and list is bounded, and the error says the bound', () =>
     ['the artifact', (t) => `${t}\nartifact: ${long(501)}\n`, 'artifact: must be at most 500 characters'],
     ['an approver', (t) => `${t}    approval: { approvers: [${long(201)}] }\n`, 'environments[0].approval.approvers[0]: must be at most 200 characters'],
     ['a duration', (t) => `${t}    stabilize: ${long(41)}\n`, 'environments[0].stabilize: must be at most 40 characters'],
-    ['a PromQL query', (t) => `${t}    analysis: { prometheus: { url: "http://p:9090", errorRate: ${long(10_001)} } }\n`, 'environments[0].analysis.prometheus.errorRate: must be at most 10000 characters'],
-    ['a freeze reason', (t) => `${t}    freezeWindows: [{ days: [sat], from: "00:00", to: "08:00", timezone: UTC, reason: ${long(201)} }]\n`, 'environments[0].freezeWindows[0].reason: must be at most 200 characters'],
-    ['the approvers', (t) => `${t}    approval: { approvers: [${Array.from({ length: 101 }, (_, i) => `p${i}`).join(', ')}] }\n`, 'environments[0].approval.approvers: must list at most 100 approvers'],
+    [
+      'a PromQL query',
+      (t) => `${t}    analysis: { prometheus: { url: "http://p:9090", errorRate: ${long(10_001)} } }\n`,
+      'environments[0].analysis.prometheus.errorRate: must be at most 10000 characters',
+    ],
+    [
+      'a freeze reason',
+      (t) => `${t}    freezeWindows: [{ days: [sat], from: "00:00", to: "08:00", timezone: UTC, reason: ${long(201)} }]\n`,
+      'environments[0].freezeWindows[0].reason: must be at most 200 characters',
+    ],
+    [
+      'the approvers',
+      (t) => `${t}    approval: { approvers: [${Array.from({ length: 101 }, (_, i) => `p${i}`).join(', ')}] }\n`,
+      'environments[0].approval.approvers: must list at most 100 approvers',
+    ],
     ['the HTTP checks', (t) => `${t}    analysis: { http: [${Array.from({ length: 21 }, () => '{ path: /healthz }').join(', ')}] }\n`, 'environments[0].analysis.http: must list at most 20 checks'],
-    ['the freeze windows', (t) => `${t}    freezeWindows: [${Array.from({ length: 21 }, () => '{ days: [sat], from: "00:00", to: "01:00", timezone: UTC }').join(', ')}]\n`, 'environments[0].freezeWindows: must list at most 20 windows'],
+    [
+      'the freeze windows',
+      (t) => `${t}    freezeWindows: [${Array.from({ length: 21 }, () => '{ days: [sat], from: "00:00", to: "01:00", timezone: UTC }').join(', ')}]\n`,
+      'environments[0].freezeWindows: must list at most 20 windows',
+    ],
   ])('%s', (_, edit, expected) => {
     expect(problemsOf(edit(withEnvironment('')))).toEqual([expected]);
   });

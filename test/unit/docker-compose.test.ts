@@ -52,7 +52,11 @@ function env(service: Service): Record<string, string> {
   if (Array.isArray(raw)) {
     return Object.fromEntries(raw.map((line) => [line.split('=')[0], line.slice(line.indexOf('=') + 1)]));
   }
-  return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(
+    Object.entries(raw)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, String(v)]),
+  );
 }
 
 interface Port {
@@ -66,7 +70,9 @@ function ports(service: Service): Port[] {
     if (typeof port === 'object') {
       return { hostIp: port.host_ip, published: port.published === undefined ? undefined : Number(port.published), target: port.target };
     }
-    const parts = String(port).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(port)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const target = Number(parts.pop());
     const published = parts.length > 0 ? Number(parts.pop()) : undefined;
     return { hostIp: parts.pop(), published, target };
@@ -92,11 +98,9 @@ function find(compose: Compose, what: string, test: (s: Service) => boolean): [s
   return found[0];
 }
 
-const byImage = (compose: Compose, repository: string) =>
-  find(compose, repository, (s) => (s.image ?? '').split(':')[0] === repository);
+const byImage = (compose: Compose, repository: string) => find(compose, repository, (s) => (s.image ?? '').split(':')[0] === repository);
 const worker = (compose: Compose) => find(compose, 'Ferry worker', (s) => /\bferry(\.js)?\s+worker\b/.test(script(s)));
-const searchAttributeSetup = (compose: Compose) =>
-  find(compose, 'search attribute setup', (s) => /search-attribute\s+create/.test(script(s)));
+const searchAttributeSetup = (compose: Compose) => find(compose, 'search attribute setup', (s) => /search-attribute\s+create/.test(script(s)));
 const schemaSetup = (compose: Compose) => find(compose, 'schema setup', (s) => /temporal-sql-tool/.test(script(s)));
 
 /** Runs a check; a missing or ambiguous service is a problem like any other. */
@@ -317,7 +321,10 @@ function checkStartOrder(compose: Compose): string[] {
   const [schemaName, schema] = schemaSetup(compose);
   const [setupName, setup] = searchAttributeSetup(compose);
   const [workerName, workerService] = worker(compose);
-  for (const [name, service] of [[pgName, pg], [temporalName, temporal]] as const) {
+  for (const [name, service] of [
+    [pgName, pg],
+    [temporalName, temporal],
+  ] as const) {
     if (!service.healthcheck?.test || service.healthcheck.disable) problems.push(`${name}: has no health check`);
   }
   const needs = (name: string, service: Service, on: string, condition: string) => {
@@ -472,8 +479,18 @@ describe('the docker-compose.yml checks fail on a broken copy', () => {
     ['a value workerSettings refuses', 'workerEnv', () => changed((c) => (workerEnv(c).TEMPORAL_TLS_KEY = '/run/secrets/key.pem')), /refuses the environment/],
     ['a search attribute left out', 'searchAttributes', () => edited(/\s+--name FerryStage --type Keyword \\/, ''), /does not register FerryStage/],
     ['a search attribute of another type', 'searchAttributes', () => edited('--name FerryApp --type Keyword', '--name FerryApp --type Text'), /registers FerryApp as Text/],
-    ['a search attribute Ferry does not define', 'searchAttributes', () => edited('--name FerryState --type Keyword', '--name FerryState --type Keyword \\\n            --name FerryTeam --type Keyword'), /registers FerryTeam/],
-    ['search attributes in another namespace', 'searchAttributes', () => edited('search-attribute create --namespace default', 'search-attribute create --namespace ferry'), /namespace\(s\) default, ferry/],
+    [
+      'a search attribute Ferry does not define',
+      'searchAttributes',
+      () => edited('--name FerryState --type Keyword', '--name FerryState --type Keyword \\\n            --name FerryTeam --type Keyword'),
+      /registers FerryTeam/,
+    ],
+    [
+      'search attributes in another namespace',
+      'searchAttributes',
+      () => edited('search-attribute create --namespace default', 'search-attribute create --namespace ferry'),
+      /namespace\(s\) default, ferry/,
+    ],
     ['the UI on 8080', 'ui', () => edited('"127.0.0.1:8233:8233"', '"127.0.0.1:8080:8233"'), /published on 8080/],
     ['the UI listening on another port', 'ui', () => edited('TEMPORAL_UI_PORT: "8233"', 'TEMPORAL_UI_PORT: "8080"'), /container port 8080\) is published on undefined/],
     ['the UI refusing its own origin', 'ui', () => edited(/\n\s+TEMPORAL_CORS_ORIGINS: .*/, ''), /TEMPORAL_CORS_ORIGINS lacks/],

@@ -27,12 +27,9 @@ describe('parseDuration', () => {
     expect(parseDuration(' 1h 30m ')).toBe(5_400_000);
   });
 
-  it.each(['', '15 minutes please', '10', 'm', '-5s', '1H', '.5s', '5 sec', '1h30', 'h1', '30s!'])(
-    '%j is not a duration',
-    (text) => {
-      expect(parseDuration(text)).toBeUndefined();
-    },
-  );
+  it.each(['', '15 minutes please', '10', 'm', '-5s', '1H', '.5s', '5 sec', '1h30', 'h1', '30s!'])('%j is not a duration', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
 });
 
 describe('formatDuration', () => {
@@ -49,12 +46,9 @@ describe('formatDuration', () => {
     expect(formatDuration(ms)).toBe(text);
   });
 
-  it.each([0, 500, 30_000, 900_000, 5_400_000, 259_200_000, 90_061_001, 604_800_000])(
-    '%d ms survives a round trip through formatDuration and parseDuration',
-    (ms) => {
-      expect(parseDuration(formatDuration(ms))).toBe(ms);
-    },
-  );
+  it.each([0, 500, 30_000, 900_000, 5_400_000, 259_200_000, 90_061_001, 604_800_000])('%d ms survives a round trip through formatDuration and parseDuration', (ms) => {
+    expect(parseDuration(formatDuration(ms))).toBe(ms);
+  });
 
   it.each(['30s', '15m', '1h30m', '3d', '500ms', '2h5m10s'])('%s survives a round trip through parseDuration and formatDuration', (text) => {
     expect(formatDuration(parseDuration(text)!)).toBe(text);
@@ -69,9 +63,7 @@ describe('durationSchema', () => {
   it('rejects a bad duration with a message that quotes the value', () => {
     const result = durationSchema.safeParse('15 minutes please');
     expect(result.success).toBe(false);
-    expect(result.error?.issues.map((i) => i.message)).toEqual([
-      '"15 minutes please" is not a duration (examples: 30s, 15m, 1h30m, 3d)',
-    ]);
+    expect(result.error?.issues.map((i) => i.message)).toEqual(['"15 minutes please" is not a duration (examples: 30s, 15m, 1h30m, 3d)']);
   });
 
   it('rejects a number: durations are written with a unit', () => {

@@ -40,13 +40,20 @@ function connectTo(temporal: FakeTemporal) {
 async function run(temporal: FakeTemporal, app?: string, env?: string, options: Record<string, unknown> = {}) {
   const out: string[] = [];
   const warned: string[] = [];
-  const code = await envs(connectTo(temporal), app, env, { config: undefined, ...options }, (t) => out.push(t), (w) => warned.push(w));
+  const code = await envs(
+    connectTo(temporal),
+    app,
+    env,
+    { config: undefined, ...options },
+    (t) => out.push(t),
+    (w) => warned.push(w),
+  );
   return { code, out: out.join('\n'), warned };
 }
 
 const shop = (env: string) => `ferry-lock/shop/${env}`;
 
-test('a namespace without Ferry\'s search attributes: what runs where is still shown, the missing column is said, exit 1', async () => {
+test("a namespace without Ferry's search attributes: what runs where is still shown, the missing column is said, exit 1", async () => {
   const temporal = { locks: [shop('dev')], answers: { [shop('dev')]: ledger({}, 'dev') }, waiting: new Error('invalid query: FerryState is not defined'), asked: [] };
   const result = await run(temporal);
   expect(result.code).toBe(1);
@@ -69,6 +76,9 @@ test('one environment: only its lock is asked; an unknown one exits 3 naming tho
   expect(result.code).toBe(0);
   expect(temporal.asked).toEqual([shop('production')]);
   expect(JSON.parse(result.out)).toMatchObject({ lockId: shop('production'), releases: [{ sha: 'a'.repeat(40) }], waitingForApproval: [] });
-  const unknown = await run(temporal, 'shop', 'moon').then(() => undefined, (e: Error & { code: number }) => e);
+  const unknown = await run(temporal, 'shop', 'moon').then(
+    () => undefined,
+    (e: Error & { code: number }) => e,
+  );
   expect(unknown).toMatchObject({ code: 3, message: 'app "shop" has no environment "moon": it has dev, production' });
 });

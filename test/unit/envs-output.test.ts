@@ -34,7 +34,15 @@ describe("one environment's releases", () => {
     emergency: true,
     migrations: ['0001_orders'],
   });
-  const promoted = release({ sha: sha('b'), artifact: 'shop:bbbbbbb', by: 'ferry-shop-bbbbbbb', wentLiveAt: hoursAgo(2), requestedBy: 'ci-bot', approvedBy: ['olivia', 'sam'], migrations: ['0001_orders', '0002_refunds'] });
+  const promoted = release({
+    sha: sha('b'),
+    artifact: 'shop:bbbbbbb',
+    by: 'ferry-shop-bbbbbbb',
+    wentLiveAt: hoursAgo(2),
+    requestedBy: 'ci-bot',
+    approvedBy: ['olivia', 'sam'],
+    migrations: ['0001_orders', '0002_refunds'],
+  });
 
   test('newest first, every column, the live one named above; a release without migration records leaves the column empty', () => {
     const text = releasesTable(ledger({ releases: [rolledBackTo, promoted, release({ wentLiveAt: hoursAgo(50) })] }), NOW);
@@ -48,7 +56,10 @@ describe("one environment's releases", () => {
   });
 
   test('the holder, the queue and the last failed attempt follow; an environment without releases says so', () => {
-    const text = releasesTable(ledger({ releases: [], holder: 'ferry-shop-ccccccc', queue: ['ferry-shop-ddddddd'], lastAttempt: attempt({ outcome: 'failed', error: 'undo failed:\npsql exited 3' }) }), NOW);
+    const text = releasesTable(
+      ledger({ releases: [], holder: 'ferry-shop-ccccccc', queue: ['ferry-shop-ddddddd'], lastAttempt: attempt({ outcome: 'failed', error: 'undo failed:\npsql exited 3' }) }),
+      NOW,
+    );
     expect(text.split('\n')).toEqual([
       'shop production: no release yet',
       'deploying: ferry-shop-ccccccc',
@@ -111,7 +122,17 @@ describe('flags, refused before connecting (exit 2, naming the flag)', () => {
     throw new Error('connected to Temporal although the flags were bad');
   };
   async function refusal(app: string | undefined, env: string | undefined, options: Record<string, unknown>): Promise<CliExit> {
-    const error = await envs(never, app, env, options, () => undefined, () => undefined).then(() => undefined, (e: unknown) => e);
+    const error = await envs(
+      never,
+      app,
+      env,
+      options,
+      () => undefined,
+      () => undefined,
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CliExit);
     return error as CliExit;
   }

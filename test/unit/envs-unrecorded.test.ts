@@ -14,6 +14,10 @@ test('an unrecorded holder: the live release is still shown, the state says it m
 });
 
 test('with no release yet as well', () => {
-  expect(summarize(view({ releases: [], unrecorded }), NOW)).toMatchObject({ version: '', state: 'no release yet; not sure: ferry-shop-ccccccc left without a record (unlocked by sre: stuck)', health: 'unknown' });
+  expect(summarize(view({ releases: [], unrecorded }), NOW)).toMatchObject({
+    version: '',
+    state: 'no release yet; not sure: ferry-shop-ccccccc left without a record (unlocked by sre: stuck)',
+    health: 'unknown',
+  });
   expect(summarize(view({ releases: [release()] }), NOW).state).toBe('live');
 });

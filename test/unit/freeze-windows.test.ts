@@ -1,10 +1,4 @@
-import {
-  activeFreezeWindow,
-  describeFreezeWindow,
-  freezeEndsAt,
-  freezeWindowSchema,
-  type FreezeWindow,
-} from '../../common/freeze-windows';
+import { activeFreezeWindow, describeFreezeWindow, freezeEndsAt, freezeWindowSchema, type FreezeWindow } from '../../common/freeze-windows';
 
 const utc = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0) => Date.UTC(y, mo - 1, d, h, mi, s);
 
@@ -133,34 +127,22 @@ describe('freezeWindowSchema', () => {
   });
 
   it('rejects an unknown day', () => {
-    expect(issues({ ...valid, days: ['fri', 'fry'] })).toEqual([
-      { path: ['days', 1], message: expect.stringContaining('"mon"') },
-    ]);
+    expect(issues({ ...valid, days: ['fri', 'fry'] })).toEqual([{ path: ['days', 1], message: expect.stringContaining('"mon"') }]);
     expect(issues({ ...valid, days: [] })).toEqual([{ path: ['days'], message: expect.any(String) }]);
   });
 
   it('rejects 25:00 and a 24:00 start', () => {
-    expect(issues({ ...valid, from: '25:00' })).toEqual([
-      { path: ['from'], message: 'expected HH:MM between 00:00 and 23:59' },
-    ]);
-    expect(issues({ ...valid, to: '25:00' })).toEqual([
-      { path: ['to'], message: 'expected HH:MM between 00:00 and 24:00' },
-    ]);
-    expect(issues({ ...valid, from: '24:00' })).toEqual([
-      { path: ['from'], message: 'expected HH:MM between 00:00 and 23:59' },
-    ]);
+    expect(issues({ ...valid, from: '25:00' })).toEqual([{ path: ['from'], message: 'expected HH:MM between 00:00 and 23:59' }]);
+    expect(issues({ ...valid, to: '25:00' })).toEqual([{ path: ['to'], message: 'expected HH:MM between 00:00 and 24:00' }]);
+    expect(issues({ ...valid, from: '24:00' })).toEqual([{ path: ['from'], message: 'expected HH:MM between 00:00 and 23:59' }]);
   });
 
   it('rejects an unknown time zone', () => {
-    expect(issues({ ...valid, timezone: 'Mars/Base' })).toEqual([
-      { path: ['timezone'], message: 'unknown time zone "Mars/Base"' },
-    ]);
+    expect(issues({ ...valid, timezone: 'Mars/Base' })).toEqual([{ path: ['timezone'], message: 'unknown time zone "Mars/Base"' }]);
   });
 
   it('rejects from == to', () => {
-    expect(issues({ ...valid, from: '08:00', to: '08:00' })).toEqual([
-      { path: ['to'], message: expect.stringMatching(/must differ/) },
-    ]);
+    expect(issues({ ...valid, from: '08:00', to: '08:00' })).toEqual([{ path: ['to'], message: expect.stringMatching(/must differ/) }]);
   });
 
   it('rejects unknown keys', () => {
@@ -170,11 +152,7 @@ describe('freezeWindowSchema', () => {
 
 describe('describeFreezeWindow', () => {
   it('formats days, times, zone and reason', () => {
-    expect(
-      describeFreezeWindow({ days: ['fri'], from: '18:00', to: '08:00', timezone: 'Europe/Berlin', reason: 'release freeze' }),
-    ).toBe('fri 18:00–08:00 Europe/Berlin (release freeze)');
-    expect(describeFreezeWindow({ days: ['sat', 'sun'], from: '00:00', to: '24:00', timezone: 'UTC' })).toBe(
-      'sat,sun 00:00–24:00 UTC',
-    );
+    expect(describeFreezeWindow({ days: ['fri'], from: '18:00', to: '08:00', timezone: 'Europe/Berlin', reason: 'release freeze' })).toBe('fri 18:00–08:00 Europe/Berlin (release freeze)');
+    expect(describeFreezeWindow({ days: ['sat', 'sun'], from: '00:00', to: '24:00', timezone: 'UTC' })).toBe('sat,sun 00:00–24:00 UTC');
   });
 });

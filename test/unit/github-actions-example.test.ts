@@ -71,7 +71,7 @@ function contractProblems(words: string[]): string[] {
   }
   const [min, max] = spec.args;
   if (spec.argOrFlag) {
-    if ((args.length === 1) === (spec.argOrFlag in flags)) problems.push(`${where}: give an ID or ${spec.argOrFlag}, one of them`);
+    if ((args.length === 1) === spec.argOrFlag in flags) problems.push(`${where}: give an ID or ${spec.argOrFlag}, one of them`);
   } else if (args.length < min || args.length > max) {
     problems.push(`${where}: ${subcommand} takes ${min === max ? min : `${min} to ${max}`} argument(s), not ${args.length}`);
   }
@@ -198,7 +198,11 @@ function ferryCommands(script: string): string[][] {
 
 /** Every place a script names a ferry subcommand, seen or not by the reader above. */
 const ferryMentions = (script: string) =>
-  script.split('\n').filter((line) => !/^\s*#/.test(line)).join('\n').match(/(?<![\w.\/-])ferry\s+[a-z][\w-]*/g) ?? [];
+  script
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line))
+    .join('\n')
+    .match(/(?<![\w.\/-])ferry\s+[a-z][\w-]*/g) ?? [];
 
 // ---------------------------------------------------------------------------------------------
 // The workflow file
@@ -243,7 +247,11 @@ function runsOn(condition: string | boolean | undefined, ref: string): boolean {
 
 /** A glob of `on.push.branches` (`*` within a segment, `**` across). */
 function branchMatches(glob: string, branch: string): boolean {
-  const pattern = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*');
+  const pattern = glob
+    .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*\*/g, '\u0000')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\u0000/g, '.*');
   return new RegExp(`^${pattern}$`).test(branch);
 }
 
@@ -257,7 +265,9 @@ function jobsRunFor(workflow: Workflow, branch: string): string[] {
     if (!job || seen.includes(name)) return false;
     return runsOn(job.if, ref) && needsOf(job).every((need) => runs(need, [...seen, name]));
   };
-  return Object.keys(workflow.jobs).filter((name) => runs(name)).sort();
+  return Object.keys(workflow.jobs)
+    .filter((name) => runs(name))
+    .sort();
 }
 
 const PROMOTIONS: Record<string, { branch: string; jobs: Record<string, { to: string; environment?: string }> }> = {
@@ -316,7 +326,10 @@ function checkPromotions(workflow: Workflow): string[] {
         problems.push(`no job ${name}`);
         continue;
       }
-      const starts = job.steps.flatMap((step) => ferryCommands(step.run ?? '')).map(invocation).filter((c) => c.subcommand === 'start');
+      const starts = job.steps
+        .flatMap((step) => ferryCommands(step.run ?? ''))
+        .map(invocation)
+        .filter((c) => c.subcommand === 'start');
       if (starts.length !== 1) problems.push(`${name}: ${starts.length} ferry start commands, not 1`);
       for (const start of starts) {
         if (start.flags['--to'] !== to) problems.push(`${name}: \`${start.text}\` promotes to ${start.flags['--to']}, not ${to}`);
@@ -380,7 +393,11 @@ function checkSecrets(text: string): string[] {
     if (env[name]?.replace(/\s/g, '') !== `\${{secrets.${name}}}`) problems.push(`env ${name} is not the secret ${name}, for all jobs`);
   }
   // With stand-in values the CLI would connect with an API key over TLS.
-  const standIn = Object.fromEntries(Object.keys(env).filter((k) => CONNECTION_SECRETS.includes(k)).map((k) => [k, `${k.toLowerCase()}-value`]));
+  const standIn = Object.fromEntries(
+    Object.keys(env)
+      .filter((k) => CONNECTION_SECRETS.includes(k))
+      .map((k) => [k, `${k.toLowerCase()}-value`]),
+  );
   try {
     const settings = workerSettings(standIn);
     if (settings.apiKey !== standIn.TEMPORAL_API_KEY || settings.tls !== true) problems.push('the CLI would not connect with the API key over TLS');
@@ -484,12 +501,22 @@ describe('the promote.yml checks fail on a broken copy', () => {
     ['a ferry command the reader cannot see', onWorkflow(checkFerryCommands), () => edited('npx ferry status "$ID"', 'echo "$(npx ferry status "$ID")"'), /readable as commands/],
     ['a promotion that does not wait', onWorkflow(checkPromotions), () => edited('--to staging --wait', '--to staging'), /staging: .* does not --wait/],
     ['a promotion to the wrong environment', onWorkflow(checkPromotions), () => edited('--to dev --wait', '--to staging --wait'), /dev: .* promotes to staging, not dev/],
-    ['a promotion of the branch, not the commit', onWorkflow(checkPromotions), () => edited('--ref "$GITHUB_SHA" --to production', '--ref main --to production'), /production: .* does not promote the pushed commit/],
+    [
+      'a promotion of the branch, not the commit',
+      onWorkflow(checkPromotions),
+      () => edited('--ref "$GITHUB_SHA" --to production', '--ref main --to production'),
+      /production: .* does not promote the pushed commit/,
+    ],
     ['a history that is not mermaid', onWorkflow(checkSummaries), () => edited(/history "\$ID" --mermaid/, 'history "$ID" --json'), /is not --mermaid/],
     ['a history that goes to the log', onWorkflow(checkSummaries), () => edited(/\} >> "\$GITHUB_STEP_SUMMARY"/, '}'), /does not go to \$GITHUB_STEP_SUMMARY/],
     ['a summary skipped on failure', onWorkflow(checkSummaries), () => edited(/if: always\(\) && /, 'if: '), /does not run when the promotion failed/],
     ['a secret under another name', checkSecrets, () => edited('${{ secrets.TEMPORAL_ADDRESS }}', '${{ secrets.TEMPORAL_HOST }}'), /secret TEMPORAL_HOST is not a variable the CLI reads/],
-    ['a secret passed as another variable', checkSecrets, () => edited('TEMPORAL_API_KEY: ${{ secrets.TEMPORAL_API_KEY }}', 'TEMPORAL_TOKEN: ${{ secrets.TEMPORAL_API_KEY }}'), /env TEMPORAL_API_KEY is not the secret/],
+    [
+      'a secret passed as another variable',
+      checkSecrets,
+      () => edited('TEMPORAL_API_KEY: ${{ secrets.TEMPORAL_API_KEY }}', 'TEMPORAL_TOKEN: ${{ secrets.TEMPORAL_API_KEY }}'),
+      /env TEMPORAL_API_KEY is not the secret/,
+    ],
     ['an action on a branch', onWorkflow(checkActions), () => edited('actions/checkout@v4', 'actions/checkout@main'), /uses actions\/checkout@main/],
     ['another Node', onWorkflow(checkActions), () => edited('node-version: 20', 'node-version: 18'), /installs Node 18/],
   ];

@@ -60,7 +60,10 @@ function parseGantt(chart: string): { title: string; tasks: Task[] } {
   return { title: decoded(title), tasks };
 }
 
-const files = fs.readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.history.pb')).sort();
+const files = fs
+  .readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.history.pb'))
+  .sort();
 /** A recorded promotion and its stages, in that order, found by the recording test's name. */
 function recorded(test: string): { workflowId: string; timeline: TimelineEntry[] }[] {
   return files
@@ -83,7 +86,12 @@ test('every recorded promotion, alone and with its stages, makes a well-formed c
   for (const test of promotions) {
     const runs = recorded(test);
     for (const { workflowId, timeline } of runs) parseGantt(mermaidOf(workflowId, timeline));
-    const { tasks } = parseGantt(mermaidOf(runs[0].workflowId, runs.flatMap((r) => r.timeline)));
+    const { tasks } = parseGantt(
+      mermaidOf(
+        runs[0].workflowId,
+        runs.flatMap((r) => r.timeline),
+      ),
+    );
     expect(tasks.length).toBeGreaterThan(0);
   }
 });
@@ -92,7 +100,12 @@ test('a failed canary: the release, then a section per environment, the stage fa
   const runs = recorded(CANARY_FAILS);
   const [promotion] = runs;
   const sha = promotion.workflowId.split('-')[2];
-  const { title, tasks } = parseGantt(mermaidOf(`ferry: ${promotion.workflowId}`, runs.flatMap((r) => r.timeline)));
+  const { title, tasks } = parseGantt(
+    mermaidOf(
+      `ferry: ${promotion.workflowId}`,
+      runs.flatMap((r) => r.timeline),
+    ),
+  );
 
   expect(title).toBe(`ferry: ${promotion.workflowId}`);
   expect([...new Set(tasks.map((t) => t.section))]).toEqual(['release', 'dev', 'staging']);
@@ -205,7 +218,18 @@ test('text is kept to one line, with the characters Mermaid reads as syntax as e
 
   const { title, tasks } = parseGantt(
     mermaidOf('ferry: shop#1; 100%\nof it', [
-      { kind: 'activity', eventId: 5, at: new Date(0).toISOString(), activityId: '1', name: 'x', summary: 'click: here; #now 50%', state: 'completed', attempts: 2, endedAt: new Date(1000).toISOString(), durationMs: 1000 },
+      {
+        kind: 'activity',
+        eventId: 5,
+        at: new Date(0).toISOString(),
+        activityId: '1',
+        name: 'x',
+        summary: 'click: here; #now 50%',
+        state: 'completed',
+        attempts: 2,
+        endedAt: new Date(1000).toISOString(),
+        durationMs: 1000,
+      },
     ]),
   );
   expect(title).toBe('ferry: shop#1; 100% of it');

@@ -8,7 +8,10 @@ import { HISTORIES_DIR } from '../helpers/histories';
 
 // Histories are re-recorded with fresh SHAs (`npm run test:record-histories`): they are found by
 // the recording test's name, and nothing below depends on a SHA, a run ID, a time or an event ID.
-const files = fs.readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.history.pb')).sort();
+const files = fs
+  .readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.history.pb'))
+  .sort();
 
 function recorded(test: string, environment?: string): { workflowId: string; sha: string; timeline: TimelineEntry[] } {
   const file = files.find((f) => {
@@ -24,8 +27,7 @@ function recorded(test: string, environment?: string): { workflowId: string; sha
 
 const workflowIdOf = (file: string) => file.slice(file.indexOf('__') + 2, -'.history.pb'.length);
 
-const ofKind = <K extends TimelineEntry['kind']>(timeline: TimelineEntry[], kind: K) =>
-  timeline.filter((e): e is Extract<TimelineEntry, { kind: K }> => e.kind === kind);
+const ofKind = <K extends TimelineEntry['kind']>(timeline: TimelineEntry[], kind: K) => timeline.filter((e): e is Extract<TimelineEntry, { kind: K }> => e.kind === kind);
 
 const anyTime = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 const ms = (iso: string | undefined) => Date.parse(iso!);
@@ -114,7 +116,16 @@ test('a promotion with a quorum of two: approvals by signal and by Update, the d
   // The approval deadline: 3 days less the moments spent announcing it, cancelled by the quorum.
   const [deadline] = ofKind(timeline, 'timer');
   expect(ofKind(timeline, 'timer')).toEqual([
-    { kind: 'timer', eventId: expect.any(Number), at: anyTime, timerId: '1', summary: 'approval of production (2 needed, 3d to answer)', state: 'cancelled', durationMs: expect.any(Number), endedAt: anyTime },
+    {
+      kind: 'timer',
+      eventId: expect.any(Number),
+      at: anyTime,
+      timerId: '1',
+      summary: 'approval of production (2 needed, 3d to answer)',
+      state: 'cancelled',
+      durationMs: expect.any(Number),
+      endedAt: anyTime,
+    },
   ]);
   expect(deadline.durationMs).toBeGreaterThan(3 * 86_400_000 - 60_000);
   expect(deadline.durationMs).toBeLessThanOrEqual(3 * 86_400_000);
@@ -158,9 +169,7 @@ test('a rejection by signal: who rejected, why, and the promotion failing on it'
 });
 
 test('an approval by Update is read from its payload, trimmed as the workflow trims it', () => {
-  expect(ofKind(recorded(BY_UPDATE).timeline, 'update')).toEqual([
-    expect.objectContaining({ name: 'decide', decision: 'approve', by: 'olivia', environment: 'production', state: 'completed' }),
-  ]);
+  expect(ofKind(recorded(BY_UPDATE).timeline, 'update')).toEqual([expect.objectContaining({ name: 'decide', decision: 'approve', by: 'olivia', environment: 'production', state: 'completed' })]);
 });
 
 test('a failed canary: the stage child fails, and inside it the canary steps, pauses and the rollback', () => {
@@ -269,7 +278,11 @@ describe('events the recordings lack', () => {
         eventTime: t(97),
         workflowExecutionSignaledEventAttributes: { signalName: 'approve', input: { payloads: [{ metadata: { encoding: Buffer.from('binary/encrypted') }, data: Buffer.from([1]) }] } },
       },
-      { eventId: 11, eventTime: t(98), startChildWorkflowExecutionInitiatedEventAttributes: { workflowId: 'ferry-y-qa', workflowType: { name: 'stage' }, input: payloads({ environment: { name: 'qa' } }) } },
+      {
+        eventId: 11,
+        eventTime: t(98),
+        startChildWorkflowExecutionInitiatedEventAttributes: { workflowId: 'ferry-y-qa', workflowType: { name: 'stage' }, input: payloads({ environment: { name: 'qa' } }) },
+      },
       {
         eventId: 12,
         eventTime: t(99),

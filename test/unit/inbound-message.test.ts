@@ -8,8 +8,7 @@ import { ENCODING_CHARS, isUndecodable, PROBLEM_CHARS, UNDECODABLE, type Undecod
 
 const AT = '2025-03-01T10:00:00.000Z';
 const schema = z
-  .object(
-    {
+  .object({
     environment: z.string({ error: 'must be a string' }),
     approver: z.string({ error: 'must be a string' }).max(5, { error: 'must be at most 5 characters' }),
   })
@@ -47,7 +46,7 @@ describe('parseMessage', () => {
   });
 });
 
-describe('a payload that only looks like the converter\'s marker', () => {
+describe("a payload that only looks like the converter's marker", () => {
   // Anyone can send `{"ferry:undecodable": …}` as JSON: it must be refused like any other
   // malformed payload, never throw in a signal handler (which fails every workflow task from
   // then on) and never keep more than a preview.
@@ -68,7 +67,7 @@ describe('a payload that only looks like the converter\'s marker', () => {
     expect(kept.payload!.startsWith(JSON.stringify(raw).slice(0, PAYLOAD_PREVIEW_CHARS))).toBe(true);
   });
 
-  test('isUndecodable: the converter\'s shape exactly, each field of its type and within its bound', () => {
+  test("isUndecodable: the converter's shape exactly, each field of its type and within its bound", () => {
     const marker = { encoding: 'json/plain', bytes: 3, problem: 'Unexpected token' };
     expect(isUndecodable({ [UNDECODABLE]: marker })).toBe(true);
     expect(isUndecodable({ [UNDECODABLE]: undefined })).toBe(false);
@@ -84,7 +83,7 @@ describe('a payload that only looks like the converter\'s marker', () => {
     expect(isUndecodable(null)).toBe(false);
   });
 
-  test('the converter\'s own marker, at its bounds, is still recognised', () => {
+  test("the converter's own marker, at its bounds, is still recognised", () => {
     expect(parseMessage(schema, { [UNDECODABLE]: { encoding: 'e'.repeat(ENCODING_CHARS), bytes: 0, problem: 'p'.repeat(PROBLEM_CHARS) } })).toEqual({
       ok: false,
       reason: `could not be decoded (encoding ${'e'.repeat(ENCODING_CHARS)}, 0 bytes): send JSON (json/plain)`,

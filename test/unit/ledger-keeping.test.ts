@@ -66,7 +66,7 @@ describe('withRecord', () => {
     expect(withRecord(marked, { outcome: 'live', release: release(3) })).toEqual({ releases: [release(3), release(1)] });
   });
 
-  test('drops the oldest releases, never the live one, to keep what it carries under Temporal\'s payload limit', () => {
+  test("drops the oldest releases, never the live one, to keep what it carries under Temporal's payload limit", () => {
     const migrations = Array.from({ length: 2_000 }, (_, i) => `${String(i).padStart(4, '0')}_${'x'.repeat(280)}`);
     let ledger = { releases: [] as LedgerRelease[] };
     for (let n = 1; n <= 5; n++) ledger = withRecord(ledger, { outcome: 'live', release: release(n, { migrations }) });
@@ -119,7 +119,7 @@ describe('promotionRecord', () => {
     });
   });
 
-  test('a try that did not go live keeps its outcome, and its error cut to the ledger\'s 2,000 characters', () => {
+  test("a try that did not go live keeps its outcome, and its error cut to the ledger's 2,000 characters", () => {
     for (const state of ['rolled-back', 'failed', 'aborted'] as const) {
       const record = promotionRecord(plan, 'ferry-shop-abc1234', env(state, { error: 'e'.repeat(5_000) }), 'now');
       expect(releaseRecordSchema.safeParse(record).success).toBe(true);

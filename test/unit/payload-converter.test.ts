@@ -63,7 +63,7 @@ describe('values the default converter handles', () => {
 });
 
 describe('payloads the default converter cannot decode: a marker, not an exception', () => {
-  test('json/plain that is not JSON (the Web UI sends text as it was typed): its encoding, size, and the parser\'s complaint', () => {
+  test("json/plain that is not JSON (the Web UI sends text as it was typed): its encoding, size, and the parser's complaint", () => {
     const p = payload('json/plain', 'olivia approves');
     expect(payloadConverter.fromPayload(p)).toEqual({ [UNDECODABLE]: { encoding: 'json/plain', bytes: 15, problem: defaultProblem(p) } });
   });
@@ -114,7 +114,10 @@ describe('payloads the default converter cannot decode: a marker, not an excepti
     for (const p of cases) {
       const marker = payloadConverter.fromPayload(p);
       expect(isUndecodable(marker)).toBe(true);
-      expect(parseMessage(z.object({ approver: z.string() }), marker)).toEqual({ ok: false, reason: expect.stringMatching(/^could not be decoded \(encoding .+, \d+ bytes\): send JSON \(json\/plain\)$/) });
+      expect(parseMessage(z.object({ approver: z.string() }), marker)).toEqual({
+        ok: false,
+        reason: expect.stringMatching(/^could not be decoded \(encoding .+, \d+ bytes\): send JSON \(json\/plain\)$/),
+      });
     }
   });
 });

@@ -3,16 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../client/load-config';
 import { parseConfig } from '../../common/parse-config';
-import {
-  artifactName,
-  buildPlan,
-  lockWorkflowId,
-  MAX_PLAN_BYTES,
-  promotionWorkflowId,
-  shortSha,
-  stageWorkflowId,
-  type PlanOptions,
-} from '../../common/plan';
+import { artifactName, buildPlan, lockWorkflowId, MAX_PLAN_BYTES, promotionWorkflowId, shortSha, stageWorkflowId, type PlanOptions } from '../../common/plan';
 import { InvalidInputError } from '../../common/problems';
 import { SAMPLE_CONFIG } from '../helpers/fixtures';
 
@@ -53,9 +44,7 @@ describe('buildPlan', () => {
   it('fills in {app}, {sha} and {shortSha}, every time they appear', () => {
     const edited = config();
     edited.artifact = 'registry.example.com/{app}/{app}:{sha}-{shortSha}-{shortSha}';
-    expect(buildPlan(edited, release).artifact).toBe(
-      `registry.example.com/shop/shop:${SHA}-0123456-0123456`,
-    );
+    expect(buildPlan(edited, release).artifact).toBe(`registry.example.com/shop/shop:${SHA}-0123456-0123456`);
   });
 
   it('uses {app}:{shortSha} when the config names no artifact', () => {
@@ -116,9 +105,7 @@ describe('buildPlan', () => {
     const error = invalidInput(() => buildPlan(config(), release, { to: 'prod' }));
     expect(error.source).toBe('the promotion request');
     expect(error.problems).toEqual(['--to: unknown environment "prod" (environments: dev, staging, production)']);
-    expect(error.message).toBe(
-      'the promotion request is not valid:\n  - --to: unknown environment "prod" (environments: dev, staging, production)',
-    );
+    expect(error.message).toBe('the promotion request is not valid:\n  - --to: unknown environment "prod" (environments: dev, staging, production)');
   });
 
   it('refuses to skip an unknown environment', () => {
@@ -142,11 +129,7 @@ describe('buildPlan', () => {
   it('reports every problem of a request at once', () => {
     const options: PlanOptions = { to: 'prod', skip: ['qa'] };
     const error = invalidInput(() => buildPlan(config(), { ...release, sha: 'abc' }, options));
-    expect(error.problems).toEqual([
-      'commit: "abc" is not a full 40-character SHA',
-      '--to: unknown environment "prod" (environments: dev, staging, production)',
-      'skip: unknown environment "qa"',
-    ]);
+    expect(error.problems).toEqual(['commit: "abc" is not a full 40-character SHA', '--to: unknown environment "prod" (environments: dev, staging, production)', 'skip: unknown environment "qa"']);
   });
 });
 
@@ -202,10 +185,7 @@ describe('a plan too large for Temporal', () => {
   /** A config within every bound of the schema whose plan is still about `environments` × 20 × 1 KiB. */
   function largeConfig(environments: number): string {
     const checks = Array.from({ length: 20 }, (_, i) => `      - { url: "https://shop.example.com/${'p'.repeat(1_000)}/${i}" }`).join('\n');
-    const envs = Array.from(
-      { length: environments },
-      (_, i) => `  - name: env-${i}\n    target: { kind: local, start: "node server.js", port: ${20_000 + i} }\n    analysis:\n      http:\n${checks}`,
-    );
+    const envs = Array.from({ length: environments }, (_, i) => `  - name: env-${i}\n    target: { kind: local, start: "node server.js", port: ${20_000 + i} }\n    analysis:\n      http:\n${checks}`);
     return `app: shop\nrepo: /srv/git/shop.git\nbuild: { command: make }\nenvironments:\n${envs.join('\n')}\n`;
   }
 
@@ -221,9 +201,7 @@ describe('a plan too large for Temporal', () => {
     const file = writeConfig(largeConfig(40));
     const error = invalidInput(() => loadConfig(file));
     expect(error.source).toBe(file);
-    expect(error.problems).toEqual([
-      expect.stringMatching(/^the promotion made from this file would be \d+ KiB of workflow input; Ferry's limit is 512 KiB/),
-    ]);
+    expect(error.problems).toEqual([expect.stringMatching(/^the promotion made from this file would be \d+ KiB of workflow input; Ferry's limit is 512 KiB/)]);
     expect(error.message.startsWith(`${file} is not valid:\n`)).toBe(true);
     expect(MAX_PLAN_BYTES).toBe(512 * 1024);
   });

@@ -28,9 +28,7 @@ describe('whether a prebuilt bundle may be used', () => {
   });
 
   it('may not, naming the file, when one the bundle was made from changed since', () => {
-    expect(whyStale(manifest, reader({ ...files, 'workflows/index.js': 'exports.promotion = changed' }))).toBe(
-      'workflows/index.js changed since the bundle was built',
-    );
+    expect(whyStale(manifest, reader({ ...files, 'workflows/index.js': 'exports.promotion = changed' }))).toBe('workflows/index.js changed since the bundle was built');
     expect(whyStale(manifest, reader({ ...files, '../node_modules/@temporalio/workflow/lib/index.js': 'another SDK' }))).toBe(
       '../node_modules/@temporalio/workflow/lib/index.js changed since the bundle was built',
     );

@@ -94,9 +94,7 @@ describe('steps', () => {
   });
 
   test("a step's detail is shown in brackets, escaped", () => {
-    const markdown = progressMarkdown(
-      promotion({ steps: [step('build', 'failed', '[click](http://x)\n# Heading `code` <b>x</b>'), step('test', 'pending', '')] }),
-    );
+    const markdown = progressMarkdown(promotion({ steps: [step('build', 'failed', '[click](http://x)\n# Heading `code` <b>x</b>'), step('test', 'pending', '')] }));
     expect(markdown.split('\n')[2]).toBe('- release: ✗ build (\\[click\\]\\(http://x\\) \\# Heading \\`code\\` \\<b\\>x\\</b\\>) → · test');
   });
 
@@ -142,9 +140,7 @@ describe('the approval being waited on', () => {
 
   test('nobody yet, and anyone who may signal the workflow when the config names no approvers', () => {
     const markdown = progressMarkdown(promotion({ environments: [production()] }));
-    expect(markdown).toBe(
-      [HEADER, '', RELEASE, '- **production**: waiting — ⏸ approval', ...waitingLines('0/2', 'nobody yet', 'anyone who may signal this workflow')].join('\n'),
-    );
+    expect(markdown).toBe([HEADER, '', RELEASE, '- **production**: waiting — ⏸ approval', ...waitingLines('0/2', 'nobody yet', 'anyone who may signal this workflow')].join('\n'));
   });
 
   test('an empty approvers list is no list either', () => {
@@ -153,7 +149,14 @@ describe('the approval being waited on', () => {
   });
 
   test('who approved and who may, escaped; a rejection does not count towards the quorum', () => {
-    const env = production({}, [{ approver: 'olivia_b', decision: 'approve' }, { approver: 'sam', decision: 'reject' }], ['olivia_b', 'sam', '[boss](http://x)']);
+    const env = production(
+      {},
+      [
+        { approver: 'olivia_b', decision: 'approve' },
+        { approver: 'sam', decision: 'reject' },
+      ],
+      ['olivia_b', 'sam', '[boss](http://x)'],
+    );
     const markdown = progressMarkdown(promotion({ environments: [env] }));
     expect(markdown.split('\n').slice(4)).toEqual(waitingLines('1/2', 'olivia\\_b', 'olivia\\_b, sam, \\[boss\\]\\(http://x\\)'));
   });
@@ -164,7 +167,17 @@ describe('the approval being waited on', () => {
     expect(one).toContain('Approved by: olivia. May approve: olivia.');
     const two = progressMarkdown(
       promotion({
-        environments: [production({}, [{ approver: 'olivia', decision: 'approve' }, { approver: 'sam', decision: 'approve' }], ['olivia', 'sam'], 2)],
+        environments: [
+          production(
+            {},
+            [
+              { approver: 'olivia', decision: 'approve' },
+              { approver: 'sam', decision: 'approve' },
+            ],
+            ['olivia', 'sam'],
+            2,
+          ),
+        ],
       }),
     );
     expect(two).toContain('(2/2)');
@@ -209,19 +222,9 @@ describe('refused signals', () => {
   });
 
   test('one, from a named sender, escaped', () => {
-    const markdown = progressMarkdown(
-      promotion({ ignored: [refused(1, { from: '[olivia](http://x)', reason: 'approver: not allowed\n# to approve' })], ignoredCount: 1 }),
-    );
+    const markdown = progressMarkdown(promotion({ ignored: [refused(1, { from: '[olivia](http://x)', reason: 'approver: not allowed\n# to approve' })], ignoredCount: 1 }));
     expect(markdown).toBe(
-      [
-        HEADER,
-        '',
-        RELEASE,
-        '',
-        '**Refused signals** (latest 1):',
-        '',
-        '- `approve` from \\[olivia\\]\\(http://x\\) at 2025-03-01T10:00:01.000Z: approver: not allowed \\# to approve',
-      ].join('\n'),
+      [HEADER, '', RELEASE, '', '**Refused signals** (latest 1):', '', '- `approve` from \\[olivia\\]\\(http://x\\) at 2025-03-01T10:00:01.000Z: approver: not allowed \\# to approve'].join('\n'),
     );
   });
 
@@ -231,9 +234,7 @@ describe('refused signals', () => {
   });
 
   test('a signal name is shown as code, as it was sent: no backslashes inside, a backtick cannot end the code early', () => {
-    const markdown = progressMarkdown(
-      promotion({ ignored: [refused(1, { name: 'lock_granted' }), refused(2, { name: 'a`b\n[x](y)' }), refused(3, { name: '`edge`' })], ignoredCount: 3 }),
-    );
+    const markdown = progressMarkdown(promotion({ ignored: [refused(1, { name: 'lock_granted' }), refused(2, { name: 'a`b\n[x](y)' }), refused(3, { name: '`edge`' })], ignoredCount: 3 }));
     expect(markdown.split('\n').slice(-3)).toEqual([
       '- `lock_granted` at 2025-03-01T10:00:01.000Z: refusal 1',
       '- ``a`b [x](y)`` at 2025-03-01T10:00:02.000Z: refusal 2',
@@ -269,9 +270,7 @@ describe('refused signals', () => {
 
 describe('the error', () => {
   test('its own line at the end, after the refusals, escaped', () => {
-    const markdown = progressMarkdown(
-      promotion({ state: 'failed', error: 'build failed:\n<img src=x> [retry](http://x)', ignored: [refused(1)], ignoredCount: 1 }),
-    );
+    const markdown = progressMarkdown(promotion({ state: 'failed', error: 'build failed:\n<img src=x> [retry](http://x)', ignored: [refused(1)], ignoredCount: 1 }));
     expect(markdown).toBe(
       [
         '**shop** `abcdef1` (main) → **failed**',

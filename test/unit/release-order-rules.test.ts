@@ -16,9 +16,7 @@ describe('entryChecks', () => {
   });
 
   test('an after environment an earlier run promoted (skipped now) is checked in its ledger', () => {
-    expect(entryChecks([env('dev', { skip: true }), env('staging', { skip: true }), env('production')])).toEqual([
-      { index: 2, environment: 'production', wentLiveIn: 'staging' },
-    ]);
+    expect(entryChecks([env('dev', { skip: true }), env('staging', { skip: true }), env('production')])).toEqual([{ index: 2, environment: 'production', wentLiveIn: 'staging' }]);
   });
 
   test('skipped environments are not entered, so nothing is checked for them; from is checked for each one entered', () => {
@@ -29,9 +27,7 @@ describe('entryChecks', () => {
   });
 
   test('after: false needs nothing; after naming an earlier skipped environment needs its ledger even when the one just before runs', () => {
-    expect(entryChecks([env('dev', { skip: true }), env('staging', { after: false }), env('production', { after: 'dev' })])).toEqual([
-      { index: 2, environment: 'production', wentLiveIn: 'dev' },
-    ]);
+    expect(entryChecks([env('dev', { skip: true }), env('staging', { after: false }), env('production', { after: 'dev' })])).toEqual([{ index: 2, environment: 'production', wentLiveIn: 'dev' }]);
   });
 });
 

@@ -6,10 +6,13 @@ import { lockWorkflowId } from '../../common/plan';
 import { samplePlan } from '../helpers/fixtures';
 
 /** Production alone, staging promoted by an earlier run: only staging's ledger decides. */
-const plan = samplePlan((config) => {
-  config.app = 'shop';
-  for (const env of config.environments) delete env.from;
-}, { skip: ['dev', 'staging'] });
+const plan = samplePlan(
+  (config) => {
+    config.app = 'shop';
+    for (const env of config.environments) delete env.from;
+  },
+  { skip: ['dev', 'staging'] },
+);
 
 const answering = (ledger: unknown) => {
   const asked: string[] = [];

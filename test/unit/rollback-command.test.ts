@@ -10,7 +10,14 @@ import type { RollbackPlan } from '../../common/rollback-plan';
 
 const sha = (c: string) => c.repeat(40);
 const release = (c: string, extra: Partial<LedgerRelease> = {}): LedgerRelease => ({
-  sha: sha(c), ref: 'main', artifact: `shop:${c.repeat(7)}`, wentLiveAt: '2026-11-30T10:00:00.000Z', by: `ferry-shop-${c.repeat(7)}`, kind: 'promotion', approvedBy: [], ...extra,
+  sha: sha(c),
+  ref: 'main',
+  artifact: `shop:${c.repeat(7)}`,
+  wentLiveAt: '2026-11-30T10:00:00.000Z',
+  by: `ferry-shop-${c.repeat(7)}`,
+  kind: 'promotion',
+  approvedBy: [],
+  ...extra,
 });
 const backup = { file: '/var/backups/shop/production/x.dump', bytes: 10, sha256: 'ab'.repeat(32) };
 
@@ -46,7 +53,12 @@ async function run(releases: LedgerRelease[], to?: string) {
     },
   } as unknown as Client;
   const options = { config: path.join(dir, 'ferry.config.yaml'), env: 'production', as: 'rita', reason: 'checkout errors', ...(to ? { to } : {}) };
-  const outcome = await rollback(async () => ({ client, close: async () => undefined }), 'shop', options, () => undefined).catch((e: Error & { code?: number }) => e);
+  const outcome = await rollback(
+    async () => ({ client, close: async () => undefined }),
+    'shop',
+    options,
+    () => undefined,
+  ).catch((e: Error & { code?: number }) => e);
   return { outcome, started };
 }
 

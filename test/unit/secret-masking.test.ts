@@ -14,12 +14,7 @@ describe('which secrets', () => {
       SHORT_SECRET: 'abcd', // named by the config: 4 are enough
       HOME: '/home/ferry-builder',
     };
-    expect([...secretsIn(env, ['PROD_SLACK_WEBHOOK', 'SHORT_SECRET', 'NOT_SET']).keys()].sort()).toEqual([
-      'NPM_TOKEN',
-      'PROD_DATABASE_URL',
-      'PROD_SLACK_WEBHOOK',
-      'SHORT_SECRET',
-    ]);
+    expect([...secretsIn(env, ['PROD_SLACK_WEBHOOK', 'SHORT_SECRET', 'NOT_SET']).keys()].sort()).toEqual(['NPM_TOKEN', 'PROD_DATABASE_URL', 'PROD_SLACK_WEBHOOK', 'SHORT_SECRET']);
   });
 });
 

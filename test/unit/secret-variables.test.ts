@@ -103,15 +103,9 @@ test('numbers, booleans, null and missing values under such a key name nothing',
 });
 
 test('a variable named in several places is listed once; the list is sorted by code point', () => {
-  expect(names({ build: { listEnv: ['b', 'B', 'A'] }, test: { listEnv: ['B', 'a_2', 'a_10'] }, notify: { webhookEnv: 'A' } })).toEqual([
-    'A',
-    'B',
-    'a_10',
-    'a_2',
-    'b',
-  ]);
+  expect(names({ build: { listEnv: ['b', 'B', 'A'] }, test: { listEnv: ['B', 'a_2', 'a_10'] }, notify: { webhookEnv: 'A' } })).toEqual(['A', 'B', 'a_10', 'a_2', 'b']);
 });
 
-test('an environment\'s secrets: the worker variables they name, not the app\'s names for them', () => {
+test("an environment's secrets: the worker variables they name, not the app's names for them", () => {
   expect(names({ environments: [{ secrets: { STRIPE_KEY: 'SHOP_STRIPE_KEY' }, variables: { LOG_LEVEL: 'debug' } }] })).toEqual(['SHOP_STRIPE_KEY']);
 });

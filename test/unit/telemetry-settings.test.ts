@@ -67,8 +67,6 @@ describe('log line formats', () => {
   });
 
   it('text: time, level, message, then key=value', () => {
-    expect(formatText(entry)).toBe(
-      '2026-01-01T00:00:00.123Z INFO  deploy succeeded  promotion=ferry-shop-abc1234 environment=dev step=deploy error={"name":"Error","message":"boom"}',
-    );
+    expect(formatText(entry)).toBe('2026-01-01T00:00:00.123Z INFO  deploy succeeded  promotion=ferry-shop-abc1234 environment=dev step=deploy error={"name":"Error","message":"boom"}');
   });
 });

@@ -118,7 +118,9 @@ describe('temporalConnection refuses bad settings, naming what is wrong', () => 
   test('a profile that does not exist, naming --profile or TEMPORAL_PROFILE, the file and the profiles it has', () => {
     expect(refusal({ TEMPORAL_CONFIG_FILE: configFile }, { profile: 'staging' })).toMatch(/--profile: no profile 'staging' in TEMPORAL_CONFIG_FILE .*temporal\.toml \(it has: default, cloud\)/);
     expect(refusal({ TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'prod' })).toMatch(/TEMPORAL_PROFILE: no profile 'prod' in/);
-    expect(refusal({ HOME: path.join(dir, 'nobody-home'), TEMPORAL_PROFILE: 'prod' })).toMatch(/TEMPORAL_PROFILE: no profile 'prod' in the default Temporal config file .*nobody-home.*, which does not exist/);
+    expect(refusal({ HOME: path.join(dir, 'nobody-home'), TEMPORAL_PROFILE: 'prod' })).toMatch(
+      /TEMPORAL_PROFILE: no profile 'prod' in the default Temporal config file .*nobody-home.*, which does not exist/,
+    );
   });
 
   test('a malformed config file: where, never its content (an api_key on the bad line stays out)', () => {

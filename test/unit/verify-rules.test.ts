@@ -2,7 +2,6 @@ import { parseConfig } from '../../common/parse-config';
 import { problemsOf } from '../helpers/config-problems';
 import { verifyIssues } from '../../common/verify-rules';
 
-
 const config = (env: string) => `
 app: shop
 repo: /srv/git/shop.git
@@ -19,9 +18,7 @@ const WITH_SERVICE = ', service: shop, url: "http://{service}.shop:8080"';
 
 describe('verify needs the address of exactly the version under test', () => {
   it('a Kubernetes target without url is refused, naming target.url', () => {
-    expect(problemsOf(config(`${k8s()}\n${smoke()}`))).toEqual([
-      'environments[0].target.url: is needed by verify: its commands get the address of the version under test as FERRY_URL',
-    ]);
+    expect(problemsOf(config(`${k8s()}\n${smoke()}`))).toEqual(['environments[0].target.url: is needed by verify: its commands get the address of the version under test as FERRY_URL']);
   });
 
   it('a url that reaches the stable version too is refused where verify runs beside it: canary steps, blue-green', () => {

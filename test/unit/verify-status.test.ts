@@ -29,12 +29,29 @@ test('current details: the verify step with its latest round, the failure with i
 
 test('ferry status: a failed verify keeps its row on one line, and the whole output is printed below the table', () => {
   const status: PromotionStatus = {
-    workflowId: 'ferry-shop-abcdef1', app: 'shop', ref: 'main', sha: 'abcdef1234', artifact: 'shop:abcdef1', state: 'failed', startedAt: '2025-01-01T00:00:00.000Z',
-    steps: [], environments: [staging()], ignored: [], ignoredCount: 0, error: `staging: rolled-back: ${TAIL}`,
+    workflowId: 'ferry-shop-abcdef1',
+    app: 'shop',
+    ref: 'main',
+    sha: 'abcdef1234',
+    artifact: 'shop:abcdef1',
+    state: 'failed',
+    startedAt: '2025-01-01T00:00:00.000Z',
+    steps: [],
+    environments: [staging()],
+    ignored: [],
+    ignoredCount: 0,
+    error: `staging: rolled-back: ${TAIL}`,
   };
   const lines = statusTable(status, Date.parse('2025-01-01T00:10:00.000Z')).split('\n');
   const rows = lines.slice(1, 1 + 1 + 1 + staging().steps.length);
-  expect(rows.map((row) => row.trim().split(/\s{2,}/).slice(0, 2))).toEqual([
+  expect(
+    rows.map((row) =>
+      row
+        .trim()
+        .split(/\s{2,}/)
+        .slice(0, 2),
+    ),
+  ).toEqual([
     ['ENVIRONMENT', 'STEP'],
     ['staging', 'rolled-back'],
     ['prepare', 'succeeded'],

@@ -37,7 +37,7 @@ function problems(text: string): string[] {
   const builder = all.find((stage) => stage.lines.some((line) => /^RUN\b.*\bnpm run build\b/.test(line)));
   if (!builder?.name || builder === final) found.push('no named stage before the last runs `npm run build`');
   const copiesBuild = final.lines.some((line) => builder?.name && new RegExp(`^COPY\\s+--from=${builder.name}\\s+\\S*/dist\\s`).test(line));
-  if (!copiesBuild) found.push("the final stage does not copy dist/ from the build stage");
+  if (!copiesBuild) found.push('the final stage does not copy dist/ from the build stage');
   const installs = final.lines.filter((line) => /^RUN\b.*\bnpm (install|ci)\b/.test(line));
   if (installs.length === 0) found.push('the final stage installs no dependencies');
   for (const install of installs) if (!/--omit=dev\b/.test(install)) found.push(`the final stage installs development dependencies: ${install}`);
@@ -61,14 +61,8 @@ test('each check fails on a Dockerfile that breaks it', () => {
   };
   expect(edit(/^RUN npm run build$/m, 'RUN true')).toContain('no named stage before the last runs `npm run build`');
   expect(edit(/^COPY --from=build \/app\/dist \.\/dist$/m, 'COPY dist ./dist')).toContain('the final stage does not copy dist/ from the build stage');
-  expect(edit('npm install --omit=dev', 'npm install')).toEqual([
-    'the final stage installs development dependencies: RUN npm install --no-audit --no-fund && npm cache clean --force',
-  ]);
+  expect(edit('npm install --omit=dev', 'npm install')).toEqual(['the final stage installs development dependencies: RUN npm install --no-audit --no-fund && npm cache clean --force']);
   expect(edit(/^COPY bin \.\/bin$/m, 'COPY . .')).toEqual(['the final stage lacks bin/ (bin/ferry.js)', 'the final stage copies the whole checkout']);
-  expect(edit('CMD ["node", "bin/ferry.js", "worker"]', 'CMD ["npx", "ferry", "worker"]')).toEqual([
-    'the final stage starts CMD ["npx", "ferry", "worker"], not node bin/ferry.js worker',
-  ]);
-  expect(edit(/^COPY --from=build \/app\/dist \.\/dist$/m, 'COPY --from=build /app/dist ./dist\nRUN npm run build')).toContain(
-    'the final stage builds (it would need TypeScript)',
-  );
+  expect(edit('CMD ["node", "bin/ferry.js", "worker"]', 'CMD ["npx", "ferry", "worker"]')).toEqual(['the final stage starts CMD ["npx", "ferry", "worker"], not node bin/ferry.js worker']);
+  expect(edit(/^COPY --from=build \/app\/dist \.\/dist$/m, 'COPY --from=build /app/dist ./dist\nRUN npm run build')).toContain('the final stage builds (it would need TypeScript)');
 });

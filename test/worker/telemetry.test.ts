@@ -105,7 +105,10 @@ environments:
 
 async function waitForStatus(workflowId: string, reached: (s: PromotionStatus) => boolean, worker: WorkerProcess): Promise<void> {
   for (const giveUpAt = Date.now() + 120_000; Date.now() < giveUpAt; await delay(250)) {
-    const status = await client.workflow.getHandle(workflowId).query(statusQuery).catch(() => undefined);
+    const status = await client.workflow
+      .getHandle(workflowId)
+      .query(statusQuery)
+      .catch(() => undefined);
     if (status && reached(status)) return;
   }
   throw new Error(`${workflowId} did not get there; worker stderr:\n${worker.stderr().slice(-3000)}`);

@@ -11,17 +11,7 @@
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TargetVersions } from '../target';
-import {
-  clusterError,
-  FIELD_MANAGER,
-  findDeployment,
-  invalidInput,
-  MERGE_PATCH,
-  patchDeployment,
-  readDeployment,
-  readService,
-  type Cluster,
-} from './client';
+import { clusterError, FIELD_MANAGER, findDeployment, invalidInput, MERGE_PATCH, patchDeployment, readDeployment, readService, type Cluster } from './client';
 import { waitForRollout } from './rollout-wait';
 import { waitForEndpoints } from './endpoints';
 import type { Serving } from './snapshot';

@@ -82,9 +82,7 @@ export function connect<Config extends KubernetesTargetConfig>(config: Config, o
   }
   if (!kubeConfig.getContextObject(config.context)) {
     const known = kubeConfig.getContexts().map((c) => c.name);
-    throw invalidInput(
-      `kubeconfig (${source}) has no context "${config.context}"; it has ${known.length > 0 ? known.join(', ') : 'none'}`,
-    );
+    throw invalidInput(`kubeconfig (${source}) has no context "${config.context}"; it has ${known.length > 0 ? known.join(', ') : 'none'}`);
   }
   kubeConfig.setCurrentContext(config.context);
   return {
@@ -181,7 +179,10 @@ export async function findDeployment(cluster: AnyCluster, name: string): Promise
 
 export async function readService(cluster: AnyCluster): Promise<V1Service> {
   const name = cluster.config.service;
-  if (!name) throw invalidInput(`target for ${cluster.where(cluster.config.deployment ? 'Deployment' : 'manifests', cluster.config.deployment ?? cluster.config.manifests?.path ?? '')} has no service: blue-green switches a Service's selector`);
+  if (!name)
+    throw invalidInput(
+      `target for ${cluster.where(cluster.config.deployment ? 'Deployment' : 'manifests', cluster.config.deployment ?? cluster.config.manifests?.path ?? '')} has no service: blue-green switches a Service's selector`,
+    );
   try {
     return await cluster.core.readNamespacedService({ name, namespace: cluster.config.namespace });
   } catch (error) {
@@ -192,10 +193,7 @@ export async function readService(cluster: AnyCluster): Promise<V1Service> {
 
 export async function patchDeployment(cluster: Cluster, name: string, body: object, doing: string): Promise<V1Deployment> {
   try {
-    return await cluster.apps.patchNamespacedDeployment(
-      { name, namespace: cluster.config.namespace, body, fieldManager: FIELD_MANAGER },
-      STRATEGIC_MERGE,
-    );
+    return await cluster.apps.patchNamespacedDeployment({ name, namespace: cluster.config.namespace, body, fieldManager: FIELD_MANAGER }, STRATEGIC_MERGE);
   } catch (error) {
     throw clusterError(error, `${doing} (${cluster.where('Deployment', name)})`);
   }

@@ -12,9 +12,7 @@ const GIVE_UP_MS = 60_000;
 export async function endpointPods(cluster: AnyCluster, service: string): Promise<string[]> {
   let slices: V1EndpointSlice[];
   try {
-    slices = (
-      await cluster.discovery.listNamespacedEndpointSlice({ namespace: cluster.config.namespace, labelSelector: `kubernetes.io/service-name=${service}` })
-    ).items;
+    slices = (await cluster.discovery.listNamespacedEndpointSlice({ namespace: cluster.config.namespace, labelSelector: `kubernetes.io/service-name=${service}` })).items;
   } catch (error) {
     throw clusterError(error, `listing the EndpointSlices of ${cluster.where('Service', service)}`);
   }

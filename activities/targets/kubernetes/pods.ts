@@ -6,15 +6,7 @@ import { clusterError, type AnyCluster } from './client';
 import { labelSelector } from './workload';
 
 /** Waiting reasons that do not cure themselves: the version is broken or cannot start. */
-const BROKEN_WAITING = new Set([
-  'CrashLoopBackOff',
-  'ImagePullBackOff',
-  'ErrImagePull',
-  'InvalidImageName',
-  'CreateContainerConfigError',
-  'CreateContainerError',
-  'RunContainerError',
-]);
+const BROKEN_WAITING = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
 /** The Deployment controller numbers its templates; the ReplicaSet with the Deployment's number is the new one. */
 const REVISION = 'deployment.kubernetes.io/revision';
@@ -33,9 +25,7 @@ export async function workloadOf(cluster: AnyCluster, deployment: V1Deployment):
   const namespace = cluster.config.namespace;
   const selector = labelSelector(deployment.spec?.selector.matchLabels ?? {});
   try {
-    const sets = (await cluster.apps.listNamespacedReplicaSet({ namespace, labelSelector: selector })).items.filter(
-      ownedBy(deployment.metadata?.uid),
-    );
+    const sets = (await cluster.apps.listNamespacedReplicaSet({ namespace, labelSelector: selector })).items.filter(ownedBy(deployment.metadata?.uid));
     const revision = deployment.metadata?.annotations?.[REVISION];
     const current = revision === undefined ? undefined : sets.find((rs) => rs.metadata?.annotations?.[REVISION] === revision);
     const uids = new Set(sets.map((rs) => rs.metadata?.uid));

@@ -30,9 +30,7 @@ export async function snapshotOf(cluster: Cluster, serving: Serving[], version: 
   for (const { deployment } of running) {
     const container = containerOf(cluster, deployment).name;
     // A Deployment mid-rollout still has pods of the version before; only this version's count.
-    const pods = (await podsOf(cluster, deployment)).filter((pod) =>
-      pod.spec?.containers.some((c) => c.name === container && c.image === version),
-    );
+    const pods = (await podsOf(cluster, deployment)).filter((pod) => pod.spec?.containers.some((c) => c.name === container && c.image === version));
     counts.desired += replicasOf(deployment);
     counts.ready += pods.filter((pod) => !pod.metadata?.deletionTimestamp && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
     counts.restarts += restartsOf(pods);

@@ -123,8 +123,7 @@ export async function upsertTwin(cluster: AnyCluster, desired: V1Deployment): Pr
       const body = { ...desired, metadata: { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion } };
       await cluster.apps.replaceNamespacedDeployment({ name, namespace, body, fieldManager: FIELD_MANAGER });
       return;
-    }
-    else if (existing) await deleteDeployment(cluster, name);
+    } else if (existing) await deleteDeployment(cluster, name);
     await cluster.apps.createNamespacedDeployment({ namespace, body: desired, fieldManager: FIELD_MANAGER });
   } catch (error) {
     throw clusterError(error, `writing ${where}`);

@@ -85,7 +85,7 @@ export function logTail(file: string, mask: (text: string) => string = (text) =>
   }
   const lines = mask(end).trimEnd().split('\n').slice(-LOG_TAIL_LINES).map(clipLine);
   const kept: string[] = [];
-  for (let size = 0; lines.length > 0; ) {
+  for (let size = 0; lines.length > 0;) {
     const line = lines.pop()!;
     size += line.length + 1;
     if (size > LOG_TAIL_MAX_CHARS) break;

@@ -5,10 +5,7 @@ import { readAppSecrets } from '../../app-secrets';
 import type { Masker } from '../../secret-masking';
 
 /** `requireAll: false` skips secrets this worker lacks (to mask output, where a missing one cannot appear). */
-export function appVariables(
-  app: AppEnvironment | undefined,
-  options: { worker?: NodeJS.ProcessEnv; requireAll?: boolean } = {},
-): { env: Record<string, string>; mask: Masker } {
+export function appVariables(app: AppEnvironment | undefined, options: { worker?: NodeJS.ProcessEnv; requireAll?: boolean } = {}): { env: Record<string, string>; mask: Masker } {
   const secrets = readAppSecrets(app, options);
   return { env: { ...app?.variables, ...secrets.values }, mask: secrets.mask };
 }

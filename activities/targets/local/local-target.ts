@@ -90,7 +90,10 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
     }
     const done = { ...s, stopping: undefined };
     await state.write(done);
-    await pruneReleases(releasesDir, [done.stable?.sha, done.canary?.sha, done.previous?.sha].filter((sha): sha is string => !!sha));
+    await pruneReleases(
+      releasesDir,
+      [done.stable?.sha, done.canary?.sha, done.previous?.sha].filter((sha): sha is string => !!sha),
+    );
     return done;
   }
 
@@ -164,8 +167,7 @@ export function localTarget(config: LocalTargetConfig, context: LocalTargetConte
   }
 
   /** The running processes of `release` if all are alive, else a fresh start of them all. */
-  const ensureRunning = (release: Release, running?: RunningVersion) =>
-    running && running.sha === release.sha && allRunning(running) ? Promise.resolve(running) : start(release);
+  const ensureRunning = (release: Release, running?: RunningVersion) => (running && running.sha === release.sha && allRunning(running) ? Promise.resolve(running) : start(release));
 
   /** Routes traffic as `next` says, records it, then stops (after draining) what `next` no longer runs. */
   async function commit(before: LocalState, next: LocalState): Promise<void> {
@@ -286,11 +288,9 @@ function routesOf(s: LocalState): Routes {
 }
 
 /** The versions a state runs; a version's web pid names it (its processes start and stop together). */
-const processesOf = (s: LocalState): RunningVersion[] =>
-  [s.stable, s.canary, s.previous].filter((p): p is RunningVersion => p !== undefined && hasProcess(p));
+const processesOf = (s: LocalState): RunningVersion[] => [s.stable, s.canary, s.previous].filter((p): p is RunningVersion => p !== undefined && hasProcess(p));
 /** Every pid of a version that may still run: its web process's, then its other processes'. */
-const pidsOf = (v: NonNullable<LocalState['previous']>): number[] =>
-  [v.pid, ...(v.processes ?? []).map((p) => p.pid)].filter((pid): pid is number => pid !== undefined);
+const pidsOf = (v: NonNullable<LocalState['previous']>): number[] => [v.pid, ...(v.processes ?? []).map((p) => p.pid)].filter((pid): pid is number => pid !== undefined);
 const allRunning = (v: RunningVersion): boolean => pidsOf(v).every(isRunning);
 const identity = ({ version, sha, app, start, secretFingerprints }: Release): Pick<Release, 'version' | 'sha' | 'app' | 'start' | 'secretFingerprints'> => ({
   version,

@@ -66,9 +66,7 @@ export async function startProxy(settings: ProxySettings): Promise<RunningProxy>
   const metrics =
     settings.metricsPort === undefined
       ? undefined
-      : http.createServer((_, response) =>
-          response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(stats.exposition(settings.environment)),
-        );
+      : http.createServer((_, response) => response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(stats.exposition(settings.environment)));
 
   fs.rmSync(settings.socketPath, { force: true }); // left by a proxy that was killed
   await listen(front, settings.port, '0.0.0.0');
@@ -88,14 +86,11 @@ function forward(request: http.IncomingMessage, response: http.ServerResponse, b
   let status: number | undefined;
   stats.started(backend.version);
 
-  const upstream = http.request(
-    { host: '127.0.0.1', port: backend.port, method: request.method, path: request.url, headers: request.headers },
-    (answer) => {
-      status = answer.statusCode ?? 502;
-      response.writeHead(status, { ...answer.headers, [VERSION_HEADER]: backend.version });
-      answer.pipe(response);
-    },
-  );
+  const upstream = http.request({ host: '127.0.0.1', port: backend.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {
+    status = answer.statusCode ?? 502;
+    response.writeHead(status, { ...answer.headers, [VERSION_HEADER]: backend.version });
+    answer.pipe(response);
+  });
   upstream.once('error', (error) => {
     if (response.destroyed) return; // the client left first: nothing to answer
     // A version that refuses connections is failing: that counts against it, like a 5xx.

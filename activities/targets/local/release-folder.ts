@@ -27,9 +27,7 @@ export async function releaseFolder(releasesDir: string, source: SourceRef, sign
 /** Removes release folders no longer in `keep`. */
 export async function pruneReleases(releasesDir: string, keep: string[]): Promise<void> {
   const entries = await fs.readdir(releasesDir).catch(() => [] as string[]);
-  await Promise.all(
-    entries.filter((entry) => !keep.includes(entry)).map((entry) => fs.rm(path.join(releasesDir, entry), { recursive: true, force: true })),
-  );
+  await Promise.all(entries.filter((entry) => !keep.includes(entry)).map((entry) => fs.rm(path.join(releasesDir, entry), { recursive: true, force: true })));
 }
 
 /** `git archive | tar -x`: the commit's files without a .git, so nothing ties the folder to the repository. */

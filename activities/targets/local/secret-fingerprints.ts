@@ -29,11 +29,7 @@ export function fingerprintSecrets(app: AppEnvironment | undefined, worker: Node
  * or no longer set), sorted. A version recorded before fingerprints were kept has none: the best
  * that can be said of it is whether each secret is still set, so only those gone are named.
  */
-export function secretsChangedSince(
-  app: AppEnvironment | undefined,
-  recorded: SecretFingerprints | undefined,
-  worker: NodeJS.ProcessEnv = process.env,
-): string[] {
+export function secretsChangedSince(app: AppEnvironment | undefined, recorded: SecretFingerprints | undefined, worker: NodeJS.ProcessEnv = process.env): string[] {
   const changed = Object.entries(app?.secrets ?? {}).filter(([name, workerVariable]) => {
     const value = worker[workerVariable];
     if (value === undefined) return true;

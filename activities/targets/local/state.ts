@@ -8,8 +8,7 @@ import { z } from 'zod';
 // 4,096 characters, 50 secrets), generous elsewhere; they keep a damaged or hostile file from
 // growing what Ferry reads, and a path built from it inside the environment's folder.
 const text = (max: number) => z.string().max(max);
-const boundedRecord = (value: z.ZodString, max: number) =>
-  z.record(text(128), value).refine((r) => Object.keys(r).length <= max, `must have at most ${max} entries`);
+const boundedRecord = (value: z.ZodString, max: number) => z.record(text(128), value).refine((r) => Object.keys(r).length <= max, `must have at most ${max} entries`);
 
 /** What the version's processes get: variables, and secrets by worker variable name (never their values). */
 const appEnvironmentSchema = z.object({ variables: boundedRecord(text(4_096), 100), secrets: boundedRecord(text(128), 100) });
@@ -62,7 +61,10 @@ const stateSchema = z.object({
     .extend({
       port: port.optional(),
       pid: pid.optional(),
-      processes: z.array(processSchema.extend({ pid: pid.optional() })).max(MAX_PROCESSES).optional(),
+      processes: z
+        .array(processSchema.extend({ pid: pid.optional() }))
+        .max(MAX_PROCESSES)
+        .optional(),
     })
     .optional(),
   /** Versions on their way out, every process of each: recorded before they are stopped, cleared after. */

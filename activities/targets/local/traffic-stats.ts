@@ -90,17 +90,11 @@ export class TrafficStats {
   /** Prometheus' text exposition format. */
   exposition(environment: string): string {
     const label = (version: string, extra = '') => `{environment="${escape(environment)}",version="${escape(version)}"${extra}}`;
-    const lines = [
-      '# HELP ferry_proxy_requests_total Requests the Ferry proxy forwarded, by version and status code.',
-      '# TYPE ferry_proxy_requests_total counter',
-    ];
+    const lines = ['# HELP ferry_proxy_requests_total Requests the Ferry proxy forwarded, by version and status code.', '# TYPE ferry_proxy_requests_total counter'];
     for (const [version, counters] of this.counters) {
       for (const [status, count] of counters.byStatus) lines.push(`ferry_proxy_requests_total${label(version, `,code="${status}"`)} ${count}`);
     }
-    lines.push(
-      '# HELP ferry_proxy_request_duration_seconds Time from request to the end of the response, by version.',
-      '# TYPE ferry_proxy_request_duration_seconds histogram',
-    );
+    lines.push('# HELP ferry_proxy_request_duration_seconds Time from request to the end of the response, by version.', '# TYPE ferry_proxy_request_duration_seconds histogram');
     for (const [version, counters] of this.counters) {
       BUCKETS_SECONDS.forEach((le, i) => lines.push(`ferry_proxy_request_duration_seconds_bucket${label(version, `,le="${le}"`)} ${counters.buckets[i]}`));
       lines.push(`ferry_proxy_request_duration_seconds_bucket${label(version, ',le="+Inf"')} ${counters.count}`);

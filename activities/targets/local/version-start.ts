@@ -83,9 +83,7 @@ export async function startVersion(request: VersionStartRequest): Promise<Starte
       if (request.signal?.aborted) throw request.signal.reason;
       // Settling ends before the timeout: past it, the web process is what was not ready.
       if (Date.now() > giveUpAt) {
-        throw new Error(
-          `"${request.web.command}" was not healthy at ${request.healthUrl(port)} within ${request.startTimeoutMs} ms:\n${logTail(request.web.logFile, request.mask, web.logFrom)}`,
-        );
+        throw new Error(`"${request.web.command}" was not healthy at ${request.healthUrl(port)} within ${request.startTimeoutMs} ms:\n${logTail(request.web.logFile, request.mask, web.logFrom)}`);
       }
       request.onWait?.();
       await delay(100);

@@ -37,7 +37,10 @@ const recordSchema = z.object({
   /** Set by a rollback: the version it took out, so a retried rollback converges instead of doing nothing. */
   rolledBack: z.string().max(1_000).optional(),
   /** Objects Ferry applied and the current revision lacks: deleted once it is rolled out. */
-  prune: z.array(z.object({ apiVersion: z.string().max(253), kind: z.string().max(253), name: z.string().max(253) })).max(4_000).default([]),
+  prune: z
+    .array(z.object({ apiVersion: z.string().max(253), kind: z.string().max(253), name: z.string().max(253) }))
+    .max(4_000)
+    .default([]),
 });
 
 export type Revision = Omit<z.infer<typeof revisionSchema>, 'objects'> & { objects: KubernetesObject[] };
@@ -61,7 +64,6 @@ const KEY = 'record.json.gz';
 const MAX_BYTES = 1_000_000;
 /** What a record may unpack to: far more than two revisions of any real manifests, far less than a gzip bomb makes. */
 const MAX_UNPACKED = 16 << 20;
-
 
 export async function readRecord(cluster: AnyCluster, app: string): Promise<RevisionRecord> {
   const name = recordName(app);
@@ -100,7 +102,10 @@ const mebibytes = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`;
  * fails every later versions, deploy and rollback. The sentence follows "Ferry's record … ".
  */
 function whyRecordTooLarge(record: RevisionRecord): { problem: string; packed?: undefined } | { problem?: undefined; packed: string } {
-  for (const [which, revision] of [['this release', record.current], ['the one before', record.previous]] as const) {
+  for (const [which, revision] of [
+    ['this release', record.current],
+    ['the one before', record.previous],
+  ] as const) {
     if (revision && revision.objects.length > MAX_OBJECTS) {
       return { problem: `cannot keep ${which}: ${which} holds ${revision.objects.length} objects, over the 2,000 a revision of Ferry's record keeps` };
     }
@@ -108,7 +113,9 @@ function whyRecordTooLarge(record: RevisionRecord): { problem: string; packed?: 
   const json = JSON.stringify(record);
   const unpacked = Buffer.byteLength(json);
   if (unpacked > MAX_UNPACKED) {
-    return { problem: `would unpack to ${mebibytes(unpacked)} with this release and the one before, over the ${MAX_UNPACKED >> 20} MiB Ferry reads back: the manifests are too large to keep two revisions of` };
+    return {
+      problem: `would unpack to ${mebibytes(unpacked)} with this release and the one before, over the ${MAX_UNPACKED >> 20} MiB Ferry reads back: the manifests are too large to keep two revisions of`,
+    };
   }
   const packed = gzipSync(json).toString('base64');
   if (packed.length > MAX_BYTES) {

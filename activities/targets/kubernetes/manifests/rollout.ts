@@ -79,8 +79,7 @@ export async function deployManifests(cluster: AnyCluster, context: ManifestsCon
 }
 
 /** "target.manifests.path k8s/overlays/dev at commit abc1234: ", to lead an error about the release's manifests. */
-export const manifestsAt = (cluster: AnyCluster, context: Pick<ManifestsContext, 'sha'>) =>
-  `target.manifests.path ${cluster.config.manifests?.path} at commit ${context.sha.slice(0, 7)}: `;
+export const manifestsAt = (cluster: AnyCluster, context: Pick<ManifestsContext, 'sha'>) => `target.manifests.path ${cluster.config.manifests?.path} at commit ${context.sha.slice(0, 7)}: `;
 
 /**
  * Before anything changes: the record a deploy of `rendered` would write (it as current, what is

@@ -60,9 +60,7 @@ async function checkNamespaced(cluster: AnyCluster, objects: KubernetesObject[])
     }
     if (namespaced === undefined) throw invalidInput(`${where}: the API server serves no kind ${object.kind} in ${object.apiVersion}`);
     if (!namespaced) {
-      throw invalidInput(
-        `${where}: the API server serves ${object.apiVersion} ${object.kind} cluster-scoped; Ferry applies namespaced objects only, in namespace ${cluster.config.namespace}`,
-      );
+      throw invalidInput(`${where}: the API server serves ${object.apiVersion} ${object.kind} cluster-scoped; Ferry applies namespaced objects only, in namespace ${cluster.config.namespace}`);
     }
   }
 }

@@ -81,12 +81,7 @@ const at = (value: unknown, ...keys: string[]): unknown => keys.reduce<unknown>(
 
 /** The pod spec inside an object that runs pods, as a live reference into it. */
 function podSpecOf(object: KubernetesObject): Record_ | undefined {
-  const spec =
-    object.kind === 'Pod'
-      ? object.spec
-      : object.kind === 'CronJob'
-        ? at(object, 'spec', 'jobTemplate', 'spec', 'template', 'spec')
-        : at(object, 'spec', 'template', 'spec');
+  const spec = object.kind === 'Pod' ? object.spec : object.kind === 'CronJob' ? at(object, 'spec', 'jobTemplate', 'spec', 'template', 'spec') : at(object, 'spec', 'template', 'spec');
   return isRecord(spec) ? spec : undefined;
 }
 

@@ -14,7 +14,10 @@ export interface OwnNames {
 }
 
 function whyReserved(object: KubernetesObject, own: OwnNames): string | undefined {
-  const { kind, metadata: { name } } = object;
+  const {
+    kind,
+    metadata: { name },
+  } = object;
   if (kind === 'Secret' && name === recordName(own.app)) return "is named as Ferry's record of the revisions it applied in the namespace";
   if (kind === 'Deployment' && own.deployment && name === canaryTwinName(own.deployment)) {
     return `is named as the canary Ferry runs beside Deployment ${own.deployment} (target.deployment)`;
