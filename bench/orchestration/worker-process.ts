@@ -8,6 +8,8 @@ import { lockActivities } from '../../activities/environment-lock';
 import { ferryDataConverter } from '../../common/data-converter';
 import { stubActivities, type StubbedActivities } from '../../test/helpers/stub-activities';
 import { HEARTBEAT_THROTTLE } from '../../worker/create-worker';
+import { activityLogAttributes } from '../../worker/telemetry/activity-log-attributes';
+import { SINKS_WITHOUT_TRACING } from '../../worker/telemetry/tracing';
 import { childArgsSchema, replySchema, requestSchema, taskQueueOf, type Reply } from './ipc';
 
 function send(reply: Reply): void {
@@ -52,6 +54,9 @@ async function main(): Promise<void> {
       dataConverter: ferryDataConverter,
       activities: { ...lockActivities(client), ...activities },
       maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+      // As `ferry worker` runs with tracing off: the bundle's workflow interceptors, spans that go nowhere.
+      interceptors: { activity: [activityLogAttributes] },
+      sinks: SINKS_WITHOUT_TRACING,
     });
   } else {
     worker = await Worker.create({ connection, taskQueue: taskQueueOf('bare'), workflowBundle, activities });
