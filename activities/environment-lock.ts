@@ -127,7 +127,6 @@ export function lockActivities(client: Client): LockActivities {
 
     readHolderRecord: ({ lockId, holder }) => holderRecord(lockId, holder),
 
-
     async readLedger({ lockId }) {
       let raw: unknown;
       try {
@@ -142,7 +141,8 @@ export function lockActivities(client: Client): LockActivities {
       }
       // Whatever runs on the lock's task queue answered; the refs policy decides only on a ledger.
       const parsed = environmentLedgerSchema.safeParse(raw);
-      if (!parsed.success) throw ApplicationFailure.nonRetryable(`${lockId} answered something that is not a ledger (${describeIssues(parsed.error).slice(0, 3).join('; ')})`, FailureType.InvalidInput);
+      if (!parsed.success)
+        throw ApplicationFailure.nonRetryable(`${lockId} answered something that is not a ledger (${describeIssues(parsed.error).slice(0, 3).join('; ')})`, FailureType.InvalidInput);
       return parsed.data;
     },
   };

@@ -1,15 +1,6 @@
 // One proxy per outside system, each with the timeouts and retries that system deserves.
 import { ActivityCancellationType, proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
-import type {
-  CommandActivities,
-  DatabaseActivities,
-  GitActivities,
-  HealthActivities,
-  LockActivities,
-  NotifyActivities,
-  TargetActivities,
-  VerifyActivities,
-} from '../common/activity-contracts';
+import type { CommandActivities, DatabaseActivities, GitActivities, HealthActivities, LockActivities, NotifyActivities, TargetActivities, VerifyActivities } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
 
 /** A verify activity's time beyond its command's: a checkout of a large repository takes minutes. */
@@ -120,8 +111,7 @@ export function environmentActivities(taskQueue?: string, { waitForCancelled = f
 export const gitActivities = () => group<GitActivities>(POLICIES.git);
 
 /** Build and test: the activity gets a minute beyond the command's own timeout to report it. */
-export const commandActivities = (commandTimeoutMs: number) =>
-  group<CommandActivities>({ ...POLICIES.commands, startToCloseTimeout: commandTimeoutMs + 60_000 });
+export const commandActivities = (commandTimeoutMs: number) => group<CommandActivities>({ ...POLICIES.commands, startToCloseTimeout: commandTimeoutMs + 60_000 });
 
 /** Queueing for an environment's lock: a signal-with-start, which only a client can send. */
 export const lockActivities = () => group<LockActivities>(POLICIES.lock);

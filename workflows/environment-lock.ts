@@ -330,9 +330,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     unrecorded: entries.unrecorded,
     ...(leftRecorded ? { leftRecorded } : {}),
   });
-  const startOver = () =>
-    workflowInfo().continueAsNewSuggested ||
-    (keepsLedger && (workflowInfo().historyLength > HISTORY_EVENTS_KEPT || messagesThisRun > MESSAGES_PER_RUN));
+  const startOver = () => workflowInfo().continueAsNewSuggested || (keepsLedger && (workflowInfo().historyLength > HISTORY_EVENTS_KEPT || messagesThisRun > MESSAGES_PER_RUN));
   async function continueWithLedger(): Promise<never> {
     // A record being written finishes in this run, so the next one starts with it.
     if (keepsLedger) await condition(allHandlersFinished);

@@ -85,7 +85,9 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
     if (!env.notify) return;
     const input = { webhookEnv: env.notify.webhookEnv, event, promotionId: status.workflowId, environment: env.name, text };
     // A webhook that is down must never hold up or fail a promotion.
-    await environmentActivities(env.taskQueue).notify.notify(input, `notify: ${event}`).catch(() => undefined);
+    await environmentActivities(env.taskQueue)
+      .notify.notify(input, `notify: ${event}`)
+      .catch(() => undefined);
   }
 
   /** Gate, lock, freeze, stage. Returns the environment's final state. */
@@ -95,9 +97,7 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
     if (env.approval) {
       envStatus.state = 'waiting';
       const step = steps.begin('approval', 'waiting', `${env.approval.required} needed`);
-      const outcome = await gate.wait(envStatus, env.approval, interrupted, () =>
-        notify(env, 'approval-waiting', `${plan.app} ${shortSha(plan.sha)} waits for approval of ${env.name}`),
-      );
+      const outcome = await gate.wait(envStatus, env.approval, interrupted, () => notify(env, 'approval-waiting', `${plan.app} ${shortSha(plan.sha)} waits for approval of ${env.name}`));
       const approvers = envStatus.approval?.received.map((r) => `${r.decision} by ${r.approver}`).join(', ');
       if (outcome !== 'approved') {
         steps.end(step, outcome === 'interrupted' ? 'cancelled' : 'failed', approvers, outcome === 'timed-out' ? `no decision within ${formatDuration(env.approval.timeout)}` : undefined);
@@ -184,7 +184,11 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
 
   try {
     await release.run(async () => {
-      status.commit = await log.run('resolve', () => gitActivities().resolveCommit({ repo: plan.repo, ref: plan.sha, credentialsEnv: plan.repoCredentialsEnv }, `resolve ${plan.ref} (${shortSha(plan.sha)})`), describeCommit);
+      status.commit = await log.run(
+        'resolve',
+        () => gitActivities().resolveCommit({ repo: plan.repo, ref: plan.sha, credentialsEnv: plan.repoCredentialsEnv }, `resolve ${plan.ref} (${shortSha(plan.sha)})`),
+        describeCommit,
+      );
       if (status.commit.sha !== plan.sha) {
         throw ApplicationFailure.nonRetryable(`${plan.repo} resolves ${plan.sha} to ${status.commit.sha}`, FailureType.UnknownRef);
       }
@@ -199,12 +203,18 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
         passEnv: command.passEnv,
         secretEnv: secretVariableNames(plan),
       });
-      await log.run('build', () => commandActivities(plan.build.timeout).build(commandInput(plan.build), `build ${plan.artifact}`), (r) =>
-        r.skipped ? 'artifact already exists' : `built in ${formatDuration(r.durationMs)}`,
+      await log.run(
+        'build',
+        () => commandActivities(plan.build.timeout).build(commandInput(plan.build), `build ${plan.artifact}`),
+        (r) => (r.skipped ? 'artifact already exists' : `built in ${formatDuration(r.durationMs)}`),
       );
       if (plan.test) {
         const test = plan.test;
-        await log.run('test', () => commandActivities(test.timeout).test(commandInput(test), `test ${plan.artifact}`), (r) => `passed in ${formatDuration(r.durationMs)}`);
+        await log.run(
+          'test',
+          () => commandActivities(test.timeout).test(commandInput(test), `test ${plan.artifact}`),
+          (r) => `passed in ${formatDuration(r.durationMs)}`,
+        );
       } else log.skip('test', 'no test command configured');
       // Promotions started before this replay without it.
       if (patched(PREPARE_EVERY_ENVIRONMENT_FIRST)) await prepareEnvironments(plan, source, log, status.environments);

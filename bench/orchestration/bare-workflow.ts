@@ -52,7 +52,7 @@ export async function barePromotion(plan: PromotionPlan): Promise<string> {
       }
     } else throw ApplicationFailure.nonRetryable(`${env.name}: the bare baseline knows rolling and canary only`);
     const interval = Math.min(env.healthCheckInterval, env.stabilize);
-    for (let elapsed = 0; elapsed < env.stabilize; ) {
+    for (let elapsed = 0; elapsed < env.stabilize;) {
       const wait = Math.min(interval, env.stabilize - elapsed);
       await sleep(wait);
       elapsed += wait;

@@ -49,7 +49,10 @@ export const locksOf = (plan: PromotionPlan) => plan.environments.map((env) => l
 
 /** A lock's events so far, with its run: a lock that started over between two readings cannot be subtracted. */
 export async function lockReading(client: Client, lockId: string): Promise<{ runId?: string; counted: Counted }> {
-  const described = await client.workflow.getHandle(lockId).describe().catch(() => undefined);
+  const described = await client.workflow
+    .getHandle(lockId)
+    .describe()
+    .catch(() => undefined);
   if (!described) return { counted: { events: 0, workflowTasks: 0 } };
   return { runId: described.runId, counted: count(await historyOf(client, lockId, described.runId)) };
 }
@@ -60,13 +63,7 @@ export async function locksSettled(client: Client, plan: PromotionPlan): Promise
 }
 
 /** Every workflow a promotion caused, counted: Ferry's promotion, its stages and what its locks did meanwhile. */
-export async function countedPromotion(
-  client: Client,
-  kind: Kind,
-  plan: PromotionPlan,
-  workflowId: string,
-  locksBefore: Map<string, { runId?: string; counted: Counted }>,
-): Promise<Counted> {
+export async function countedPromotion(client: Client, kind: Kind, plan: PromotionPlan, workflowId: string, locksBefore: Map<string, { runId?: string; counted: Counted }>): Promise<Counted> {
   let total = count(await historyOf(client, workflowId));
   if (kind === 'bare') return total;
   for (const env of plan.environments) total = add(total, count(await historyOf(client, stageWorkflowId(workflowId, env.name))));

@@ -17,7 +17,10 @@ function send(reply: Reply): void {
 }
 
 function peakRssBytes(): number {
-  const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const line = fs
+    .readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
   const kib = line ? Number(line.replace(/\D+/g, '')) : Number.NaN;
   return Number.isFinite(kib) ? kib * 1024 : process.memoryUsage().rss;
 }
@@ -35,11 +38,14 @@ async function main(): Promise<void> {
   });
   // The stub keeps every call for tests to read; a bench of thousands of promotions must not.
   const activities = Object.fromEntries(
-    Object.entries(noop.activities).map(([name, fn]) => [name, async (input: unknown) => {
-      const result = await (fn as (input: unknown) => Promise<unknown>)(input);
-      noop.calls.length = 0;
-      return result;
-    }]),
+    Object.entries(noop.activities).map(([name, fn]) => [
+      name,
+      async (input: unknown) => {
+        const result = await (fn as (input: unknown) => Promise<unknown>)(input);
+        noop.calls.length = 0;
+        return result;
+      },
+    ]),
   ) as unknown as StubbedActivities;
 
   const connection = await NativeConnection.connect({ address: args.address });

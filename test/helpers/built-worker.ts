@@ -35,12 +35,7 @@ export function buildCheckout(root: string): BuiltCheckout {
  * pollers for minutes: use a task queue no earlier worker polled. `gone` says why to stop waiting
  * (the worker exited), undefined while it may still come.
  */
-export async function untilPolled(
-  connection: Connection,
-  taskQueue: string,
-  gone: () => string | undefined,
-  namespace = 'default',
-): Promise<void> {
+export async function untilPolled(connection: Connection, taskQueue: string, gone: () => string | undefined, namespace = 'default'): Promise<void> {
   for (;;) {
     const { pollers } = await connection.workflowService.describeTaskQueue({
       namespace,

@@ -37,10 +37,7 @@ environments:
 export const nextSha = (): string => randomBytes(20).toString('hex');
 
 /** The sample plan, with edits to its parsed config for the case at hand. */
-export function samplePlan(
-  edit: (config: ReturnType<typeof parseConfig>) => void = () => undefined,
-  options: PlanOptions & { sha?: string; requestedBy?: string } = {},
-): PromotionPlan {
+export function samplePlan(edit: (config: ReturnType<typeof parseConfig>) => void = () => undefined, options: PlanOptions & { sha?: string; requestedBy?: string } = {}): PromotionPlan {
   const config = parseConfig(SAMPLE_CONFIG, 'sample');
   edit(config);
   return buildPlan(config, { sha: options.sha ?? nextSha(), ref: 'main', requestedBy: options.requestedBy ?? 'ci-bot' }, options);

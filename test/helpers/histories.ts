@@ -18,7 +18,10 @@ export async function recordHistories(env: TestWorkflowEnvironment, handle: Work
   if (!process.env.FERRY_RECORD_HISTORIES) return;
   const status = await handle.query(statusQuery);
   const ids = [handle.workflowId, ...status.environments.flatMap((e) => (e.stageWorkflowId ? [e.stageWorkflowId] : []))];
-  const testName = (expect.getState().currentTestName ?? 'promotion').toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 80);
+  const testName = (expect.getState().currentTestName ?? 'promotion')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 80);
   fs.mkdirSync(HISTORIES_DIR, { recursive: true });
   for (const id of ids) {
     const history = await env.client.workflow.getHandle(id).fetchHistory();

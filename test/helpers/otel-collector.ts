@@ -34,10 +34,7 @@ const START_TIMEOUT_MS = 30_000;
 export function collectorBinary(): string {
   const binary = toolPaths().otelcol;
   if (!binary) {
-    throw new Error(
-      'no OpenTelemetry collector is recorded in .tools/tools.json: run `npm run tools` (npm test does it for you) ' +
-        'and read its warning; it builds scripts/otel-collector with Go.',
-    );
+    throw new Error('no OpenTelemetry collector is recorded in .tools/tools.json: run `npm run tools` (npm test does it for you) ' + 'and read its warning; it builds scripts/otel-collector with Go.');
   }
   if (!fs.existsSync(binary)) throw new Error(`${binary} (from .tools/tools.json) is gone: run \`npm run tools\` again`);
   return binary;

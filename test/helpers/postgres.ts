@@ -77,10 +77,7 @@ export async function query<R extends Record<string, unknown> = Record<string, u
 
 /** Row count and an md5 over every row in `order`: equal fingerprints mean equal contents. */
 export async function fingerprint(url: string, table: string, order = 'id'): Promise<{ rows: number; md5: string }> {
-  const [row] = await query<{ rows: string; md5: string }>(
-    url,
-    `select count(*) as rows, md5(coalesce(string_agg(t::text, E'\\n' order by t.${order}), '')) as md5 from ${table} t`,
-  );
+  const [row] = await query<{ rows: string; md5: string }>(url, `select count(*) as rows, md5(coalesce(string_agg(t::text, E'\\n' order by t.${order}), '')) as md5 from ${table} t`);
   return { rows: Number(row.rows), md5: row.md5 };
 }
 

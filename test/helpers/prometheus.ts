@@ -25,7 +25,7 @@ export function prometheusBinary(): string {
   if (!binary) {
     throw new Error(
       'no Prometheus binary is recorded in .tools/tools.json: run `npm run tools` (npm test does it for you) ' +
-        'and read its warning; it takes prometheus from PATH, or downloads Debian\'s package with apt-get.',
+        "and read its warning; it takes prometheus from PATH, or downloads Debian's package with apt-get.",
     );
   }
   if (!fs.existsSync(binary)) throw new Error(`${binary} (from .tools/tools.json) is gone: run \`npm run tools\` again`);
@@ -56,11 +56,7 @@ export async function startPrometheus(targets: string[]): Promise<RunningPrometh
     const port = await freePort();
     const logFile = path.join(dir, `prometheus-${attempt}.log`);
     const log = fs.openSync(logFile, 'w');
-    const child = spawn(
-      binary,
-      [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
-      { stdio: ['ignore', log, log] },
-    );
+    const child = spawn(binary, [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     let exited: string | undefined;
     const exit = new Promise<void>((resolve) => {
@@ -94,7 +90,6 @@ export async function startPrometheus(targets: string[]): Promise<RunningPrometh
     throw new Error(`Prometheus (${binary}) ${exited ?? `was not ready within ${START_TIMEOUT_MS} ms`}:\n${output}`);
   }
 }
-
 
 export interface Sample {
   metric: Record<string, string>;

@@ -30,11 +30,7 @@ export async function outcome(handle: WorkflowHandle): Promise<PromotionStatus> 
  * Polls the status query until the promotion reaches the point a test wants to act at.
  * Queries do not move the test server's clock; a concurrent `outcome()` does.
  */
-export async function waitForStatus(
-  handle: WorkflowHandle,
-  reached: (status: PromotionStatus) => boolean,
-  what: string,
-): Promise<PromotionStatus> {
+export async function waitForStatus(handle: WorkflowHandle, reached: (status: PromotionStatus) => boolean, what: string): Promise<PromotionStatus> {
   const deadline = Date.now() + 30_000;
   let last: PromotionStatus | undefined;
   while (Date.now() < deadline) {
@@ -51,11 +47,9 @@ export async function waitForStatus(
 
 export const environment = (status: PromotionStatus, name: string) => status.environments.find((e) => e.name === name)!;
 
-export const step = (status: PromotionStatus, envName: string, stepName: string) =>
-  environment(status, envName).steps.find((s) => s.name === stepName);
+export const step = (status: PromotionStatus, envName: string, stepName: string) => environment(status, envName).steps.find((s) => s.name === stepName);
 
-export const waitingForApproval = (envName: string) => (status: PromotionStatus) =>
-  environment(status, envName).state === 'waiting' && environment(status, envName).approval !== undefined;
+export const waitingForApproval = (envName: string) => (status: PromotionStatus) => environment(status, envName).state === 'waiting' && environment(status, envName).approval !== undefined;
 
 /**
  * Runs one promotion on a worker with the given activities. `during` acts on it while it runs
@@ -87,7 +81,13 @@ export async function locksSettled(env: TestWorkflowEnvironment, status: Promoti
   for (const environment of status.environments) {
     const lock = env.client.workflow.getHandle(lockWorkflowId(status.app, environment.name));
     const busy = async () => {
-      if (!(await lock.describe().then((d) => d.status.name === 'RUNNING', () => false))) return false;
+      if (
+        !(await lock.describe().then(
+          (d) => d.status.name === 'RUNNING',
+          () => false,
+        ))
+      )
+        return false;
       const state = await askAgain(env, () => lock.query(lockStateQuery)).catch(() => undefined);
       return !state || state.holder !== undefined || state.queue.length > 0;
     };
@@ -98,4 +98,3 @@ export async function locksSettled(env: TestWorkflowEnvironment, status: Promoti
     }
   }
 }
-

@@ -36,12 +36,7 @@ export { startTraffic, type TrafficReport } from '../../client/demo/traffic';
  * A release of the shop with a pipeline short enough for a real server's real clock: dev rolls,
  * production waits for olivia or sam. For the end-to-end tests of the `ferry` command.
  */
-export function commitShortPipelineRelease(
-  repo: TestRepo,
-  name: string,
-  ports: { dev: number; production: number },
-  stabilize: string,
-): string {
+export function commitShortPipelineRelease(repo: TestRepo, name: string, ports: { dev: number; production: number }, stabilize: string): string {
   return repo.commit(`Release ${name}`, AUTHORS.grace, {
     'release.json': `{ "name": "${name}", "failRate": 0 }\n`,
     'ferry.config.yaml': `app: shop

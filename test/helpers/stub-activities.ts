@@ -63,7 +63,14 @@ export function stubActivities(overrides: Partial<StubbedActivities> = {}) {
     },
     /** The environments any activity ran for; `ignoring` leaves out some (the up-front `prepare` checks change nothing). */
     environmentsTouched({ ignoring = [] }: { ignoring?: (keyof StubbedActivities)[] } = {}): string[] {
-      return [...new Set(calls.filter((c) => !ignoring.includes(c.name)).map((c) => c.input.environment).filter(Boolean))];
+      return [
+        ...new Set(
+          calls
+            .filter((c) => !ignoring.includes(c.name))
+            .map((c) => c.input.environment)
+            .filter(Boolean),
+        ),
+      ];
     },
   };
 }

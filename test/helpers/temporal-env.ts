@@ -46,9 +46,7 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
   shareOneTimeSkippingUnlock(env);
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      ALL_SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
-    ),
+    searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
   });
   return env;
 }
@@ -94,29 +92,33 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 
 /** The real Ferry worker, every activity real, on the test server; local environments keep their state in `stateDir`. */
 export async function startFerryWorker(env: TestWorkflowEnvironment, stateDir: string): Promise<Worker> {
-  return endingOpenLocks(env, await createFerryWorker({
-    connection: env.nativeConnection,
-    client: env.client,
-    namespace: env.namespace ?? 'default',
-    taskQueue: TASK_QUEUE,
-    workflowBundle: await workflowBundle(),
-    activities: { stateDir },
-  }));
+  return endingOpenLocks(
+    env,
+    await createFerryWorker({
+      connection: env.nativeConnection,
+      client: env.client,
+      namespace: env.namespace ?? 'default',
+      taskQueue: TASK_QUEUE,
+      workflowBundle: await workflowBundle(),
+      activities: { stateDir },
+    }),
+  );
 }
 
-export async function startWorker(
-  env: TestWorkflowEnvironment,
-  activities: StubbedActivities, taskQueue = TASK_QUEUE): Promise<Worker> {
-  return endingOpenLocks(env, await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    dataConverter: ferryDataConverter,
-    // The lock is Temporal itself, so the tests use the real activity against the test server.
-    activities: { ...lockActivities(env.client), ...activities },
-    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
-  }));
+export async function startWorker(env: TestWorkflowEnvironment, activities: StubbedActivities, taskQueue = TASK_QUEUE): Promise<Worker> {
+  return endingOpenLocks(
+    env,
+    await Worker.create({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      dataConverter: ferryDataConverter,
+      // The lock is Temporal itself, so the tests use the real activity against the test server.
+      activities: { ...lockActivities(env.client), ...activities },
+      maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+    }),
+  );
 }
 
 /**
@@ -142,6 +144,9 @@ async function endLocks(env: TestWorkflowEnvironment): Promise<void> {
   const namespace = env.namespace ?? 'default';
   const { executions } = await env.client.workflowService.listOpenWorkflowExecutions({ namespace, maximumPageSize: 1000, typeFilter: { name: 'environmentLock' } });
   for (const { execution } of executions ?? []) {
-    await env.client.workflow.getHandle(execution!.workflowId!).terminate('the test is over').catch(() => undefined);
+    await env.client.workflow
+      .getHandle(execution!.workflowId!)
+      .terminate('the test is over')
+      .catch(() => undefined);
   }
 }

@@ -57,8 +57,7 @@ async function runAtGate(
 type Stub = ReturnType<typeof stubActivities>;
 
 /** Every activity call that named production, as `activity:event-or-environment`. */
-const productionCalls = (stub: Stub) =>
-  stub.calls.filter((c) => c.input.environment === 'production').map((c) => (c.name === 'notify' ? `notify:${c.input.event}` : c.name));
+const productionCalls = (stub: Stub) => stub.calls.filter((c) => c.input.environment === 'production').map((c) => (c.name === 'notify' ? `notify:${c.input.event}` : c.name));
 
 function expectProductionUntouched(stub: Stub, status: PromotionStatus): void {
   for (const name of ['deploy', 'setCanaryWeight', 'migrateDatabase', 'backupDatabase', 'promote'] as const) {
@@ -108,8 +107,7 @@ async function refusedUpdate(promise: Promise<unknown>): Promise<{ error: unknow
   return { error, messages: messages.join(' <- ') };
 }
 
-const decide = (handle: WorkflowHandle, approver: string, comment?: string) =>
-  handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', environment: 'production', approver, comment }] });
+const decide = (handle: WorkflowHandle, approver: string, comment?: string) => handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', environment: 'production', approver, comment }] });
 
 /**
  * Stops the test server's clock from skipping (it then runs at wall speed) until the returned
@@ -185,9 +183,7 @@ describe('production approval', () => {
     ]);
     const approval = environment(status, 'production').approval!;
     expect(approval.deadline).toBe(deadline);
-    expect(approval.received).toEqual([
-      { approver: 'olivia', decision: 'approve', comment: 'back from leave', via: 'signal', at: expect.any(String) },
-    ]);
+    expect(approval.received).toEqual([{ approver: 'olivia', decision: 'approve', comment: 'back from leave', via: 'signal', at: expect.any(String) }]);
     const openedAt = Date.parse(deadline) - 96 * HOUR;
     const approvedAt = Date.parse(approval.received[0].at);
     expect(approvedAt - openedAt).toBeGreaterThanOrEqual(3 * DAY);
@@ -234,18 +230,13 @@ describe('production approval', () => {
     expect(status.state).toBe('rejected');
     expectProductionUntouched(stub, status);
     const production = environment(status, 'production');
-    expect(production.approval!.received).toEqual([
-      { approver: 'sam', decision: 'reject', comment: reason, via: 'signal', at: expect.any(String) },
-    ]);
+    expect(production.approval!.received).toEqual([{ approver: 'sam', decision: 'reject', comment: reason, via: 'signal', at: expect.any(String) }]);
     expect(step(status, 'production', 'approval')).toMatchObject({ state: 'failed', detail: 'reject by sam' });
     expect(production.error).toContain(reason);
     expect(status.error).toContain(reason);
     const failure = await handle.result().catch((e: unknown) => e);
     expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'ApprovalRejected', message: expect.stringContaining(reason) });
-    expect(stub.callsTo('notify', 'production').map((c) => c.input.text)).toEqual([
-      expect.stringContaining('waits for approval of production'),
-      expect.stringContaining(reason),
-    ]);
+    expect(stub.callsTo('notify', 'production').map((c) => c.input.text)).toEqual([expect.stringContaining('waits for approval of production'), expect.stringContaining(reason)]);
   });
 
   test('approvers off the allow-list and self-approvals are refused, by Update and by signal', async () => {
@@ -312,9 +303,7 @@ describe('production approval', () => {
     expect((await handle.describe()).status.name).toBe('COMPLETED');
     expect(status.state).toBe('succeeded');
     expect(environment(status, 'production').state).toBe('succeeded');
-    expect(environment(status, 'production').approval!.received).toEqual([
-      { approver: 'olivia', decision: 'approve', comment: 'reviewed the diff', via: 'update', at: expect.any(String) },
-    ]);
+    expect(environment(status, 'production').approval!.received).toEqual([{ approver: 'olivia', decision: 'approve', comment: 'reviewed the diff', via: 'update', at: expect.any(String) }]);
     // Refused Updates leave no trace in the workflow: the caller heard why at once.
     expect(status.ignored).toHaveLength(3);
     expectProductionReleased(stub);
@@ -358,9 +347,7 @@ describe('production approval', () => {
     expect(status.state).toBe('succeeded');
     expect(status.abort).toBeUndefined();
     expect(status.ignored).toHaveLength(3);
-    expect(environment(status, 'production').approval!.received).toEqual([
-      { approver: 'olivia', decision: 'approve', via: 'signal', at: expect.any(String) },
-    ]);
+    expect(environment(status, 'production').approval!.received).toEqual([{ approver: 'olivia', decision: 'approve', via: 'signal', at: expect.any(String) }]);
     expectProductionReleased(stub);
   });
 
@@ -398,7 +385,7 @@ describe('production approval', () => {
             name: 'approve',
             reason: 'OLIVIA has already decided on production',
             payload: JSON.stringify({ environment: 'production', approver: 'OLIVIA' }),
-          from: 'OLIVIA',
+            from: 'OLIVIA',
             at: expect.any(String),
           },
         ]);
@@ -439,8 +426,6 @@ describe('production approval', () => {
     expect(status.state).toBe('succeeded');
     // The validator accepts the approver as the schema trims it; the record must say the same.
     expect(returned).toMatchObject({ received: [{ approver: 'olivia', via: 'update' }] });
-    expect(environment(status, 'production').approval!.received).toEqual([
-      { approver: 'olivia', decision: 'approve', via: 'update', at: expect.any(String) },
-    ]);
+    expect(environment(status, 'production').approval!.received).toEqual([{ approver: 'olivia', decision: 'approve', via: 'update', at: expect.any(String) }]);
   });
 });

@@ -158,7 +158,12 @@ test(`${RELEASES_KEPT + 1} releases in one environment keep the latest ${RELEASE
   });
   expect(states.every((state) => state === 'succeeded')).toBe(true);
   expect(ledger.releases).toHaveLength(RELEASES_KEPT);
-  expect(ledger.releases.map((r) => r.sha)).toEqual(plans.slice(1).map((p) => p.sha).reverse());
+  expect(ledger.releases.map((r) => r.sha)).toEqual(
+    plans
+      .slice(1)
+      .map((p) => p.sha)
+      .reverse(),
+  );
 });
 
 describe('a forged recordRelease update (anyone can send one from the Web UI)', () => {
@@ -249,9 +254,7 @@ test('an operator who takes the environment mid-stage leaves the stage as it is:
   expect(environment(status, 'dev').state).toBe('succeeded');
   const record = step(status, 'dev', 'record')!;
   expect(record).toMatchObject({ state: 'failed', attempts: 1 });
-  expect(record.error).toBe(
-    `${lockId} did not record this stage in its ledger: ${lockId} refused the record of ${status.workflowId}: nobody holds ${lockId}: only its holder records in its ledger`,
-  );
+  expect(record.error).toBe(`${lockId} did not record this stage in its ledger: ${lockId} refused the record of ${status.workflowId}: nobody holds ${lockId}: only its holder records in its ledger`);
   expect(ledger.releases).toEqual([]);
   // The environment may run what the unlocked promotion left there: the ledger does not know.
   expect(ledger.unrecorded).toEqual({ by: status.workflowId, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), why: 'unlocked by sre: stuck' });

@@ -54,8 +54,7 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
   test('canary analysis failing at 50% in staging rolls staging back and never touches production', async () => {
     const count = perEnvironmentCounter();
     const stub = stubActivities({
-      analyze: async ({ environment: name }) =>
-        name === 'staging' && count(name) === 2 ? unhealthy('error rate 12% > 1%') : HEALTHY,
+      analyze: async ({ environment: name }) => (name === 'staging' && count(name) === 2 ? unhealthy('error rate 12% > 1%') : HEALTHY),
     });
     const plan = samplePlan();
     const { status, handle } = await runPromotion(env, stub.activities, plan);
@@ -92,23 +91,14 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
     expect(stub.calls.filter((c) => c.input.environment === 'production').map((c) => c.name)).toEqual(['prepare']); // checked up front only
     expect(stub.environmentsTouched({ ignoring: ['prepare'] })).toEqual(['dev', 'staging']);
 
-    expect(stepStates(status, 'staging')).toEqual([
-      'lock:succeeded',
-      'prepare:succeeded',
-      'migrate:succeeded',
-      'canary:failed',
-      'stabilize:skipped',
-      'rollback:succeeded',
-      'undo-migration:succeeded',
-    ]);
+    expect(stepStates(status, 'staging')).toEqual(['lock:succeeded', 'prepare:succeeded', 'migrate:succeeded', 'canary:failed', 'stabilize:skipped', 'rollback:succeeded', 'undo-migration:succeeded']);
     expect(step(status, 'staging', 'canary')!.error).toBe('analysis failed at 50%: error rate 12% > 1%');
   });
 
   test('a health check failing in minute 9 of stabilize is caught in minute 9 and rolls staging back', async () => {
     const count = perEnvironmentCounter();
     const stub = stubActivities({
-      checkHealth: async ({ environment: name }) =>
-        name === 'staging' && count(name) === 18 ? unhealthy('/healthz answered 503') : HEALTHY,
+      checkHealth: async ({ environment: name }) => (name === 'staging' && count(name) === 18 ? unhealthy('/healthz answered 503') : HEALTHY),
     });
     const plan = samplePlan();
     const { status, handle } = await runPromotion(env, stub.activities, plan);
@@ -171,13 +161,7 @@ describe('a stage that fails is undone, and the promotion stops there', () => {
         expect(promotionWhileUndoing.abort).toEqual(expect.objectContaining({ by: 'sre-sam', reason: 'bad metrics' }));
         expect(environment(promotionWhileUndoing, 'staging').state).toBe('running');
         const live = await stageHandle.query(stageStatusQuery);
-        expect(live.steps.map((s) => `${s.name}:${s.state}`)).toEqual([
-          'prepare:succeeded',
-          'migrate:succeeded',
-          'canary:cancelled',
-          'stabilize:pending',
-          'rollback:running',
-        ]);
+        expect(live.steps.map((s) => `${s.name}:${s.state}`)).toEqual(['prepare:succeeded', 'migrate:succeeded', 'canary:cancelled', 'stabilize:pending', 'rollback:running']);
         undoing.release();
       } finally {
         // Never leave an activity held: the worker could not shut down and the next test would hang.
@@ -236,9 +220,7 @@ describe('activity failures follow the retry policies', () => {
     expect(status.state).toBe('succeeded');
     expect(environment(status, 'dev').state).toBe('succeeded');
     expect(stub.callsTo('migrateDatabase', 'dev')).toHaveLength(3);
-    expect(step(status, 'dev', 'migrate')).toEqual(
-      expect.objectContaining({ state: 'succeeded', detail: 'applied 001_create_orders', attempts: 1 }),
-    );
+    expect(step(status, 'dev', 'migrate')).toEqual(expect.objectContaining({ state: 'succeeded', detail: 'applied 001_create_orders', attempts: 1 }));
     expect(stub.callsTo('deploy', 'dev')).toHaveLength(1);
     expect(stub.callsTo('rollback')).toHaveLength(0);
     expect(stub.callsTo('undoMigrations')).toHaveLength(0);

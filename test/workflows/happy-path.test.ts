@@ -51,9 +51,7 @@ test('a release goes through dev, staging and production, built once', async () 
   expect(stub.callsTo('rollback')).toHaveLength(0);
   expect(stub.callsTo('undoMigrations')).toHaveLength(0);
   expect(stub.callsTo('notify').map((c) => c.input.event)).toEqual(['approval-waiting', 'succeeded']);
-  expect(environment(status, 'production').approval?.received).toEqual([
-    expect.objectContaining({ approver: 'olivia', decision: 'approve', comment: 'ship it', via: 'signal' }),
-  ]);
+  expect(environment(status, 'production').approval?.received).toEqual([expect.objectContaining({ approver: 'olivia', decision: 'approve', comment: 'ship it', via: 'signal' })]);
   expect(environment(status, 'production').steps.map((s) => `${s.name}:${s.state}`)).toEqual([
     'approval:succeeded',
     'lock:succeeded',

@@ -19,10 +19,13 @@ const INCOMPATIBLE = require.resolve('../fixtures/incompatible-workflows');
 
 /** A recorded history under test/histories, found by the recording test's name (SHAs change on re-recording). */
 function recordedFile(test: string, environment?: string): { file: string; workflowId: string } {
-  const name = fs.readdirSync(HISTORIES_DIR).sort().find((f) => {
-    const id = f.slice(f.indexOf('__') + 2, -'.history.pb'.length);
-    return f.startsWith(test) && (environment ? id.endsWith(`-${environment}`) : /^ferry-shop-[0-9a-f]{7}$/.test(id));
-  });
+  const name = fs
+    .readdirSync(HISTORIES_DIR)
+    .sort()
+    .find((f) => {
+      const id = f.slice(f.indexOf('__') + 2, -'.history.pb'.length);
+      return f.startsWith(test) && (environment ? id.endsWith(`-${environment}`) : /^ferry-shop-[0-9a-f]{7}$/.test(id));
+    });
   if (!name) throw new Error(`no recorded history of "${test}" under ${HISTORIES_DIR}`);
   return { file: path.join(HISTORIES_DIR, name), workflowId: name.slice(name.indexOf('__') + 2, -'.history.pb'.length) };
 }
@@ -82,10 +85,11 @@ describe('histories saved by the Temporal CLI as JSON', () => {
 
   /** `temporal workflow show --output json`, as an SRE or CI would save it, and the same history as binary protobuf. */
   async function saved(workflowId: string): Promise<{ json: string; binary: string }> {
-    const { stdout } = await promisify(execFile)(toolPaths().temporal, [
-      'workflow', 'show', '--workflow-id', workflowId, '--output', 'json',
-      '--address', env.address, '--namespace', env.namespace ?? 'default',
-    ], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await promisify(execFile)(
+      toolPaths().temporal,
+      ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', env.address, '--namespace', env.namespace ?? 'default'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
     const json = path.join(tmp, `${workflowId}.json`);
     fs.writeFileSync(json, stdout);
     const fetched = await env.client.workflow.getHandle(workflowId).fetchHistory();
@@ -113,10 +117,7 @@ describe('histories saved by the Temporal CLI as JSON', () => {
     const results = [];
     for (const file of [json, binary]) {
       const history = historyFromFile(file);
-      results.push([
-        await replayHistory(history, { workflowId: promotionId }),
-        await replayHistory(history, { workflowId: promotionId, workflowsPath: INCOMPATIBLE }),
-      ]);
+      results.push([await replayHistory(history, { workflowId: promotionId }), await replayHistory(history, { workflowId: promotionId, workflowsPath: INCOMPATIBLE })]);
     }
     expect(results[0][0]).toEqual({ ok: true });
     expect(results[0][1]).toEqual({ ok: false, nondeterministic: true, reason: expect.stringMatching(/nondetermin/i) });

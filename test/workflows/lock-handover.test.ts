@@ -20,8 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => env?.teardown());
 
-const scheduled = (events: HistoryEvent[]) =>
-  events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
+const scheduled = (events: HistoryEvent[]) => events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
 
 /** The activity types of the local activities a history records (the SDK puts the type in the marker's details). */
 const localActivities = (events: HistoryEvent[]) =>

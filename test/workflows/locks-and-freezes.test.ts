@@ -45,11 +45,7 @@ test('a freeze window holds the deploy, with the lock held, until the window end
     const handle = await startPromotion(env, plan);
     // Queries do not move the clock: this is the promotion as it waits out the window (or, if it
     // does not wait, as it starts on dev, so the test fails on the assertions, not on a timeout).
-    const frozen = await waitForStatus(
-      handle,
-      (s) => (step(s, 'dev', 'freeze')?.detail?.startsWith('frozen by') ?? false) || stub.environmentsTouched({ ignoring: ['prepare'] }).length > 0,
-      'frozen',
-    );
+    const frozen = await waitForStatus(handle, (s) => (step(s, 'dev', 'freeze')?.detail?.startsWith('frozen by') ?? false) || stub.environmentsTouched({ ignoring: ['prepare'] }).length > 0, 'frozen');
     // The up-front check (prepare, before the lock) changes nothing; the stage's own comes after the window.
     const upFront = stub.callsTo('prepare', 'dev')[0];
     const devCallsWhileFrozen = stub.calls.filter((c) => c.input.environment === 'dev' && c !== upFront).length;
@@ -63,9 +59,7 @@ test('a freeze window holds the deploy, with the lock held, until the window end
   expect(frozen.status.state).toBe('waiting');
   expect(environment(frozen.status, 'dev').state).toBe('waiting');
   expect(environment(frozen.status, 'dev').steps.map((s) => `${s.name}:${s.state}`)).toEqual(['lock:succeeded', 'freeze:running']);
-  expect(step(frozen.status, 'dev', 'freeze')!.detail).toBe(
-    `frozen by mon,tue,wed,thu,fri,sat,sun ${window.from}–${window.to} UTC (release freeze) until ${new Date(expectedEnd).toISOString()}`,
-  );
+  expect(step(frozen.status, 'dev', 'freeze')!.detail).toBe(`frozen by mon,tue,wed,thu,fri,sat,sun ${window.from}–${window.to} UTC (release freeze) until ${new Date(expectedEnd).toISOString()}`);
 
   // Afterwards: deployed once, and only after the window ended.
   expect(status.state).toBe('succeeded');
@@ -131,8 +125,7 @@ test('two promotions into one environment run one after the other', async () => 
   const devCalls = stub.calls.map((call, at) => ({ call, at })).filter(({ call }) => call.input.environment === 'dev' && !upFront.has(call));
   const first = owner(devCalls[0].call);
   const second = 1 - first;
-  const atOf = (who: number, names?: string[]) =>
-    devCalls.filter(({ call }) => owner(call) === who && (!names || names.includes(call.name))).map(({ at }) => at);
+  const atOf = (who: number, names?: string[]) => devCalls.filter(({ call }) => owner(call) === who && (!names || names.includes(call.name))).map(({ at }) => at);
 
   for (const who of [first, second]) {
     expect(stub.callsTo('deploy', 'dev').filter((c) => owner(c) === who)).toHaveLength(1);

@@ -33,12 +33,15 @@ let apps = 0;
  */
 function planFor(repo: string, sha: string, edit: (config: any) => void = () => undefined, options: { skip?: string[]; to?: string; app?: string } = {}) {
   const { app = `policy${++apps}`, ...planOptions } = options;
-  return samplePlan((config) => {
-    config.app = app;
-    config.repo = repo;
-    delete config.environments[2].approval;
-    edit(config);
-  }, { sha, ...planOptions });
+  return samplePlan(
+    (config) => {
+      config.app = app;
+      config.repo = repo;
+      delete config.environments[2].approval;
+      edit(config);
+    },
+    { sha, ...planOptions },
+  );
 }
 
 const realGit = () => stubActivities({ checkBranches, moveRef });
@@ -63,7 +66,7 @@ async function failureType(handle: { result(): Promise<unknown> }): Promise<stri
     return undefined;
   } catch (error) {
     const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
-    return cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
+    return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
   }
 }
 
@@ -100,7 +103,12 @@ describe('from: which commits may enter an environment', () => {
     const { status } = await runPromotion(env, stub.activities, plan);
     expect(status.state).toBe('succeeded');
     // Both at once, in no particular order.
-    expect(stub.callsTo('checkBranches').map((c) => c.input.branches).sort()).toEqual([['main'], ['main', 'release/2026']]);
+    expect(
+      stub
+        .callsTo('checkBranches')
+        .map((c) => c.input.branches)
+        .sort(),
+    ).toEqual([['main'], ['main', 'release/2026']]);
     expect(status.steps.find((s) => s.name === 'policy')).toMatchObject({ state: 'succeeded', detail: `staging, production may take ${sample.shas.feature.slice(0, 7)}` });
   });
 
@@ -133,7 +141,9 @@ describe('after: the environment a release must have gone live in first', () => 
     const sha = repo.commit('Staged first', AUTHORS.ada, { 'r.txt': 'r\n' });
     const stub = realGit();
     // One worker for both: the test server's open locks, and so staging's ledger, end with their worker (see startWorker).
-    const { first, status } = await (await startWorker(env, stub.activities)).runUntil(async () => {
+    const { first, status } = await (
+      await startWorker(env, stub.activities)
+    ).runUntil(async () => {
       const first = await settled(await startPromotion(env, planFor(repo.dir, sha, undefined, { to: 'staging', app: 'staged' })));
       stub.calls.length = 0;
       const status = await settled(await startPromotion(env, planFor(repo.dir, sha, undefined, { skip: ['dev', 'staging'], app: 'staged' })));
@@ -185,7 +195,11 @@ describe('recordRef: git records what runs where', () => {
         if (name === 'staging') throw ApplicationFailure.nonRetryable('canary pods never became ready', FailureType.RolloutFailed);
       },
     });
-    const { status } = await runPromotion(env, stub.activities, planFor(repo.dir, shas.first, (config) => (config.recordRef = { ref: 'refs/ferry/{env}' })));
+    const { status } = await runPromotion(
+      env,
+      stub.activities,
+      planFor(repo.dir, shas.first, (config) => (config.recordRef = { ref: 'refs/ferry/{env}' })),
+    );
     expect(environment(status, 'staging').state).toBe('rolled-back');
     expect(repo.git(['rev-parse', 'refs/ferry/dev'])).toBe(shas.first);
     expect(repo.git(['for-each-ref', '--format=%(refname)', 'refs/ferry'])).toBe('refs/ferry/dev');

@@ -34,15 +34,7 @@ test('a rollback that fails after the database went back deploys the live releas
 
   expect(status.state).toBe('failed');
   expect(status.environments[0].state).toBe('rolled-back');
-  expect(stepsOf(status)).toEqual([
-    'lock:succeeded',
-    'prepare:succeeded',
-    'migrate:succeeded',
-    'deploy:failed',
-    'stabilize:skipped',
-    'undo-migration:succeeded',
-    'rollback:succeeded',
-  ]);
+  expect(stepsOf(status)).toEqual(['lock:succeeded', 'prepare:succeeded', 'migrate:succeeded', 'deploy:failed', 'stabilize:skipped', 'undo-migration:succeeded', 'rollback:succeeded']);
   // The database forward first: the live release, deployed back, needs its own schema.
   expect(stub.calls.filter((c) => ['revertDatabase', 'deploy', 'migrateDatabase'].includes(c.name)).map((c) => `${c.name}:${c.input.version ?? c.input.source.sha}`)).toEqual([
     `revertDatabase:${older.sha}`,
@@ -90,7 +82,8 @@ test("a promotion's stage reports for the ledger the backup it took before migra
 test('an abort while the earlier release deploys undoes the rollback (live release back, database forward) and records it aborted', async () => {
   const { plan, ledger, live, older } = scenario('dev');
   const held = hold();
-  const { status, stub, recorded } = await runRollback(env, 
+  const { status, stub, recorded } = await runRollback(
+    env,
     plan,
     () => ledger,
     {
@@ -113,7 +106,7 @@ test('an abort while the earlier release deploys undoes the rollback (live relea
   expect(recorded).toEqual([{ outcome: 'not-live', attempt: expect.objectContaining({ sha: older.sha, outcome: 'aborted', error: 'aborted by rita: wrong release' }) }]);
 });
 
-test('ferry replay --file finds a recorded rollback\'s workflow ID from its input; ferry retry refuses a rollback, naming what to use', async () => {
+test("ferry replay --file finds a recorded rollback's workflow ID from its input; ferry retry refuses a rollback, naming what to use", async () => {
   const recorded = fs.readdirSync(HISTORIES_DIR).find((f) => /__ferry-shop-rollback-dev-[0-9a-f]{7}\.history\.pb$/.test(f));
   expect(recorded).toBeDefined();
   const replayed = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin', 'ferry.js'), 'replay', '--file', path.join(HISTORIES_DIR, recorded!)]);
@@ -121,7 +114,12 @@ test('ferry replay --file finds a recorded rollback\'s workflow ID from its inpu
 
   const { plan, ledger } = scenario('dev');
   const { workflowId } = await runRollback(env, plan, () => ledger, { deploy: async () => Promise.reject(ApplicationFailure.nonRetryable('no', 'RolloutFailed')) });
-  const refusal = await retry(async () => ({ client: env.client, close: async () => undefined }), workflowId, {}, () => undefined).catch((e: Error) => e);
+  const refusal = await retry(
+    async () => ({ client: env.client, close: async () => undefined }),
+    workflowId,
+    {},
+    () => undefined,
+  ).catch((e: Error) => e);
   expect(refusal).toMatchObject({ code: 2, message: `${workflowId} is not a promotion: a rollback is asked for again with ferry rollback` });
 });
 

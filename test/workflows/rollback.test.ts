@@ -22,15 +22,21 @@ test('a rollback waits for approval (not from its requester), then reverts the d
   // The clock stands still until the approvals are in: else the server skips to the gate's 72h deadline.
   const testService = env.connection.testService!;
   await testService.lockTimeSkipping({});
-  const { status, stub, recorded, workflowId } = await runRollback(env, plan, () => ledger, {}, async (handle) => {
-    try {
-      await waitForStatus(handle, (s) => s.environments[0].approval !== undefined, 'waiting for approval');
-      selfApproval = await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', environment: 'production', approver: 'rita' }] }).catch((e: Error) => e);
-      await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', environment: 'production', approver: 'olivia' }] });
-    } finally {
-      await testService.unlockTimeSkipping({});
-    }
-  });
+  const { status, stub, recorded, workflowId } = await runRollback(
+    env,
+    plan,
+    () => ledger,
+    {},
+    async (handle) => {
+      try {
+        await waitForStatus(handle, (s) => s.environments[0].approval !== undefined, 'waiting for approval');
+        selfApproval = await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', environment: 'production', approver: 'rita' }] }).catch((e: Error) => e);
+        await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', environment: 'production', approver: 'olivia' }] });
+      } finally {
+        await testService.unlockTimeSkipping({});
+      }
+    },
+  );
 
   expect(workflowId).toBe(`ferry-rollback/${plan.app}/production/${older.sha.slice(0, 12)}`);
   const refusal: string[] = [];
@@ -38,15 +44,7 @@ test('a rollback waits for approval (not from its requester), then reverts the d
   expect(refusal.join(' <- ')).toContain('rita wrote or started this release and may not approve it');
   expect(status.state).toBe('succeeded');
   expect(status).toMatchObject({ workflowId, app: plan.app, sha: older.sha, artifact: older.artifact, ref: 'main' });
-  expect(stepsOf(status)).toEqual([
-    'approval:succeeded',
-    'lock:succeeded',
-    'prepare:succeeded',
-    'backup:succeeded',
-    'migrate:succeeded',
-    'deploy:succeeded',
-    'stabilize:succeeded',
-  ]);
+  expect(stepsOf(status)).toEqual(['approval:succeeded', 'lock:succeeded', 'prepare:succeeded', 'backup:succeeded', 'migrate:succeeded', 'deploy:succeeded', 'stabilize:succeeded']);
   // The database goes back with the live release's down files or, here (restore), the backup taken before the live release migrated.
   const [revert] = stub.callsTo('revertDatabase');
   expect(revert.input).toMatchObject({ source: { sha: older.sha }, live: { sha: live.sha }, restore: live.backupBefore, promotionId: workflowId });
@@ -119,14 +117,14 @@ test('under the lock, a target that has become the live release, or left the led
   for (const moved of ['live', 'gone'] as const) {
     const { plan, ledger, older } = scenario('dev');
     const now: EnvironmentLedger =
-      moved === 'live'
-        ? { ...ledger, releases: [release(older.sha, older.artifact, { kind: 'rollback' }), ...ledger.releases] }
-        : { ...ledger, releases: [ledger.releases[0]] };
+      moved === 'live' ? { ...ledger, releases: [release(older.sha, older.artifact, { kind: 'rollback' }), ...ledger.releases] } : { ...ledger, releases: [ledger.releases[0]] };
     const { status, stub, recorded } = await runRollback(env, plan, () => now);
 
     expect(status.state).toBe('failed');
     expect(status.environments[0].error).toMatch(
-      moved === 'live' ? /^refused under the lock: [0-9a-f]{40} is the live release of shop\/dev/ : /^refused under the lock: [0-9a-f]{40} is not one of the last 1 releases of shop\/dev in its ledger; to promote it anyway: ferry start --ref [0-9a-f]{40} --force$/,
+      moved === 'live'
+        ? /^refused under the lock: [0-9a-f]{40} is the live release of shop\/dev/
+        : /^refused under the lock: [0-9a-f]{40} is not one of the last 1 releases of shop\/dev in its ledger; to promote it anyway: ferry start --ref [0-9a-f]{40} --force$/,
     );
     expect(stub.environmentsTouched()).toEqual([]);
     expect(recorded).toEqual([]);
@@ -167,7 +165,9 @@ test('on a blue-green environment a rollback brings the earlier release up in th
   expect(status.state).toBe('succeeded');
   // Not the rolling deploy, which would patch the idle colour while the newer one stays live.
   expect(stub.callsTo('deploy')).toEqual([]);
-  expect(stub.calls.filter((c) => ['setCanaryWeight', 'analyze', 'promote', 'retirePrevious'].includes(c.name)).map((c) => [c.name, c.input.version, c.input.weight ?? c.input.analysis?.minRequests])).toEqual([
+  expect(
+    stub.calls.filter((c) => ['setCanaryWeight', 'analyze', 'promote', 'retirePrevious'].includes(c.name)).map((c) => [c.name, c.input.version, c.input.weight ?? c.input.analysis?.minRequests]),
+  ).toEqual([
     ['setCanaryWeight', older.artifact, 0],
     ['analyze', older.artifact, 0],
     ['promote', older.artifact, undefined],

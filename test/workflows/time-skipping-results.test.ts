@@ -46,7 +46,7 @@ test("two results awaited at once: while one workflow's activity still runs afte
     // The window the double unlock opened: only the held activity's own lock left on the server.
     // Watched for a few seconds of wall time; the server, when it skips, jumps at once.
     let clockWhileHeld = await env.currentTimeMs();
-    for (const until = Date.now() + 3_000; Date.now() < until && clockWhileHeld - startedAt < DAY_MS; ) {
+    for (const until = Date.now() + 3_000; Date.now() < until && clockWhileHeld - startedAt < DAY_MS;) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       clockWhileHeld = await env.currentTimeMs();
     }

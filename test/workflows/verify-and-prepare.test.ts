@@ -36,8 +36,7 @@ const planWith = (names: string[], edit: (envs: ReturnType<typeof envsOf>) => vo
     config.environments = config.environments.filter((e) => names.includes(e.name));
     edit(envsOf(config));
   });
-const envsOf = (config: { environments: import('../../common/config-schema').EnvironmentConfig[] }) =>
-  Object.fromEntries(config.environments.map((e) => [e.name, e]));
+const envsOf = (config: { environments: import('../../common/config-schema').EnvironmentConfig[] }) => Object.fromEntries(config.environments.map((e) => [e.name, e]));
 
 const stepNames = (status: PromotionStatus, name: string) => environment(status, name).steps.map((s) => `${s.name}:${s.state}`);
 const position = (calls: ActivityCall[], call: ActivityCall | undefined) => (call ? calls.indexOf(call) : -1);
@@ -71,7 +70,14 @@ describe('prepare: checked before anything changes', () => {
     expect(position(stub.calls, stub.callsTo('test')[0])).toBeLessThan(position(stub.calls, stub.callsTo('prepare', 'dev')[0]));
     expect(position(stub.calls, stub.callsTo('prepare', 'staging')[0])).toBeLessThan(firstStageCall);
     expect(productionStub.callsTo('prepare', 'production')[0].input).toEqual(productionStub.callsTo('prepare', 'production')[1].input);
-    expect(stub.callsTo('prepare', 'dev')[0].input).toMatchObject({ environment: 'dev', version: plan.artifact, source: { sha: plan.sha }, target: plan.environments[0].target, strategy: 'rolling', appEnvironment: { secrets: { DATABASE_URL: 'DEV_DATABASE_URL' } } });
+    expect(stub.callsTo('prepare', 'dev')[0].input).toMatchObject({
+      environment: 'dev',
+      version: plan.artifact,
+      source: { sha: plan.sha },
+      target: plan.environments[0].target,
+      strategy: 'rolling',
+      appEnvironment: { secrets: { DATABASE_URL: 'DEV_DATABASE_URL' } },
+    });
 
     expect(stepNames(status, 'dev')).toEqual(['lock:succeeded', 'prepare:succeeded', 'migrate:succeeded', 'deploy:succeeded', 'stabilize:succeeded']);
     const prepare = stub.callsTo('prepare', 'dev');
@@ -231,7 +237,14 @@ describe('verify: tests against the version just deployed', () => {
     expect(dev.error).toBe('verify e2e failed with exit code 1: last lines:\nPOST /orders → 500\nexpected 201');
     expect(step(status, 'dev', 'verify')).toMatchObject({ state: 'failed', error: dev.error, attempts: 1 });
     expect(stepNames(status, 'dev')).toEqual([
-      'lock:succeeded', 'prepare:succeeded', 'migrate:succeeded', 'deploy:succeeded', 'verify:failed', 'stabilize:skipped', 'rollback:succeeded', 'undo-migration:succeeded',
+      'lock:succeeded',
+      'prepare:succeeded',
+      'migrate:succeeded',
+      'deploy:succeeded',
+      'verify:failed',
+      'stabilize:skipped',
+      'rollback:succeeded',
+      'undo-migration:succeeded',
     ]);
     // Never retried, and the commands after the failing one never run.
     expect(stub.callsTo('verify').map((c) => c.input.verify.name)).toEqual(['smoke', 'e2e']);
@@ -338,9 +351,7 @@ describe('verify: tests against the version just deployed', () => {
     const analysis = stub.callsTo('analyze', 'dev')[0];
     const promote = stub.callsTo('promote', 'dev')[0];
     expect(idle.input.weight).toBe(0);
-    expect([idle, analysis, verify, promote].map((c) => position(stub.calls, c))).toEqual(
-      [idle, analysis, verify, promote].map((c) => position(stub.calls, c)).sort((a, b) => a - b),
-    );
+    expect([idle, analysis, verify, promote].map((c) => position(stub.calls, c))).toEqual([idle, analysis, verify, promote].map((c) => position(stub.calls, c)).sort((a, b) => a - b));
     expect(step(status, 'dev', 'verify')).toMatchObject({ state: 'succeeded', detail: 'smoke passed in 2s' });
     expect(await activitySummaries(status.workflowId, 'dev')).toContain(`verify: verify smoke against the new colour ${plan.artifact} in dev`);
   });

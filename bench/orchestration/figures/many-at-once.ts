@@ -52,14 +52,22 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
     await withWorker(ctx, kind, async (worker) => {
       ctx.say(`${n} at once, ${kind}: fresh worker (pid ${worker.pid})`);
       const before = await worker.stats();
-      const { wallMs } = await batch(ctx.client, kind, Array.from({ length: n }, (_, i) => `${ctx.runTag}-${kind}-c${i}`));
+      const { wallMs } = await batch(
+        ctx.client,
+        kind,
+        Array.from({ length: n }, (_, i) => `${ctx.runTag}-${kind}-c${i}`),
+      );
       const after = await worker.stats();
       wall[kind].push(wallMs);
       peak[kind].push(after.peakRssBytes);
       cpu[kind].push((after.cpuMicros - before.cpuMicros) / 1000 / n);
       ctx.say(`${n} at once, ${kind}: ${Math.round(wallMs)} ms, peak RSS ${Math.round(after.peakRssBytes / 2 ** 20)} MB`);
       if (kind === 'ferry' && ctx.scale.shared > 1) {
-        const { ids } = await batch(ctx.client, kind, Array.from({ length: ctx.scale.shared }, () => `${ctx.runTag}-ferry-shared`));
+        const { ids } = await batch(
+          ctx.client,
+          kind,
+          Array.from({ length: ctx.scale.shared }, () => `${ctx.runTag}-ferry-shared`),
+        );
         const statuses = await Promise.all(ids.map((id) => ctx.client.workflow.getHandle(id).result() as Promise<PromotionStatus>));
         overlaps = overlappingStages(statuses);
         ctx.say(`${ctx.scale.shared} promotions of one app: ${overlaps} overlapping stage pairs`);

@@ -4,18 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { BenchContext } from '../context';
 import { startWorker } from '../context';
-import {
-  approve,
-  countedPromotion,
-  finished,
-  locksOf,
-  locksSettled,
-  lockReading,
-  ORCHESTRATION_ONLY,
-  runOne,
-  start,
-  workHistories,
-} from '../drive';
+import { approve, countedPromotion, finished, locksOf, locksSettled, lockReading, ORCHESTRATION_ONLY, runOne, start, workHistories } from '../drive';
 import { untilWaiting, workSequence } from '../history';
 import { KINDS, type Kind } from '../ipc';
 import { benchPlan } from '../plan';
@@ -93,11 +82,32 @@ export async function onePromotionFigures(ctx: BenchContext): Promise<FigureRow[
     const latencies = await approvalLatencies(ctx, workers);
     const pick = (kind: Kind, key: keyof Omit<Round, 'sequence'>) => rounds[kind].map((r) => r[key]);
     return [
-      { figure: 'one 3-environment promotion, wall time (start → result)', unit: 'ms', ferry: pick('ferry', 'wallMs'), bare: pick('bare', 'wallMs'), show: 'range', goal: { kind: 'ratio', atMost: 1.05, of: 'median' } },
-      { figure: 'history events per promotion (every workflow it caused)', unit: 'count', ferry: pick('ferry', 'events'), bare: pick('bare', 'events'), show: 'range', goal: { kind: 'ratio', atMost: 1.25, of: 'median' } },
+      {
+        figure: 'one 3-environment promotion, wall time (start → result)',
+        unit: 'ms',
+        ferry: pick('ferry', 'wallMs'),
+        bare: pick('bare', 'wallMs'),
+        show: 'range',
+        goal: { kind: 'ratio', atMost: 1.05, of: 'median' },
+      },
+      {
+        figure: 'history events per promotion (every workflow it caused)',
+        unit: 'count',
+        ferry: pick('ferry', 'events'),
+        bare: pick('bare', 'events'),
+        show: 'range',
+        goal: { kind: 'ratio', atMost: 1.25, of: 'median' },
+      },
       { figure: 'workflow tasks per promotion', unit: 'count', ferry: pick('ferry', 'workflowTasks'), bare: pick('bare', 'workflowTasks'), show: 'range', goal: { kind: 'stated', text: '—' } },
       { figure: 'worker CPU per promotion (user + system)', unit: 'ms', ferry: pick('ferry', 'cpuMs'), bare: pick('bare', 'cpuMs'), show: 'range', goal: { kind: 'stated', text: '—' } },
-      { figure: "approval signal → production's first change (backup starts), idle worker", unit: 'ms', ferry: latencies.ferry, bare: latencies.bare, show: 'percentiles', goal: { kind: 'difference', atMost: 30, of: 'p95' } },
+      {
+        figure: "approval signal → production's first change (backup starts), idle worker",
+        unit: 'ms',
+        ferry: latencies.ferry,
+        bare: latencies.bare,
+        show: 'percentiles',
+        goal: { kind: 'difference', atMost: 30, of: 'p95' },
+      },
     ];
   } finally {
     await Promise.all(KINDS.map((kind) => workers[kind].stop()));

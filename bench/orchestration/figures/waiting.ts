@@ -27,7 +27,11 @@ export async function waitingFigures(ctx: BenchContext): Promise<FigureRow[]> {
     await withWorker(ctx, kind, async (worker) => {
       cache = worker.maxCachedWorkflows;
       ctx.say(`${w} waiting, ${kind}: fresh worker (pid ${worker.pid}, maxCachedWorkflows ${cache})`);
-      const ids = await eachLimited(Array.from({ length: w }, (_, i) => `${ctx.runTag}-${kind}-w${i}`), 32, (app) => start(ctx.client, kind, benchPlan(app)));
+      const ids = await eachLimited(
+        Array.from({ length: w }, (_, i) => `${ctx.runTag}-${kind}-w${i}`),
+        32,
+        (app) => start(ctx.client, kind, benchPlan(app)),
+      );
       await eachLimited(ids, 16, (id) => untilWaiting(ctx.client, id, 30 * 60_000, 500));
       rssWaiting[kind].push((await worker.stats()).rssBytes);
       ctx.say(`${w} waiting, ${kind}: all wait; RSS ${Math.round(rssWaiting[kind][0] / 2 ** 20)} MB; idling ${idleMs / 1000} s`);
@@ -43,8 +47,22 @@ export async function waitingFigures(ctx: BenchContext): Promise<FigureRow[]> {
     });
   }
   return [
-    { figure: `${w} promotions waiting for approval on one worker: RSS once all wait (maxCachedWorkflows ${cache})`, unit: 'bytes', ferry: rssWaiting.ferry, bare: rssWaiting.bare, show: 'range', goal: { kind: 'stated', text: 'bounded by the cache' } },
+    {
+      figure: `${w} promotions waiting for approval on one worker: RSS once all wait (maxCachedWorkflows ${cache})`,
+      unit: 'bytes',
+      ferry: rssWaiting.ferry,
+      bare: rssWaiting.bare,
+      show: 'range',
+      goal: { kind: 'stated', text: 'bounded by the cache' },
+    },
     { figure: `${w} waiting, RSS after ${idleMs / 1000} s idle`, unit: 'bytes', ferry: rssIdle.ferry, bare: rssIdle.bare, show: 'range', goal: { kind: 'stated', text: 'bounded by the cache' } },
-    { figure: `${w} waiting: approval → first change, ${waitingApprovals} picked at random`, unit: 'ms', ferry: latency.ferry, bare: latency.bare, show: 'percentiles', goal: { kind: 'difference', atMost: 30, of: 'p95' } },
+    {
+      figure: `${w} waiting: approval → first change, ${waitingApprovals} picked at random`,
+      unit: 'ms',
+      ferry: latency.ferry,
+      bare: latency.bare,
+      show: 'percentiles',
+      goal: { kind: 'difference', atMost: 30, of: 'p95' },
+    },
   ];
 }
