@@ -34,9 +34,9 @@ export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> 
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    // A prebuilt bundle has the workflow interceptors already (worker/make-bundle.ts).
+    // Only a tracing worker's workflows carry tracing's interceptors (a prebuilt bundle has none).
     interceptors: {
-      ...(options.workflowBundle ? {} : { workflowModules: [WORKFLOW_INTERCEPTOR_MODULE] }),
+      ...(options.tracing && !options.workflowBundle ? { workflowModules: [WORKFLOW_INTERCEPTOR_MODULE] } : {}),
       activity: [...(options.tracing?.activityInterceptors ?? []), activityLogAttributes],
     },
     sinks: options.tracing?.sinks ?? SINKS_WITHOUT_TRACING,

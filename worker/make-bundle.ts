@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { BUNDLE_FILE, MANIFEST_FILE, sha256, type BundleManifest } from './bundle-manifest';
-import { WORKFLOW_INTERCEPTOR_MODULE } from './telemetry/tracing';
 
 /** Writes `workflow-bundle.js` and its manifest into `buildDir`, which holds tsc's output (workflows/, common/). */
 export async function writeWorkflowBundle(buildDir: string): Promise<BundleManifest> {
@@ -12,8 +11,8 @@ export async function writeWorkflowBundle(buildDir: string): Promise<BundleManif
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.join(buildDir, 'workflows', 'index.js'),
     payloadConverterPath: path.join(buildDir, 'common', 'payload-converter.js'),
-    // Tracing's workflow half, as a worker bundling at start-up adds it (worker/create-worker.ts).
-    workflowInterceptorModules: [WORKFLOW_INTERCEPTOR_MODULE],
+    // No tracing interceptors: every workflow would load OpenTelemetry into its own module cache
+    // (megabytes each) whether the worker traces or not. A tracing worker bundles at start-up.
     logger: new DefaultLogger('WARN'),
     webpackConfigHook: (config) => ({
       ...config,

@@ -21,10 +21,15 @@ const readIn = (dir: string) => (file: string) => {
 /**
  * The build's bundle as `{ codePath }`, or undefined (the worker then bundles at start-up, as
  * from the sources). From a build whose bundle is missing or stale it says so: a worker must
- * never run workflow code other than the code it was built with without anyone knowing.
+ * never run workflow code other than the code it was built with without anyone knowing. A
+ * `traced` worker bundles at start-up: the build's bundle has no tracing interceptors.
  */
-export function prebuiltWorkflowBundle(buildDir: string | undefined, log: (line: string) => void): { codePath: string } | undefined {
+export function prebuiltWorkflowBundle(buildDir: string | undefined, log: (line: string) => void, { traced = false } = {}): { codePath: string } | undefined {
   if (buildDir === undefined) return undefined;
+  if (traced) {
+    log(`ferry worker: tracing: bundling the workflows at start-up with tracing's workflow interceptors (the build's bundle leaves them out, as they cost every workflow memory)`);
+    return undefined;
+  }
   const read = readIn(buildDir);
   const why = whyStale(read(MANIFEST_FILE)?.toString('utf8'), read);
   if (why === undefined) return { codePath: path.join(buildDir, BUNDLE_FILE) };

@@ -42,7 +42,7 @@ export async function runWorker(
       client,
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
-      workflowBundle: prebuiltWorkflowBundle(buildDirOfThisWorker(), log),
+      workflowBundle: prebuiltWorkflowBundle(buildDirOfThisWorker(), log, { traced: tracing !== undefined }),
       activities: { stateDir: settings.stateDir },
       shutdownGraceMs: settings.shutdownGraceMs,
       tracing,

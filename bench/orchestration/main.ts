@@ -11,7 +11,6 @@ import { freePort } from '../../activities/targets/local/probes';
 import { startDevServer } from '../../client/dev/temporal-dev-server';
 import { ferryDataConverter } from '../../common/data-converter';
 import { toolPaths } from '../../test/helpers/tools';
-import { WORKFLOW_INTERCEPTOR_MODULE } from '../../worker/telemetry/tracing';
 import type { BenchContext } from './context';
 import type { Kind } from './ipc';
 import { PRODUCERS } from './producers';
@@ -21,8 +20,8 @@ import { renderTable, type FigureRow } from './table';
 async function bundle(dir: string, kind: Kind): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: kind === 'ferry' ? require.resolve('../../workflows') : require.resolve('./bare-workflow'),
-    // Ferry's as `npm run build` makes it (worker/make-bundle.ts), tracing's workflow interceptors included.
-    ...(kind === 'ferry' ? { payloadConverterPath: ferryDataConverter.payloadConverterPath, workflowInterceptorModules: [WORKFLOW_INTERCEPTOR_MODULE] } : {}),
+    // Ferry's as `npm run build` makes it (worker/make-bundle.ts).
+    ...(kind === 'ferry' ? { payloadConverterPath: ferryDataConverter.payloadConverterPath } : {}),
     logger: new DefaultLogger('WARN'),
   });
   const file = path.join(dir, `${kind}-workflows.js`);

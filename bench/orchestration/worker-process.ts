@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       dataConverter: ferryDataConverter,
       activities: { ...lockActivities(client), ...activities },
       maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
-      // As `ferry worker` runs with tracing off: the bundle's workflow interceptors, spans that go nowhere.
+      // As `ferry worker` runs with tracing off.
       interceptors: { activity: [activityLogAttributes] },
       sinks: SINKS_WITHOUT_TRACING,
     });

@@ -1,14 +1,15 @@
-// The build's workflow bundle carries tracing's workflow interceptors, so a worker from the build
-// (which never bundles at start-up) traces its workflows as one from the sources does.
+// The build's workflow bundle leaves tracing's workflow interceptors out (each workflow would load
+// OpenTelemetry into its own module cache, traced or not); a worker that traces bundles at start-up.
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeWorkflowBundle } from '../../worker/make-bundle';
+import { prebuiltWorkflowBundle } from '../../worker/prebuilt-bundle';
 import { removeTempDirs, tempDir } from '../helpers/git-repo';
 import { REPO_ROOT } from '../helpers/tools';
 
 afterAll(() => removeTempDirs());
 
-test('writeWorkflowBundle bundles the OpenTelemetry workflow interceptors and records them in the manifest', async () => {
+test("writeWorkflowBundle leaves the OpenTelemetry workflow interceptors out; a tracing worker does not take the build's bundle, and says why", async () => {
   // A build folder as tsc leaves it, with one workflow: what matters is what the bundler adds.
   const buildDir = tempDir('bundle-tracing');
   fs.mkdirSync(path.join(buildDir, 'workflows'));
@@ -19,9 +20,14 @@ test('writeWorkflowBundle bundles the OpenTelemetry workflow interceptors and re
 
   const manifest = await writeWorkflowBundle(buildDir);
 
-  const interceptorModule = path.join('@temporalio', 'interceptors-opentelemetry', 'lib', 'workflow-interceptors.js');
-  expect(manifest.inputs.map((input) => input.file).filter((file) => file.endsWith(interceptorModule))).toHaveLength(1);
+  expect(manifest.inputs.map((input) => input.file).filter((file) => file.includes('opentelemetry'))).toEqual([]);
   const bundle = fs.readFileSync(path.join(buildDir, manifest.bundle.file), 'utf8');
-  expect(bundle).toContain('OpenTelemetryInboundInterceptor');
-  expect(bundle).toContain('OpenTelemetryOutboundInterceptor');
+  expect(bundle).not.toContain('OpenTelemetryInboundInterceptor');
+  expect(bundle).toContain('noop');
+
+  const said: string[] = [];
+  expect(prebuiltWorkflowBundle(buildDir, (line) => said.push(line))).toEqual({ codePath: path.join(buildDir, manifest.bundle.file) });
+  expect(said).toEqual([]);
+  expect(prebuiltWorkflowBundle(buildDir, (line) => said.push(line), { traced: true })).toBeUndefined();
+  expect(said).toEqual([expect.stringMatching(/^ferry worker: tracing: bundling the workflows at start-up with tracing's workflow interceptors/)]);
 }, 180_000);

@@ -10,8 +10,9 @@ import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry/
 import { tracingSettings } from '../../common/tracing-settings';
 
 /**
- * The workflow half, bundled with the workflows (worker/make-bundle.ts, and at start-up from the
- * sources). It is in every bundle, so one build serves a worker that traces and one that does not.
+ * The workflow half, bundled with the workflows of a worker that traces, at its start-up. Not in
+ * the build's bundle (worker/make-bundle.ts): each workflow loads it into its own module cache,
+ * and a worker that does not trace would pay for it in memory and CPU on every workflow.
  */
 export const WORKFLOW_INTERCEPTOR_MODULE = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 
@@ -24,9 +25,9 @@ export interface WorkerTracing {
 }
 
 /**
- * A worker that does not trace still runs the bundle's workflow interceptors: their spans end in
- * this sink and go no further (no SDK, no exporter, nothing sent), and a sink a workflow calls
- * must be registered or the worker logs an error each time.
+ * A worker that does not trace may still run a bundle with the workflow interceptors (one an
+ * older build made): their spans end in this sink and go no further (no SDK, no exporter,
+ * nothing sent), and a sink a workflow calls must be registered or the worker logs an error each time.
  */
 export const SINKS_WITHOUT_TRACING: InjectedSinks<OpenTelemetrySinks> = {
   exporter: { export: { fn: () => undefined, callDuringReplay: false } },
