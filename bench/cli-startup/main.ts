@@ -14,12 +14,12 @@ import { toolPaths } from '../../test/helpers/tools';
 const argsSchema = z.object({ rounds: z.coerce.number().int().min(3).max(200).default(15) });
 const GOAL = 1.5;
 
-/** Milliseconds from spawn to exit; the command must exit as expected (a terminated promotion: ferry says 1). */
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv, expectedCode: number): number {
+/** Milliseconds from spawn to exit; the command must exit as expected and print `expected` (a terminated promotion: ferry says 1). */
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv, expectedCode: number, expected = 'ferry-bench-0000000', cwd?: string): number {
   const started = process.hrtime.bigint();
-  const run = spawnSync(command, args, { env, encoding: 'utf8' });
+  const run = spawnSync(command, args, { env, encoding: 'utf8', cwd });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (run.status !== expectedCode || !run.stdout.includes('ferry-bench-0000000')) throw new Error(`${command} ${args.join(' ')} exited ${run.status}: ${run.stderr}`);
+  if (run.status !== expectedCode || !run.stdout.includes(expected)) throw new Error(`${command} ${args.join(' ')} exited ${run.status}: ${run.stderr}`);
   return ms;
 }
 
@@ -44,21 +44,26 @@ async function main(): Promise<void> {
     const env = { PATH: process.env.PATH, HOME: os.tmpdir(), TEMPORAL_ADDRESS: server.address };
     const ferry = () => timed(process.execPath, [built.ferry, 'status', workflowId, '-o', 'json'], env, 1);
     const describe = () => timed(temporal, ['workflow', 'describe', '--workflow-id', workflowId, '-o', 'json'], env, 0);
+    // What no Node CLI gets under: Node itself, and Node loading Temporal's client (from the same build's node_modules).
+    const nodeAlone = () => timed(process.execPath, ['-e', 'console.log("ok")'], env, 0, 'ok');
+    const nodeWithClient = () => timed(process.execPath, ['-e', 'require("@temporalio/client"); console.log("ok")'], env, 0, 'ok', built.root);
     // One of each first, not counted: the first run after a build pays for a cold file cache.
-    ferry();
-    describe();
-    const times = { ferry: [] as number[], temporal: [] as number[] };
+    const runs = { ferry, describe, nodeAlone, nodeWithClient };
+    for (const run of Object.values(runs)) run();
+    const times = { ferry: [] as number[], describe: [] as number[], nodeAlone: [] as number[], nodeWithClient: [] as number[] };
     for (let round = 0; round < rounds; round++) {
-      times.ferry.push(ferry());
-      times.temporal.push(describe());
+      for (const [name, run] of Object.entries(runs)) times[name as keyof typeof runs].push(run());
     }
-    const [f, t] = [stats(times.ferry), stats(times.temporal)];
+    const [f, t] = [stats(times.ferry), stats(times.describe)];
     const row = (name: string, s: ReturnType<typeof stats>) => `| ${name} | ${s.min.toFixed(0)} | ${s.median.toFixed(0)} | ${s.max.toFixed(0)} |`;
     const ratio = f.median / t.median;
     console.log(`CLI start-up: ${rounds} interleaved rounds on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`);
     console.log('| command | min ms | median ms | max ms |\n|---|---|---|---|');
     console.log(row('ferry status <id> -o json (from the build)', f));
     console.log(row('temporal workflow describe -w <id> -o json', t));
+    const floor = (name: string, ms: number[]) => `${row(name, stats(ms)).slice(0, -2)} (${(stats(ms).median / t.median).toFixed(2)}× describe) |`;
+    console.log(floor('floor: node -e (Node alone)', times.nodeAlone));
+    console.log(floor("floor: node -e require('@temporalio/client')", times.nodeWithClient));
     console.log(`ratio of medians: ${ratio.toFixed(2)}× (goal ≤ ${GOAL}×: ${ratio <= GOAL ? 'met' : 'NOT met'})`);
   } finally {
     await server.stop();
