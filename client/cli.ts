@@ -6,6 +6,7 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { InvalidInputError } from '../common/problems';
+import { redactSecrets } from './connection/known-secrets';
 import type { ConnectionFlags } from './connection/temporal-connection';
 import { exitWhenFlushed } from './exit';
 import { CliExit, ExitCode } from './exit-codes';
@@ -242,8 +243,10 @@ export async function main(argv: string[]): Promise<number> {
     return Number(process.exitCode ?? 0);
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Done : ExitCode.BadInput;
+    // Every message without the secrets this process connected with: the SDK and gRPC quote header values.
+    const say = (message: string) => console.error(redactSecrets(message));
     if (error instanceof CliExit) {
-      console.error(error.message);
+      say(error.message);
       return error.code;
     }
     // By name: the client library is loaded only by the commands that connect.
@@ -252,10 +255,10 @@ export async function main(argv: string[]): Promise<number> {
       return ExitCode.BadInput;
     }
     if (error instanceof InvalidInputError) {
-      console.error(error.message);
+      say(error.message);
       return ExitCode.BadInput;
     }
-    console.error(`ferry: ${error instanceof Error ? error.message : String(error)}`);
+    say(`ferry: ${error instanceof Error ? error.message : String(error)}`);
     return ExitCode.Failed;
   }
 }

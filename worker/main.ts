@@ -1,8 +1,10 @@
+import { redactSecrets } from '../client/connection/known-secrets';
 import { InvalidInputError } from '../common/problems';
 import { workerSettings } from './connection-options';
 import { runWorker } from './run-worker';
 
 runWorker(workerSettings()).catch((error) => {
-  console.error(error instanceof InvalidInputError ? error.message : error);
+  // Without the secrets it connected with: the SDK and gRPC quote header values in their messages.
+  console.error(redactSecrets(error instanceof InvalidInputError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)));
   process.exit(error instanceof InvalidInputError ? 2 : 1);
 });

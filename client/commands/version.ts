@@ -1,14 +1,16 @@
 // `ferry version`: Ferry's, the Temporal SDK's, and the server's when it answers; an unreachable
-// server (or settings that do not parse) is reported in its line, never a failure.
+// server is reported in its line, never a failure. Settings that are not valid (a profile the file
+// does not have, an --address that is no host:port) are bad input: exit 2, as for every command.
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ConnectionFlags } from '../connection/temporal-connection';
-import { ExitCode } from '../exit-codes';
+import { CliExit, ExitCode } from '../exit-codes';
 import { parseFlags } from '../flags';
 import { noOutputConflict, OUTPUT_FLAG_NAMES, outputOf, outputShape, render } from '../output';
 import { InvalidInputError } from '../../common/problems';
 import { briefly } from '../transient';
+import { redactSecrets } from '../connection/known-secrets';
 
 const versionFlags = z
   .object({ ...outputShape })
@@ -50,7 +52,9 @@ async function serverVersion(connection: () => ConnectionFlags): Promise<ServerV
       await client.close();
     }
   } catch (error) {
-    return { address, unreachable: error instanceof InvalidInputError ? error.problems.join('; ') : briefly(error) };
+    if (error instanceof InvalidInputError || error instanceof CliExit) throw error;
+    // gRPC quotes header values (the API key) in some of its messages.
+    return { address, unreachable: redactSecrets(briefly(error)) };
   }
 }
 

@@ -34,8 +34,42 @@ const configSchema = z.object({
 
 export type Profiles = Record<string, z.output<typeof profileSchema>>;
 
-/** Parses the file's text; `where` names it in errors. Never quotes the file's content. */
-export function parseProfiles(toml: string, where: string): Profiles {
+/** Keys Temporal's tools know and Ferry does not use: no note for them. */
+const TEMPORAL_ONLY_KEYS = { profile: ['codec'], tls: ['disable_host_verification'] } as const;
+
+const keysOf = (schema: z.ZodObject) => Object.keys(schema.shape);
+const MAX_UNKNOWN_KEYS = 20;
+
+/**
+ * The keys of the file that Ferry (and the SDK) would drop without a word, dotted (a typo such as
+ * `adress` would connect elsewhere): the Temporal CLI and SDKs ignore them too, so they are noted,
+ * not refused. Names only: a value may be a secret.
+ */
+function unknownKeys(document: Record<string, unknown>): string[] {
+  const table = (value: unknown): Record<string, unknown> | undefined => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined);
+  const found = Object.keys(document).filter((key) => !keysOf(configSchema).includes(key));
+  for (const [name, profile] of Object.entries(table(document.profile) ?? {})) {
+    const known = [...keysOf(profileSchema), ...TEMPORAL_ONLY_KEYS.profile];
+    found.push(
+      ...Object.keys(table(profile) ?? {})
+        .filter((key) => !known.includes(key))
+        .map((key) => `profile.${name}.${key}`),
+    );
+    const tls = table(table(profile)?.tls) ?? {};
+    found.push(
+      ...Object.keys(tls)
+        .filter((key) => ![...keysOf(tlsSchema), ...TEMPORAL_ONLY_KEYS.tls].includes(key))
+        .map((key) => `profile.${name}.tls.${key}`),
+    );
+  }
+  return found.slice(0, MAX_UNKNOWN_KEYS).map((key) => JSON.stringify(key).slice(1, -1).slice(0, 200));
+}
+
+/**
+ * Parses the file's text; `where` names it in errors and in the notes on unknown keys (`note`).
+ * Never quotes the file's content.
+ */
+export function parseProfiles(toml: string, where: string, note: (key: string, line: string) => void): Profiles {
   let document: unknown;
   try {
     document = parse(toml);
@@ -47,6 +81,7 @@ export function parseProfiles(toml: string, where: string): Profiles {
       .replace(/^Invalid TOML document: /, '');
     throw new InvalidInputError('the Temporal connection settings', [`${where}: not valid TOML${at}: ${why}`]);
   }
+  for (const key of unknownKeys(document as Record<string, unknown>)) note(`${where}:${key}`, `ferry: ${where}: unknown key ${key}, ignored`);
   const parsed = configSchema.safeParse(document);
   if (!parsed.success) {
     // Issue messages name the path and the rule, not the value.

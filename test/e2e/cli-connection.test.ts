@@ -68,6 +68,19 @@ describe('ferry connects through a profile of the Temporal config file', () => {
     expect(JSON.parse(version.stdout).server).toMatchObject({ address: `127.0.0.1:${closedPort}`, unreachable: expect.any(String) });
   }, 30_000);
 
+  test('ferry version: settings that are not valid are bad input (exit 2), an unreachable server is not', async () => {
+    const file = configFile('version-profiles.toml', `[profile.default]\naddress = "127.0.0.1:${closedPort}"\n`);
+    const noProfile = await ferry(['--profile', 'nope', 'version'], { TEMPORAL_CONFIG_FILE: file });
+    expect(noProfile).toMatchObject({ code: 2, stdout: '' });
+    expect(noProfile.stderr).toContain("--profile: no profile 'nope'");
+    const emptyAddress = await ferry(['--address', '', 'version'], {});
+    expect(emptyAddress).toMatchObject({ code: 2, stdout: '' });
+    expect(emptyAddress.stderr).toContain('--address');
+    const scheme = await ferry(['--address', 'http://localhost:7233', 'version'], {});
+    expect(scheme.code).toBe(2);
+    expect(scheme.stderr).toContain('--address: must be host:port');
+  }, 30_000);
+
   test('ferry version names the server version when it answers', async () => {
     const run = await ferry(['version', '-o', 'json'], { TEMPORAL_ADDRESS: server.address });
     expect(run.code).toBe(0);
@@ -120,6 +133,23 @@ describe('an API key never appears in what ferry prints', () => {
     const badCert = await ferry(['list'], { TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS_CLIENT_KEY_PATH: '/nowhere' });
     expect(badCert.code).toBe(2);
     outputs.push(ok, version, missing, unreachable, refused, badCert);
+  }, 60_000);
+
+  test('a key or grpc_meta value with a line break (the SDK would quote it): exit 2 naming the variable or field, in every command', async () => {
+    const env = { TEMPORAL_API_KEY: `${API_KEY}\n`, TEMPORAL_TLS: 'false', TEMPORAL_ADDRESS: `127.0.0.1:${closedPort}` };
+    const listed = await ferry(['list'], env);
+    expect(listed.code).toBe(2);
+    expect(listed.stderr).toContain('TEMPORAL_API_KEY: must be printable ASCII');
+    const version = await ferry(['version', '-o', 'json'], env);
+    expect(version.code).toBe(2);
+    expect(version.stderr).toContain('TEMPORAL_API_KEY: must be printable ASCII');
+    const worker = await ferry(['worker'], env);
+    expect(worker.code).toBe(2);
+    const file = configFile('meta-nl.toml', `[profile.default]\naddress = "127.0.0.1:${closedPort}"\ntls = { disabled = true }\n[profile.default.grpc_meta]\nauthorization = "Bearer ${API_KEY}\\n"\n`);
+    const meta = await ferry(['list'], { TEMPORAL_CONFIG_FILE: file });
+    expect(meta.code).toBe(2);
+    expect(meta.stderr).toContain(`grpc_meta.authorization of profile 'default' in ${file}: must be printable ASCII`);
+    outputs.push(listed, version, worker, meta);
   }, 60_000);
 });
 

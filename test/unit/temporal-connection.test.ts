@@ -154,3 +154,86 @@ describe('temporalConnection refuses bad settings, naming what is wrong', () => 
     expect(message).not.toMatch(/env-secret-key|profile-secret-key/);
   });
 });
+
+describe('values the SDK would refuse or misread are refused first, naming the variable or field, never the value', () => {
+  test('an API key or grpc_meta value that is not printable ASCII (the SDK would echo it); a grpc_meta key that is no header name', () => {
+    const apiKey = refusal({ TEMPORAL_API_KEY: 'SECRET-APIKEY-NL\n' });
+    expect(apiKey).toMatch(/TEMPORAL_API_KEY: must be printable ASCII/);
+    expect(apiKey).not.toContain('SECRET-APIKEY-NL');
+    const inProfile = write('meta.toml', '[profile.default]\napi_key = "PROFILE-SECRET\\t"\n[profile.default.grpc_meta]\nauthorization = "Bearer META-SECRET\\n"\n"Bad Key" = "x"\n');
+    const message = refusal({ TEMPORAL_CONFIG_FILE: inProfile });
+    expect(message).toMatch(/api_key of profile 'default' in .*meta\.toml: must be printable ASCII/);
+    expect(message).toMatch(/grpc_meta\.authorization of profile 'default' in .*meta\.toml: must be printable ASCII/);
+    expect(message).toMatch(/grpc_meta key "bad key" of profile 'default' .*: must be lower-case letters, digits, '\.', '_' or '-'/);
+    expect(message).not.toMatch(/PROFILE-SECRET|META-SECRET/);
+    expect(refusal({ TEMPORAL_GRPC_META_X_TOKEN: 'caf\u00e9' })).toMatch(/TEMPORAL_GRPC_META_X_TOKEN: must be printable ASCII/);
+    expect(connection({ TEMPORAL_API_KEY: 'ok-key', TEMPORAL_GRPC_META_X_TOKEN: 'Bearer a.b~c' })).toMatchObject({ apiKey: 'ok-key', metadata: { 'x-token': 'Bearer a.b~c' } });
+  });
+
+  test('TEMPORAL_TLS other than true, false, 1 or 0 (the SDK reads TRUE, yes or on as false: the key would go in plaintext)', () => {
+    for (const value of ['yes', 'on', 'enabled', '2']) expect(refusal({ TEMPORAL_TLS: value, TEMPORAL_API_KEY: 'k' })).toMatch(/TEMPORAL_TLS: must be true or false \(or 1 or 0\)/);
+    expect(connection({ TEMPORAL_TLS: 'TRUE' }).tls).toBeTruthy();
+    expect(connection({ TEMPORAL_TLS: 'False', TEMPORAL_API_KEY: 'k' }).tls).toBe(false);
+    expect(connection({ TEMPORAL_TLS: '1' }).tls).toBeTruthy();
+    expect(connection({ TEMPORAL_TLS: '0', TEMPORAL_API_KEY: 'k' }).tls).toBe(false);
+  });
+
+  test('an address that is not host:port: a scheme, no port, a port out of range', () => {
+    for (const address of ['foo', 'http://localhost:7233', 'localhost:0', 'localhost:65536', 'host:port', ':7233']) {
+      expect(refusal({}, { address })).toMatch(/--address: must be host:port/);
+    }
+    expect(refusal({ TEMPORAL_ADDRESS: 'grpc://x:1' })).toMatch(/TEMPORAL_ADDRESS: must be host:port/);
+    for (const address of ['localhost:1', 'temporal.example.com:65535', '10.0.0.1:7233', '[::1]:7233', 'my_host-1:7233']) expect(connection({}, { address }).address).toBe(address);
+  });
+
+  test('a TLS part given as both a path and data, naming both', () => {
+    expect(refusal({ TEMPORAL_TLS_CLIENT_CERT_PATH: cert, TEMPORAL_TLS_CLIENT_KEY_PATH: key, TEMPORAL_TLS_CLIENT_KEY_DATA: '-----BEGIN PRIVATE KEY-----\n' })).toMatch(
+      /TEMPORAL_TLS_CLIENT_KEY_PATH and TEMPORAL_TLS_CLIENT_KEY_DATA: set one, not both/,
+    );
+    const both = write('both.toml', `[profile.default]\ntls = { server_ca_cert_path = "${ca}" }\n`);
+    expect(refusal({ TEMPORAL_CONFIG_FILE: both, TEMPORAL_TLS_SERVER_CA_CERT_DATA: '-----BEGIN CERTIFICATE-----\n' })).toMatch(
+      /tls\.server_ca_cert_path of profile 'default' in .*both\.toml and TEMPORAL_TLS_SERVER_CA_CERT_DATA: set one, not both/,
+    );
+  });
+
+  test('a TLS file or data that is not PEM, naming the variable and the file', () => {
+    const der = write('tls/ca.der', '0\x82\x01\x0a\x02\x82\x01\x01');
+    expect(refusal({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: der })).toMatch(/TEMPORAL_TLS_SERVER_CA_CERT_PATH: .*ca\.der: not PEM \(no -----BEGIN line/);
+    const message = refusal({ TEMPORAL_TLS_CLIENT_CERT_PATH: cert, TEMPORAL_TLS_CLIENT_KEY_DATA: 'KEY-DATA-SECRET' });
+    expect(message).toMatch(/TEMPORAL_TLS_CLIENT_KEY_DATA: not PEM \(no -----BEGIN line\)/);
+    expect(message).not.toContain('KEY-DATA-SECRET');
+  });
+
+  test('a key given as data without its certificate names the *_DATA variable', () => {
+    expect(refusal({ TEMPORAL_TLS_CLIENT_KEY_DATA: '-----BEGIN PRIVATE KEY-----\n' })).toMatch(/TEMPORAL_TLS_CLIENT_KEY_DATA needs TEMPORAL_TLS_CLIENT_CERT_PATH or TEMPORAL_TLS_CLIENT_CERT_DATA/);
+  });
+});
+
+describe('keys of the config file Ferry does not know', () => {
+  test('are named on stderr with the file, as a note (the Temporal SDKs ignore them too), never with their value', () => {
+    const typo = write('typo.toml', 'api_key = "TOP-SECRET"\n[profile.default]\nadress = "typo:7233"\ntls = { disable = true }\n');
+    const notes: string[] = [];
+    expect(temporalConnection({ TEMPORAL_CONFIG_FILE: typo }, {}, (_k, line) => notes.push(line)).address).toBe('localhost:7233');
+    expect(notes).toEqual([
+      expect.stringMatching(/typo\.toml: unknown key api_key, ignored/),
+      expect.stringMatching(/typo\.toml: unknown key profile\.default\.adress, ignored/),
+      expect.stringMatching(/typo\.toml: unknown key profile\.default\.tls\.disable, ignored/),
+    ]);
+    expect(notes.join('\n')).not.toContain('TOP-SECRET');
+  });
+});
+
+describe('the secrets a connection was built with are blanked out of any message printed later', () => {
+  test('the API key, grpc_meta values and a TLS key given as data', () => {
+    const { redactSecrets } = jest.requireActual<typeof import('../../client/connection/known-secrets')>('../../client/connection/known-secrets');
+    const keyBody = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC';
+    connection({
+      TEMPORAL_API_KEY: 'redact-me-api-key',
+      TEMPORAL_GRPC_META_X_TOKEN: 'redact-me-meta',
+      TEMPORAL_TLS_CLIENT_CERT_PATH: cert,
+      TEMPORAL_TLS_CLIENT_KEY_DATA: `-----BEGIN PRIVATE KEY-----\n${keyBody}\n-----END PRIVATE KEY-----\n`,
+    });
+    expect(redactSecrets('Metadata string value "Bearer redact-me-api-key" ... redact-me-meta ... ' + keyBody)).toBe('Metadata string value "Bearer ***" ... *** ... ***');
+    expect(redactSecrets('an ordinary message: no such file')).toBe('an ordinary message: no such file');
+  });
+});
