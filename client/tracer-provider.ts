@@ -37,5 +37,23 @@ export function startTracing(settings: TracingSettings, serviceName: string): Tr
   const spanProcessor = new BatchSpanProcessor(exporterFor(settings.protocol));
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
   provider.register();
-  return { spanProcessor, resource, shutdown: () => provider.shutdown() };
+  return { spanProcessor, resource, shutdown: () => shutdownWarning(provider) };
+}
+
+/**
+ * Sends what is batched and stops. An unreachable collector costs one line on stderr, never the
+ * outcome of the command or the worker's drain (the SDK's shutdown rejects with the export's error).
+ */
+async function shutdownWarning(provider: NodeTracerProvider): Promise<void> {
+  try {
+    await provider.shutdown();
+  } catch (error) {
+    // An error may quote the endpoint, whose URL may carry user:password@.
+    const why = (error instanceof Error ? error.message : String(error))
+      .split('\n')[0]
+      .replace(/^Error: /, '')
+      .replace(/\/\/[^/@\s]*@/g, '//')
+      .slice(0, 300);
+    process.stderr.write(`ferry: traces not sent: ${why}\n`);
+  }
 }
