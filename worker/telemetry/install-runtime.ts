@@ -4,6 +4,7 @@
 import { IllegalStateError } from '@temporalio/common';
 import { Runtime, type Logger } from '@temporalio/worker';
 import { FERRY_HISTOGRAM_BUCKETS } from '../../common/ferry-metrics';
+import { InvalidInputError } from '../../common/problems';
 import { ferryLogger } from './ferry-logger';
 import type { TelemetrySettings } from './telemetry-settings';
 
@@ -32,15 +33,18 @@ export function installTelemetry(settings: TelemetrySettings): InstalledTelemetr
       telemetryOptions: {
         // Core's own lines (connection retries, poll errors) through the same logger, at the same level.
         logging: { filter: { core: settings.logLevel, other: 'WARN' }, forward: {} },
-        ...(settings.metricsAddress
-          ? { metrics: { prometheus: { bindAddress: settings.metricsAddress, histogramBucketOverrides: FERRY_HISTOGRAM_BUCKETS } } }
-          : {}),
+        ...(settings.metricsAddress ? { metrics: { prometheus: { bindAddress: settings.metricsAddress, histogramBucketOverrides: FERRY_HISTOGRAM_BUCKETS } } } : {}),
       },
     });
     installed = { runtime, telemetry: { logger, metricsAddress: settings.metricsAddress, ours: true } };
     return installed.telemetry;
   } catch (error) {
-    if (!(error instanceof IllegalStateError)) throw error;
-    return { logger: Runtime.instance().logger, ours: false };
+    if (error instanceof IllegalStateError) return { logger: Runtime.instance().logger, ours: false };
+    // What the runtime fails on is what it was given to bind (a port in use, an address not on this host).
+    if (settings.metricsAddress === undefined) throw error;
+    const why = String((error as Error).message)
+      .split('\n')[0]
+      .slice(0, 300);
+    throw new InvalidInputError('the worker environment', [`FERRY_METRICS_ADDRESS: cannot serve metrics on ${settings.metricsAddress}: ${why}`]);
   }
 }

@@ -1,5 +1,6 @@
 // What the worker's logs and metrics look like and where they go, from its environment, checked
 // before anything starts (a bad value stops the worker with exit 2, naming the variable).
+import net from 'node:net';
 import { z } from 'zod';
 import { describeIssues, InvalidInputError } from '../../common/problems';
 
@@ -7,17 +8,19 @@ export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type FerryLogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * host:port as Prometheus scrape targets and Temporal's own `bindAddress` take it: an IPv4
- * address or a name, or an IPv6 address in brackets; a port from 1 to 65535.
+ * ip:port as Temporal's runtime binds it: an IPv4 address, or an IPv6 address in brackets (no
+ * host name: the SDK refuses one with "invalid socket address syntax"); a port from 1 to 65535.
  */
 const bindAddressSchema = z
   .string()
   .max(300)
   .superRefine((value, ctx) => {
-    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
-    const port = match ? Number(match[2]) : NaN;
-    if (!match) ctx.addIssue({ code: 'custom', message: `"${value}" is not host:port (e.g. 0.0.0.0:9464)` });
-    else if (port < 1 || port > 65535) ctx.addIssue({ code: 'custom', message: `"${value}": port ${match[2]} is not between 1 and 65535` });
+    const match = /^(?:\[([^\]]*)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+    const example = '(e.g. 0.0.0.0:9464, 127.0.0.1:9464 or [::]:9464)';
+    if (!match) return void ctx.addIssue({ code: 'custom', message: `"${value.slice(0, 100)}" is not host:port ${example}` });
+    const [, ipv6, ipv4, port] = match;
+    if (ipv6 !== undefined ? net.isIPv6(ipv6) === false : net.isIPv4(ipv4) === false) ctx.addIssue({ code: 'custom', message: `"${(ipv6 ?? ipv4).slice(0, 100)}" is not an IP address ${example}` });
+    else if (Number(port) < 1 || Number(port) > 65535) ctx.addIssue({ code: 'custom', message: `"${value}": port ${port} is not between 1 and 65535` });
   });
 
 const telemetryEnvSchema = z.object({
@@ -30,7 +33,12 @@ const telemetryEnvSchema = z.object({
     .pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ').toLowerCase()}` }))
     .default('INFO'),
   /** json: one object a line; text: for people. Unset: text on a terminal, json otherwise. */
-  FERRY_LOG_FORMAT: z.enum(['json', 'text'], { message: 'must be json or text' }).optional(),
+  FERRY_LOG_FORMAT: z
+    .string()
+    .max(10)
+    .transform((format) => format.toLowerCase())
+    .pipe(z.enum(['json', 'text'], { message: 'must be json or text' }))
+    .optional(),
 });
 
 /** Every variable the worker's telemetry reads. */
