@@ -6,6 +6,7 @@ import { createFerryWorker } from './create-worker';
 import { buildDirOfThisWorker, prebuiltWorkflowBundle } from './prebuilt-bundle';
 import { installTelemetry } from './telemetry/install-runtime';
 import { telemetrySettings, type TelemetrySettings } from './telemetry/telemetry-settings';
+import { tracingSettings, type TracingSettings } from '../common/tracing-settings';
 import { workerTracing } from './telemetry/tracing';
 
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -17,15 +18,18 @@ const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  * signal stops the process at once.
  *
  * Its log lines (and the SDK's) go to stderr as FERRY_LOG_FORMAT and FERRY_LOG_LEVEL say, and
- * with FERRY_METRICS_ADDRESS it serves Prometheus metrics; both are checked before it connects.
+ * with FERRY_METRICS_ADDRESS it serves Prometheus metrics, with the OTEL_* variables it exports
+ * traces; all are checked before it binds or connects anything (worker/startup-settings.ts checks
+ * them together with the rest of its environment).
  */
 export async function runWorker(
   settings: WorkerSettings,
   print: (line: string) => void = console.info,
   telemetry: TelemetrySettings = telemetrySettings(),
+  tracingWanted: TracingSettings | undefined = tracingSettings(process.env),
 ): Promise<void> {
   const installed = installTelemetry(telemetry);
-  const tracing = await workerTracing();
+  const tracing = await workerTracing(tracingWanted);
   const log = installed.ours ? (line: string) => installed.logger.info(line, { taskQueue: settings.taskQueue }) : print;
   const { connection, clientConnection } = await connectBoth({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, metadata: settings.metadata });
   const client = new Client({ connection: clientConnection, namespace: settings.namespace });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { FerryConfig } from '../../common/config-schema';
 import { workerSettings } from '../../worker/connection-options';
 import { runWorker } from '../../worker/run-worker';
+import { startupSettings } from '../../worker/startup-settings';
 import { startDevServices } from '../dev/dev-services';
 import { ExitCode } from '../exit-codes';
 import { asBadInput, parseFlags } from '../flags';
@@ -17,11 +18,11 @@ export async function worker(options: unknown, print: (line: string) => void, co
   const flags = parseFlags(workerFlags, options);
   let settings;
   try {
-    settings = workerSettings({ ...process.env, ...(flags.taskQueue ? { FERRY_TASK_QUEUE: flags.taskQueue } : {}) }, connection);
+    settings = startupSettings({ ...process.env, ...(flags.taskQueue ? { FERRY_TASK_QUEUE: flags.taskQueue } : {}) }, connection);
   } catch (error) {
     asBadInput(error);
   }
-  await runWorker(settings, print);
+  await runWorker(settings.worker, print, settings.telemetry, settings.tracing);
   return ExitCode.Done;
 }
 
@@ -39,8 +40,11 @@ export const taskQueuesOf = (configs: FerryConfig[]) => [...new Set(configs.flat
 export async function dev(options: unknown, print: (line: string) => void) {
   const flags = parseFlags(devFlags, options);
   let configs: FerryConfig[] = [];
+  let checked;
   try {
     configs = flags.config.map(loadConfig);
+    // The workers' variables (logs, tracing, shutdown grace...) before the servers start.
+    checked = startupSettings(process.env, { localOnly: true });
   } catch (error) {
     asBadInput(error);
   }
@@ -53,7 +57,11 @@ export async function dev(options: unknown, print: (line: string) => void) {
     print(`PostgreSQL: ${services.postgres.url().replace(/:[^:@/]*@/, ':***@')}`);
     print('Ctrl-C stops the worker, the servers and the apps the local environments run.');
     // The SDK stops workers on SIGINT/SIGTERM; the servers are stopped once the workers are done.
-    await Promise.all(taskQueuesOf(configs).map((taskQueue) => runWorker(workerSettings({ ...env, FERRY_TASK_QUEUE: taskQueue }, { localOnly: true, address: services.temporal.address }), print)));
+    await Promise.all(
+      taskQueuesOf(configs).map((taskQueue) =>
+        runWorker(workerSettings({ ...env, FERRY_TASK_QUEUE: taskQueue }, { localOnly: true, address: services.temporal.address }), print, checked.telemetry, checked.tracing),
+      ),
+    );
   } finally {
     print('stopping the local environments, PostgreSQL and the Temporal dev server');
     await services.stop();

@@ -7,7 +7,7 @@
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
 import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry/lib/workflow/definitions';
-import { tracingSettings } from '../../common/tracing-settings';
+import { tracingSettings, type TracingSettings } from '../../common/tracing-settings';
 
 /**
  * The workflow half, bundled with the workflows of a worker that traces, at its start-up. Not in
@@ -34,8 +34,7 @@ export const SINKS_WITHOUT_TRACING: InjectedSinks<OpenTelemetrySinks> = {
 };
 
 /** The interceptors and sinks that export the worker's spans, or undefined when the OTEL_* variables do not ask for traces. */
-export async function workerTracing(env: NodeJS.ProcessEnv = process.env): Promise<WorkerTracing | undefined> {
-  const settings = tracingSettings(env);
+export async function workerTracing(settings: TracingSettings | undefined = tracingSettings(process.env)): Promise<WorkerTracing | undefined> {
   if (settings === undefined) return undefined;
   const { startTracing } = await import('../../client/tracer-provider');
   const otel = await import('@temporalio/interceptors-opentelemetry/lib/worker');
