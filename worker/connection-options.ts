@@ -24,7 +24,12 @@ const workerEnvSchema = z.object({
   FERRY_BACKUP_KEEP: backupKeepSchema,
 });
 
-/** Every variable a worker reads: Temporal's connection variables (as the CLI reads them too) and Ferry's own. */
+/**
+ * The variables a worker reads for its connection (as the CLI reads them too, TEMPORAL_GRPC_META_*
+ * aside: a prefix, not a name) and for what it serves. Its log and metrics variables are
+ * TELEMETRY_ENV_VARS (worker/telemetry/telemetry-settings.ts), its tracing ones the OTEL_*
+ * variables (common/tracing-settings.ts and the OpenTelemetry exporters).
+ */
 export const WORKER_ENV_VARS: readonly string[] = [...CONNECTION_ENV_VARS, ...Object.keys(workerEnvSchema.shape)];
 
 export type WorkerSettings = ReturnType<typeof workerSettings>;

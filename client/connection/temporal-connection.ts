@@ -33,7 +33,10 @@ export interface TemporalConnection {
   profile?: string;
 }
 
-/** Every variable read here, for the checks that a deployment gives the worker only what it reads. */
+/**
+ * Every variable read here by name, for the checks that a deployment gives the worker only what it
+ * reads; TEMPORAL_GRPC_META_<NAME> (one header each) is read by its prefix.
+ */
 export const CONNECTION_ENV_VARS: readonly string[] = [
   'TEMPORAL_ADDRESS',
   'TEMPORAL_NAMESPACE',
@@ -46,6 +49,7 @@ export const CONNECTION_ENV_VARS: readonly string[] = [
   'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
   'TEMPORAL_TLS_SERVER_CA_CERT_DATA',
   'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION',
   'TEMPORAL_PROFILE',
   'TEMPORAL_CONFIG_FILE',
   ...Object.keys(LEGACY_TLS_VARIABLES),
