@@ -31,9 +31,7 @@ export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> 
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     // Only a tracing worker's workflows carry tracing's interceptors (a prebuilt bundle has none).
     interceptors: {
       ...(options.tracing && !options.workflowBundle ? { workflowModules: [WORKFLOW_INTERCEPTOR_MODULE] } : {}),
