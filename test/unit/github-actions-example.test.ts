@@ -396,7 +396,7 @@ function checkSecrets(text: string): string[] {
   const standIn = Object.fromEntries(
     Object.keys(env)
       .filter((k) => CONNECTION_SECRETS.includes(k))
-      .map((k) => [k, `${k.toLowerCase()}-value`]),
+      .map((k) => [k, k === 'TEMPORAL_ADDRESS' ? 'temporal-address.example:7233' : `${k.toLowerCase()}-value`]),
   );
   try {
     const settings = workerSettings(standIn);
