@@ -59,8 +59,9 @@ const readRecord = summarized('readRecord');
 const readHolderRecord = summarized('readHolderRecord');
 /** As bounded, run in the lock's own workflow task (see LOCK_HANDOVER_LOCAL). */
 const LOCAL_LEDGER_CALLS = { ...LEDGER_CALLS, startToCloseTimeout: '30s', localRetryThreshold: '2s' } satisfies LocalActivityOptions;
+const localLedgerCalls = proxyLocalActivities<Pick<LockActivities, 'readHolderRecord'>>(LOCAL_LEDGER_CALLS);
 const readHolderRecordLocally = (input: Parameters<LockActivities['readHolderRecord']>[0], summary: string) =>
-  proxyLocalActivities<Pick<LockActivities, 'readHolderRecord'>>(LOCAL_LEDGER_CALLS).readHolderRecord.executeWithOptions({ ...LOCAL_LEDGER_CALLS, summary }, [input]);
+  localLedgerCalls.readHolderRecord.executeWithOptions({ ...LOCAL_LEDGER_CALLS, summary }, [input]);
 
 /** Since this change, the lock keeps its environment's ledger and stays open while nobody waits for it. */
 const LOCK_KEEPS_LEDGER = 'lock-keeps-ledger';

@@ -1,12 +1,12 @@
 // A real OpenTelemetry collector for the tracing tests: the one scripts/bootstrap-tools.js builds
 // from scripts/otel-collector (OTLP receiver over gRPC and HTTP, file exporter), on free ports or
 // given ones, writing every span it receives to a file as OTLP JSON lines.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freePort } from '../../activities/targets/local/probes';
 import { tempDir } from './git-repo';
+import { startLogged } from './logged-process';
 import { toolPaths } from './tools';
 
 export interface RunningCollector {
@@ -108,26 +108,9 @@ export async function startCollector(ports?: { grpc: number; http: number }): Pr
     ].join('\n'),
   );
   const logFile = path.join(dir, 'collector.log');
-  const log = fs.openSync(logFile, 'w');
-  const child = spawn(binary, ['--config', config], { stdio: ['ignore', log, log] });
-  fs.closeSync(log);
-  let exited: string | undefined;
-  const exit = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = `exited with ${code ?? signal}`;
-      resolve();
-    });
-    child.once('error', (error) => {
-      exited = `could not be started: ${error.message}`;
-      resolve();
-    });
-  });
-  const stop = async () => {
-    if (exited) return;
-    child.kill('SIGTERM');
-    await exit;
-  };
-  for (const giveUpAt = Date.now() + START_TIMEOUT_MS; !exited && Date.now() < giveUpAt; await delay(100)) {
+  const collector = startLogged(binary, ['--config', config], logFile);
+  const stop = () => collector.stop();
+  for (const giveUpAt = Date.now() + START_TIMEOUT_MS; !collector.exited() && Date.now() < giveUpAt; await delay(100)) {
     if (fs.readFileSync(logFile, 'utf8').includes('Everything is ready')) {
       return {
         httpEndpoint: `http://127.0.0.1:${http}`,
@@ -138,6 +121,5 @@ export async function startCollector(ports?: { grpc: number; http: number }): Pr
     }
   }
   await stop();
-  const output = fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-10).join('\n');
-  throw new Error(`the OpenTelemetry collector (${binary}) ${exited ?? `was not ready within ${START_TIMEOUT_MS} ms`}:\n${output}`);
+  throw new Error(`the OpenTelemetry collector (${binary}) ${collector.exited() ?? `was not ready within ${START_TIMEOUT_MS} ms`}:\n${collector.tail()}`);
 }

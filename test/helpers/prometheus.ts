@@ -1,11 +1,11 @@
 // A real Prometheus for tests: the binary scripts/bootstrap-tools.js found (PATH, or Debian's
 // package unpacked into .tools), on a free port, with a data folder of its own, scraping the given
 // targets every second.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tempDir } from './git-repo';
+import { startLogged } from './logged-process';
 import { answersOk, freePort } from '../../activities/targets/local/probes';
 import { toolPaths } from './tools';
 
@@ -16,7 +16,6 @@ export interface RunningPrometheus {
 }
 
 const START_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 10_000;
 const POLL_MS = 200;
 
 /** The Prometheus binary recorded by `npm run tools`, or a clear error saying how to get one. */
@@ -55,39 +54,16 @@ export async function startPrometheus(targets: string[]): Promise<RunningPrometh
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const logFile = path.join(dir, `prometheus-${attempt}.log`);
-    const log = fs.openSync(logFile, 'w');
-    const child = spawn(binary, [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', log, log] });
-    fs.closeSync(log);
-    let exited: string | undefined;
-    const exit = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        exited = `exited with ${code ?? signal}`;
-        resolve();
-      });
-      child.once('error', (error) => {
-        exited = `could not be started: ${error.message}`;
-        resolve();
-      });
-    });
+    const prometheus = startLogged(binary, [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], logFile);
     const url = `http://127.0.0.1:${port}`;
-    const stop = async () => {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const timer = new AbortController();
-      const killed = await Promise.race([exit.then(() => true), delay(STOP_TIMEOUT_MS, false, { signal: timer.signal }).catch(() => false)]);
-      timer.abort();
-      if (!killed) {
-        child.kill('SIGKILL');
-        await exit;
-      }
-    };
-    for (const giveUpAt = Date.now() + START_TIMEOUT_MS; !exited && Date.now() < giveUpAt; await delay(POLL_MS)) {
+    const stop = () => prometheus.stop();
+    for (const giveUpAt = Date.now() + START_TIMEOUT_MS; !prometheus.exited() && Date.now() < giveUpAt; await delay(POLL_MS)) {
       if (await answersOk(`${url}/-/ready`)) return { url, stop };
     }
     await stop();
-    const output = fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-10).join('\n');
+    const output = prometheus.tail();
     if (attempt < 3 && /address already in use/.test(output)) continue;
-    throw new Error(`Prometheus (${binary}) ${exited ?? `was not ready within ${START_TIMEOUT_MS} ms`}:\n${output}`);
+    throw new Error(`Prometheus (${binary}) ${prometheus.exited() ?? `was not ready within ${START_TIMEOUT_MS} ms`}:\n${output}`);
   }
 }
 
