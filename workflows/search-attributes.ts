@@ -1,4 +1,4 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { SearchAttr } from '../common/search-attributes';
 
 export interface FerryPosition {
@@ -9,15 +9,24 @@ export interface FerryPosition {
   state: string;
 }
 
+/**
+ * Since this change, a step's end alone upserts nothing: the step begun last (and its environment)
+ * stays shown until the next one begins, nearly always in the same workflow task. One event per
+ * step instead of two, and the Web UI never shows a running workflow at no step between two.
+ */
+const KEEP_LAST_STEP = 'search-attributes-keep-last-step';
+
 /** Upserts Ferry's search attributes when they change, so the Web UI's filters stay current. */
 export class SearchAttributesPublisher {
-  private last = '';
+  private last?: string[];
+  private readonly keepLastStep = patched(KEEP_LAST_STEP);
 
   publish(position: FerryPosition): void {
     const values = [position.app, position.sha, position.environment ?? 'none', position.stage ?? 'none', position.state];
-    const key = values.join('|');
-    if (key === this.last) return;
-    this.last = key;
+    const last = this.last;
+    if (last && values.every((value, i) => value === last[i])) return;
+    if (this.keepLastStep && last && position.stage === undefined && values[4] === last[4]) return;
+    this.last = values;
     upsertSearchAttributes([
       { key: SearchAttr.app, value: values[0] },
       { key: SearchAttr.commit, value: values[1] },

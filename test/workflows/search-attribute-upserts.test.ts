@@ -1,0 +1,51 @@
+// What the search attributes of a promotion and its stage go through, upsert by upsert: a step's
+// end alone upserts nothing (the step begun last stays shown until the next begins).
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { stageWorkflowId } from '../../common/plan';
+import { samplePlan } from '../helpers/fixtures';
+import { runPromotion } from '../helpers/promotions';
+import { stubActivities } from '../helpers/stub-activities';
+import { startTimeSkippingServer } from '../helpers/temporal-env';
+
+const EventType = temporal.api.enums.v1.EventType;
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTimeSkippingServer();
+});
+afterAll(() => env?.teardown());
+
+/** Each upsert of Ferry's attributes as "environment/stage/state" (the SDK's own TemporalChangeVersion upserts left out). */
+function positions(events: HistoryEvent[]): string[] {
+  const value = (fields: Record<string, temporal.api.common.v1.IPayload>, key: string) => {
+    const data = fields[key]?.data;
+    return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as string) : '?';
+  };
+  return events
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+    .map((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {})
+    .filter((fields) => 'FerryStage' in fields)
+    .map((fields) => ['FerryEnvironment', 'FerryStage', 'FerryState'].map((key) => value(fields, key)).join('/'));
+}
+
+test('a promotion through dev upserts once per step begun and per change of state, never a running workflow at no step', async () => {
+  const plan = samplePlan((config) => {
+    config.environments = config.environments.filter((e) => e.name === 'dev');
+  });
+  const { status, handle } = await runPromotion(env, stubActivities().activities, plan);
+  expect(status.state).toBe('succeeded');
+
+  expect(positions((await handle.fetchHistory()).events ?? [])).toEqual([
+    'none/resolve/running',
+    'none/build/running',
+    'none/test/running',
+    'none/prepare/running',
+    'dev/lock/waiting',
+    'dev/stage/running',
+    'none/none/succeeded',
+  ]);
+  const stage = await env.client.workflow.getHandle(stageWorkflowId(handle.workflowId, 'dev')).fetchHistory();
+  expect(positions(stage.events ?? [])).toEqual(['dev/none/running', 'dev/prepare/running', 'dev/migrate/running', 'dev/deploy/running', 'dev/stabilize/running', 'dev/none/succeeded']);
+});
