@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g;
@@ -32,11 +32,13 @@ export function formatDuration(ms: number): string {
 }
 
 /** A duration field in config: a string such as `15m`, parsed to milliseconds. */
-export const durationSchema = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration (examples: 30s, 15m, 1h30m, 3d)` });
-    return z.NEVER;
-  }
-  return ms;
-});
+export const durationSchema = lazySchema((z) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration (examples: 30s, 15m, 1h30m, 3d)` });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+);

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 
 // Pure and deterministic: this module runs inside the Temporal workflow sandbox,
 // so it never reads the clock and only uses Intl for time-zone rules.
@@ -16,29 +17,31 @@ function isKnownTimeZone(timeZone: string): boolean {
   }
 }
 
-export const freezeWindowSchema = z
-  .object({
-    days: z
-      .array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']))
-      .min(1)
-      .max(7, 'must list at most 7 days'),
-    from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM between 00:00 and 23:59'),
-    to: z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'expected HH:MM between 00:00 and 24:00'),
-    timezone: z
-      .string()
-      .max(100, { message: 'must be at most 100 characters', abort: true })
-      .superRefine((timeZone, ctx) => {
-        if (!isKnownTimeZone(timeZone)) {
-          ctx.addIssue({ code: 'custom', message: `unknown time zone "${timeZone}"` });
-        }
-      }),
-    reason: z.string().max(200, 'must be at most 200 characters').optional(),
-  })
-  .strict()
-  .refine((w) => w.from !== w.to, {
-    message: '"from" and "to" must differ (from > to wraps past midnight)',
-    path: ['to'],
-  });
+export const freezeWindowSchema = lazySchema((z) =>
+  z
+    .object({
+      days: z
+        .array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']))
+        .min(1)
+        .max(7, 'must list at most 7 days'),
+      from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM between 00:00 and 23:59'),
+      to: z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'expected HH:MM between 00:00 and 24:00'),
+      timezone: z
+        .string()
+        .max(100, { message: 'must be at most 100 characters', abort: true })
+        .superRefine((timeZone, ctx) => {
+          if (!isKnownTimeZone(timeZone)) {
+            ctx.addIssue({ code: 'custom', message: `unknown time zone "${timeZone}"` });
+          }
+        }),
+      reason: z.string().max(200, 'must be at most 200 characters').optional(),
+    })
+    .strict()
+    .refine((w) => w.from !== w.to, {
+      message: '"from" and "to" must differ (from > to wraps past midnight)',
+      path: ['to'],
+    }),
+);
 
 export type FreezeWindow = z.infer<typeof freezeWindowSchema>;
 

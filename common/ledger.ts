@@ -2,71 +2,83 @@
 // releases before it. Kept by the environment's own entity workflow (workflows/environment-lock.ts),
 // read by `ferry envs`, `ferry rollback` and the refs policy (`after`). Everything here travels
 // between workflows and from the holder's own query, so it is parsed with bounded schemas.
+// The schemas are lazy (lazy-schema.ts): every lock and promotion loads this module, and parses
+// a record only when a holder is done.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 
 /** How many releases an environment remembers, the live one included. */
 export const RELEASES_KEPT = 20;
 
-const sha = z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-character commit SHA');
-const at = z.string().min(1).max(40);
-const short = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+type Zod = typeof z;
+const sha = (z: Zod) => z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-character commit SHA');
+const at = (z: Zod) => z.string().min(1).max(40);
+const short = (z: Zod, max: number) => z.string().max(max, `must be at most ${max} characters`);
 
 /** A backup taken before a release's migrations: what a rollback by restore goes back to. */
-export const ledgerBackupSchema = z.object({ file: short(4_096), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/), runId: short(100).optional() }).strict();
+export const ledgerBackupSchema = lazySchema((z) =>
+  z.object({ file: short(z, 4_096), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/), runId: short(z, 100).optional() }).strict(),
+);
 
 /** One release that went live in an environment. */
-export const ledgerReleaseSchema = z
-  .object({
-    sha,
-    /** What was asked for (branch, tag, SHA) when it was promoted. */
-    ref: short(300),
-    artifact: short(500),
-    wentLiveAt: at,
-    /** The workflow that made it live: a promotion, or a rollback. */
-    by: short(300),
-    kind: z.enum(['promotion', 'rollback']),
-    requestedBy: short(200).optional(),
-    /** Who approved this environment for it (none when the environment needs no approval, or an emergency rollback). */
-    approvedBy: z.array(short(200)).max(100),
-    /** A rollback's reason, and whether it skipped approval and freeze windows. */
-    reason: short(2_000).optional(),
-    emergency: z.boolean().optional(),
-    /** Migrations applied in the environment's database once it was live (schema_migrations ids, oldest first). */
-    migrations: z.array(short(300)).max(10_000).optional(),
-    /** How many older migrations the ledger left out of `migrations` to keep its size (see ledger-keeping.ts). */
-    migrationsOmitted: z.number().int().positive().max(10_000).optional(),
-    /** Taken just before this release's migrations, when the environment keeps backups. */
-    backupBefore: ledgerBackupSchema.optional(),
-  })
-  .strict();
+export const ledgerReleaseSchema = lazySchema((z) =>
+  z
+    .object({
+      sha: sha(z),
+      /** What was asked for (branch, tag, SHA) when it was promoted. */
+      ref: short(z, 300),
+      artifact: short(z, 500),
+      wentLiveAt: at(z),
+      /** The workflow that made it live: a promotion, or a rollback. */
+      by: short(z, 300),
+      kind: z.enum(['promotion', 'rollback']),
+      requestedBy: short(z, 200).optional(),
+      /** Who approved this environment for it (none when the environment needs no approval, or an emergency rollback). */
+      approvedBy: z.array(short(z, 200)).max(100),
+      /** A rollback's reason, and whether it skipped approval and freeze windows. */
+      reason: short(z, 2_000).optional(),
+      emergency: z.boolean().optional(),
+      /** Migrations applied in the environment's database once it was live (schema_migrations ids, oldest first). */
+      migrations: z.array(short(z, 300)).max(10_000).optional(),
+      /** How many older migrations the ledger left out of `migrations` to keep its size (see ledger-keeping.ts). */
+      migrationsOmitted: z.number().int().positive().max(10_000).optional(),
+      /** Taken just before this release's migrations, when the environment keeps backups. */
+      backupBefore: ledgerBackupSchema.optional(),
+    })
+    .strict(),
+);
 
 /** A try that did not go live: the environment still runs the live release, unless the undo failed. */
-export const ledgerAttemptSchema = z
-  .object({
-    sha,
-    artifact: short(500),
-    at,
-    by: short(300),
-    kind: z.enum(['promotion', 'rollback']),
-    /** 'failed': before anything changed (prepare, backup); 'undo-failed': undoing it failed too. */
-    outcome: z.enum(['rolled-back', 'failed', 'aborted', 'undo-failed']),
-    error: short(2_000).optional(),
-  })
-  .strict();
+export const ledgerAttemptSchema = lazySchema((z) =>
+  z
+    .object({
+      sha: sha(z),
+      artifact: short(z, 500),
+      at: at(z),
+      by: short(z, 300),
+      kind: z.enum(['promotion', 'rollback']),
+      /** 'failed': before anything changed (prepare, backup); 'undo-failed': undoing it failed too. */
+      outcome: z.enum(['rolled-back', 'failed', 'aborted', 'undo-failed']),
+      error: short(z, 2_000).optional(),
+    })
+    .strict(),
+);
 
 /** What a holder hands its environment's ledger when it is done: the release that went live, or the try that did not. */
-export const releaseRecordSchema = z.discriminatedUnion('outcome', [
-  z.object({ outcome: z.literal('live'), release: ledgerReleaseSchema }).strict(),
-  z.object({ outcome: z.literal('not-live'), attempt: ledgerAttemptSchema }).strict(),
-]);
+export const releaseRecordSchema = lazySchema((z) =>
+  z.discriminatedUnion('outcome', [
+    z.object({ outcome: z.literal('live'), release: ledgerReleaseSchema }).strict(),
+    z.object({ outcome: z.literal('not-live'), attempt: ledgerAttemptSchema }).strict(),
+  ]),
+);
 
 /**
  * A holder that left the environment without recording what it did (an operator's unlock, a
  * promotion that was terminated or whose record failed, one from before the ledger): the
  * environment may run something other than `releases[0]` until the next release goes live.
  */
-export const ledgerUnrecordedSchema = z.object({ by: short(300), at, why: short(2_000) }).strict();
+export const ledgerUnrecordedSchema = lazySchema((z) => z.object({ by: short(z, 300), at: at(z), why: short(z, 2_000) }).strict());
 
 export type LedgerBackup = z.infer<typeof ledgerBackupSchema>;
 export type LedgerRelease = z.infer<typeof ledgerReleaseSchema>;
@@ -89,19 +101,22 @@ export interface EnvironmentLedger {
   queue: string[];
 }
 
-const workflowIdText = short(1_000);
+const workflowIdText = (z: Zod) => short(z, 1_000);
 
 /** A lock's answer to the ledger query, as those who ask it parse it: whatever runs on that task queue answered it. */
-export const environmentLedgerSchema = z.object({
-  lockId: workflowIdText,
-  app: short(100),
-  environment: short(100),
-  releases: z.array(ledgerReleaseSchema).max(RELEASES_KEPT),
-  lastAttempt: ledgerAttemptSchema.optional(),
-  unrecorded: ledgerUnrecordedSchema.optional(),
-  holder: workflowIdText.optional(),
-  queue: z.array(workflowIdText).max(10_000),
-}) satisfies z.ZodType<EnvironmentLedger>;
+export const environmentLedgerSchema = lazySchema(
+  (z) =>
+    z.object({
+      lockId: workflowIdText(z),
+      app: short(z, 100),
+      environment: short(z, 100),
+      releases: z.array(ledgerReleaseSchema).max(RELEASES_KEPT),
+      lastAttempt: ledgerAttemptSchema.optional(),
+      unrecorded: ledgerUnrecordedSchema.optional(),
+      holder: workflowIdText(z).optional(),
+      queue: z.array(workflowIdText(z)).max(10_000),
+    }) satisfies z.ZodType<EnvironmentLedger>,
+);
 
 /** `ferry envs` and the refs policy read it; nobody can change it through a query. */
 export const ledgerQuery = defineQuery<EnvironmentLedger>('ledger');

@@ -1,21 +1,28 @@
 // The Temporal contract of a promotion: what the Web UI, the CLI and the tests send and read.
 // Anyone who can open the Web UI can send any of these names with any bytes, so every payload
 // is declared `unknown` and parsed here with bounded schemas before anything acts on it.
+// The schemas are lazy (lazy-schema.ts): every workflow loads this module, few receive a message.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ReleaseRecord } from './ledger';
+import { lazySchema } from './lazy-schema';
 import type { EnvironmentStatus, IgnoredMessage, PromotionStatus } from './status';
 
-const who = z.string().trim().min(1, 'must name a person').max(200, 'must be at most 200 characters');
-const why = z.string().trim().min(1, 'must say why').max(2000, 'must be at most 2000 characters');
-const environment = z.string().min(1, 'must name an environment').max(100, 'must be at most 100 characters');
+type Zod = typeof z;
+const who = (z: Zod) => z.string().trim().min(1, 'must name a person').max(200, 'must be at most 200 characters');
+const why = (z: Zod) => z.string().trim().min(1, 'must say why').max(2000, 'must be at most 2000 characters');
+const environment = (z: Zod) => z.string().min(1, 'must name an environment').max(100, 'must be at most 100 characters');
 /** Workflow IDs: a promotion's, or a lock's `ferry-lock/<app>/<env>`. */
-const workflowId = z.string().min(1, 'must name a workflow').max(300, 'must be at most 300 characters');
+const workflowId = (z: Zod) => z.string().min(1, 'must name a workflow').max(300, 'must be at most 300 characters');
 
-export const approvePayloadSchema = z.object({ environment, approver: who, comment: z.string().max(2000, 'must be at most 2000 characters').optional() }).strict();
-export const rejectPayloadSchema = z.object({ environment, approver: who, reason: why }).strict();
-export const abortPayloadSchema = z.object({ by: who, reason: why }).strict();
-export const decidePayloadSchema = z.discriminatedUnion('decision', [approvePayloadSchema.extend({ decision: z.literal('approve') }), rejectPayloadSchema.extend({ decision: z.literal('reject') })]);
+export const approvePayloadSchema = lazySchema((z) =>
+  z.object({ environment: environment(z), approver: who(z), comment: z.string().max(2000, 'must be at most 2000 characters').optional() }).strict(),
+);
+export const rejectPayloadSchema = lazySchema((z) => z.object({ environment: environment(z), approver: who(z), reason: why(z) }).strict());
+export const abortPayloadSchema = lazySchema((z) => z.object({ by: who(z), reason: why(z) }).strict());
+export const decidePayloadSchema = lazySchema((z) =>
+  z.discriminatedUnion('decision', [approvePayloadSchema.extend({ decision: z.literal('approve') }), rejectPayloadSchema.extend({ decision: z.literal('reject') })]),
+);
 
 export type ApprovePayload = z.infer<typeof approvePayloadSchema>;
 export type RejectPayload = z.infer<typeof rejectPayloadSchema>;
@@ -31,9 +38,9 @@ export const statusQuery = defineQuery<PromotionStatus>('status');
 
 // Between Ferry's own workflows. The Web UI lists these too, so none of them is trusted by its
 // name: each only prompts the receiver to check the real state (see workflows/environment-lock.ts).
-const runId = z.string().min(1, 'must name a run').max(100, 'must be at most 100 characters');
-export const lockRequestSchema = z.object({ requester: workflowId, runId }).strict();
-export const lockGrantSchema = z.object({ lock: workflowId }).strict();
+const runId = (z: Zod) => z.string().min(1, 'must name a run').max(100, 'must be at most 100 characters');
+export const lockRequestSchema = lazySchema((z) => z.object({ requester: workflowId(z), runId: runId(z) }).strict());
+export const lockGrantSchema = lazySchema((z) => z.object({ lock: workflowId(z) }).strict());
 export type LockRequest = z.infer<typeof lockRequestSchema>;
 
 export const stageStatusQuery = defineQuery<EnvironmentStatus>('status');
@@ -72,6 +79,6 @@ export interface LockState {
 export const lockStateQuery = defineQuery<LockState>('lockState');
 
 /** `ferry unlock`: an operator takes the lock from a holder that cannot give it back (recorded). */
-export const unlockPayloadSchema = z.object({ by: who, reason: why, holder: workflowId }).strict();
+export const unlockPayloadSchema = lazySchema((z) => z.object({ by: who(z), reason: why(z), holder: workflowId(z) }).strict());
 export type UnlockPayload = z.infer<typeof unlockPayloadSchema>;
 export const unlockUpdate = defineUpdate<LockState, [unknown]>('unlock');

@@ -1,31 +1,36 @@
 // A rollback's input and the rules for choosing what it goes back to. The CLI picks the release
 // from the environment's ledger and checks the request here; the workflow checks the ledger again
 // under the environment's lock, with the same rules, since the ledger may have moved in between.
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 import type { EnvironmentLedger, LedgerRelease } from './ledger';
 import { shortSha, type EnvironmentPlan, type RecordRefPlan } from './plan';
 
 /** The release a rollback makes live again, as its environment's ledger recorded it. */
-export const rollbackTargetSchema = z
-  .object({
-    sha: z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-character commit SHA'),
-    ref: z.string().min(1).max(300, 'must be at most 300 characters'),
-    artifact: z.string().min(1).max(500, 'must be at most 500 characters'),
-  })
-  .strict();
+export const rollbackTargetSchema = lazySchema((z) =>
+  z
+    .object({
+      sha: z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-character commit SHA'),
+      ref: z.string().min(1).max(300, 'must be at most 300 characters'),
+      artifact: z.string().min(1).max(500, 'must be at most 500 characters'),
+    })
+    .strict(),
+);
 
 /** What a person asks for: everything of a rollback's input that is not the config's. */
-export const rollbackRequestSchema = z
-  .object({
-    target: rollbackTargetSchema,
-    /** The live release the requester saw: under the lock, a rollback is refused when another has gone live since. */
-    replacing: z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-character commit SHA'),
-    requestedBy: z.string().trim().min(1, 'must name a person').max(200, 'must be at most 200 characters'),
-    reason: z.string().trim().min(1, 'must say why').max(2_000, 'must be at most 2000 characters'),
-    /** Skips the environment's approval and freeze windows; recorded in the status and the ledger. */
-    emergency: z.boolean(),
-  })
-  .strict();
+export const rollbackRequestSchema = lazySchema((z) =>
+  z
+    .object({
+      target: rollbackTargetSchema,
+      /** The live release the requester saw: under the lock, a rollback is refused when another has gone live since. */
+      replacing: z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-character commit SHA'),
+      requestedBy: z.string().trim().min(1, 'must name a person').max(200, 'must be at most 200 characters'),
+      reason: z.string().trim().min(1, 'must say why').max(2_000, 'must be at most 2000 characters'),
+      /** Skips the environment's approval and freeze windows; recorded in the status and the ledger. */
+      emergency: z.boolean(),
+    })
+    .strict(),
+);
 
 export type RollbackTarget = z.infer<typeof rollbackTargetSchema>;
 export type RollbackRequest = z.infer<typeof rollbackRequestSchema>;
@@ -55,11 +60,13 @@ export const rollbackWorkflowId = (app: string, environment: string, sha: string
 export const legacyRollbackWorkflowId = (app: string, environment: string, sha: string) => `ferry-${app}-rollback-${environment}-${shortSha(sha)}`;
 
 /** A commit as `--to` may give it: at least 7 hex digits of its SHA. */
-export const commitPrefixSchema = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^[0-9a-f]{7,40}$/, 'must be a commit SHA or a prefix of at least 7 hex digits of one');
+export const commitPrefixSchema = lazySchema((z) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[0-9a-f]{7,40}$/, 'must be a commit SHA or a prefix of at least 7 hex digits of one'),
+);
 
 export type RollbackChoice = { release: LedgerRelease; replacedBy: LedgerRelease } | { refusal: string };
 
