@@ -7,13 +7,13 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setDefaultSignalHandler,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { hasPatch } from './patches';
 import type { LockActivities, LockParty } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
 import { keepRefusal, parseMessage, refusal } from '../common/inbound-message';
@@ -128,8 +128,8 @@ export interface LockInput {
 export async function environmentLock(input: LockInput = { queue: [] }): Promise<void> {
   const lockId = workflowInfo().workflowId;
   // Locks started before this ended when nobody waited, and replay so.
-  const keepsLedger = patched(LOCK_KEEPS_LEDGER);
-  const calls = patched(LOCK_HANDOVER_LOCAL) ? { grantLock: handover.grantLock, readHolderRecord: readHolderRecordLocally } : { grantLock, readHolderRecord };
+  const keepsLedger = hasPatch(LOCK_KEEPS_LEDGER);
+  const calls = hasPatch(LOCK_HANDOVER_LOCAL) ? { grantLock: handover.grantLock, readHolderRecord: readHolderRecordLocally } : { grantLock, readHolderRecord };
   const queue = [...input.queue];
   let holder = input.holder;
   const passedOn = [...(input.passedOn ?? [])];
@@ -187,7 +187,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       let leaving = false;
       try {
         const summary = `read what ${requester} did with ${lockId}`;
-        if (patched(RECORD_FREES_HOLDER)) ({ record, leaving } = await calls.readHolderRecord({ lockId, holder: party }, summary));
+        if (hasPatch(RECORD_FREES_HOLDER)) ({ record, leaving } = await calls.readHolderRecord({ lockId, holder: party }, summary));
         else record = await readRecord({ lockId, holder: party }, summary);
       } catch (error) {
         throw ApplicationFailure.nonRetryable(`${lockId} could not read the record of ${requester} from its own query: ${rootMessage(error)}`, FailureType.NotAvailable);
@@ -345,7 +345,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       if (!keepsLedger) return;
       // The ledger lives on: wait, open, for the next promotion.
       const waiting = () => queue.length > 0 || startOver();
-      if (!patched(LOCK_WAKES_WHEN_IDLE)) await condition(waiting);
+      if (!hasPatch(LOCK_WAKES_WHEN_IDLE)) await condition(waiting);
       else while (!(await condition(waiting, IDLE_WAKE)));
     }
     if (startOver()) return continueWithLedger();
@@ -400,7 +400,7 @@ export class EnvironmentLockClient {
   /** Resolves true once this workflow holds the lock, false if `interrupted()` came first. */
   async acquire(lockId: string, interrupted: () => boolean): Promise<boolean> {
     const me = { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId };
-    const calls = patched(LOCK_HANDOVER_LOCAL) ? handover : { requestLock, confirmGrant };
+    const calls = hasPatch(LOCK_HANDOVER_LOCAL) ? handover : { requestLock, confirmGrant };
     this.wanted.add(lockId);
     await calls.requestLock({ lockId, requester: me, taskQueue: workflowInfo().taskQueue }, `queue for ${lockId}`);
     for (;;) {

@@ -1,15 +1,5 @@
-import {
-  ApplicationFailure,
-  CancellationScope,
-  ChildWorkflowHandle,
-  isCancellation,
-  patched,
-  setCurrentDetails,
-  setDefaultSignalHandler,
-  setHandler,
-  startChild,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, ChildWorkflowHandle, isCancellation, setCurrentDetails, setDefaultSignalHandler, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { hasPatch } from './patches';
 import type { CommitInfo, NotifyEvent } from '../common/activity-contracts';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
@@ -151,7 +141,7 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       } finally {
         runningStage = undefined;
       }
-      if (patched(LEAVE_WITH_RECORD)) {
+      if (hasPatch(LEAVE_WITH_RECORD)) {
         try {
           if (plan.recordRef && wentLiveNow(envStatus)) await moveEnvironmentRef(plan, env.name, plan.sha, steps);
         } finally {
@@ -159,8 +149,8 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
           await recordInLedger(lockId, envStatus, steps, { leave: true });
         }
       } else {
-        if (patched(RECORD_IN_LEDGER)) await recordInLedger(lockId, envStatus, steps);
-        if (plan.recordRef && wentLiveNow(envStatus) && patched(MOVE_ENVIRONMENT_REF)) await moveEnvironmentRef(plan, env.name, plan.sha, steps);
+        if (hasPatch(RECORD_IN_LEDGER)) await recordInLedger(lockId, envStatus, steps);
+        if (plan.recordRef && wentLiveNow(envStatus) && hasPatch(MOVE_ENVIRONMENT_REF)) await moveEnvironmentRef(plan, env.name, plan.sha, steps);
       }
       return envStatus.state;
     } finally {
@@ -192,7 +182,7 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       if (status.commit.sha !== plan.sha) {
         throw ApplicationFailure.nonRetryable(`${plan.repo} resolves ${plan.sha} to ${status.commit.sha}`, FailureType.UnknownRef);
       }
-      if (hasEntryChecks(plan) && patched(CHECK_RELEASE_POLICY)) await checkReleasePolicy(plan, status, log);
+      if (hasEntryChecks(plan) && hasPatch(CHECK_RELEASE_POLICY)) await checkReleasePolicy(plan, status, log);
       const commandInput = (command: PromotionPlan['build']) => ({
         promotionId: status.workflowId,
         source,
@@ -217,7 +207,7 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
         );
       } else log.skip('test', 'no test command configured');
       // Promotions started before this replay without it.
-      if (patched(PREPARE_EVERY_ENVIRONMENT_FIRST)) await prepareEnvironments(plan, source, log, status.environments);
+      if (hasPatch(PREPARE_EVERY_ENVIRONMENT_FIRST)) await prepareEnvironments(plan, source, log, status.environments);
     });
 
     for (const [i, env] of plan.environments.entries()) {

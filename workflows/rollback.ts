@@ -2,7 +2,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
-  patched,
   setCurrentDetails,
   setDefaultSignalHandler,
   setHandler,
@@ -10,6 +9,7 @@ import {
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { hasPatch } from './patches';
 import type { NotifyEvent } from '../common/activity-contracts';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
@@ -162,7 +162,7 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
     }
     const live = ledger!.releases[0];
     // Histories recorded before the check have no `replacing` and deployed plan.target as given.
-    const checked = patched(CHECK_REQUEST_UNDER_LOCK);
+    const checked = hasPatch(CHECK_REQUEST_UNDER_LOCK);
     const stale = checked ? refuseStaleRequest(plan, live, choice.release) : undefined;
     if (stale) {
       envStatus.error = `refused under the lock: ${stale}; nothing was changed`;
@@ -212,7 +212,7 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
       envStatus.state = abort ? 'aborted' : 'failed';
     }
     changed();
-    if (patched(LEAVE_WITH_RECORD)) {
+    if (hasPatch(LEAVE_WITH_RECORD)) {
       try {
         if (envStatus.state === 'succeeded') await moveEnvironmentRef(plan, env.name, target.sha, steps);
       } finally {

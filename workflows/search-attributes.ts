@@ -1,4 +1,5 @@
-import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import { hasPatch } from './patches';
 import { SearchAttr } from '../common/search-attributes';
 
 export interface FerryPosition {
@@ -19,7 +20,7 @@ const KEEP_LAST_STEP = 'search-attributes-keep-last-step';
 /** Upserts Ferry's search attributes when they change, so the Web UI's filters stay current. */
 export class SearchAttributesPublisher {
   private last?: string[];
-  private readonly keepLastStep = patched(KEEP_LAST_STEP);
+  private readonly keepLastStep = hasPatch(KEEP_LAST_STEP);
 
   publish(position: FerryPosition): void {
     const values = [position.app, position.sha, position.environment ?? 'none', position.stage ?? 'none', position.state];

@@ -1,4 +1,5 @@
-import { ApplicationFailure, CancellationScope, isCancellation, patched, setCurrentDetails, setHandler, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, setCurrentDetails, setHandler, sleep } from '@temporalio/workflow';
+import { hasPatch } from './patches';
 import type { BackupResult, RevertDatabaseResult, SourceRef, TargetInput } from '../common/activity-contracts';
 import type { AnalysisConfig, StrategyConfig } from '../common/config-schema';
 import { formatDuration } from '../common/duration';
@@ -62,7 +63,7 @@ interface Compensation {
  */
 export async function stage(input: StageInput): Promise<EnvironmentStatus> {
   const { artifact, revert } = input;
-  const blueGreenRevert = revert !== undefined && input.environment.strategy.kind === 'blue-green' && patched(REVERT_KEEPS_BLUE_GREEN);
+  const blueGreenRevert = revert !== undefined && input.environment.strategy.kind === 'blue-green' && hasPatch(REVERT_KEEPS_BLUE_GREEN);
   const env: EnvironmentPlan = revert && !blueGreenRevert ? { ...input.environment, strategy: { kind: 'rolling' } } : input.environment;
   const status: EnvironmentStatus = { name: env.name, state: 'running', steps: [] };
   // The stage's live view is its own (status query, current details, search attributes); the
@@ -76,10 +77,10 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
     setCurrentDetails(stageMarkdown(status));
   };
   const log = new StepLog(status.steps, publish);
-  const act = environmentActivities(env.taskQueue, { waitForCancelled: patched(WAIT_FOR_CANCELLED_ACTIVITIES) });
+  const act = environmentActivities(env.taskQueue, { waitForCancelled: hasPatch(WAIT_FOR_CANCELLED_ACTIVITIES) });
   const target = targetInputOf(input.app, env, artifact, input.source);
   const database = env.database && { app: input.app, promotionId: input.promotionId, environment: env.name, source: input.source, database: env.database };
-  const prepareAndVerify = patched(PREPARE_AND_VERIFY);
+  const prepareAndVerify = hasPatch(PREPARE_AND_VERIFY);
   const verifySettings = {
     promotionId: input.promotionId,
     // Plans in older histories have no verify; stages started before the patch run none.
@@ -159,7 +160,7 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
         const deployBack: Compensation = { step: 'rollback', run: () => act.compensation.deploy(liveTarget, `deploy ${revert.live.artifact} back to ${env.name}`) };
         // Undo runs newest first; the live release deployed back needs its schema, so the
         // database goes forward before it: first registered, last run.
-        if (patched(REVERT_UNDOES_DATABASE_FIRST)) compensations.unshift(deployBack);
+        if (hasPatch(REVERT_UNDOES_DATABASE_FIRST)) compensations.unshift(deployBack);
         else compensations.push(deployBack);
       } else {
         compensations.push({ step: 'rollback', run: () => act.compensation.rollback(target, `roll ${env.name} back`) });

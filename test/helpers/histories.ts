@@ -41,3 +41,20 @@ export function loadHistories(): { workflowId: string; history: temporal.api.his
     .filter((file) => file.endsWith('.history.pb'))
     .map((file) => ({ workflowId: decodeURIComponent(file.slice(file.indexOf('__') + 2, -'.history.pb'.length)), history: History.decode(fs.readFileSync(path.join(HISTORIES_DIR, file))) }));
 }
+
+/**
+ * With FERRY_RECORD_HISTORIES=1, saves an environment lock's history as it stands idle: the harness
+ * terminates open locks once a test's worker stops, and a closed recorded history must have
+ * completed or failed. Named `-idle__`, which the replay test takes as open.
+ */
+export async function recordIdleLockHistory(env: TestWorkflowEnvironment, lockId: string): Promise<void> {
+  if (!process.env.FERRY_RECORD_HISTORIES) return;
+  const events = ((await env.client.workflow.getHandle(lockId).fetchHistory()).events ?? []).filter((e) => e.eventType !== temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
+  const testName = (expect.getState().currentTestName ?? 'lock')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 75)
+    .replace(/-+$/, '');
+  fs.mkdirSync(HISTORIES_DIR, { recursive: true });
+  fs.writeFileSync(path.join(HISTORIES_DIR, `${testName}-idle__${lockId.replaceAll('/', '%2F')}.history.pb`), History.encode(History.fromObject({ events })).finish());
+}

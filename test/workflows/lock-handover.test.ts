@@ -4,9 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { lockWorkflowId } from '../../common/plan';
 import { samplePlan } from '../helpers/fixtures';
-import fs from 'node:fs';
-import path from 'node:path';
-import { HISTORIES_DIR } from '../helpers/histories';
+import { recordIdleLockHistory } from '../helpers/histories';
 import { runPromotion } from '../helpers/promotions';
 import { stubActivities } from '../helpers/stub-activities';
 import { startTimeSkippingServer } from '../helpers/temporal-env';
@@ -48,12 +46,5 @@ test('a promotion through one environment queues, is granted, confirms and is re
   // The record itself is still an activity: it waits on the lock, which asks this promotion.
   expect(scheduled(promotion)).toContain('recordRelease');
   // The lock's history too (the promotion's is recorded by runPromotion), for the replay test.
-  if (process.env.FERRY_RECORD_HISTORIES) {
-    const { History } = temporal.api.history.v1;
-    const lockId = lockWorkflowId(plan.app, 'dev');
-    // As it stood idle: the harness ends open locks once a test's worker stops.
-    const events = lock.filter((e) => e.eventType !== EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
-    const bytes = History.encode(History.fromObject({ events })).finish();
-    fs.writeFileSync(path.join(HISTORIES_DIR, `a-lock-that-handed-over-in-local-activities-idle__${lockId.replaceAll('/', '%2F')}.history.pb`), bytes);
-  }
+  await recordIdleLockHistory(env, lockWorkflowId(plan.app, 'dev'));
 });
