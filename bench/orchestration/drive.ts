@@ -1,7 +1,7 @@
 // Starting, approving and finishing promotions of either kind, the same way for both.
 import type { Client } from '@temporalio/client';
 import { lockWorkflowId, promotionWorkflowId, shortSha, stageWorkflowId, type PromotionPlan } from '../../common/plan';
-import { add, count, historyOf, subtract, untilWaiting, waitsOnLongTimer, type Counted } from './history';
+import { add, count, historyOf, NOTHING_COUNTED, subtract, untilWaiting, waitsOnLongTimer, type Counted } from './history';
 import { taskQueueOf, type Kind } from './ipc';
 import { APPROVED_ENVIRONMENT, APPROVER } from './plan';
 
@@ -53,7 +53,7 @@ export async function lockReading(client: Client, lockId: string): Promise<{ run
     .getHandle(lockId)
     .describe()
     .catch(() => undefined);
-  if (!described) return { counted: { events: 0, workflowTasks: 0 } };
+  if (!described) return { counted: NOTHING_COUNTED };
   return { runId: described.runId, counted: count(await historyOf(client, lockId, described.runId)) };
 }
 
@@ -68,7 +68,7 @@ export async function countedPromotion(client: Client, kind: Kind, plan: Promoti
   if (kind === 'bare') return total;
   for (const env of plan.environments) total = add(total, count(await historyOf(client, stageWorkflowId(workflowId, env.name))));
   for (const lockId of locksOf(plan)) {
-    const before = locksBefore.get(lockId) ?? { counted: { events: 0, workflowTasks: 0 } };
+    const before = locksBefore.get(lockId) ?? { counted: NOTHING_COUNTED };
     const after = await lockReading(client, lockId);
     if (before.runId !== undefined && after.runId !== before.runId) {
       throw new Error(`${lockId} started over (continue-as-new) during the round: its events cannot be counted; run fewer rounds`);

@@ -17,17 +17,59 @@ export async function historyOf(client: Client, workflowId: string, runId?: stri
   return (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
 }
 
+/** Where a history's events come from, so a difference in events can be read by its cause. */
+export const SOURCES = [
+  'workflow tasks',
+  'activities',
+  'timers',
+  'local activities (markers)',
+  'patches (marker and TemporalChangeVersion upsert)',
+  'search-attribute upserts',
+  'child workflows (in the parent)',
+  'signals and updates',
+  'workflow starts and ends',
+] as const;
+export type Source = (typeof SOURCES)[number];
+
 export interface Counted {
   events: number;
   workflowTasks: number;
+  bySource: Record<Source, number>;
+}
+
+const noSources = (): Record<Source, number> => Object.fromEntries(SOURCES.map((source) => [source, 0])) as Record<Source, number>;
+
+function sourceOf(e: HistoryEvent): Source {
+  const name = EventType[e.eventType ?? 0] ?? '';
+  if (name.startsWith('EVENT_TYPE_WORKFLOW_TASK_')) return 'workflow tasks';
+  if (name.startsWith('EVENT_TYPE_ACTIVITY_TASK_')) return 'activities';
+  if (name.startsWith('EVENT_TYPE_TIMER_')) return 'timers';
+  if (e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED) {
+    return e.markerRecordedEventAttributes?.markerName === 'core_patch' ? 'patches (marker and TemporalChangeVersion upsert)' : 'local activities (markers)';
+  }
+  if (e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES) {
+    const keys = Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {});
+    return keys.length > 0 && keys.every((key) => key === 'TemporalChangeVersion') ? 'patches (marker and TemporalChangeVersion upsert)' : 'search-attribute upserts';
+  }
+  if (name.includes('CHILD_WORKFLOW')) return 'child workflows (in the parent)';
+  if (name.includes('SIGNAL') || name.includes('UPDATE')) return 'signals and updates';
+  return 'workflow starts and ends';
 }
 
 export function count(events: HistoryEvent[]): Counted {
-  return { events: events.length, workflowTasks: events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length };
+  const bySource = noSources();
+  for (const e of events) bySource[sourceOf(e)]++;
+  return { events: events.length, workflowTasks: events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length, bySource };
 }
 
-export const add = (a: Counted, b: Counted): Counted => ({ events: a.events + b.events, workflowTasks: a.workflowTasks + b.workflowTasks });
-export const subtract = (a: Counted, b: Counted): Counted => ({ events: a.events - b.events, workflowTasks: a.workflowTasks - b.workflowTasks });
+const combine = (a: Counted, b: Counted, sign: 1 | -1): Counted => ({
+  events: a.events + sign * b.events,
+  workflowTasks: a.workflowTasks + sign * b.workflowTasks,
+  bySource: Object.fromEntries(SOURCES.map((source) => [source, a.bySource[source] + sign * b.bySource[source]])) as Record<Source, number>,
+});
+export const add = (a: Counted, b: Counted): Counted => combine(a, b, 1);
+export const subtract = (a: Counted, b: Counted): Counted => combine(a, b, -1);
+export const NOTHING_COUNTED: Counted = { events: 0, workflowTasks: 0, bySource: noSources() };
 
 /**
  * Whether the workflow's newest event starts a long timer: a promotion waiting for its approval,

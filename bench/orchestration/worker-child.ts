@@ -32,7 +32,8 @@ export class WorkerChild {
 
   static async start(args: ChildArgs): Promise<WorkerChild> {
     const child = fork(path.join(__dirname, 'worker-process.ts'), [JSON.stringify(args)], {
-      execArgv: ['-r', 'ts-node/register/transpile-only'],
+      // FERRY_BENCH_CPU_PROF_DIR: each worker writes a V8 CPU profile there (one per thread), to see where its time goes.
+      execArgv: ['-r', 'ts-node/register/transpile-only', ...(process.env.FERRY_BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FERRY_BENCH_CPU_PROF_DIR}`] : [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ready = await new Promise<Reply>((resolve, reject) => {

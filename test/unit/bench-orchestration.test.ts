@@ -1,6 +1,8 @@
 // The orchestration bench's arithmetic: a wrong median or ratio would print a table that lies.
 import { formatRatio, pairedRatios, percentile, summarize } from '../../bench/orchestration/stats';
 import { judge, renderTable, type FigureRow } from '../../bench/orchestration/table';
+import { temporal } from '@temporalio/proto';
+import { add, count, SOURCES, subtract } from '../../bench/orchestration/history';
 
 describe('summarize', () => {
   test('one sample is its own min, median, max and p95', () => {
@@ -125,5 +127,43 @@ describe('the table', () => {
   test('a figure a kind could not produce shows a dash and no verdict', () => {
     const text = renderTable([{ ...wall, bare: [] }], '');
     expect(text).toContain('| one promotion, wall time | 1.10 s (1.00–1.20) | — | — | ≤ 1.05× | — |');
+  });
+});
+
+describe('history events by source', () => {
+  const { EventType } = temporal.api.enums.v1;
+  const payload = { metadata: {}, data: Buffer.from('"x"') };
+  const upsert = (...keys: string[]) => ({
+    eventType: EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+    upsertWorkflowSearchAttributesEventAttributes: { searchAttributes: { indexedFields: Object.fromEntries(keys.map((key) => [key, payload])) } },
+  });
+  const marker = (markerName: string) => ({ eventType: EventType.EVENT_TYPE_MARKER_RECORDED, markerRecordedEventAttributes: { markerName } });
+
+  test('a patch is its marker and its TemporalChangeVersion upsert; Ferry’s own upserts, even beside it, are search attributes', () => {
+    const counted = count([marker('core_patch'), upsert('TemporalChangeVersion'), upsert('FerryStage'), upsert('FerryStage', 'TemporalChangeVersion'), marker('core_local_activity')]);
+    expect(counted.bySource['patches (marker and TemporalChangeVersion upsert)']).toBe(2);
+    expect(counted.bySource['search-attribute upserts']).toBe(2);
+    expect(counted.bySource['local activities (markers)']).toBe(1);
+  });
+
+  test('every event is counted once, and a lock’s events in a round are its later count less its earlier', () => {
+    const events = [
+      { eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED },
+      { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED },
+      { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED },
+      { eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED },
+      { eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED },
+      { eventType: EventType.EVENT_TYPE_TIMER_STARTED },
+      { eventType: EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED },
+      { eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED },
+      { eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED },
+    ];
+    const before = count(events.slice(0, 4));
+    const after = count(events);
+    const round = subtract(after, before);
+    expect(after.events).toBe(SOURCES.reduce((sum, source) => sum + after.bySource[source], 0));
+    expect(round).toMatchObject({ events: 5, workflowTasks: 0 });
+    expect(round.bySource).toMatchObject({ 'workflow tasks': 0, activities: 1, timers: 1, 'child workflows (in the parent)': 1, 'signals and updates': 2, 'workflow starts and ends': 0 });
+    expect(add(before, round)).toEqual(after);
   });
 });

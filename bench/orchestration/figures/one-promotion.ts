@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { BenchContext } from '../context';
 import { startWorker } from '../context';
 import { approve, countedPromotion, finished, locksOf, locksSettled, lockReading, ORCHESTRATION_ONLY, runOne, start, workHistories } from '../drive';
-import { untilWaiting, workSequence } from '../history';
+import { SOURCES, untilWaiting, workSequence, type Source } from '../history';
 import { KINDS, type Kind } from '../ipc';
 import { benchPlan } from '../plan';
 import type { FigureRow } from '../table';
@@ -15,6 +15,7 @@ interface Round {
   wallMs: number;
   events: number;
   workflowTasks: number;
+  bySource: Record<Source, number>;
   cpuMs: number;
   sequence: string[];
 }
@@ -82,7 +83,8 @@ export async function onePromotionFigures(ctx: BenchContext): Promise<FigureRow[
       if (r === 0) assertSameWork(warmUp.ferry!.sequence, warmUp.bare!.sequence);
     }
     const latencies = await approvalLatencies(ctx, workers);
-    const pick = (kind: Kind, key: keyof Omit<Round, 'sequence'>) => rounds[kind].map((r) => r[key]);
+    const pick = (kind: Kind, key: keyof Omit<Round, 'sequence' | 'bySource'>) => rounds[kind].map((r) => r[key]);
+    const fromSource = (kind: Kind, source: Source) => rounds[kind].map((r) => r.bySource[source]);
     return [
       {
         figure: 'one 3-environment promotion, wall time (start → result)',
@@ -100,6 +102,14 @@ export async function onePromotionFigures(ctx: BenchContext): Promise<FigureRow[
         show: 'range',
         goal: { kind: 'ratio', atMost: 1.25, of: 'median' },
       },
+      ...SOURCES.map((source): FigureRow => ({
+        figure: `… of which ${source}`,
+        unit: 'count',
+        ferry: fromSource('ferry', source),
+        bare: fromSource('bare', source),
+        show: 'range',
+        goal: { kind: 'stated', text: '—' },
+      })),
       { figure: 'workflow tasks per promotion', unit: 'count', ferry: pick('ferry', 'workflowTasks'), bare: pick('bare', 'workflowTasks'), show: 'range', goal: { kind: 'stated', text: '—' } },
       { figure: 'worker CPU per promotion (user + system)', unit: 'ms', ferry: pick('ferry', 'cpuMs'), bare: pick('bare', 'cpuMs'), show: 'range', goal: { kind: 'stated', text: '—' } },
       {
