@@ -21,13 +21,17 @@ export interface BenchContext {
 
 export type FigureProducer = (ctx: BenchContext) => Promise<FigureRow[]>;
 
-export function startWorker(ctx: BenchContext, kind: Kind): Promise<WorkerChild> {
-  return WorkerChild.start({ kind, address: ctx.address, bundlePath: ctx.bundles[kind] });
+export interface WorkerOptions {
+  maxCachedWorkflows?: number;
+}
+
+export function startWorker(ctx: BenchContext, kind: Kind, options: WorkerOptions = {}): Promise<WorkerChild> {
+  return WorkerChild.start({ kind, address: ctx.address, bundlePath: ctx.bundles[kind], ...options });
 }
 
 /** A fresh worker of `kind` for `fn`, stopped afterwards whatever happens. */
-export async function withWorker<T>(ctx: BenchContext, kind: Kind, fn: (worker: WorkerChild) => Promise<T>): Promise<T> {
-  const worker = await startWorker(ctx, kind);
+export async function withWorker<T>(ctx: BenchContext, kind: Kind, fn: (worker: WorkerChild) => Promise<T>, options: WorkerOptions = {}): Promise<T> {
+  const worker = await startWorker(ctx, kind, options);
   try {
     return await fn(worker);
   } finally {

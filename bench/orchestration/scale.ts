@@ -16,6 +16,8 @@ const scaleSchema = z.object({
   FERRY_BENCH_WAITING: count(1, 10_000, 1_000),
   /** How many of the waiting ones are approved, one at a time, for the latency. */
   FERRY_BENCH_WAITING_APPROVALS: count(1, 200, 20),
+  /** The waiting figure's workers' workflow cache (both kinds); unset: the SDK's default. Smaller than the workflows waiting, it shows eviction at work. */
+  FERRY_BENCH_WAITING_CACHE: z.coerce.number().int().min(1).max(1_000_000).optional(),
   /** How long the worker idles with every promotion waiting before its memory is read again. */
   FERRY_BENCH_IDLE_MS: count(0, 600_000, 30_000),
 });
@@ -27,6 +29,7 @@ export type Scale = {
   shared: number;
   waiting: number;
   waitingApprovals: number;
+  waitingCache?: number;
   idleMs: number;
 };
 
@@ -43,6 +46,7 @@ export function scaleFromEnv(env: NodeJS.ProcessEnv = process.env): Scale {
     shared: s.FERRY_BENCH_SHARED,
     waiting: s.FERRY_BENCH_WAITING,
     waitingApprovals: Math.min(s.FERRY_BENCH_WAITING_APPROVALS, s.FERRY_BENCH_WAITING),
+    ...(s.FERRY_BENCH_WAITING_CACHE === undefined ? {} : { waitingCache: s.FERRY_BENCH_WAITING_CACHE }),
     idleMs: s.FERRY_BENCH_IDLE_MS,
   };
 }

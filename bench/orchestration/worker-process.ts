@@ -50,6 +50,7 @@ async function main(): Promise<void> {
 
   const connection = await NativeConnection.connect({ address: args.address });
   const workflowBundle = { codePath: args.bundlePath };
+  const cache = args.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: args.maxCachedWorkflows };
   let worker: Worker;
   if (args.kind === 'ferry') {
     const client = new Client({ connection: await Connection.connect({ address: args.address }), dataConverter: ferryDataConverter });
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
       connection,
       taskQueue: taskQueueOf('ferry'),
       workflowBundle,
+      ...cache,
       dataConverter: ferryDataConverter,
       activities: { ...lockActivities(client), ...activities },
       maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
       sinks: SINKS_WITHOUT_TRACING,
     });
   } else {
-    worker = await Worker.create({ connection, taskQueue: taskQueueOf('bare'), workflowBundle, activities });
+    worker = await Worker.create({ connection, taskQueue: taskQueueOf('bare'), workflowBundle, ...cache, activities });
   }
   const running = worker.run();
 

@@ -24,27 +24,32 @@ export async function waitingFigures(ctx: BenchContext): Promise<FigureRow[]> {
   const latency: Record<Kind, number[]> = { ferry: [], bare: [] };
   let cache = 0;
   for (const kind of KINDS) {
-    await withWorker(ctx, kind, async (worker) => {
-      cache = worker.maxCachedWorkflows;
-      ctx.say(`${w} waiting, ${kind}: fresh worker (pid ${worker.pid}, maxCachedWorkflows ${cache})`);
-      const ids = await eachLimited(
-        Array.from({ length: w }, (_, i) => `${ctx.runTag}-${kind}-w${i}`),
-        32,
-        (app) => start(ctx.client, kind, benchPlan(app)),
-      );
-      await eachLimited(ids, 16, (id) => untilWaiting(ctx.client, id, 30 * 60_000, 500));
-      rssWaiting[kind].push((await worker.stats()).rssBytes);
-      ctx.say(`${w} waiting, ${kind}: all wait; RSS ${Math.round(rssWaiting[kind][0] / 2 ** 20)} MB; idling ${idleMs / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, idleMs));
-      rssIdle[kind].push((await worker.stats()).rssBytes);
-      for (const id of sample(ids, waitingApprovals)) {
-        const sentAt = await approve(ctx.client, id);
-        await finished(ctx.client, id);
-        const changedAt = (await worker.changes([id]))[id];
-        if (changedAt === undefined) throw new Error(`${id} finished without production's backup on the ${kind} worker`);
-        latency[kind].push(changedAt - sentAt);
-      }
-    });
+    await withWorker(
+      ctx,
+      kind,
+      async (worker) => {
+        cache = worker.maxCachedWorkflows;
+        ctx.say(`${w} waiting, ${kind}: fresh worker (pid ${worker.pid}, maxCachedWorkflows ${cache})`);
+        const ids = await eachLimited(
+          Array.from({ length: w }, (_, i) => `${ctx.runTag}-${kind}-w${i}`),
+          32,
+          (app) => start(ctx.client, kind, benchPlan(app)),
+        );
+        await eachLimited(ids, 16, (id) => untilWaiting(ctx.client, id, 30 * 60_000, 500));
+        rssWaiting[kind].push((await worker.stats()).rssBytes);
+        ctx.say(`${w} waiting, ${kind}: all wait; RSS ${Math.round(rssWaiting[kind][0] / 2 ** 20)} MB; idling ${idleMs / 1000} s`);
+        await new Promise((resolve) => setTimeout(resolve, idleMs));
+        rssIdle[kind].push((await worker.stats()).rssBytes);
+        for (const id of sample(ids, waitingApprovals)) {
+          const sentAt = await approve(ctx.client, id);
+          await finished(ctx.client, id);
+          const changedAt = (await worker.changes([id]))[id];
+          if (changedAt === undefined) throw new Error(`${id} finished without production's backup on the ${kind} worker`);
+          latency[kind].push(changedAt - sentAt);
+        }
+      },
+      ctx.scale.waitingCache === undefined ? {} : { maxCachedWorkflows: ctx.scale.waitingCache },
+    );
   }
   return [
     {
