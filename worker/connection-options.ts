@@ -8,6 +8,9 @@ import { CONNECTION_ENV_VARS, temporalConnection, type ConnectionFlags } from '.
 /** Long enough for a typical build, migration or rollout step to finish when the worker is stopped. */
 export const DEFAULT_SHUTDOWN_GRACE = '5m';
 const MAX_SHUTDOWN_GRACE_MS = 24 * 3_600_000;
+/** About 200 GB of cached Ferry workflows at ~2 MB each: past any worker's memory. */
+const MAX_CACHED_WORKFLOWS = 100_000;
+const cachedWorkflowsMessage = `must be a whole number of workflows from 2 to ${MAX_CACHED_WORKFLOWS}`;
 
 const workerEnvSchema = z.object({
   FERRY_TASK_QUEUE: z.string().min(1).default('ferry'),
@@ -22,6 +25,19 @@ const workerEnvSchema = z.object({
     .refine((ms) => ms <= MAX_SHUTDOWN_GRACE_MS, `must be at most ${formatDuration(MAX_SHUTDOWN_GRACE_MS)}`),
   /** Finished backups kept per (app, environment); read by the database activities, checked here at start-up. */
   FERRY_BACKUP_KEEP: backupKeepSchema,
+  /**
+   * How many workflows the worker keeps in memory between their tasks (the SDK's
+   * maxCachedWorkflows); an evicted one is replayed from its history when it next has work.
+   * Unset: the SDK's default, which scales with the worker's heap limit.
+   */
+  FERRY_WORKER_MAX_CACHED_WORKFLOWS: z
+    .string()
+    .max(20, cachedWorkflowsMessage)
+    .regex(/^-?\d+$/, cachedWorkflowsMessage)
+    .transform(Number)
+    // The SDK turns 1 into 2 and 0 into no cache at all (every task replays the whole history).
+    .pipe(z.number().min(2, `must be at least 2 (the smallest cache the SDK keeps)`).max(MAX_CACHED_WORKFLOWS, `must be at most ${MAX_CACHED_WORKFLOWS}`))
+    .optional(),
 });
 
 /**
@@ -50,5 +66,6 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env, connectionF
     taskQueue: s.FERRY_TASK_QUEUE,
     stateDir: path.resolve(s.FERRY_STATE_DIR),
     shutdownGraceMs: s.FERRY_SHUTDOWN_GRACE,
+    maxCachedWorkflows: s.FERRY_WORKER_MAX_CACHED_WORKFLOWS,
   };
 }

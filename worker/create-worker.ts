@@ -15,6 +15,8 @@ export interface FerryWorkerOptions {
   activities: ActivitySettings;
   /** How long running activities may finish after shutdown is asked for (SIGINT/SIGTERM) before they are cancelled. */
   shutdownGraceMs?: number;
+  /** FERRY_WORKER_MAX_CACHED_WORKFLOWS; without it the SDK's default (it scales with the heap limit). */
+  maxCachedWorkflows?: number;
   /** Exports the workflows' and activities' spans (worker/telemetry/tracing.ts); without it they go nowhere. */
   tracing?: WorkerTracing;
 }
@@ -24,6 +26,9 @@ export const HEARTBEAT_THROTTLE = '5s';
 
 /** After the grace, cancelled activities get this long to stop (kill their process groups) before the worker gives up on them. */
 const CANCEL_GRACE_MS = 30_000;
+
+/** The SDK's maxConcurrentWorkflowTaskExecutions when not set; it may not exceed the cache. */
+const SDK_WORKFLOW_TASK_SLOTS = 40;
 
 /** A worker that runs Ferry's workflows and activities on one task queue. */
 export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> {
@@ -45,5 +50,12 @@ export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> 
     // An activity learns it was cancelled (an abort) from the answer to a heartbeat it sent on to
     // the server, which by default happens only every 48 s of a one-minute heartbeat timeout.
     maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+    ...(options.maxCachedWorkflows !== undefined
+      ? {
+          maxCachedWorkflows: options.maxCachedWorkflows,
+          // Said here, so a small cache does not make the SDK warn at every start that it lowered the slots itself.
+          maxConcurrentWorkflowTaskExecutions: Math.min(SDK_WORKFLOW_TASK_SLOTS, options.maxCachedWorkflows),
+        }
+      : {}),
   });
 }

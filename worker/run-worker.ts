@@ -49,11 +49,13 @@ export async function runWorker(
       workflowBundle: prebuiltWorkflowBundle(buildDirOfThisWorker(), log, { traced: tracing !== undefined }),
       activities: { stateDir: settings.stateDir },
       shutdownGraceMs: settings.shutdownGraceMs,
+      maxCachedWorkflows: settings.maxCachedWorkflows,
       tracing,
     });
     for (const signal of SHUTDOWN_SIGNALS) process.on(signal, onSignal);
     const metrics = installed.metricsAddress ? `, metrics on http://${installed.metricsAddress}/metrics` : '';
-    log(`ferry worker: ${settings.address}, namespace ${settings.namespace}, task queue ${settings.taskQueue}, shutdown grace ${grace}${metrics}`);
+    const cache = settings.maxCachedWorkflows !== undefined ? `, workflow cache ${settings.maxCachedWorkflows}` : '';
+    log(`ferry worker: ${settings.address}, namespace ${settings.namespace}, task queue ${settings.taskQueue}, shutdown grace ${grace}${cache}${metrics}`);
     await worker.run();
   } finally {
     stopListening();
