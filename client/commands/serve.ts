@@ -5,10 +5,8 @@ import type { FerryConfig } from '../../common/config-schema';
 import { workerSettings } from '../../worker/connection-options';
 import { runWorker } from '../../worker/run-worker';
 import { startupSettings } from '../../worker/startup-settings';
-import { startDevServices } from '../dev/dev-services';
 import { ExitCode } from '../exit-codes';
 import { asBadInput, parseFlags } from '../flags';
-import { loadConfig } from '../load-config';
 import type { ConnectionFlags } from '../connection/temporal-connection';
 
 const workerFlags = z.object({ taskQueue: z.string().min(1).optional() });
@@ -39,6 +37,8 @@ export const taskQueuesOf = (configs: FerryConfig[]) => [...new Set(configs.flat
 
 export async function dev(options: unknown, print: (line: string) => void) {
   const flags = parseFlags(devFlags, options);
+  // Only `ferry dev` reads configs (yaml) and starts servers: `ferry worker` does not load them.
+  const [{ loadConfig }, { startDevServices }] = await Promise.all([import('../load-config'), import('../dev/dev-services')]);
   let configs: FerryConfig[] = [];
   let checked;
   try {
