@@ -79,11 +79,13 @@ export async function workerLaunchRows(options: LaunchOptions): Promise<FigureRo
   const connection = await Connection.connect({ address });
   try {
     let ferryBin = path.join(REPO_ROOT, 'bin', 'ferry.js');
+    let ferryBundle: string | undefined;
     if (options.ferryFrom !== 'sources') {
       log('building Ferry (npm run build) into a scratch checkout');
       const built = buildCheckout(path.join(scratch, 'checkout'));
       if (options.ferryFrom === 'build-without-bundle') fs.rmSync(path.join(built.dist, 'workflow-bundle.json'));
       ferryBin = built.ferry;
+      if (options.ferryFrom === 'build') ferryBundle = path.join(built.dist, 'workflow-bundle.js');
     } else if (fs.existsSync(path.join(REPO_ROOT, 'dist'))) {
       throw new Error(`${path.join(REPO_ROOT, 'dist')} exists, so bin/ferry.js would run it, not the sources`);
     }
@@ -102,17 +104,27 @@ export async function workerLaunchRows(options: LaunchOptions): Promise<FigureRo
       return launchOnce([require.resolve('./minimal/worker.js')], env, taskQueue, connection, options.idleMs);
     };
 
+    // The floor Ferry's workflows set: the minimal worker running the build's bundle instead of its hello.
+    const floor = (round: number) => {
+      const taskQueue = `launch-floor-${round}`;
+      const env = { TEMPORAL_ADDRESS: address, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE: ferryBundle! };
+      return launchOnce([require.resolve('./minimal/worker.js')], env, taskQueue, connection, options.idleMs);
+    };
+
     // One of each first, not counted: the first launch after a build pays for a cold file cache.
     await ferry(-1);
+    if (ferryBundle) await floor(-1);
     await bare(-1);
     const ferryRuns: Launch[] = [];
     const bareRuns: Launch[] = [];
+    const floorRuns: Launch[] = [];
     for (let round = 0; round < options.rounds; round++) {
       // Alternate who goes first, so neither always follows the other's exit.
-      const order = round % 2 === 0 ? ['ferry', 'bare'] : ['bare', 'ferry'];
+      const order = round % 2 === 0 ? ['ferry', 'bare', 'floor'] : ['floor', 'bare', 'ferry'];
       for (const who of order) {
         if (who === 'ferry') ferryRuns.push(await ferry(round));
-        else bareRuns.push(await bare(round));
+        else if (who === 'bare') bareRuns.push(await bare(round));
+        else if (ferryBundle) floorRuns.push(await floor(round));
       }
       const [f, b] = [ferryRuns.at(-1)!, bareRuns.at(-1)!];
       log(
@@ -138,6 +150,26 @@ export async function workerLaunchRows(options: LaunchOptions): Promise<FigureRo
         show: 'range',
         goal: { kind: 'ratio', atMost: 1.2, of: 'median' },
       },
+      ...(floorRuns.length === 0
+        ? []
+        : [
+            {
+              figure: `floor: the minimal worker running Ferry's workflow bundle, RSS after ${idle} idle (bare: a minimal worker)`,
+              unit: 'bytes' as const,
+              ferry: floorRuns.map((r) => r.idleRssBytes),
+              bare: bareRuns.map((r) => r.idleRssBytes),
+              show: 'range' as const,
+              goal: { kind: 'stated' as const, text: "the part of Ferry's RSS its workflow code alone costs" },
+            },
+            {
+              figure: `floor: the minimal worker running Ferry's workflow bundle, launch → first poll (bare: a minimal worker)`,
+              unit: 'ms' as const,
+              ferry: floorRuns.map((r) => r.toFirstPollMs),
+              bare: bareRuns.map((r) => r.toFirstPollMs),
+              show: 'range' as const,
+              goal: { kind: 'stated' as const, text: "the part of Ferry's launch its workflow code alone costs" },
+            },
+          ]),
     ];
   } finally {
     await connection.close();
