@@ -1,11 +1,12 @@
 // The baseline: a workflow that only waits, as an idle environment lock does, with nothing of
-// Ferry's loaded. The difference per cached workflow is what Ferry's own modules cost.
+// Ferry's loaded. The difference per cached workflow is what Ferry's own modules cost. It takes
+// the lock's `acquire` signal and ignores it, so both kinds can be sent the same message.
 import { condition, defineSignal, setHandler } from '@temporalio/workflow';
 
-const wakeSignal = defineSignal<[unknown]>('wake');
+const acquireSignal = defineSignal<[unknown]>('acquire');
 
 export async function waiting(): Promise<void> {
-  let woken = false;
-  setHandler(wakeSignal, () => void (woken = true));
-  await condition(() => woken, '30 days');
+  let received = 0;
+  setHandler(acquireSignal, () => void received++);
+  await condition(() => received < 0, '30 days');
 }

@@ -26,7 +26,7 @@ async function settle(worker: Worker, cached: number): Promise<Stats> {
 
 async function main(): Promise<void> {
   const args = childArgsSchema.parse(JSON.parse(process.argv[2] ?? '{}'));
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address: args.address }),
     taskQueue: args.taskQueue,
