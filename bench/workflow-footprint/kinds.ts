@@ -24,6 +24,7 @@ export const KINDS = {
   ferry: { workflows: '../../workflows', stubs: {}, ferry: true, messaged: false },
   'ferry-without-zod': { workflows: '../../workflows', stubs: ZOD_STUB, ferry: true, messaged: false },
   'ferry-zod-without-schemas': { workflows: './workflows-with-zod-evaluated', stubs: ZOD_STUB, ferry: true, messaged: false },
+  'ferry-zod-mini-without-schemas': { workflows: './workflows-with-zod-mini-evaluated', stubs: ZOD_STUB, ferry: true, messaged: false },
   'bare-messaged': { workflows: './waiting-workflow', stubs: {}, ferry: false, messaged: true },
   'ferry-messaged': { workflows: '../../workflows', stubs: {}, ferry: true, messaged: true },
   'ferry-messaged-zod-preloaded': { workflows: '../../workflows', stubs: {}, ferry: true, messaged: true, preload: ['zod'] },
