@@ -4,11 +4,10 @@
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { DatabaseError } from 'pg';
 import type { BackupResult, DatabaseActivities, DatabaseInput, SourceRef } from '../../common/activity-contracts';
 import { FailureType } from '../../common/errors';
 import { backupDatabase, backupKeep, defaultBackupDir, restoreBackup, restoreEarlierBackup } from './backup';
-import { databaseTarget, type Progress } from './connection';
+import { databaseTarget, isDatabaseError, type Progress } from './connection';
 import { applyMigrations, revertMigrationsWithDownFiles, undoMigrationsWithDownFiles } from './migrations';
 
 export type WithWorktree = <T>(source: SourceRef, promotionId: string, work: (dir: string) => Promise<T>) => Promise<T>;
@@ -162,7 +161,7 @@ function redacted(error: unknown, redact: (text: string) => string): unknown {
     return ApplicationFailure.create({ message, type: error.type ?? undefined, nonRetryable: error.nonRetryable ?? undefined, details: error.details ?? undefined });
   }
   if (error instanceof CancelledFailure) return error;
-  if (error instanceof DatabaseError) {
+  if (isDatabaseError(error)) {
     return ApplicationFailure.create({ message: redact(`PostgreSQL: ${error.message}${error.code ? ` (SQLSTATE ${error.code})` : ''}`), type: 'PostgresError' });
   }
   if (error instanceof Error) {

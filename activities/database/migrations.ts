@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { DatabaseError, type Client } from 'pg';
+import type { Client, DatabaseError } from 'pg';
 import { FailureType } from '../../common/errors';
-import { databaseTarget, withClient, type Progress } from './connection';
+import { databaseTarget, isDatabaseError, withClient, type Progress } from './connection';
 
 export interface Migration {
   /** The digits before the first underscore, as written: "001". */
@@ -294,7 +294,7 @@ async function inTransaction(client: Client, sql: string, file: string, id: stri
     await client.query('commit');
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
-    if (error instanceof DatabaseError) throw migrationFailure(error, inFile ? sql : undefined, file, id);
+    if (isDatabaseError(error)) throw migrationFailure(error, inFile ? sql : undefined, file, id);
     throw error;
   }
 }
