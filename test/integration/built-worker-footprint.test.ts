@@ -57,7 +57,7 @@ test("the build's bundle maps every file and line, with Ferry's own sources and 
   expect(withContent(/common\/plan\.ts$/)).toHaveLength(1);
 });
 
-test("an idle worker from the build has loaded neither pg nor ferry dev's config reader (yaml): they load when first needed", async () => {
+test("an idle worker from the build has loaded neither pg, simple-git nor ferry dev's config reader (yaml): they load when first needed", async () => {
   const taskQueue = 'built-worker-idle-modules';
   const preload = path.join(tempDir('preload'), 'list-modules.js');
   const loadedList = path.join(tempDir('loaded'), 'modules.txt');
@@ -78,8 +78,9 @@ test("an idle worker from the build has loaded neither pg nor ferry dev's config
   }
   const loaded = fs.readFileSync(loadedList, 'utf8').split('\n');
   const packageLoaded = (name: string) => loaded.some((file) => file.includes(`${path.sep}node_modules${path.sep}${name}${path.sep}`));
-  expect(loaded).toContain(path.join(built.dist, 'activities', 'database', 'activities.js'));
+  expect(loaded).toContain(path.join(built.dist, 'activities', 'index.js'));
   expect(packageLoaded('pg')).toBe(false);
+  expect(packageLoaded('simple-git')).toBe(false);
   expect(packageLoaded('yaml')).toBe(false);
 });
 
