@@ -4,7 +4,7 @@ import { randomInt } from 'node:crypto';
 import { withWorker, type BenchContext } from '../context';
 import { approve, eachLimited, finished, start } from '../drive';
 import { untilWaiting } from '../history';
-import { KINDS, type Kind } from '../ipc';
+import { KINDS, taskQueueOf, type Kind } from '../ipc';
 import { benchPlan } from '../plan';
 import type { FigureRow } from '../table';
 
@@ -17,11 +17,14 @@ function sample<T>(items: T[], k: number): T[] {
   return pool.slice(0, k);
 }
 
+const openWorkflows = async (ctx: BenchContext, kind: Kind) => Number((await ctx.client.workflow.count(`TaskQueue = '${taskQueueOf(kind)}' AND ExecutionStatus = 'Running'`)).count);
+
 export async function waitingFigures(ctx: BenchContext): Promise<FigureRow[]> {
   const { waiting: w, waitingApprovals, idleMs } = ctx.scale;
   const rssWaiting: Record<Kind, number[]> = { ferry: [], bare: [] };
   const rssIdle: Record<Kind, number[]> = { ferry: [], bare: [] };
   const latency: Record<Kind, number[]> = { ferry: [], bare: [] };
+  const open: Record<Kind, number[]> = { ferry: [], bare: [] };
   let cache = 0;
   for (const kind of KINDS) {
     await withWorker(
@@ -30,6 +33,8 @@ export async function waitingFigures(ctx: BenchContext): Promise<FigureRow[]> {
       async (worker) => {
         cache = worker.maxCachedWorkflows;
         ctx.say(`${w} waiting, ${kind}: fresh worker (pid ${worker.pid}, maxCachedWorkflows ${cache})`);
+        // Earlier figures' locks live on (each keeps its ledger): only this batch's are counted.
+        const openBefore = await openWorkflows(ctx, kind);
         const ids = await eachLimited(
           Array.from({ length: w }, (_, i) => `${ctx.runTag}-${kind}-w${i}`),
           32,
@@ -37,6 +42,8 @@ export async function waitingFigures(ctx: BenchContext): Promise<FigureRow[]> {
         );
         await eachLimited(ids, 16, (id) => untilWaiting(ctx.client, id, 30 * 60_000, 500));
         rssWaiting[kind].push((await worker.stats()).rssBytes);
+        // Ferry's locks wait too (each keeps its environment's ledger): every open workflow may take a cache slot.
+        open[kind].push((await openWorkflows(ctx, kind)) - openBefore);
         ctx.say(`${w} waiting, ${kind}: all wait; RSS ${Math.round(rssWaiting[kind][0] / 2 ** 20)} MB; idling ${idleMs / 1000} s`);
         await new Promise((resolve) => setTimeout(resolve, idleMs));
         rssIdle[kind].push((await worker.stats()).rssBytes);
@@ -60,6 +67,7 @@ export async function waitingFigures(ctx: BenchContext): Promise<FigureRow[]> {
       show: 'range',
       goal: { kind: 'stated', text: 'bounded by the cache' },
     },
+    { figure: `${w} waiting: open workflows on the worker's task queue`, unit: 'count', ferry: open.ferry, bare: open.bare, show: 'range', goal: { kind: 'stated', text: '—' } },
     { figure: `${w} waiting, RSS after ${idleMs / 1000} s idle`, unit: 'bytes', ferry: rssIdle.ferry, bare: rssIdle.bare, show: 'range', goal: { kind: 'stated', text: 'bounded by the cache' } },
     {
       figure: `${w} waiting: approval → first change, ${waitingApprovals} picked at random`,
