@@ -13,7 +13,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { hasPatch } from './patches';
+import { hasPatch, takePatchBaseline } from './patches';
 import type { LockActivities, LockParty } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
 import { keepRefusal, parseMessage, refusal } from '../common/inbound-message';
@@ -126,6 +126,7 @@ export interface LockInput {
  * only, and read back from the holder's own query (never from the message that asks for it).
  */
 export async function environmentLock(input: LockInput = { queue: [] }): Promise<void> {
+  takePatchBaseline();
   const lockId = workflowInfo().workflowId;
   // Locks started before this ended when nobody waited, and replay so.
   const keepsLedger = hasPatch(LOCK_KEEPS_LEDGER);

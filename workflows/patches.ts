@@ -25,13 +25,22 @@ export type BaselinePatch =
   | 'revert-keeps-blue-green'
   | 'wait-for-cancelled-activities'
   | 'prepare-and-verify'
-  | 'revert-undoes-database-first';
+  | 'revert-undoes-database-first'
+  | 'rollback-publishes-its-gate-end';
 
-/** Per run: each workflow has its own module state. Decided at the first question, in the run's first workflow task. */
+/** Per run: each workflow has its own module state (the SDK gives each its own module cache). */
 let sinceBaseline: boolean | undefined;
+
+/**
+ * The first statement of every Ferry workflow. The baseline's marker belongs in the run's first
+ * workflow task: asked later, a replay would meet the marker before the command that records it.
+ */
+export function takePatchBaseline(): void {
+  sinceBaseline = patched(BASELINE);
+}
 
 /** `patched(patchId)`, for a patch the baseline holds. */
 export function hasPatch(patchId: BaselinePatch): boolean {
-  sinceBaseline ??= patched(BASELINE);
+  if (sinceBaseline === undefined) throw new Error(`hasPatch('${patchId}') before takePatchBaseline(): a workflow takes the baseline in its first statement`);
   return sinceBaseline || patched(patchId);
 }

@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancellationScope, ChildWorkflowHandle, isCancellation, setCurrentDetails, setDefaultSignalHandler, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
-import { hasPatch } from './patches';
+import { hasPatch, takePatchBaseline } from './patches';
 import type { CommitInfo, NotifyEvent } from '../common/activity-contracts';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
@@ -39,6 +39,7 @@ const LEAVE_WITH_RECORD = 'leave-with-record';
  * environment that does not succeed.
  */
 export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
+  takePatchBaseline();
   const status = initialStatus(plan);
   promotionStarted(plan.app);
   const progress = new Progress(status);

@@ -9,7 +9,7 @@ import {
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { hasPatch } from './patches';
+import { hasPatch, takePatchBaseline } from './patches';
 import type { NotifyEvent } from '../common/activity-contracts';
 import { formatDuration } from '../common/duration';
 import { FailureType } from '../common/errors';
@@ -43,8 +43,14 @@ import { activeStep, rootMessage, StepLog } from './step-log';
 const CHECK_REQUEST_UNDER_LOCK = 'rollback-checks-request-under-lock';
 /** Since this change, the record is the last thing done under the lock, and the lock is let go with it. */
 const LEAVE_WITH_RECORD = 'leave-with-record';
+/**
+ * Since this change, how the gate and stage ended is published before the notification, which may
+ * take long: a rollback rejected at its approval no longer shows as waiting there meanwhile.
+ */
+const PUBLISH_GATE_END = 'rollback-publishes-its-gate-end';
 
 export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
+  takePatchBaseline();
   const env = plan.environment;
   const status = initialStatus(plan);
   const envStatus = status.environments[0];
@@ -87,6 +93,7 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
     envStatus.error ??= rootMessage(error);
     envStatus.state = abort ? 'aborted' : 'failed';
   }
+  if (hasPatch(PUBLISH_GATE_END)) changed();
   const event = envStatus.state === 'succeeded' ? 'succeeded' : envStatus.state === 'rolled-back' ? 'rolled-back' : 'failed';
   await CancellationScope.nonCancellable(() => notify(event, `rollback of ${plan.app} ${env.name} to ${plan.target.artifact}: ${envStatus.state}${envStatus.error ? `: ${envStatus.error}` : ''}`));
   return finish(status, envStatus, abort, changed);

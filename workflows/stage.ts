@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancellationScope, isCancellation, setCurrentDetails, setHandler, sleep } from '@temporalio/workflow';
-import { hasPatch } from './patches';
+import { hasPatch, takePatchBaseline } from './patches';
 import type { BackupResult, RevertDatabaseResult, SourceRef, TargetInput } from '../common/activity-contracts';
 import type { AnalysisConfig, StrategyConfig } from '../common/config-schema';
 import { formatDuration } from '../common/duration';
@@ -62,6 +62,7 @@ interface Compensation {
  * change the idle colour while users stay on the newer one.
  */
 export async function stage(input: StageInput): Promise<EnvironmentStatus> {
+  takePatchBaseline();
   const { artifact, revert } = input;
   const blueGreenRevert = revert !== undefined && input.environment.strategy.kind === 'blue-green' && hasPatch(REVERT_KEEPS_BLUE_GREEN);
   const env: EnvironmentPlan = revert && !blueGreenRevert ? { ...input.environment, strategy: { kind: 'rolling' } } : input.environment;

@@ -4,7 +4,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { stageWorkflowId } from '../../common/plan';
 import { samplePlan } from '../helpers/fixtures';
-import { runPromotion } from '../helpers/promotions';
+import { decideUpdate } from '../../common/messages';
+import { runPromotion, waitForStatus } from '../helpers/promotions';
+import { runRollback, scenario } from '../helpers/rollbacks';
 import { stubActivities } from '../helpers/stub-activities';
 import { startTimeSkippingServer } from '../helpers/temporal-env';
 
@@ -48,4 +50,29 @@ test('a promotion through dev upserts once per step begun and per change of stat
   ]);
   const stage = await env.client.workflow.getHandle(stageWorkflowId(handle.workflowId, 'dev')).fetchHistory();
   expect(positions(stage.events ?? [])).toEqual(['dev/none/running', 'dev/prepare/running', 'dev/migrate/running', 'dev/deploy/running', 'dev/stabilize/running', 'dev/none/succeeded']);
+});
+
+test('a rollback rejected at its approval shows as waiting there no longer, even while its notification goes out', async () => {
+  const { plan, ledger } = scenario('production');
+  // The clock stands still until the rejection is in: else the server skips to the gate's deadline.
+  const testService = env.connection.testService!;
+  await testService.lockTimeSkipping({});
+  const { status, workflowId } = await runRollback(
+    env,
+    plan,
+    () => ledger,
+    {},
+    async (handle) => {
+      try {
+        await waitForStatus(handle, (s) => s.environments[0].approval !== undefined, 'waiting for approval');
+        await handle.executeUpdate(decideUpdate, { args: [{ decision: 'reject', environment: 'production', approver: 'olivia', reason: 'not now' }] });
+      } finally {
+        await testService.unlockTimeSkipping({});
+      }
+    },
+  );
+  expect(status.state).toBe('rejected');
+  const shown = positions((await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []);
+  // The notification is scheduled after the last upsert before the end; what shows meanwhile is the one before 'rejected'.
+  expect(shown.slice(-3)).toEqual(['production/approval/waiting', 'production/none/running', 'production/none/rejected']);
 });
