@@ -21,8 +21,28 @@ function loadedOnFirstCall<T extends object>(names: Record<keyof T, true>, load:
   return Object.fromEntries((Object.keys(names) as (keyof T)[]).map((name) => [name, call(name)])) as T;
 }
 
+/**
+ * What the groups load on their first call: each must be there when the worker starts, so that an
+ * install without one (a trimmed image, a failed npm ci) fails at start-up naming it, not as failed
+ * steps mid-promotion whose undo needs the same module. Resolving evaluates nothing.
+ */
+const LOADED_ON_FIRST_CALL = ['./git', './git-refs', './commands', './database', 'pg', 'simple-git', './targets/activities', '@kubernetes/client-node', './verify'];
+
+export function checkLoadable(resolve: (request: string) => string = require.resolve): void {
+  const missing = LOADED_ON_FIRST_CALL.filter((request) => {
+    try {
+      resolve(request);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0) throw new Error(`the worker's activities cannot load ${missing.join(', ')}: the install is incomplete (run npm ci, or rebuild the image)`);
+}
+
 /** Everything a Ferry worker registers, one outside system per file. */
 export function createActivities(client: Client, settings: ActivitySettings): FerryActivities {
+  checkLoadable();
   return {
     ...lockActivities(client),
     ...loadedOnFirstCall<GitActivities>({ resolveCommit: true, checkBranches: true, moveRef: true }, () => ({

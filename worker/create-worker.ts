@@ -27,7 +27,11 @@ export const HEARTBEAT_THROTTLE = '5s';
 /** After the grace, cancelled activities get this long to stop (kill their process groups) before the worker gives up on them. */
 const CANCEL_GRACE_MS = 30_000;
 
-/** The SDK's maxConcurrentWorkflowTaskExecutions when not set; it may not exceed the cache. */
+/**
+ * The SDK's maxConcurrentWorkflowTaskExecutions when not set. Given a cache, the slots must follow
+ * it: the SDK's own check that would lower them never applies once it has built its tuner, and
+ * core then holds back tasks it has no cache room for.
+ */
 const SDK_WORKFLOW_TASK_SLOTS = 40;
 
 /** A worker that runs Ferry's workflows and activities on one task queue. */
@@ -53,7 +57,6 @@ export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> 
     ...(options.maxCachedWorkflows !== undefined
       ? {
           maxCachedWorkflows: options.maxCachedWorkflows,
-          // Said here, so a small cache does not make the SDK warn at every start that it lowered the slots itself.
           maxConcurrentWorkflowTaskExecutions: Math.min(SDK_WORKFLOW_TASK_SLOTS, options.maxCachedWorkflows),
         }
       : {}),
