@@ -90,17 +90,17 @@ function safeDecode(value: string): string {
   }
 }
 
-/**
- * Runs `work` with one connected client, closed afterwards. Cancelling the signal closes the
- * connection, which ends whatever it waits on (a lock, a statement) and rolls back its transaction.
- */
 // Loaded on first use: pg is a tenth of a second and megabytes of a worker's start-up, paid for
 // nothing by a worker whose environments have no database.
 const pg = () => require('pg') as typeof import('pg');
 
-/** A PostgreSQL server's error (asked only of errors from work that connected, so pg is loaded by then). */
+/** A PostgreSQL server's error. Loads pg if nothing has yet: only ever on an error path. */
 export const isDatabaseError = (error: unknown): error is DatabaseError => error instanceof pg().DatabaseError;
 
+/**
+ * Runs `work` with one connected client, closed afterwards. Cancelling the signal closes the
+ * connection, which ends whatever it waits on (a lock, a statement) and rolls back its transaction.
+ */
 export async function withClient<T>(target: DatabaseTarget, progress: Progress, work: (client: Client) => Promise<T>): Promise<T> {
   progress.signal?.throwIfAborted();
   const client = new (pg().Client)({ connectionString: target.url, application_name: 'ferry', connectionTimeoutMillis: 15_000 });
