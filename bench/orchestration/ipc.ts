@@ -40,6 +40,6 @@ export const childArgsSchema = z.object({
   address: z.string().min(1).max(200),
   bundlePath: z.string().min(1).max(4096),
   /** The worker's workflow cache; absent: the SDK's default, which scales with the machine's memory. */
-  maxCachedWorkflows: z.number().int().min(1).max(1_000_000).optional(),
+  maxCachedWorkflows: z.number().int().min(2).max(100_000).optional(),
 });
 export type ChildArgs = z.infer<typeof childArgsSchema>;

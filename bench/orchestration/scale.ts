@@ -17,7 +17,7 @@ const scaleSchema = z.object({
   /** How many of the waiting ones are approved, one at a time, for the latency. */
   FERRY_BENCH_WAITING_APPROVALS: count(1, 200, 20),
   /** The waiting figure's workers' workflow cache (both kinds); unset: the SDK's default. Smaller than the workflows waiting, it shows eviction at work. */
-  FERRY_BENCH_WAITING_CACHE: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  FERRY_BENCH_WAITING_CACHE: z.coerce.number().int().min(2).max(100_000).optional(),
   /** How long the worker idles with every promotion waiting before its memory is read again. */
   FERRY_BENCH_IDLE_MS: count(0, 600_000, 30_000),
 });

@@ -50,7 +50,8 @@ async function main(): Promise<void> {
 
   const connection = await NativeConnection.connect({ address: args.address });
   const workflowBundle = { codePath: args.bundlePath };
-  const cache = args.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: args.maxCachedWorkflows };
+  // As `ferry worker` sets a cache: the workflow-task slots follow it (worker/create-worker.ts).
+  const cache = args.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: args.maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions: Math.min(40, args.maxCachedWorkflows) };
   let worker: Worker;
   if (args.kind === 'ferry') {
     const client = new Client({ connection: await Connection.connect({ address: args.address }), dataConverter: ferryDataConverter });
