@@ -40,7 +40,7 @@ function machine(temporal: string, scale: Scale): string {
   })();
   return (
     `machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${version} dev server (SQLite); ` +
-    `scale: ${scale.rounds} rounds, ${scale.approvals} approvals, ${scale.concurrent} at once, ${scale.shared} sharing an app, ${scale.waiting} waiting (${scale.waitingApprovals} approved after ${scale.idleMs / 1000} s idle)`
+    `scale: ${scale.rounds} rounds, ${scale.approvals} approvals, ${scale.concurrent} at once, ${scale.shared} sharing an app, ${scale.waiting} waiting (brought to their approval ${scale.waitingWave} at a time; ${scale.waitingApprovals} approved after ${scale.idleMs / 1000} s idle${scale.waitingCache ? `, cache ${scale.waitingCache}` : ''}); figures: ${scale.figures.join(', ')}`
   );
 }
 
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       say,
     };
     const rows: FigureRow[] = [];
-    for (const produce of PRODUCERS) rows.push(...(await produce(ctx)));
+    for (const name of scale.figures) rows.push(...(await PRODUCERS[name](ctx)));
     console.log(renderTable(rows, machine(temporal, scale)));
   } finally {
     await connection.close();

@@ -1,6 +1,10 @@
 // How big a run is. The defaults are issue 13's numbers; FERRY_BENCH_* make a quick run (~2 minutes).
 import { z } from 'zod';
 
+/** The table's figure groups, in its order (bench/orchestration/producers.ts). */
+export const FIGURE_NAMES = ['one', 'at-once', 'waiting'] as const;
+export type FigureName = (typeof FIGURE_NAMES)[number];
+
 const count = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 const scaleSchema = z.object({
@@ -14,12 +18,28 @@ const scaleSchema = z.object({
   FERRY_BENCH_SHARED: count(0, 100, 6),
   /** Promotions left waiting for approval on one fresh worker. */
   FERRY_BENCH_WAITING: count(1, 10_000, 1_000),
+  /**
+   * How many of them are brought to their approval at a time, each wave once the last waits: in a
+   * team's steady state they pile up over days, they do not all start in one minute.
+   */
+  FERRY_BENCH_WAITING_WAVE: count(1, 10_000, 50),
   /** How many of the waiting ones are approved, one at a time, for the latency. */
   FERRY_BENCH_WAITING_APPROVALS: count(1, 200, 20),
   /** The waiting figure's workers' workflow cache (both kinds); unset: the SDK's default. Smaller than the workflows waiting, it shows eviction at work. */
   FERRY_BENCH_WAITING_CACHE: z.coerce.number().int().min(2).max(100_000).optional(),
   /** How long the worker idles with every promotion waiting before its memory is read again. */
   FERRY_BENCH_IDLE_MS: count(0, 600_000, 30_000),
+  /** The figures to produce, comma-separated, in the table's order (one, at-once, waiting); all when unset. */
+  FERRY_BENCH_FIGURES: z
+    .string()
+    .max(100)
+    .optional()
+    .transform((text, ctx) => {
+      const names = (text ?? FIGURE_NAMES.join(',')).split(',').map((name) => name.trim());
+      const unknown = names.filter((name) => !(FIGURE_NAMES as readonly string[]).includes(name));
+      if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `no such figures: ${unknown.join(', ')} (known: ${FIGURE_NAMES.join(', ')})` });
+      return FIGURE_NAMES.filter((name) => names.includes(name));
+    }),
 });
 
 export type Scale = {
@@ -29,8 +49,10 @@ export type Scale = {
   shared: number;
   waiting: number;
   waitingApprovals: number;
+  waitingWave: number;
   waitingCache?: number;
   idleMs: number;
+  figures: FigureName[];
 };
 
 export function scaleFromEnv(env: NodeJS.ProcessEnv = process.env): Scale {
@@ -48,5 +70,7 @@ export function scaleFromEnv(env: NodeJS.ProcessEnv = process.env): Scale {
     waitingApprovals: Math.min(s.FERRY_BENCH_WAITING_APPROVALS, s.FERRY_BENCH_WAITING),
     ...(s.FERRY_BENCH_WAITING_CACHE === undefined ? {} : { waitingCache: s.FERRY_BENCH_WAITING_CACHE }),
     idleMs: s.FERRY_BENCH_IDLE_MS,
+    waitingWave: s.FERRY_BENCH_WAITING_WAVE,
+    figures: s.FERRY_BENCH_FIGURES,
   };
 }

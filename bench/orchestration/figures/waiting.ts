@@ -35,12 +35,13 @@ export async function waitingFigures(ctx: BenchContext): Promise<FigureRow[]> {
         ctx.say(`${w} waiting, ${kind}: fresh worker (pid ${worker.pid}, maxCachedWorkflows ${cache})`);
         // Earlier figures' locks live on (each keeps its ledger): only this batch's are counted.
         const openBefore = await openWorkflows(ctx, kind);
-        const ids = await eachLimited(
-          Array.from({ length: w }, (_, i) => `${ctx.runTag}-${kind}-w${i}`),
-          32,
-          (app) => start(ctx.client, kind, benchPlan(app)),
-        );
-        await eachLimited(ids, 16, (id) => untilWaiting(ctx.client, id, 30 * 60_000, 500));
+        const ids: string[] = [];
+        for (let from = 0; from < w; from += ctx.scale.waitingWave) {
+          const apps = Array.from({ length: Math.min(ctx.scale.waitingWave, w - from) }, (_, i) => `${ctx.runTag}-${kind}-w${from + i}`);
+          const wave = await eachLimited(apps, 32, (app) => start(ctx.client, kind, benchPlan(app)));
+          await eachLimited(wave, 16, (id) => untilWaiting(ctx.client, id, 30 * 60_000, 500));
+          ids.push(...wave);
+        }
         rssWaiting[kind].push((await worker.stats()).rssBytes);
         // Ferry's locks wait too (each keeps its environment's ledger): every open workflow may take a cache slot.
         open[kind].push((await openWorkflows(ctx, kind)) - openBefore);
