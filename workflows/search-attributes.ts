@@ -12,8 +12,10 @@ export interface FerryPosition {
 
 /**
  * Since this change, a step's end alone upserts nothing: the step begun last (and its environment)
- * stays shown until the next one begins, nearly always in the same workflow task. One event per
- * step instead of two, and the Web UI never shows a running workflow at no step between two.
+ * stays shown until the next one begins, mostly in the same workflow task (not across a
+ * notification, a ledger read, or blue-green's keep-previous wait). One event per step instead of
+ * two, and the Web UI never shows a running workflow at no step between two. A change of state
+ * (waiting, running, the end) is always upserted.
  */
 const KEEP_LAST_STEP = 'search-attributes-keep-last-step';
 
