@@ -1,6 +1,6 @@
 // Ferry as `npm run build` leaves it, in a folder of its own (so the checkout's bin/ferry.js keeps
 // running the sources other tests edit), and the moment a worker starts polling its task queue.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -47,4 +47,36 @@ export async function untilPolled(connection: Connection, taskQueue: string, gon
     if (why !== undefined) throw new Error(`nothing polled ${taskQueue}: ${why}`);
     await delay(10);
   }
+}
+
+/** What a built worker said, and the files it had loaded, once the server saw it poll. */
+export interface PolledRun {
+  output: string;
+  loaded: string[];
+}
+
+/**
+ * Starts `node bin/ferry.js worker` of the build on `taskQueue`, waits until the server sees it
+ * poll, stops it, and lists every module it had loaded by then. `dir` makes the scratch folders.
+ */
+export async function runBuiltWorkerUntilPolled(built: BuiltCheckout, address: string, connection: Connection, taskQueue: string, dir: (name: string) => string): Promise<PolledRun> {
+  const preload = path.join(dir('preload'), 'list-modules.js');
+  const loadedList = path.join(dir('loaded'), 'modules.txt');
+  fs.writeFileSync(preload, "process.on('exit', () => require('fs').writeFileSync(process.env.LOADED_MODULES, Object.keys(require.cache).join('\\n')));\n");
+  const child = spawn(process.execPath, ['--require', preload, built.ferry, 'worker', '--task-queue', taskQueue], {
+    cwd: dir('worker-cwd'),
+    env: { ...process.env, TEMPORAL_ADDRESS: address, FERRY_STATE_DIR: dir('worker-state'), LOADED_MODULES: loadedList },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await untilPolled(connection, taskQueue, () => (child.exitCode !== null ? `the worker exited with ${child.exitCode}:\n${output}` : undefined));
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+  return { output, loaded: fs.readFileSync(loadedList, 'utf8').split('\n') };
 }

@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { DevServer } from '../../client/dev/temporal-dev-server';
 import { statusQuery } from '../../common/messages';
 import { promotionWorkflowId } from '../../common/plan';
-import { buildCheckout, untilPolled, type BuiltCheckout } from '../helpers/built-worker';
+import { buildCheckout, runBuiltWorkerUntilPolled, untilPolled, type BuiltCheckout } from '../helpers/built-worker';
 import { startTestDevServer } from '../helpers/dev-server';
 import { samplePlan } from '../helpers/fixtures';
 import { AUTHORS, removeTempDirs, tempDir, TestRepo } from '../helpers/git-repo';
@@ -58,25 +58,7 @@ test("the build's bundle maps every file and line, with Ferry's own sources and 
 });
 
 test("an idle worker from the build has loaded neither pg, simple-git nor ferry dev's config reader (yaml): they load when first needed", async () => {
-  const taskQueue = 'built-worker-idle-modules';
-  const preload = path.join(tempDir('preload'), 'list-modules.js');
-  const loadedList = path.join(tempDir('loaded'), 'modules.txt');
-  fs.writeFileSync(preload, "process.on('exit', () => require('fs').writeFileSync(process.env.LOADED_MODULES, Object.keys(require.cache).join('\\n')));\n");
-  const child: ChildProcess = spawn(process.execPath, ['--require', preload, built.ferry, 'worker', '--task-queue', taskQueue], {
-    cwd: tempDir('worker-cwd'),
-    env: { ...process.env, TEMPORAL_ADDRESS: server.address, FERRY_STATE_DIR: tempDir('worker-state'), LOADED_MODULES: loadedList },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await untilPolled(connection, taskQueue, () => (child.exitCode !== null ? `the worker exited with ${child.exitCode}:\n${output}` : undefined));
-  } finally {
-    child.kill('SIGTERM');
-    await exited;
-  }
-  const loaded = fs.readFileSync(loadedList, 'utf8').split('\n');
+  const { loaded } = await runBuiltWorkerUntilPolled(built, server.address, connection, 'built-worker-idle-modules', tempDir);
   const packageLoaded = (name: string) => loaded.some((file) => file.includes(`${path.sep}node_modules${path.sep}${name}${path.sep}`));
   expect(loaded).toContain(path.join(built.dist, 'activities', 'index.js'));
   expect(packageLoaded('pg')).toBe(false);
