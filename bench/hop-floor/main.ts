@@ -1,0 +1,97 @@
+// ts-node --transpile-only bench/hop-floor/main.ts [--rounds N]
+// What Temporal itself charges a decision on its way to the first change, by the shape of the
+// workflows (bench/hop-floor/workflows.ts): the bare shape, a child workflow started on the
+// decision, another workflow asked by signals or by an update, on one dev server and one worker,
+// interleaved rounds, p50/p95 of signal sent → change started, and each shape's p95 over bare's.
+// A goal below a shape's difference cannot be met by any design of that shape on this server.
+import os from 'node:os';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { z } from 'zod';
+import { startTestDevServer } from '../../test/helpers/dev-server';
+import { removeTempDirs } from '../../test/helpers/git-repo';
+import { percentile } from '../orchestration/stats';
+import { claimUpdate, goSignal, goUpdate, type FloorActivities } from './workflows';
+
+const argsSchema = z.object({ rounds: z.coerce.number().int().min(5).max(500).default(30) });
+const TASK_QUEUE = 'ferry-bench-hop-floor';
+const SHAPES = {
+  direct: 'the decision, then the change (bare)',
+  viaChild: 'the change in a child workflow started on the decision',
+  viaPeerSignals: 'another workflow hands over by signals, one each way',
+  viaPeerUpdate: 'another workflow answers an update from a local activity',
+  viaPeerUpdateAndChild: 'an update to another workflow, then the change in a child',
+  viaStartedChildUpdate: 'the change in a child started before the decision, told by an update',
+} as const;
+type Shape = keyof typeof SHAPES;
+
+async function main(): Promise<void> {
+  const at = process.argv.indexOf('--rounds');
+  const { rounds } = argsSchema.parse({ rounds: at === -1 ? undefined : process.argv[at + 1] });
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const server = await startTestDevServer();
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const changedAt = new Map<string, number>();
+  const activities: FloorActivities = {
+    async change(run) {
+      changedAt.set(run, Date.now());
+    },
+    claim: (peer) => client.workflow.getHandle(peer).executeUpdate(claimUpdate),
+    release: (child) => client.workflow.getHandle(child).executeUpdate(goUpdate),
+  };
+  const worker = await Worker.create({ connection: await NativeConnection.connect({ address: server.address }), taskQueue: TASK_QUEUE, workflowsPath: require.resolve('./workflows'), activities });
+  const samples = Object.fromEntries(Object.keys(SHAPES).map((shape) => [shape, [] as number[]])) as Record<Shape, number[]>;
+  try {
+    await worker.runUntil(async () => {
+      // The other workflow runs already, as an environment's lock does between promotions.
+      const peer = 'hop-floor-peer';
+      await client.workflow.start('peer', { taskQueue: TASK_QUEUE, workflowId: peer });
+      let n = 0;
+      const once = async (shape: Shape): Promise<number> => {
+        const workflowId = `hop-floor-${shape}-${n++}`;
+        const handle = await client.workflow.start(shape, { taskQueue: TASK_QUEUE, workflowId, args: shape.startsWith('viaPeer') ? [peer] : [] });
+        await untilFirstTaskDone(client, workflowId);
+        const sentAt = Date.now();
+        await handle.signal(goSignal);
+        await handle.result();
+        const at = changedAt.get(workflowId);
+        if (at === undefined) throw new Error(`${workflowId} ended without its change`);
+        return at - sentAt;
+      };
+      const shapes = Object.keys(SHAPES) as Shape[];
+      for (const shape of shapes) await once(shape); // warm-up, not counted
+      for (let round = 0; round < rounds; round++) for (const shape of shapes) samples[shape].push(await once(shape));
+    });
+  } finally {
+    await connection.close();
+    await server.stop();
+    removeTempDirs();
+  }
+  const bare = percentile(samples.direct, 95);
+  console.log(
+    `Decision → first change by the shape of the workflows: ${rounds} interleaved rounds, one worker, ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, Temporal dev server`,
+  );
+  console.log('');
+  console.log('| shape | p50 | p95 | p95 over bare |');
+  console.log('|---|---|---|---|');
+  for (const shape of Object.keys(SHAPES) as Shape[]) {
+    const p95 = percentile(samples[shape], 95);
+    console.log(`| ${SHAPES[shape]} | ${percentile(samples[shape], 50).toFixed(0)} ms | ${p95.toFixed(0)} ms | ${shape === 'direct' ? '—' : `+${(p95 - bare).toFixed(0)} ms`} |`);
+  }
+}
+
+/** Polls until the workflow's first workflow task has completed: it waits for the decision. */
+async function untilFirstTaskDone(client: Client, workflowId: string): Promise<void> {
+  for (let tries = 0; tries < 400; tries++) {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    if ((history.events ?? []).some((e) => e.workflowTaskCompletedEventAttributes)) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${workflowId} never finished its first workflow task`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
