@@ -15,6 +15,7 @@ import { claimUpdate, goSignal, goUpdate, type FloorActivities } from './workflo
 
 const argsSchema = z.object({ rounds: z.coerce.number().int().min(5).max(500).default(30) });
 const TASK_QUEUE = 'ferry-bench-hop-floor';
+const IDLE_MS = 300;
 const SHAPES = {
   direct: 'the decision, then the change (bare)',
   viaChild: 'the change in a child workflow started on the decision',
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
         const workflowId = `hop-floor-${shape}-${n++}`;
         const handle = await client.workflow.start(shape, { taskQueue: TASK_QUEUE, workflowId, args: shape.startsWith('viaPeer') ? [peer] : [] });
         await untilFirstTaskDone(client, workflowId);
+        // Every decision meets an idle worker: the last round's workflows closed and left its cache.
+        await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
         const sentAt = Date.now();
         await handle.signal(goSignal);
         await handle.result();
