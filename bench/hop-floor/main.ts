@@ -1,8 +1,9 @@
 // ts-node --transpile-only bench/hop-floor/main.ts [--rounds N]
 // What Temporal itself charges a decision on its way to the first change, by the shape of the
 // workflows (bench/hop-floor/workflows.ts): the bare shape, a child workflow started on the
-// decision, another workflow asked by signals or by an update, on one dev server and one worker,
-// interleaved rounds, p50/p95 of signal sent → change started, and each shape's p95 over bare's.
+// decision or before it, another workflow asked by signals or by an update, on one dev server and
+// one worker, interleaved rounds, p50/p95 of signal sent → change started, and each shape's p95
+// over bare's.
 // A goal below a shape's difference cannot be met by any design of that shape on this server.
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
