@@ -32,7 +32,13 @@ const signed = (ms: number) => `${ms < 0 ? '−' : '+'}${Math.abs(ms).toFixed(0)
 
 async function main(): Promise<void> {
   const at = process.argv.indexOf('--rounds');
-  const { rounds } = argsSchema.parse({ rounds: at === -1 ? undefined : process.argv[at + 1] });
+  const parsed = argsSchema.safeParse({ rounds: at === -1 ? undefined : process.argv[at + 1] });
+  if (!parsed.success) {
+    console.error(`--rounds: a whole number from 5 to 500, not ${JSON.stringify(process.argv[at + 1] ?? '')}`);
+    process.exitCode = 2;
+    return;
+  }
+  const { rounds } = parsed.data;
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const server = await startTestDevServer();
   const connection = await Connection.connect({ address: server.address });
