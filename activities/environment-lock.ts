@@ -2,14 +2,15 @@
 // lock with a signal, and asking the other side's own state (queries cannot be forged, signals
 // can: the Web UI sends any signal by name).
 import { ApplicationFailure } from '@temporalio/activity';
-import { QueryNotRegisteredError, ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { QueryNotRegisteredError, ServiceError, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { LockActivities, LockParty } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
 import { environmentLedgerSchema, ledgerQuery, recordReleaseUpdate, type ReleaseRecord } from '../common/ledger';
 import { describeIssues } from '../common/problems';
-import { lockAcquireSignal, lockClaimsQuery, lockGrantedSignal, lockStateQuery } from '../common/messages';
+import { lockAcquireSignal, lockClaimsQuery, lockGrantedSignal, lockRequestUpdate, lockStateQuery } from '../common/messages';
 
 const OPEN = 'RUNNING';
+const lockSummary = (lockId: string) => `one promotion at a time: ${lockId}`;
 /**
  * A query needs a worker of the asked workflow; one that closed a moment after describe() said
  * it runs must be replayed to answer, and a worker that is shutting down never will. Bounded, so
@@ -26,21 +27,24 @@ const UPDATE_DEADLINE_MS = 2 * QUERY_DEADLINE_MS;
 export function lockActivities(client: Client): LockActivities {
   const handle = (party: LockParty) => client.workflow.getHandle(party.workflowId, party.runId);
 
-  /** Why `party` has no claim on `lockId`, or undefined while it wants or holds it. */
-  async function noClaim(lockId: string, party: LockParty): Promise<string | undefined> {
+  /**
+   * Why `party` has no claim on `lockId`, or undefined while it wants or holds it. `closedAt`: when
+   * the run closed, if that is why; `never`: it cannot have claimed the lock at all.
+   */
+  async function noClaim(lockId: string, party: LockParty): Promise<{ why: string; closedAt?: Date; never?: true } | undefined> {
     const run = handle(party);
     try {
-      const { status } = await run.describe();
-      if (status.name !== OPEN) return `${party.workflowId} is ${status.name.toLowerCase()}`;
+      const { status, closeTime } = await run.describe();
+      if (status.name !== OPEN) return { why: `${party.workflowId} is ${status.name.toLowerCase()}`, closedAt: closeTime };
       const claims = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => run.query(lockClaimsQuery));
       if (claims.wanted.includes(lockId) || claims.held.includes(lockId)) return undefined;
-      return `${party.workflowId} neither holds nor awaits ${lockId}`;
+      return { why: `${party.workflowId} neither holds nor awaits ${lockId}`, never: true };
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return `${party.workflowId} (run ${party.runId}) does not exist`;
+      if (error instanceof WorkflowNotFoundError) return { why: `${party.workflowId} (run ${party.runId}) does not exist`, never: true };
       // A requester that cannot answer for itself is not a promotion: nobody to hold for.
-      if (error instanceof QueryNotRegisteredError) return `${party.workflowId} does not take part in locks`;
+      if (error instanceof QueryNotRegisteredError) return { why: `${party.workflowId} does not take part in locks`, never: true };
       // A run ID that is not one (a hand-made acquire signal): the server refuses to look, for ever.
-      if (isInvalidArgument(error)) return `${party.workflowId} (run ${party.runId.slice(0, 100)}) is not a workflow run`;
+      if (isInvalidArgument(error)) return { why: `${party.workflowId} (run ${party.runId.slice(0, 100)}) is not a workflow run`, never: true };
       throw error; // unknown (its worker may be restarting): retried, and the lock stays where it is
     }
   }
@@ -67,8 +71,31 @@ export function lockActivities(client: Client): LockActivities {
         args: [{ queue: [] }],
         signal: lockAcquireSignal,
         signalArgs: [{ requester: requester.workflowId, runId: requester.runId }],
-        staticSummary: `one promotion at a time: ${lockId}`,
+        staticSummary: lockSummary(lockId),
       });
+    },
+
+    async askForLock({ lockId, requester, taskQueue }) {
+      const request = { requester: requester.workflowId, runId: requester.runId };
+      try {
+        return await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+          client.workflow.executeUpdateWithStart(lockRequestUpdate, {
+            args: [request],
+            startWorkflowOperation: new WithStartWorkflowOperation('environmentLock', {
+              workflowId: lockId,
+              taskQueue,
+              args: [{ queue: [] }],
+              workflowIdConflictPolicy: 'USE_EXISTING',
+              staticSummary: lockSummary(lockId),
+            }),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof WorkflowUpdateFailedError)) throw error;
+        // A lock run by older Ferry takes no such update: queue the way it knows.
+        await client.workflow.getHandle(lockId).signal(lockAcquireSignal, request);
+        return 'queued';
+      }
     },
 
     async grantLock({ lockId, holder }) {
@@ -82,9 +109,11 @@ export function lockActivities(client: Client): LockActivities {
       }
     },
 
-    async checkHolder({ lockId, holder }) {
-      const why = await noClaim(lockId, holder);
-      return why ? { holds: false, why } : { holds: true };
+    async checkHolder({ lockId, holder, since }) {
+      const none = await noClaim(lockId, holder);
+      if (!none) return { holds: true };
+      const closedBefore = since !== undefined && none.closedAt !== undefined && none.closedAt.getTime() < Date.parse(since);
+      return { holds: false, why: none.why, ...(since !== undefined && (none.never || closedBefore) ? { neverHeld: true } : {}) };
     },
 
     async confirmGrant({ lockId, requester }) {

@@ -180,12 +180,22 @@ export interface LockActivities {
   /** Starts the environment's lock workflow if it is not running, and joins its queue. */
   requestLock(input: { lockId: string; requester: LockParty; taskQueue: string }): Promise<void>;
   /**
+   * As requestLock, answered: 'granted' when the lock was free (or already this requester's),
+   * 'queued' when it is not (or the lock is older Ferry's, which only queues).
+   */
+  askForLock(input: { lockId: string; requester: LockParty; taskQueue: string }): Promise<'granted' | 'queued'>;
+  /**
    * The lock's side: tells `holder` it has the lock, but only if that run is still open and
    * asks for it (its own `lockClaims` query says so); 'gone' when it is not.
    */
   grantLock(input: { lockId: string; holder: LockParty }): Promise<'granted' | 'gone'>;
-  /** The lock's side: whether `holder` still holds or awaits the lock, by its own account; why not, when not. */
-  checkHolder(input: { lockId: string; holder: LockParty }): Promise<{ holds: boolean; why?: string }>;
+  /**
+   * The lock's side: whether `holder` still holds or awaits the lock, by its own account; why not,
+   * when not. Given `since` (a holder the lock took on its own word, at that time), `neverHeld` says
+   * it cannot have held it: no such run, not a party to locks, open but with no claim on it, or
+   * closed before `since`.
+   */
+  checkHolder(input: { lockId: string; holder: LockParty; since?: string }): Promise<{ holds: boolean; why?: string; neverHeld?: boolean }>;
   /** The requester's side: whether the lock itself names this run as its holder. */
   confirmGrant(input: { lockId: string; requester: LockParty }): Promise<boolean>;
   /**

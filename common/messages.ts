@@ -47,6 +47,14 @@ export const stageStatusQuery = defineQuery<EnvironmentStatus>('status');
 export const lockAcquireSignal = defineSignal<[unknown]>('acquire');
 export const lockReleaseSignal = defineSignal<[unknown]>('release');
 export const lockGrantedSignal = defineSignal<[unknown]>('lockGranted');
+/**
+ * Asking for a lock and hearing at once whether it is yours: 'granted' (the lock was free, or
+ * already yours) or 'queued' (a `lockGranted` signal follows, checked as before). Only the caller
+ * hears the answer, so a forged request can name a promotion but never make it act; the lock asks
+ * a holder it took on its own word as soon as anyone waits behind it.
+ */
+export const lockRequestUpdate = defineUpdate<LockAnswer, [unknown]>('request');
+export type LockAnswer = 'granted' | 'queued';
 /** A promotion's own answer to "which locks do you want or hold?": a query, so nobody can forge it. */
 export const lockClaimsQuery = defineQuery<LockClaims>('lockClaims');
 

@@ -27,6 +27,7 @@ import {
   lockGrantSchema,
   lockReleaseSignal,
   lockRequestSchema,
+  lockRequestUpdate,
   lockStateQuery,
   unlockPayloadSchema,
   unlockUpdate,
@@ -90,6 +91,12 @@ const IDLE_WAKE = '7 days';
  * lock answers queries and an unlock meanwhile.
  */
 export const LOCK_HANDOVER_LOCAL = 'lock-handover-local';
+/**
+ * Since this change, a promotion asks for a lock by update: a free lock answers 'granted' at once,
+ * in place of a grant signal and a confirmation; a busy one answers 'queued', and the grant comes
+ * as before.
+ */
+const LOCK_ASKED_BY_UPDATE = 'lock-asked-by-update';
 /** Each message is an event or more: counted as well, so a burst of them ends the run without relying on how a server reports the history's length. */
 const MESSAGES_PER_RUN = 500;
 
@@ -104,8 +111,11 @@ const PASSED_ON_KEPT = 20;
 
 export interface LockInput {
   queue: LockParty[];
-  /** `recorded`: the holder has written its record; a second one from the same run is not appended. */
-  holder?: LockParty & { since: string; recorded?: boolean };
+  /**
+   * `recorded`: the holder has written its record; a second one from the same run is not appended.
+   * `onItsWord`: granted to its own request update, not yet asked whether it wants the lock.
+   */
+  holder?: LockParty & { since: string; recorded?: boolean; onItsWord?: boolean };
   passedOn?: LockState['passedOn'];
   ignoredCount?: number;
   /** The ledger, carried through continue-as-new (absent from older Ferry). */
@@ -229,6 +239,36 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     // Anyone may queue anything; the grant asks the requester itself before it counts.
     if (!isHolder(party) && !queued(party)) queue.push(party);
   });
+  /**
+   * A free lock is granted to whoever asks for it by update, on its own word: only the caller
+   * hears 'granted', so naming another promotion makes nobody act. That word is checked as soon as
+   * anyone waits behind it (see holdFor), and a run that never claimed the lock is then dropped
+   * without a trace in the ledger.
+   */
+  setHandler(
+    lockRequestUpdate,
+    (raw) => {
+      messagesThisRun++;
+      const { requester, runId } = lockRequestSchema.parse(raw);
+      const party = { workflowId: requester, runId };
+      if (isHolder(party)) return 'granted';
+      if (!holder && queue.length === 0 && keepsLedger) {
+        holder = { ...party, since: new Date().toISOString(), onItsWord: true };
+        releaseHinted = false;
+        holderLeft = false;
+        unlocked = undefined;
+        return 'granted';
+      }
+      if (!queued(party)) queue.push(party);
+      return 'queued';
+    },
+    {
+      validator: (raw) => {
+        const parsed = parseMessage(lockRequestSchema, raw);
+        if (!parsed.ok) throw new Error(parsed.reason);
+      },
+    },
+  );
   setHandler(lockReleaseSignal, (raw) => {
     messagesThisRun++;
     const parsed = parseMessage(lockRequestSchema, raw);
@@ -297,7 +337,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   /** Waits until the holder gives the lock up, closes, or an operator takes it. */
   async function holdFor(party: LockParty): Promise<void> {
     for (let wait = FIRST_CHECK_MS; ; wait = Math.min(wait * 2, LAST_CHECK_MS)) {
-      await condition(() => releaseHinted || holderLeft || unlocked !== undefined, wait);
+      await condition(() => releaseHinted || holderLeft || unlocked !== undefined || (holder?.onItsWord === true && queue.length > 0), wait);
       if (unlocked) return passOn(unlocked);
       if (holderLeft && isLeftRecorded(party)) {
         holderLeft = false;
@@ -306,8 +346,17 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       }
       const hinted = releaseHinted;
       releaseHinted = false;
-      const check = await unlessUnlocked(() => checkHolder({ lockId, holder: party }, `does ${party.workflowId} still hold ${lockId}?`));
+      const onItsWord = holder!.onItsWord === true;
+      const since = onItsWord ? { since: holder!.since } : {};
+      const check = await unlessUnlocked(() => checkHolder({ lockId, holder: party, ...since }, `does ${party.workflowId} still hold ${lockId}?`));
       if (!check) return passOn(unlocked!);
+      if (!check.holds && onItsWord && check.neverHeld) {
+        // Taken on the word of a request naming it, and it never asked: nothing it did to record.
+        ignore('request', `${party.workflowId} was granted ${lockId} on a request in its name but never claimed it: ${check.why}`, { requester: party.workflowId, runId: party.runId });
+        holder = undefined;
+        return;
+      }
+      if (check.holds && holder) delete holder.onItsWord;
       if (!check.holds) {
         // Released as it should be: a holder that changed the environment recorded it first (a
         // failed record is a failed step in its own status), and one that did not record changed
@@ -345,11 +394,15 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       // Before the ledger: end, and let the next promotion start a fresh lock.
       if (!keepsLedger) return;
       // The ledger lives on: wait, open, for the next promotion.
-      const waiting = () => queue.length > 0 || startOver();
+      const waiting = () => queue.length > 0 || holder !== undefined || startOver();
       if (!hasPatch(LOCK_WAKES_WHEN_IDLE)) await condition(waiting);
       else while (!(await condition(waiting, IDLE_WAKE)));
     }
     if (startOver()) return continueWithLedger();
+    if (holder) {
+      await holdFor(holder); // granted to its own request while the lock stood free
+      continue;
+    }
     const next = queue.shift()!;
     holder = { ...next, since: new Date().toISOString() };
     releaseHinted = false;
@@ -403,19 +456,26 @@ export class EnvironmentLockClient {
     const me = { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId };
     const calls = hasPatch(LOCK_HANDOVER_LOCAL) ? handover : { requestLock, confirmGrant };
     this.wanted.add(lockId);
-    await calls.requestLock({ lockId, requester: me, taskQueue: workflowInfo().taskQueue }, `queue for ${lockId}`);
+    const request = { lockId, requester: me, taskQueue: workflowInfo().taskQueue };
+    if (hasPatch(LOCK_ASKED_BY_UPDATE)) {
+      // The answer reached this run only: no grant signal to wait for and no confirmation to ask.
+      if ((await handover.askForLock(request, `ask for ${lockId}`)) === 'granted') return this.hold(lockId);
+    } else await calls.requestLock(request, `queue for ${lockId}`);
     for (;;) {
       await condition(() => this.hinted.has(lockId) || interrupted());
       if (!this.hinted.delete(lockId)) break;
-      if (await calls.confirmGrant({ lockId, requester: me }, `confirm that ${lockId} is ours`)) {
-        this.wanted.delete(lockId);
-        this.held.add(lockId);
-        return true;
-      }
+      if (await calls.confirmGrant({ lockId, requester: me }, `confirm that ${lockId} is ours`)) return this.hold(lockId);
       this.ignore('lockGranted', `${lockId} does not name this promotion as its holder`, { lock: lockId });
     }
     await this.release(lockId); // leave the queue so the next promotion is not held up
     return false;
+  }
+
+  private hold(lockId: string): true {
+    this.wanted.delete(lockId);
+    this.hinted.delete(lockId);
+    this.held.add(lockId);
+    return true;
   }
 
   /**

@@ -1,46 +1,61 @@
 import { patched } from '@temporalio/workflow';
 
 /**
- * The patches Ferry's workflows had when they began to take them as one. Each patch marker costs a
- * run two history events (the marker, and the TemporalChangeVersion upsert the SDK adds with it),
- * in every promotion, stage, rollback and lock: a run started since then records the one marker
- * below instead of one per patch. A run started before replays its patches one by one, as it
- * recorded them. A patch added later is not listed here: it is asked for with `patched` until a
- * newer baseline takes it in.
+ * The patches Ferry's workflows have, taken as one. Each patch marker costs a run two history
+ * events (the marker, and the TemporalChangeVersion upsert the SDK adds with it), in every
+ * promotion, stage, rollback and lock: a run started now records the newest baseline's one marker
+ * instead of one per patch. A run started before replays the baseline or patches it recorded. A
+ * patch is added to a new baseline, never to one that runs may already have recorded.
  */
-const BASELINE = 'ferry-patches-baseline-1';
+const BASELINES = ['ferry-patches-baseline-1', 'ferry-patches-baseline-2'] as const;
 
-export type BaselinePatch =
-  | 'lock-keeps-ledger'
-  | 'lock-handover-local'
-  | 'record-frees-holder'
-  | 'lock-wakes-when-idle'
-  | 'leave-with-record'
-  | 'record-in-ledger'
-  | 'move-environment-ref'
-  | 'check-release-policy'
-  | 'prepare-every-environment-first'
-  | 'rollback-checks-request-under-lock'
-  | 'search-attributes-keep-last-step'
-  | 'revert-keeps-blue-green'
-  | 'wait-for-cancelled-activities'
-  | 'prepare-and-verify'
-  | 'revert-undoes-database-first'
-  | 'rollback-publishes-its-gate-end';
+/** Each patch a baseline took in, and the baseline (an index in BASELINES) that took it. */
+const BASELINE_OF = {
+  'lock-keeps-ledger': 0,
+  'lock-handover-local': 0,
+  'record-frees-holder': 0,
+  'lock-wakes-when-idle': 0,
+  'leave-with-record': 0,
+  'record-in-ledger': 0,
+  'move-environment-ref': 0,
+  'check-release-policy': 0,
+  'prepare-every-environment-first': 0,
+  'rollback-checks-request-under-lock': 0,
+  'search-attributes-keep-last-step': 0,
+  'revert-keeps-blue-green': 0,
+  'wait-for-cancelled-activities': 0,
+  'prepare-and-verify': 0,
+  'revert-undoes-database-first': 0,
+  'rollback-publishes-its-gate-end': 0,
+  'lock-asked-by-update': 1,
+} as const;
 
-/** Per run: each workflow has its own module state (the SDK gives each its own module cache). */
-let sinceBaseline: boolean | undefined;
+export type BaselinePatch = keyof typeof BASELINE_OF;
+
+/**
+ * Per run (each workflow has its own module state: the SDK gives each its own module cache): the
+ * newest baseline it recorded, as an index in BASELINES, or -1 for none.
+ */
+let baselineTaken: number | undefined;
 
 /**
  * The first statement of every Ferry workflow. The baseline's marker belongs in the run's first
  * workflow task: asked later, a replay would meet the marker before the command that records it.
+ * Only the newest is recorded; a run that recorded an older one replays with it, and takes each
+ * newer patch one by one.
  */
 export function takePatchBaseline(): void {
-  sinceBaseline = patched(BASELINE);
+  baselineTaken = -1;
+  for (let i = BASELINES.length - 1; i >= 0; i--) {
+    if (patched(BASELINES[i])) {
+      baselineTaken = i;
+      return;
+    }
+  }
 }
 
-/** `patched(patchId)`, for a patch the baseline holds. */
+/** `patched(patchId)`, for a patch a baseline holds. */
 export function hasPatch(patchId: BaselinePatch): boolean {
-  if (sinceBaseline === undefined) throw new Error(`hasPatch('${patchId}') before takePatchBaseline(): a workflow takes the baseline in its first statement`);
-  return sinceBaseline || patched(patchId);
+  if (baselineTaken === undefined) throw new Error(`hasPatch('${patchId}') before takePatchBaseline(): a workflow takes the baseline in its first statement`);
+  return baselineTaken >= BASELINE_OF[patchId] || patched(patchId);
 }

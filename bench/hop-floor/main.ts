@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { startTestDevServer } from '../../test/helpers/dev-server';
 import { removeTempDirs } from '../../test/helpers/git-repo';
 import { percentile } from '../orchestration/stats';
-import { claimUpdate, goSignal, goUpdate, type FloorActivities } from './workflows';
+import { claimUpdate, goSignal, goUpdate, wentAheadQuery, type FloorActivities } from './workflows';
 
 const argsSchema = z.object({ rounds: z.coerce.number().int().min(5).max(500).default(30) });
 const TASK_QUEUE = 'ferry-bench-hop-floor';
@@ -24,6 +24,8 @@ const SHAPES = {
   viaPeerUpdate: 'another workflow answers an update from a local activity',
   viaPeerUpdateAndChild: 'an update to another workflow, then the change in a child',
   viaStartedChildUpdate: 'the change in a child started before the decision, told by an update',
+  viaStartedChildSignalChecked: 'the change in a child started before the decision, told by a signal it checks with its parent by a query',
+  viaPeerUpdateStartedChildSignalChecked: 'an update to another workflow, then a child started before the decision told by a signal it checks',
 } as const;
 type Shape = keyof typeof SHAPES;
 const SHAPE_NAMES = Object.keys(SHAPES) as Shape[];
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     },
     claim: (peer) => client.workflow.getHandle(peer).executeUpdate(claimUpdate),
     release: (child) => client.workflow.getHandle(child).executeUpdate(goUpdate),
+    confirm: (parent) => client.workflow.getHandle(parent).query(wentAheadQuery),
   };
   const workerConnection = await NativeConnection.connect({ address: server.address });
   const worker = await Worker.create({ connection: workerConnection, taskQueue: TASK_QUEUE, workflowsPath: require.resolve('./workflows'), activities });

@@ -1,7 +1,19 @@
 // The shapes a decision can take to reach its first change, each reduced to Temporal's own parts:
 // no Ferry code, no schemas, no status. What one of them costs over `direct` is the least any
 // design with that shape pays on this server, whoever writes the workflows.
-import { condition, defineSignal, defineUpdate, executeChild, startChild, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  executeChild,
+  startChild,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 
 export interface FloorActivities {
   /** The first change: the harness notes when it starts. */
@@ -10,6 +22,8 @@ export interface FloorActivities {
   claim(peer: string): Promise<boolean>;
   /** Tells a child, started earlier and waiting, to go, by update. */
   release(child: string): Promise<void>;
+  /** Asks a parent, by query, whether it really told its child to go: a signal alone may be anyone's. */
+  confirm(parent: string): Promise<boolean>;
 }
 
 export const goSignal = defineSignal('go');
@@ -17,9 +31,10 @@ const askSignal = defineSignal<[string]>('ask');
 const grantedSignal = defineSignal('granted');
 export const claimUpdate = defineUpdate<boolean>('claim');
 export const goUpdate = defineUpdate<void>('go');
+export const wentAheadQuery = defineQuery<boolean>('wentAhead');
 
 const { change } = proxyActivities<FloorActivities>({ startToCloseTimeout: '1m' });
-const { claim, release } = proxyLocalActivities<FloorActivities>({ startToCloseTimeout: '1m' });
+const { claim, release, confirm } = proxyLocalActivities<FloorActivities>({ startToCloseTimeout: '1m' });
 
 const decided = async (): Promise<void> => {
   let go = false;
@@ -79,6 +94,43 @@ export async function changeWhenTold(run: string): Promise<void> {
   let go = false;
   setHandler(goUpdate, () => void (go = true));
   await condition(() => go);
+  await change(run);
+}
+
+/**
+ * The child is started before the decision and waits; the decision reaches it by a signal, which it
+ * checks with its parent by a query from a local activity before it acts (anyone can send a signal).
+ */
+export async function viaStartedChildSignalChecked(): Promise<void> {
+  await toldStartedChild(async () => undefined);
+}
+
+/** As viaStartedChildSignalChecked, with a loan claimed from the lock by update on the decision first. */
+export async function viaPeerUpdateStartedChildSignalChecked(peer: string): Promise<void> {
+  await toldStartedChild(async () => {
+    if (!(await claim(peer))) throw new Error(`${peer} refused the claim`);
+  });
+}
+
+async function toldStartedChild(beforeTelling: () => Promise<void>): Promise<void> {
+  let wentAhead = false;
+  setHandler(wentAheadQuery, () => wentAhead);
+  const child = await startChild(changeWhenSignalledAndConfirmed, { workflowId: `${workflowInfo().workflowId}-child`, args: [workflowInfo().workflowId] });
+  await decided();
+  await beforeTelling();
+  wentAhead = true;
+  await child.signal(goSignal);
+  await child.result();
+}
+
+export async function changeWhenSignalledAndConfirmed(run: string): Promise<void> {
+  let told = false;
+  setHandler(goSignal, () => void (told = true));
+  for (;;) {
+    await condition(() => told);
+    if (await confirm(workflowInfo().parent!.workflowId)) break;
+    told = false;
+  }
   await change(run);
 }
 

@@ -1,4 +1,4 @@
-// A run started now records one patch marker (the baseline) instead of one per patch: each marker
+// A run started now records one patch marker (the newest baseline) instead of one per patch: each marker
 // costs two history events in every promotion, stage and lock. Runs recorded before replay their
 // patches one by one (test/workflows/replay.test.ts).
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -35,7 +35,7 @@ function firstTaskPatchMarkers(events: HistoryEvent[]): string[] {
   return patchMarkers(secondTask ? events.filter((e) => Number(e.eventId) < Number(secondTask.eventId)) : events);
 }
 
-test('a promotion, its stage and the environment lock started now each record the baseline patch marker and no other, in their first workflow task', async () => {
+test('a promotion, its stage and the environment lock started now each record the newest baseline patch marker and no other, in their first workflow task', async () => {
   const plan = samplePlan((config) => {
     config.environments = config.environments.filter((e) => e.name === 'dev');
   });
@@ -45,7 +45,7 @@ test('a promotion, its stage and the environment lock started now each record th
   const historyOf = async (workflowId: string) => (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   for (const workflowId of [handle.workflowId, stageWorkflowId(handle.workflowId, 'dev'), lockWorkflowId(plan.app, 'dev')]) {
     const events = await historyOf(workflowId);
-    expect({ workflowId, all: patchMarkers(events), first: firstTaskPatchMarkers(events) }).toEqual({ workflowId, all: ['ferry-patches-baseline-1'], first: ['ferry-patches-baseline-1'] });
+    expect({ workflowId, all: patchMarkers(events), first: firstTaskPatchMarkers(events) }).toEqual({ workflowId, all: ['ferry-patches-baseline-2'], first: ['ferry-patches-baseline-2'] });
   }
   await recordIdleLockHistory(env, lockWorkflowId(plan.app, 'dev'));
 });
