@@ -1,20 +1,24 @@
 // Starting, approving and finishing promotions of either kind, the same way for both.
 import type { Client } from '@temporalio/client';
 import { lockWorkflowId, promotionWorkflowId, shortSha, stageWorkflowId, type PromotionPlan } from '../../common/plan';
-import { add, count, historyOf, NOTHING_COUNTED, subtract, untilWaiting, waitsOnLongTimer, type Counted } from './history';
+import { floorLockId, floorSearchAttributes, floorStageId } from './floor-workflow';
+import { add, count, historyOf, NOTHING_COUNTED, subtract, untilTaskDone, untilWaiting, waitsOnLongTimer, type Counted } from './history';
 import { taskQueueOf, type Kind } from './ipc';
 import { APPROVED_ENVIRONMENT, APPROVER } from './plan';
 
 /** Ferry's activities that exist for its orchestration (lock, ledger, notifications): bare has no counterpart. */
-export const ORCHESTRATION_ONLY = new Set(['requestLock', 'grantLock', 'confirmGrant', 'checkHolder', 'recordRelease', 'readRecord', 'readLedger', 'notify']);
+export const ORCHESTRATION_ONLY = new Set(['requestLock', 'askForLock', 'grantLock', 'confirmGrant', 'checkHolder', 'recordRelease', 'readRecord', 'readLedger', 'notify']);
 
 export function promotionIdOf(kind: Kind, plan: PromotionPlan): string {
-  return kind === 'ferry' ? promotionWorkflowId(plan.app, plan.sha) : `bare-${plan.app}-${shortSha(plan.sha)}`;
+  return kind === 'ferry' ? promotionWorkflowId(plan.app, plan.sha) : `${kind}-${plan.app}-${shortSha(plan.sha)}`;
 }
+
+const WORKFLOW_TYPE: Record<Kind, string> = { ferry: 'promotion', bare: 'barePromotion', floor: 'floorPromotion' };
 
 export async function start(client: Client, kind: Kind, plan: PromotionPlan): Promise<string> {
   const workflowId = promotionIdOf(kind, plan);
-  await client.workflow.start(kind === 'ferry' ? 'promotion' : 'barePromotion', { taskQueue: taskQueueOf(kind), workflowId, args: [plan] });
+  const searchAttributes = kind === 'floor' ? { typedSearchAttributes: floorSearchAttributes(plan.app, plan.sha, 'none', 'resolve') } : {};
+  await client.workflow.start(WORKFLOW_TYPE[kind], { taskQueue: taskQueueOf(kind), workflowId, args: [plan], ...searchAttributes });
   return workflowId;
 }
 
@@ -44,8 +48,13 @@ export async function runOne(client: Client, kind: Kind, plan: PromotionPlan): P
   return { workflowId, wallMs: performance.now() - startedAt };
 }
 
-/** Ferry's locks of an app, by environment: each lives on between promotions (it keeps the ledger). */
-export const locksOf = (plan: PromotionPlan) => plan.environments.map((env) => lockWorkflowId(plan.app, env.name));
+/** The locks of an app, by environment (none for bare): each lives on between promotions (Ferry's keeps the ledger). */
+export const locksOf = (kind: Kind, plan: PromotionPlan) =>
+  kind === 'bare' ? [] : plan.environments.map((env) => (kind === 'ferry' ? lockWorkflowId(plan.app, env.name) : floorLockId(plan.app, env.name)));
+
+/** The workflows of each environment's stage. */
+const stagesOf = (kind: Kind, plan: PromotionPlan, workflowId: string) =>
+  kind === 'bare' ? [] : plan.environments.map((env) => (kind === 'ferry' ? stageWorkflowId(workflowId, env.name) : floorStageId(workflowId, env.name)));
 
 /** A lock's events so far, with its run: a lock that started over between two readings cannot be subtracted. */
 export async function lockReading(client: Client, lockId: string): Promise<{ runId?: string; counted: Counted }> {
@@ -57,17 +66,16 @@ export async function lockReading(client: Client, lockId: string): Promise<{ run
   return { runId: described.runId, counted: count(await historyOf(client, lockId, described.runId)) };
 }
 
-/** Waits until each lock is idle again (its newest event is its week-long idle timer). */
-export async function locksSettled(client: Client, plan: PromotionPlan): Promise<void> {
-  for (const lockId of locksOf(plan)) await untilWaiting(client, lockId, 60_000);
+/** Waits until each lock is idle again: Ferry's newest event is its week-long idle timer, the floor's a finished task. */
+export async function locksSettled(client: Client, kind: Kind, plan: PromotionPlan): Promise<void> {
+  for (const lockId of locksOf(kind, plan)) await (kind === 'ferry' ? untilWaiting(client, lockId, 60_000) : untilTaskDone(client, lockId, 60_000));
 }
 
 /** Every workflow a promotion caused, counted: Ferry's promotion, its stages and what its locks did meanwhile. */
 export async function countedPromotion(client: Client, kind: Kind, plan: PromotionPlan, workflowId: string, locksBefore: Map<string, { runId?: string; counted: Counted }>): Promise<Counted> {
   let total = count(await historyOf(client, workflowId));
-  if (kind === 'bare') return total;
-  for (const env of plan.environments) total = add(total, count(await historyOf(client, stageWorkflowId(workflowId, env.name))));
-  for (const lockId of locksOf(plan)) {
+  for (const stageId of stagesOf(kind, plan, workflowId)) total = add(total, count(await historyOf(client, stageId)));
+  for (const lockId of locksOf(kind, plan)) {
     const before = locksBefore.get(lockId) ?? { counted: NOTHING_COUNTED };
     const after = await lockReading(client, lockId);
     if (before.runId !== undefined && after.runId !== before.runId) {
@@ -80,8 +88,7 @@ export async function countedPromotion(client: Client, kind: Kind, plan: Promoti
 
 /** The histories whose activities and timers make up the promotion's work, for the sequence check. */
 export async function workHistories(client: Client, kind: Kind, plan: PromotionPlan, workflowId: string) {
-  const ids = kind === 'ferry' ? [workflowId, ...plan.environments.map((env) => stageWorkflowId(workflowId, env.name))] : [workflowId];
-  return Promise.all(ids.map((id) => historyOf(client, id)));
+  return Promise.all([workflowId, ...stagesOf(kind, plan, workflowId)].map((id) => historyOf(client, id)));
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time. */

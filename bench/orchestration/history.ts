@@ -94,6 +94,17 @@ export async function untilWaiting(client: Client, workflowId: string, timeoutMs
   }
 }
 
+/** Polls until `workflowId`'s newest event is a completed workflow task: it has handled every message so far. */
+export async function untilTaskDone(client: Client, workflowId: string, timeoutMs: number): Promise<void> {
+  const giveUpAt = Date.now() + timeoutMs;
+  for (;;) {
+    const { history } = await client.workflowService.getWorkflowExecutionHistoryReverse({ namespace: client.options.namespace, execution: { workflowId }, maximumPageSize: 1 });
+    if (history?.events?.[0]?.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return;
+    if (Date.now() > giveUpAt) throw new Error(`${workflowId} never finished its workflow task within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /**
  * The activities and timers the workflows scheduled, in the order the server recorded them
  * across all of them (a stage child runs between its parent's events). Timers read as their

@@ -1,7 +1,8 @@
 // What the bench and its worker process say to each other over IPC, checked on both ends.
 import { z } from 'zod';
 
-export const KINDS = ['ferry', 'bare'] as const;
+/** Ferry; the bare workflow; the floor: bare plus, at their cheapest, what a promotion keeps (floor-workflow.ts). */
+export const KINDS = ['ferry', 'bare', 'floor'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export const taskQueueOf = (kind: Kind) => `bench-${kind}`;

@@ -17,9 +17,11 @@ import { PRODUCERS } from './producers';
 import { scaleFromEnv, type Scale } from './scale';
 import { renderTable, type FigureRow } from './table';
 
+const WORKFLOWS: Record<Kind, string> = { ferry: '../../workflows', bare: './bare-workflow', floor: './floor-workflow' };
+
 async function bundle(dir: string, kind: Kind): Promise<string> {
   const { code } = await bundleWorkflowCode({
-    workflowsPath: kind === 'ferry' ? require.resolve('../../workflows') : require.resolve('./bare-workflow'),
+    workflowsPath: require.resolve(WORKFLOWS[kind]),
     // Ferry's as `npm run build` makes it (worker/make-bundle.ts).
     ...(kind === 'ferry' ? { payloadConverterPath: ferryDataConverter.payloadConverterPath } : {}),
     logger: new DefaultLogger('WARN'),
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
     const ctx: BenchContext = {
       client: new Client({ connection, dataConverter: ferryDataConverter }),
       address: server.address,
-      bundles: { ferry: await bundle(dir, 'ferry'), bare: await bundle(dir, 'bare') },
+      bundles: { ferry: await bundle(dir, 'ferry'), bare: await bundle(dir, 'bare'), floor: await bundle(dir, 'floor') },
       scale,
       runTag: `b${Date.now().toString(36).slice(-6)}`,
       say,

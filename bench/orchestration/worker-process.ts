@@ -1,8 +1,9 @@
 // The worker under test, in a process of its own so its CPU time and memory are its own.
 // Ferry: the real workflows, no-op activities, the real lock activities. Bare: the baseline
-// workflow and the same no-op activities. Each on its own task queue.
+// workflow and the same no-op activities. The floor: its workflows, the same no-op activities and
+// its lock's one call. Each on its own task queue.
 import fs from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { lockActivities } from '../../activities/environment-lock';
 import { ferryDataConverter } from '../../common/data-converter';
@@ -10,6 +11,7 @@ import { stubActivities, type StubbedActivities } from '../../test/helpers/stub-
 import { HEARTBEAT_THROTTLE } from '../../worker/create-worker';
 import { activityLogAttributes } from '../../worker/telemetry/activity-log-attributes';
 import { SINKS_WITHOUT_TRACING } from '../../worker/telemetry/tracing';
+import { claimUpdate, type FloorLockActivities } from './floor-workflow';
 import { childArgsSchema, replySchema, requestSchema, taskQueueOf, type Reply } from './ipc';
 
 function send(reply: Reply): void {
@@ -67,6 +69,16 @@ async function main(): Promise<void> {
       interceptors: { activity: [activityLogAttributes] },
       sinks: SINKS_WITHOUT_TRACING,
     });
+  } else if (args.kind === 'floor') {
+    const client = new Client({ connection });
+    const floorLocks: FloorLockActivities = {
+      claimLock: ({ lockId, requester, taskQueue }) =>
+        client.workflow.executeUpdateWithStart(claimUpdate, {
+          args: [requester],
+          startWorkflowOperation: new WithStartWorkflowOperation('floorLock', { workflowId: lockId, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' }),
+        }),
+    };
+    worker = await Worker.create({ connection, taskQueue: taskQueueOf('floor'), workflowBundle, ...cache, activities: { ...activities, ...floorLocks } });
   } else {
     worker = await Worker.create({ connection, taskQueue: taskQueueOf('bare'), workflowBundle, ...cache, activities });
   }

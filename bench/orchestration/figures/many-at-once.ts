@@ -1,5 +1,5 @@
-// N promotions started at once on one fresh worker per kind, each of its own app (so no lock
-// queues them): wall time for all and the worker's peak RSS. Then, for Ferry, a batch that shares
+// N promotions started at once on one fresh worker per kind (Ferry, bare, the floor), each of its
+// own app (so no lock queues them): wall time for all and the worker's peak RSS. Then, for Ferry, a batch that shares
 // one app, read back to see that stages of one environment never overlapped.
 import type { Client } from '@temporalio/client';
 import type { PromotionStatus } from '../../../common/status';
@@ -44,9 +44,9 @@ export function overlappingStages(statuses: PromotionStatus[]): number {
 
 export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]> {
   const n = ctx.scale.concurrent;
-  const wall: Record<Kind, number[]> = { ferry: [], bare: [] };
-  const peak: Record<Kind, number[]> = { ferry: [], bare: [] };
-  const cpu: Record<Kind, number[]> = { ferry: [], bare: [] };
+  const wall: Record<Kind, number[]> = { ferry: [], bare: [], floor: [] };
+  const peak: Record<Kind, number[]> = { ferry: [], bare: [], floor: [] };
+  const cpu: Record<Kind, number[]> = { ferry: [], bare: [], floor: [] };
   let overlaps: number | undefined;
   for (const kind of KINDS) {
     await withWorker(ctx, kind, async (worker) => {
@@ -78,6 +78,10 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
     { figure: `${n} promotions at once on one worker, wall time for all`, unit: 'ms', ferry: wall.ferry, bare: wall.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
     { figure: `${n} at once, worker peak RSS (VmHWM, fresh process)`, unit: 'bytes', ferry: peak.ferry, bare: peak.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
     { figure: `${n} at once, worker CPU per promotion`, unit: 'ms', ferry: cpu.ferry, bare: cpu.bare, show: 'range', goal: { kind: 'stated', text: '—' } },
+    // The floor in Ferry's column, by the same goals (see one-promotion.ts).
+    { figure: `floor: ${n} promotions at once on one worker, wall time for all`, unit: 'ms', ferry: wall.floor, bare: wall.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
+    { figure: `floor: ${n} at once, worker peak RSS`, unit: 'bytes', ferry: peak.floor, bare: peak.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
+    { figure: `floor: ${n} at once, worker CPU per promotion`, unit: 'ms', ferry: cpu.floor, bare: cpu.bare, show: 'range', goal: { kind: 'stated', text: '—' } },
   ];
   if (overlaps !== undefined) {
     rows.push({
