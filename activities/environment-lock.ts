@@ -2,7 +2,15 @@
 // lock with a signal, and asking the other side's own state (queries cannot be forged, signals
 // can: the Web UI sends any signal by name).
 import { ApplicationFailure } from '@temporalio/activity';
-import { QueryNotRegisteredError, ServiceError, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  QueryNotRegisteredError,
+  ServiceError,
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
 import type { LockActivities, LockParty } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
 import { environmentLedgerSchema, ledgerQuery, recordReleaseUpdate, type ReleaseRecord } from '../common/ledger';
@@ -23,6 +31,14 @@ const QUERY_DEADLINE_MS = 10_000;
  * not answered by then is sent again by the activity's retry, and the lock writes the record once.
  */
 const UPDATE_DEADLINE_MS = 2 * QUERY_DEADLINE_MS;
+
+/**
+ * How long a request waits for the lock's answer. The asking promotion's workflow task stays open
+ * meanwhile (a local activity), holding one of the worker's task slots; a worker busy with many
+ * promotions could fill them all with promotions waiting for locks whose tasks then find no slot.
+ * A free lock on a worker with room answers in milliseconds.
+ */
+const ANSWER_WAIT_MS = 1_000;
 
 export function lockActivities(client: Client): LockActivities {
   const handle = (party: LockParty) => client.workflow.getHandle(party.workflowId, party.runId);
@@ -49,6 +65,17 @@ export function lockActivities(client: Client): LockActivities {
     }
   }
 
+  async function queueBySignal(lockId: string, request: { requester: string; runId: string }, taskQueue: string): Promise<void> {
+    await client.workflow.signalWithStart('environmentLock', {
+      workflowId: lockId,
+      taskQueue,
+      args: [{ queue: [] }],
+      signal: lockAcquireSignal,
+      signalArgs: [request],
+      staticSummary: lockSummary(lockId),
+    });
+  }
+
   /** What `holder` says, by its own query, it did with `lockId`, and whether it gives the lock up once that is recorded. */
   async function holderRecord(lockId: string, holder: LockParty): Promise<{ record?: ReleaseRecord; leaving: boolean }> {
     try {
@@ -65,20 +92,13 @@ export function lockActivities(client: Client): LockActivities {
 
   return {
     async requestLock({ lockId, requester, taskQueue }) {
-      await client.workflow.signalWithStart('environmentLock', {
-        workflowId: lockId,
-        taskQueue,
-        args: [{ queue: [] }],
-        signal: lockAcquireSignal,
-        signalArgs: [{ requester: requester.workflowId, runId: requester.runId }],
-        staticSummary: lockSummary(lockId),
-      });
+      await queueBySignal(lockId, { requester: requester.workflowId, runId: requester.runId }, taskQueue);
     },
 
     async askForLock({ lockId, requester, taskQueue }) {
       const request = { requester: requester.workflowId, runId: requester.runId };
       try {
-        return await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        return await client.withDeadline(Date.now() + ANSWER_WAIT_MS, () =>
           client.workflow.executeUpdateWithStart(lockRequestUpdate, {
             args: [request],
             startWorkflowOperation: new WithStartWorkflowOperation('environmentLock', {
@@ -91,9 +111,11 @@ export function lockActivities(client: Client): LockActivities {
           }),
         );
       } catch (error) {
-        if (!(error instanceof WorkflowUpdateFailedError)) throw error;
-        // A lock run by older Ferry takes no such update: queue the way it knows.
-        await client.workflow.getHandle(lockId).signal(lockAcquireSignal, request);
+        if (!(error instanceof WorkflowUpdateFailedError || error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw error;
+        // A lock of older Ferry takes no such update, and a busy one may not answer soon: queue by
+        // signal, which needs no answer. If the request did reach the lock and made this run its
+        // holder, the lock grants it again by signal when this acquire comes from its holder.
+        await queueBySignal(lockId, request, taskQueue);
         return 'queued';
       }
     },

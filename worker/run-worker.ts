@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { formatDuration } from '../common/duration';
 import type { WorkerSettings } from './connection-options';
@@ -31,8 +31,10 @@ export async function runWorker(
   const installed = installTelemetry(telemetry);
   const tracing = await workerTracing(tracingWanted);
   const log = installed.ours ? (line: string) => installed.logger.info(line, { taskQueue: settings.taskQueue }) : print;
-  const { connection, clientConnection } = await connectBoth({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, metadata: settings.metadata });
-  const client = new Client({ connection: clientConnection, namespace: settings.namespace });
+  const connection = await NativeConnection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, metadata: settings.metadata });
+  // The lock activities' client shares the worker's connection: no second connection to open
+  // (a round trip, a TLS handshake too for a remote cluster) or to hold.
+  const client = new Client({ connection, namespace: settings.namespace });
   const grace = formatDuration(settings.shutdownGraceMs);
   const stopListening = () => SHUTDOWN_SIGNALS.forEach((signal) => process.off(signal, onSignal));
   // Only the first signal: the SDK stops listening too, so a second one ends the process as usual.
@@ -59,22 +61,8 @@ export async function runWorker(
     await worker.run();
   } finally {
     stopListening();
-    // Both, even if one fails to close.
-    await Promise.allSettled([connection.close(), client.connection.close()]);
+    await connection.close();
     // The spans of the last activities, still batched.
     await tracing?.shutdown();
   }
-}
-
-/**
- * The worker's connection and its client's (the lock activities use it), opened at once: each is
- * a round trip, a TLS handshake too for a remote cluster, before the first poll. If one fails the
- * other is closed.
- */
-async function connectBoth(options: Parameters<typeof Connection.connect>[0] & Parameters<typeof NativeConnection.connect>[0]) {
-  const [native, plain] = await Promise.allSettled([NativeConnection.connect(options), Connection.connect(options)]);
-  if (native.status === 'fulfilled' && plain.status === 'fulfilled') return { connection: native.value, clientConnection: plain.value };
-  // The connect error is the one to report, not one from closing the other.
-  await Promise.allSettled([native.status === 'fulfilled' && native.value.close(), plain.status === 'fulfilled' && plain.value.close()]);
-  throw native.status === 'rejected' ? native.reason : (plain as PromiseRejectedResult).reason;
 }

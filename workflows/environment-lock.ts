@@ -114,8 +114,10 @@ export interface LockInput {
   /**
    * `recorded`: the holder has written its record; a second one from the same run is not appended.
    * `onItsWord`: granted to its own request update, not yet asked whether it wants the lock.
+   * `askedAgain`: such a holder queued by signal too (its request's answer never reached it): it is
+   * granted again the way a queued promotion is.
    */
-  holder?: LockParty & { since: string; recorded?: boolean; onItsWord?: boolean };
+  holder?: LockParty & { since: string; recorded?: boolean; onItsWord?: boolean; askedAgain?: boolean };
   passedOn?: LockState['passedOn'];
   ignoredCount?: number;
   /** The ledger, carried through continue-as-new (absent from older Ferry). */
@@ -236,6 +238,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     const parsed = parseMessage(lockRequestSchema, raw);
     if (!parsed.ok) return ignore('acquire', parsed.reason, raw);
     const party = { workflowId: parsed.data.requester, runId: parsed.data.runId };
+    if (isHolder(party) && holder!.onItsWord) holder!.askedAgain = true;
     // Anyone may queue anything; the grant asks the requester itself before it counts.
     if (!isHolder(party) && !queued(party)) queue.push(party);
   });
@@ -337,8 +340,18 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   /** Waits until the holder gives the lock up, closes, or an operator takes it. */
   async function holdFor(party: LockParty): Promise<void> {
     for (let wait = FIRST_CHECK_MS; ; wait = Math.min(wait * 2, LAST_CHECK_MS)) {
-      await condition(() => releaseHinted || holderLeft || unlocked !== undefined || (holder?.onItsWord === true && queue.length > 0), wait);
+      await condition(() => releaseHinted || holderLeft || unlocked !== undefined || holder?.askedAgain === true || (holder?.onItsWord === true && queue.length > 0), wait);
       if (unlocked) return passOn(unlocked);
+      if (holder?.askedAgain) {
+        delete holder.askedAgain;
+        const granted = await unlessUnlocked(() => calls.grantLock({ lockId, holder: party }, `grant ${lockId} to ${party.workflowId}`));
+        if (granted === undefined) return passOn(unlocked!);
+        // Gone before it heard of the lock: it never acted on it.
+        if (granted === 'gone') holder = undefined;
+        else delete holder!.onItsWord; // it asked, by its own query
+        if (!holder) return;
+        continue;
+      }
       if (holderLeft && isLeftRecorded(party)) {
         holderLeft = false;
         holder = undefined; // recorded, and gone by its own word: nothing to ask it
@@ -451,8 +464,8 @@ export class EnvironmentLockClient {
     });
   }
 
-  /** Resolves true once this workflow holds the lock, false if `interrupted()` came first. */
-  async acquire(lockId: string, interrupted: () => boolean): Promise<boolean> {
+  /** Resolves true once this workflow holds the lock, false if `interrupted()` came first. `queued`: told when the lock queues it. */
+  async acquire(lockId: string, interrupted: () => boolean, queued?: () => void): Promise<boolean> {
     const me = { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId };
     const calls = hasPatch(LOCK_HANDOVER_LOCAL) ? handover : { requestLock, confirmGrant };
     this.wanted.add(lockId);
@@ -460,6 +473,7 @@ export class EnvironmentLockClient {
     if (hasPatch(LOCK_ASKED_BY_UPDATE)) {
       // The answer reached this run only: no grant signal to wait for and no confirmation to ask.
       if ((await handover.askForLock(request, `ask for ${lockId}`)) === 'granted') return this.hold(lockId);
+      queued?.();
     } else await calls.requestLock(request, `queue for ${lockId}`);
     for (;;) {
       await condition(() => this.hinted.has(lockId) || interrupted());

@@ -17,7 +17,7 @@ import { waitOutFreezeWindows } from './freeze-wait';
 import { prepareEnvironments } from './prepare-environments';
 import { checkReleasePolicy, hasEntryChecks, moveEnvironmentRef, wentLiveNow } from './release-policy';
 import { stage } from './stage';
-import { SearchAttributesPublisher } from './search-attributes';
+import { SearchAttributesPublisher, stageStartsAt } from './search-attributes';
 import { findDetails } from './stage-failure';
 import { promotionFinished, promotionStarted } from './metrics';
 import { activeStep, rootMessage, StepLog } from './step-log';
@@ -32,6 +32,8 @@ const CHECK_RELEASE_POLICY = 'check-release-policy';
 const MOVE_ENVIRONMENT_REF = 'move-environment-ref';
 /** Since this change, the record is the last thing done under an environment's lock, and the lock is let go with it. */
 const LEAVE_WITH_RECORD = 'leave-with-record';
+/** Since this change, waiting for a lock is upserted only when the lock queues the promotion. */
+const LOCK_WAITING_SHOWN_WHEN_QUEUED = 'lock-waiting-shown-when-queued';
 
 /**
  * A release's whole journey: resolve → build → test → prepare (every environment) once, then for
@@ -101,14 +103,23 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
 
     const lockId = lockWorkflowId(plan.app, env.name);
     envStatus.state = 'waiting';
+    // The search attributes show the wait for a lock only once the lock queues the promotion: a free
+    // lock answers at once, and they go from the gate straight to the stage.
+    if (hasPatch(LOCK_WAITING_SHOWN_WHEN_QUEUED)) progress.holdAttributes();
+    const shown = () => {
+      progress.releaseAttributes();
+      changed();
+    };
     const lockStep = steps.begin('lock', 'waiting', `waiting for ${lockId}`);
-    if (!(await locks.acquire(lockId, interrupted))) {
+    if (!(await locks.acquire(lockId, interrupted, shown))) {
+      progress.releaseAttributes();
       steps.end(lockStep, 'cancelled');
       return 'aborted';
     }
     steps.end(lockStep, 'succeeded', 'held');
     try {
       if (env.freezeWindows.length > 0) {
+        progress.releaseAttributes();
         const freeze = steps.begin('freeze', 'running', 'no freeze window open');
         const waited = await waitOutFreezeWindows(
           env.freezeWindows,
@@ -123,12 +134,14 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       }
       envStatus.state = 'running';
       progress.gateStepsDone(envStatus);
+      progress.releaseAttributes();
       changed();
       envStatus.stageWorkflowId = stageWorkflowId(status.workflowId, env.name);
       const child = await startChild(stage, {
         workflowId: envStatus.stageWorkflowId,
         args: [{ promotionId: status.workflowId, app: plan.app, source, artifact: plan.artifact, environment: env, secretEnv: secretVariableNames(plan) }],
         staticSummary: `promote ${plan.artifact} to ${env.name}`,
+        typedSearchAttributes: stageStartsAt(plan.app, plan.sha, env.name),
       });
       runningStage = child;
       if (abort) await child.signal(abortSignal, abort);
@@ -291,6 +304,7 @@ function describeCommit(commit: CommitInfo): string {
 class Progress {
   private readonly attributes = new SearchAttributesPublisher();
   private gateSteps = new Map<string, number>();
+  private attributesHeld = false;
 
   constructor(private readonly status: PromotionStatus) {}
 
@@ -312,6 +326,8 @@ class Progress {
     const current = this.status.environments.find((e) => ['waiting', 'running'].includes(e.state));
     const step = activeStep(current?.steps ?? this.status.steps);
     if (!this.status.endedAt) this.status.state = current?.state === 'waiting' ? 'waiting' : 'running';
+    setCurrentDetails(progressMarkdown(this.status));
+    if (this.attributesHeld) return;
     this.attributes.publish({
       app: this.status.app,
       sha: this.status.sha,
@@ -320,6 +336,14 @@ class Progress {
       stage: step?.name ?? (current?.state === 'running' ? 'stage' : undefined),
       state: this.status.state,
     });
-    setCurrentDetails(progressMarkdown(this.status));
+  }
+
+  /** Until releaseAttributes, the search attributes stay as they are; the status and current details still follow every change. */
+  holdAttributes(): void {
+    this.attributesHeld = true;
+  }
+
+  releaseAttributes(): void {
+    this.attributesHeld = false;
   }
 }

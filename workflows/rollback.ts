@@ -27,7 +27,7 @@ import { ApprovalGate } from './approval-gate';
 import { EnvironmentLockClient } from './environment-lock';
 import { waitOutFreezeWindows } from './freeze-wait';
 import { moveEnvironmentRef } from './release-policy';
-import { SearchAttributesPublisher } from './search-attributes';
+import { SearchAttributesPublisher, stageStartsAt } from './search-attributes';
 import { stage } from './stage';
 import { findDetails } from './stage-failure';
 import { promotionFinished } from './metrics';
@@ -198,6 +198,7 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
         },
       ],
       staticSummary: `roll ${env.name} back to ${target.artifact}`,
+      typedSearchAttributes: stageStartsAt(plan.app, target.sha, env.name),
     });
     runningStage = child;
     if (abort) await child.signal(abortSignal, abort);

@@ -10,7 +10,9 @@ import type { FerryConfig } from '../../common/config-schema';
 import { samplePlan } from '../helpers/fixtures';
 import { askAgain } from '../helpers/lock-queries';
 import { locksSettled, outcome, startPromotion } from '../helpers/promotions';
-import { stubActivities } from '../helpers/stub-activities';
+import { stubActivities, type StubbedActivities } from '../helpers/stub-activities';
+import { lockActivities } from '../../activities/environment-lock';
+import type { LockActivities } from '../../common/activity-contracts';
 import { startTimeSkippingServer, startWorker } from '../helpers/temporal-env';
 
 let env: TestWorkflowEnvironment;
@@ -116,3 +118,24 @@ test(
     expectFree(await lockState());
   }),
 );
+
+test('a request that made its promotion the holder but whose answer never reached it (a busy lock, a lost answer) still ends in the grant: the promotion queues by signal, and the lock grants it again', async () => {
+  const real = lockActivities(env.client);
+  const stub = stubActivities();
+  // The request reaches the lock, the answer is lost; then the promotion queues the other way.
+  const answerLost: Pick<LockActivities, 'askForLock'> = {
+    async askForLock(input) {
+      await real.askForLock(input);
+      await real.requestLock(input);
+      return 'queued';
+    },
+  };
+  const worker = await startWorker(env, { ...stub.activities, ...answerLost } as StubbedActivities);
+  await worker.runUntil(async () => {
+    const { status, handle } = await promoteToDev();
+    expect(status.state).toBe('succeeded');
+    const signals = ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).map((e) => e.workflowExecutionSignaledEventAttributes!.signalName);
+    expect(signals).toEqual(['lockGranted']);
+    expect((await lockState()).ignored).toEqual([]);
+  });
+});
