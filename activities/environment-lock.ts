@@ -1,6 +1,6 @@
 // The environment lock's dealings with Temporal that a workflow cannot do itself: starting the
-// lock with a signal, and asking the other side's own state (queries cannot be forged, signals
-// can: the Web UI sends any signal by name).
+// lock with a request update or a signal, and asking the other side's own state (queries cannot
+// be forged; signals and updates can: the Web UI sends any of them by name).
 import { ApplicationFailure } from '@temporalio/activity';
 import {
   QueryNotRegisteredError,
@@ -65,6 +65,16 @@ export function lockActivities(client: Client): LockActivities {
     }
   }
 
+  /** Whether a closed run's last `lockClaims` answer holds `lockId`; when it cannot be read, it may have. */
+  async function heldAtTheEnd(lockId: string, party: LockParty): Promise<boolean> {
+    try {
+      const claims = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle(party).query(lockClaimsQuery));
+      return claims.held.includes(lockId);
+    } catch {
+      return true;
+    }
+  }
+
   async function queueBySignal(lockId: string, request: { requester: string; runId: string }, taskQueue: string): Promise<void> {
     await client.workflow.signalWithStart('environmentLock', {
       workflowId: lockId,
@@ -112,8 +122,8 @@ export function lockActivities(client: Client): LockActivities {
         );
       } catch (error) {
         if (!(error instanceof WorkflowUpdateFailedError || error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw error;
-        // A lock of older Ferry takes no such update, and a busy one may not answer soon: queue by
-        // signal, which needs no answer. If the request did reach the lock and made this run its
+        // A lock run by a worker of older Ferry takes no such update, and a busy one may not answer
+        // soon: queue by signal, which needs no answer. If the request did reach the lock and made this run its
         // holder, the lock grants it again by signal when this acquire comes from its holder.
         await queueBySignal(lockId, request, taskQueue);
         return 'queued';
@@ -134,8 +144,13 @@ export function lockActivities(client: Client): LockActivities {
     async checkHolder({ lockId, holder, since }) {
       const none = await noClaim(lockId, holder);
       if (!none) return { holds: true };
-      const closedBefore = since !== undefined && none.closedAt !== undefined && none.closedAt.getTime() < Date.parse(since);
-      return { holds: false, why: none.why, ...(since !== undefined && (none.never || closedBefore) ? { neverHeld: true } : {}) };
+      const no = { holds: false, why: none.why };
+      if (since === undefined) return no;
+      if (none.never || (none.closedAt && none.closedAt.getTime() < Date.parse(since))) return { ...no, neverHeld: true };
+      // Closed since a request in its name made it the holder: it held the lock only if its own
+      // last answer says so (a run that never asked was named by someone else).
+      if (none.closedAt && !(await heldAtTheEnd(lockId, holder))) return { ...no, neverHeld: true };
+      return no;
     },
 
     async confirmGrant({ lockId, requester }) {

@@ -78,7 +78,9 @@ export const releaseRecordSchema = lazySchema((z) =>
  * promotion that was terminated or whose record failed, one from before the ledger): the
  * environment may run something other than `releases[0]` until the next release goes live.
  */
-export const ledgerUnrecordedSchema = lazySchema((z) => z.object({ by: short(z, 300), at: at(z), why: short(z, 2_000) }).strict());
+/** The longest `why` an unrecorded entry keeps: a longer one would make the whole ledger unreadable. */
+export const UNRECORDED_WHY_MAX = 2_000;
+export const ledgerUnrecordedSchema = lazySchema((z) => z.object({ by: short(z, 300), at: at(z), why: short(z, UNRECORDED_WHY_MAX) }).strict());
 
 export type LedgerBackup = z.infer<typeof ledgerBackupSchema>;
 export type LedgerRelease = z.infer<typeof ledgerReleaseSchema>;

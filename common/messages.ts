@@ -50,8 +50,8 @@ export const lockGrantedSignal = defineSignal<[unknown]>('lockGranted');
 /**
  * Asking for a lock and hearing at once whether it is yours: 'granted' (the lock was free, or
  * already yours) or 'queued' (a `lockGranted` signal follows, checked as before). Only the caller
- * hears the answer, so a forged request can name a promotion but never make it act; the lock asks
- * a holder it took on its own word as soon as anyone waits behind it.
+ * hears the answer, so a request sent in another run's name does not tell that run it holds the
+ * lock; the lock asks a holder it took on such a word as soon as anyone waits behind it.
  */
 export const lockRequestUpdate = defineUpdate<LockAnswer, [unknown]>('request');
 export type LockAnswer = 'granted' | 'queued';

@@ -18,7 +18,17 @@ import type { LockActivities, LockParty } from '../common/activity-contracts';
 import { FailureType } from '../common/errors';
 import { keepRefusal, parseMessage, refusal } from '../common/inbound-message';
 import { describeIssues } from '../common/problems';
-import { ledgerQuery, recordReleaseUpdate, releaseRecordSchema, type EnvironmentLedger, type LedgerAttempt, type LedgerRelease, type LedgerUnrecorded, type ReleaseRecord } from '../common/ledger';
+import {
+  ledgerQuery,
+  recordReleaseUpdate,
+  releaseRecordSchema,
+  UNRECORDED_WHY_MAX,
+  type EnvironmentLedger,
+  type LedgerAttempt,
+  type LedgerRelease,
+  type LedgerUnrecorded,
+  type ReleaseRecord,
+} from '../common/ledger';
 import { lockSubject, withRecord, type LedgerEntries } from '../common/ledger-keeping';
 import {
   lockAcquireSignal,
@@ -113,11 +123,13 @@ export interface LockInput {
   queue: LockParty[];
   /**
    * `recorded`: the holder has written its record; a second one from the same run is not appended.
-   * `onItsWord`: granted to its own request update, not yet asked whether it wants the lock.
-   * `askedAgain`: such a holder queued by signal too (its request's answer never reached it): it is
-   * granted again the way a queued promotion is.
+   * `byRequest`: granted to a request update naming it (sent by anyone), not by a grant signal.
+   * `onItsWord`: so granted, and not yet asked (its own query) whether it wants the lock.
+   * `answered`: how many requests in its name were answered 'granted' (a check outrun by one is stale).
+   * `askedAgain`: such a holder queued by signal too (a request's answer never reached it, or it
+   * asked the older way): it is granted again the way a queued promotion is.
    */
-  holder?: LockParty & { since: string; recorded?: boolean; onItsWord?: boolean; askedAgain?: boolean };
+  holder?: LockParty & { since: string; recorded?: boolean; byRequest?: boolean; onItsWord?: boolean; answered?: number; askedAgain?: boolean };
   passedOn?: LockState['passedOn'];
   ignoredCount?: number;
   /** The ledger, carried through continue-as-new (absent from older Ferry). */
@@ -238,15 +250,15 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     const parsed = parseMessage(lockRequestSchema, raw);
     if (!parsed.ok) return ignore('acquire', parsed.reason, raw);
     const party = { workflowId: parsed.data.requester, runId: parsed.data.runId };
-    if (isHolder(party) && holder!.onItsWord) holder!.askedAgain = true;
+    if (isHolder(party) && holder!.byRequest) holder!.askedAgain = true;
     // Anyone may queue anything; the grant asks the requester itself before it counts.
     if (!isHolder(party) && !queued(party)) queue.push(party);
   });
   /**
-   * A free lock is granted to whoever asks for it by update, on its own word: only the caller
-   * hears 'granted', so naming another promotion makes nobody act. That word is checked as soon as
-   * anyone waits behind it (see holdFor), and a run that never claimed the lock is then dropped
-   * without a trace in the ledger.
+   * A free lock is granted to the run a request update names, on that word: only the caller hears
+   * 'granted', so a request naming another run does not tell that run it holds the lock. The word
+   * is checked as soon as anyone waits behind it, or at the first check (see holdFor); a run that
+   * never claimed the lock is then dropped, the refusal recorded, nothing written in the ledger.
    */
   setHandler(
     lockRequestUpdate,
@@ -254,9 +266,12 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       messagesThisRun++;
       const { requester, runId } = lockRequestSchema.parse(raw);
       const party = { workflowId: requester, runId };
-      if (isHolder(party)) return 'granted';
+      if (isHolder(party)) {
+        holder!.answered = (holder!.answered ?? 0) + 1;
+        return 'granted';
+      }
       if (!holder && queue.length === 0 && keepsLedger) {
-        holder = { ...party, since: new Date().toISOString(), onItsWord: true };
+        holder = { ...party, since: new Date().toISOString(), byRequest: true, onItsWord: true, answered: 1 };
         releaseHinted = false;
         holderLeft = false;
         unlocked = undefined;
@@ -308,7 +323,10 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
    * the environment all the same (unlocked or terminated mid-stage), so the ledger says so.
    */
   const letGo = (why: string) => {
-    if (!holder!.recorded) entries = { ...entries, unrecorded: { by: holder!.workflowId, at: new Date().toISOString(), why } };
+    // One taken on the word of a request in its name may never have known it held the lock.
+    const unconfirmed = holder!.onItsWord ? `; it held ${lockId} on a request in its name, never confirmed by its own query` : '';
+    const said = `${why}${unconfirmed}`.slice(0, UNRECORDED_WHY_MAX);
+    if (!holder!.recorded) entries = { ...entries, unrecorded: { by: holder!.workflowId, at: new Date().toISOString(), why: said } };
     holder = undefined;
   };
   const passOn = (why: string) => {
@@ -361,9 +379,13 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       releaseHinted = false;
       const onItsWord = holder!.onItsWord === true;
       const since = onItsWord ? { since: holder!.since } : {};
+      const answeredBefore = holder!.answered;
       const check = await unlessUnlocked(() => checkHolder({ lockId, holder: party, ...since }, `does ${party.workflowId} still hold ${lockId}?`));
       if (!check) return passOn(unlocked!);
-      if (!check.holds && onItsWord && check.neverHeld) {
+      // A request in its name answered while the check ran: that answer may have reached the run
+      // itself, which now acts on it. The check is stale; ask again.
+      if (!check.holds && holder?.answered !== answeredBefore) continue;
+      if (!check.holds && onItsWord && check.neverHeld && !hinted && !holder!.recorded) {
         // Taken on the word of a request naming it, and it never asked: nothing it did to record.
         ignore('request', `${party.workflowId} was granted ${lockId} on a request in its name but never claimed it: ${check.why}`, { requester: party.workflowId, runId: party.runId });
         holder = undefined;
@@ -472,7 +494,11 @@ export class EnvironmentLockClient {
     const request = { lockId, requester: me, taskQueue: workflowInfo().taskQueue };
     if (hasPatch(LOCK_ASKED_BY_UPDATE)) {
       // The answer reached this run only: no grant signal to wait for and no confirmation to ask.
-      if ((await handover.askForLock(request, `ask for ${lockId}`)) === 'granted') return this.hold(lockId);
+      if ((await handover.askForLock(request, `ask for ${lockId}`)) === 'granted') {
+        if (!interrupted()) return this.hold(lockId);
+        await this.release(lockId); // aborted while it asked: give the environment straight back
+        return false;
+      }
       queued?.();
     } else await calls.requestLock(request, `queue for ${lockId}`);
     for (;;) {

@@ -4,12 +4,12 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ledgerQuery } from '../../common/ledger';
-import { lockRequestUpdate, lockStateQuery, type LockState } from '../../common/messages';
+import { lockRequestUpdate, lockStateQuery, unlockUpdate, type LockState } from '../../common/messages';
 import { lockWorkflowId, type PromotionPlan } from '../../common/plan';
 import type { FerryConfig } from '../../common/config-schema';
 import { samplePlan } from '../helpers/fixtures';
 import { askAgain } from '../helpers/lock-queries';
-import { locksSettled, outcome, startPromotion } from '../helpers/promotions';
+import { locksSettled, outcome, startPromotion, waitForStatus, waitingForApproval } from '../helpers/promotions';
 import { stubActivities, type StubbedActivities } from '../helpers/stub-activities';
 import { lockActivities } from '../../activities/environment-lock';
 import type { LockActivities } from '../../common/activity-contracts';
@@ -137,5 +137,68 @@ test('a request that made its promotion the holder but whose answer never reache
     const signals = ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).map((e) => e.workflowExecutionSignaledEventAttributes!.signalName);
     expect(signals).toEqual(['lockGranted']);
     expect((await lockState()).ignored).toEqual([]);
+  });
+});
+
+test('a request naming a promotion that was running (at another gate) and has since ended does not blame it: its own last word says it never held the lock', async () => {
+  const waiting = samplePlan((config) => {
+    config.environments = config.environments.filter((e) => e.name === 'production');
+  });
+  const worker = await startWorker(env, stubActivities().activities);
+  await worker.runUntil(async () => {
+    await promoteToDev(); // dev's lock open and free
+    const named = await startPromotion(env, waiting);
+    await waitForStatus(named, waitingForApproval('production'), 'waiting for approval');
+    const runId = (await named.describe()).runId;
+    expect(await lock().executeUpdate(lockRequestUpdate, { args: [{ requester: named.workflowId, runId }] })).toBe('granted');
+    await named.signal('abort', { by: 'sre', reason: 'not this one' });
+    await outcome(named);
+    await promoteToDev();
+    const after = await lockState();
+    expect(after.holder).toBeUndefined();
+    expect(after.ignored.find((m) => m.name === 'request')?.reason).toMatch(
+      new RegExp(`^${named.workflowId} was granted ${lockId} on a request in its name but never claimed it: ${named.workflowId} is `),
+    );
+    expect((await ledger()).unrecorded).toBeUndefined();
+  });
+});
+
+test('an operator who unlocks a holder taken on the word of a request in its name has the ledger say it was never confirmed', async () => {
+  const worker = await startWorker(env, stubActivities().activities);
+  await worker.runUntil(async () => {
+    await promoteToDev();
+    await lock().executeUpdate(lockRequestUpdate, { args: [{ requester: 'ferry-shop-5', runId: '5d8f6a52-0000-4000-8000-000000000005' }] });
+    await lock().executeUpdate(unlockUpdate, { args: [{ by: 'sre', reason: 'stuck', holder: 'ferry-shop-5' }] });
+    const unrecorded = await askAgain(env, async () => {
+      const ledger = await lock().query(ledgerQuery);
+      if (!ledger.unrecorded) throw new Error('not yet');
+      return ledger.unrecorded;
+    });
+    expect(unrecorded).toMatchObject({ by: 'ferry-shop-5', why: `unlocked by sre: stuck; it held ${lockId} on a request in its name, never confirmed by its own query` });
+  });
+});
+
+test('a check that a request in the holder name outran is not acted on: the lock asks again before it drops anyone', async () => {
+  const real = lockActivities(env.client);
+  const ghost = { requester: 'ferry-shop-6', runId: '5d8f6a52-0000-4000-8000-000000000006' };
+  const checks: string[] = [];
+  // While the first check of the ghost is out, a request in its name is answered: as if the run
+  // itself had asked, and now held the lock on that answer.
+  const outrun: Pick<LockActivities, 'checkHolder'> = {
+    async checkHolder(input) {
+      const result = await real.checkHolder(input);
+      checks.push(input.holder.workflowId);
+      if (checks.length === 1) await lock().executeUpdate(lockRequestUpdate, { args: [ghost] });
+      return result;
+    },
+  };
+  const worker = await startWorker(env, { ...stubActivities().activities, ...outrun } as StubbedActivities);
+  await worker.runUntil(async () => {
+    await promoteToDev();
+    checks.length = 0;
+    await lock().executeUpdate(lockRequestUpdate, { args: [ghost] });
+    await promoteToDev();
+    expect(checks.filter((id) => id === ghost.requester).length).toBeGreaterThanOrEqual(2);
+    expect((await lockState()).ignored.filter((m) => m.name === 'request')).toHaveLength(1);
   });
 });
