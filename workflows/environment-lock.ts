@@ -125,11 +125,10 @@ export interface LockInput {
    * `recorded`: the holder has written its record; a second one from the same run is not appended.
    * `byRequest`: granted to a request update naming it (sent by anyone), not by a grant signal.
    * `onItsWord`: so granted, and not yet asked (its own query) whether it wants the lock.
-   * `answered`: how many requests in its name were answered 'granted' (a check outrun by one is stale).
    * `askedAgain`: such a holder queued by signal too (a request's answer never reached it, or it
    * asked the older way): it is granted again the way a queued promotion is.
    */
-  holder?: LockParty & { since: string; recorded?: boolean; byRequest?: boolean; onItsWord?: boolean; answered?: number; askedAgain?: boolean };
+  holder?: LockParty & { since: string; recorded?: boolean; byRequest?: boolean; onItsWord?: boolean; askedAgain?: boolean };
   passedOn?: LockState['passedOn'];
   ignoredCount?: number;
   /** The ledger, carried through continue-as-new (absent from older Ferry). */
@@ -161,6 +160,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   const ignored: IgnoredMessage[] = [];
   let ignoredCount = input.ignoredCount ?? 0;
   let releaseHinted = false;
+  let askingAboutHolder = false;
   /** The holder said, by its own query, that it leaves once recorded; and it is recorded. */
   let holderLeft = false;
   /** The last holder let go that way: a retry of its record (its answer lost) is answered, not refused. */
@@ -262,16 +262,15 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
    */
   setHandler(
     lockRequestUpdate,
-    (raw) => {
+    async (raw) => {
       messagesThisRun++;
       const { requester, runId } = lockRequestSchema.parse(raw);
       const party = { workflowId: requester, runId };
-      if (isHolder(party)) {
-        holder!.answered = (holder!.answered ?? 0) + 1;
-        return 'granted';
-      }
+      // The answer the lock is getting about this holder decides what to say.
+      if (isHolder(party)) await condition(() => !askingAboutHolder);
+      if (isHolder(party)) return 'granted';
       if (!holder && queue.length === 0 && keepsLedger) {
-        holder = { ...party, since: new Date().toISOString(), byRequest: true, onItsWord: true, answered: 1 };
+        holder = { ...party, since: new Date().toISOString(), byRequest: true, onItsWord: true };
         releaseHinted = false;
         holderLeft = false;
         unlocked = undefined;
@@ -322,12 +321,17 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
    * The holder is gone without giving the lock back; one that recorded nothing may have changed
    * the environment all the same (unlocked or terminated mid-stage), so the ledger says so.
    */
+  /** A holder that asked again the older way (askedAgain) is not forgotten with it: it waits in the queue. */
+  const dropHolder = () => {
+    if (holder!.askedAgain && !queued(holder!)) queue.push({ workflowId: holder!.workflowId, runId: holder!.runId });
+    holder = undefined;
+  };
   const letGo = (why: string) => {
     // One taken on the word of a request in its name may never have known it held the lock.
     const unconfirmed = holder!.onItsWord ? `; it held ${lockId} on a request in its name, never confirmed by its own query` : '';
     const said = `${why}${unconfirmed}`.slice(0, UNRECORDED_WHY_MAX);
     if (!holder!.recorded) entries = { ...entries, unrecorded: { by: holder!.workflowId, at: new Date().toISOString(), why: said } };
-    holder = undefined;
+    dropHolder();
   };
   const passOn = (why: string) => {
     passedOn.push({ at: new Date().toISOString(), holder: holder!.workflowId, why });
@@ -355,51 +359,59 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     }
   }
 
+  /**
+   * A call that asks the holder's side about the holder. Meanwhile a request in the holder's name
+   * waits for its answer (see the request handler), so no answer of 'granted' can outrun it.
+   */
+  async function askAboutHolder<T>(call: () => Promise<T>): Promise<T | undefined> {
+    askingAboutHolder = true;
+    try {
+      return await unlessUnlocked(call);
+    } finally {
+      askingAboutHolder = false;
+    }
+  }
+
   /** Waits until the holder gives the lock up, closes, or an operator takes it. */
   async function holdFor(party: LockParty): Promise<void> {
     for (let wait = FIRST_CHECK_MS; ; wait = Math.min(wait * 2, LAST_CHECK_MS)) {
       await condition(() => releaseHinted || holderLeft || unlocked !== undefined || holder?.askedAgain === true || (holder?.onItsWord === true && queue.length > 0), wait);
       if (unlocked) return passOn(unlocked);
-      if (holder?.askedAgain) {
-        delete holder.askedAgain;
-        const granted = await unlessUnlocked(() => calls.grantLock({ lockId, holder: party }, `grant ${lockId} to ${party.workflowId}`));
-        if (granted === undefined) return passOn(unlocked!);
-        // Gone before it heard of the lock: it never acted on it.
-        if (granted === 'gone') holder = undefined;
-        else delete holder!.onItsWord; // it asked, by its own query
-        if (!holder) return;
-        continue;
-      }
       if (holderLeft && isLeftRecorded(party)) {
         holderLeft = false;
         holder = undefined; // recorded, and gone by its own word: nothing to ask it
         return;
       }
+      if (holder!.askedAgain) {
+        delete holder!.askedAgain;
+        const granted = await askAboutHolder(() => calls.grantLock({ lockId, holder: party }, `grant ${lockId} to ${party.workflowId}`));
+        if (granted === undefined) return passOn(unlocked!);
+        if (granted === 'granted') {
+          delete holder!.onItsWord; // it asked, by its own query
+          if (startOver()) return continueWithLedger();
+          continue;
+        }
+        // Gone: the check below says whether it held the lock before it went.
+      }
       const hinted = releaseHinted;
       releaseHinted = false;
       const onItsWord = holder!.onItsWord === true;
       const since = onItsWord ? { since: holder!.since } : {};
-      const answeredBefore = holder!.answered;
-      const check = await unlessUnlocked(() => checkHolder({ lockId, holder: party, ...since }, `does ${party.workflowId} still hold ${lockId}?`));
+      const check = await askAboutHolder(() => checkHolder({ lockId, holder: party, ...since }, `does ${party.workflowId} still hold ${lockId}?`));
       if (!check) return passOn(unlocked!);
-      // A request in its name answered while the check ran: that answer may have reached the run
-      // itself, which now acts on it. The check is stale; ask again.
-      if (!check.holds && holder?.answered !== answeredBefore) continue;
       if (!check.holds && onItsWord && check.neverHeld && !hinted && !holder!.recorded) {
         // Taken on the word of a request naming it, and it never asked: nothing it did to record.
         ignore('request', `${party.workflowId} was granted ${lockId} on a request in its name but never claimed it: ${check.why}`, { requester: party.workflowId, runId: party.runId });
-        holder = undefined;
-        return;
+        return dropHolder();
       }
-      if (check.holds && holder) delete holder.onItsWord;
       if (!check.holds) {
         // Released as it should be: a holder that changed the environment recorded it first (a
         // failed record is a failed step in its own status), and one that did not record changed
         // nothing (aborted in a freeze window, refused under the lock), so the ledger stays sure.
-        if (hinted) holder = undefined;
-        else passOn(`the holder no longer holds it: ${check.why}`);
-        return;
+        if (hinted) return dropHolder();
+        return passOn(`the holder no longer holds it: ${check.why}`);
       }
+      delete holder!.onItsWord;
       if (hinted) ignore('release', `${party.workflowId} still holds ${lockId}: a release counts only from the holder`, undefined);
       if (startOver()) return continueWithLedger();
     }

@@ -111,7 +111,11 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       changed();
     };
     const lockStep = steps.begin('lock', 'waiting', `waiting for ${lockId}`);
-    if (!(await locks.acquire(lockId, interrupted, shown))) {
+    const acquired = await locks.acquire(lockId, interrupted, shown).catch((error: unknown) => {
+      progress.releaseAttributes(); // a cancelled promotion's end must still be shown
+      throw error;
+    });
+    if (!acquired) {
       progress.releaseAttributes();
       steps.end(lockStep, 'cancelled');
       return 'aborted';
