@@ -123,8 +123,8 @@ export function lockActivities(client: Client): LockActivities {
       } catch (error) {
         if (!(error instanceof WorkflowUpdateFailedError || error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw error;
         // A lock run by a worker of older Ferry takes no such update, and a busy one may not answer
-        // soon: queue by signal, which needs no answer. If the request did reach the lock and made this run its
-        // holder, the lock grants it again by signal when this acquire comes from its holder.
+        // soon: queue by signal, which needs no answer. If the request did reach the lock and made
+        // this run its holder, the lock grants it again by signal when this acquire comes from it.
         await queueBySignal(lockId, request, taskQueue);
         return 'queued';
       }

@@ -317,15 +317,15 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     messagesThisRun++;
     ignore(name, 'an environment lock takes no such signal', args[0]);
   });
-  /**
-   * The holder is gone without giving the lock back; one that recorded nothing may have changed
-   * the environment all the same (unlocked or terminated mid-stage), so the ledger says so.
-   */
   /** A holder that asked again the older way (askedAgain) is not forgotten with it: it waits in the queue. */
   const dropHolder = () => {
     if (holder!.askedAgain && !queued(holder!)) queue.push({ workflowId: holder!.workflowId, runId: holder!.runId });
     holder = undefined;
   };
+  /**
+   * The holder is gone without giving the lock back; one that recorded nothing may have changed
+   * the environment all the same (unlocked or terminated mid-stage), so the ledger says so.
+   */
   const letGo = (why: string) => {
     // One taken on the word of a request in its name may never have known it held the lock.
     const unconfirmed = holder!.onItsWord ? `; it held ${lockId} on a request in its name, never confirmed by its own query` : '';
@@ -447,7 +447,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     }
     if (startOver()) return continueWithLedger();
     if (holder) {
-      await holdFor(holder); // granted to its own request while the lock stood free
+      await holdFor(holder); // granted to a request while the lock stood free
       continue;
     }
     const next = queue.shift()!;
