@@ -327,10 +327,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
    * the environment all the same (unlocked or terminated mid-stage), so the ledger says so.
    */
   const letGo = (why: string) => {
-    // One taken on the word of a request in its name may never have known it held the lock.
-    const unconfirmed = holder!.onItsWord ? `; it held ${lockId} on a request in its name, never confirmed by its own query` : '';
-    const said = `${why}${unconfirmed}`.slice(0, UNRECORDED_WHY_MAX);
-    if (!holder!.recorded) entries = { ...entries, unrecorded: { by: holder!.workflowId, at: new Date().toISOString(), why: said } };
+    if (!holder!.recorded) entries = { ...entries, unrecorded: { by: holder!.workflowId, at: new Date().toISOString(), why: why.slice(0, UNRECORDED_WHY_MAX) } };
     dropHolder();
   };
   const passOn = (why: string) => {

@@ -16,6 +16,7 @@ import { lockWorkflowId } from '../../common/plan';
 import type { EnvironmentState, PromotionStatus, StepStatus } from '../../common/status';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../client/dev/temporal-dev-server';
 import { createFerryWorker } from '../../worker/create-worker';
+import { startDevServerOnFreePorts } from '../helpers/dev-server';
 import { startGitHttpServer } from '../helpers/git-http-server';
 import { AUTHORS, removeTempDirs, tempDir, TestRepo } from '../helpers/git-repo';
 import { commitShortPipelineRelease, freePort, shopRepo } from '../helpers/shop';
@@ -167,15 +168,7 @@ async function withStandIns<T>(work: () => Promise<T>): Promise<T> {
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   ports = { dev: await freePort(), production: await freePort() };
-  const dir = tempDir('e2e-operations-server');
-  serverOptions = {
-    temporal: toolPaths().temporal,
-    dbFile: path.join(dir, 'temporal.db'),
-    port: await freePort(),
-    uiPort: await freePort(),
-    logFile: path.join(dir, 'temporal.log'),
-  };
-  server = await startDevServer(serverOptions);
+  ({ server, options: serverOptions } = await startDevServerOnFreePorts(tempDir('e2e-operations-server')));
   client = new Client({ connection: await Connection.connect({ address: server.address }) });
   bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), payloadConverterPath: ferryDataConverter.payloadConverterPath, logger: new DefaultLogger('WARN') });
   await startFerryWorker();

@@ -4,7 +4,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ledgerQuery } from '../../common/ledger';
-import { lockRequestUpdate, lockStateQuery, unlockUpdate, type LockState } from '../../common/messages';
+import { lockRequestUpdate, lockStateQuery, type LockState } from '../../common/messages';
 import { lockWorkflowId, type PromotionPlan } from '../../common/plan';
 import type { FerryConfig } from '../../common/config-schema';
 import { samplePlan } from '../helpers/fixtures';
@@ -160,21 +160,6 @@ test('a request naming a promotion that was running (at another gate) and has si
       new RegExp(`^${named.workflowId} was granted ${lockId} on a request in its name but never claimed it: ${named.workflowId} is `),
     );
     expect((await ledger()).unrecorded).toBeUndefined();
-  });
-});
-
-test('an operator who unlocks a holder taken on the word of a request in its name has the ledger say it was never confirmed', async () => {
-  const worker = await startWorker(env, stubActivities().activities);
-  await worker.runUntil(async () => {
-    await promoteToDev();
-    await lock().executeUpdate(lockRequestUpdate, { args: [{ requester: 'ferry-shop-5', runId: '5d8f6a52-0000-4000-8000-000000000005' }] });
-    await lock().executeUpdate(unlockUpdate, { args: [{ by: 'sre', reason: 'stuck', holder: 'ferry-shop-5' }] });
-    const unrecorded = await askAgain(env, async () => {
-      const ledger = await lock().query(ledgerQuery);
-      if (!ledger.unrecorded) throw new Error('not yet');
-      return ledger.unrecorded;
-    });
-    expect(unrecorded).toMatchObject({ by: 'ferry-shop-5', why: `unlocked by sre: stuck; it held ${lockId} on a request in its name, never confirmed by its own query` });
   });
 });
 
