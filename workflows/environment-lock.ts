@@ -495,8 +495,8 @@ export class EnvironmentLockClient {
     });
   }
 
-  /** Resolves true once this workflow holds the lock, false if `interrupted()` came first. `queued`: told when the lock queues it. */
-  async acquire(lockId: string, interrupted: () => boolean, queued?: () => void): Promise<boolean> {
+  /** Resolves true once this workflow holds the lock, false if `interrupted()` came first. */
+  async acquire(lockId: string, interrupted: () => boolean): Promise<boolean> {
     const me = { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId };
     const calls = hasPatch(LOCK_HANDOVER_LOCAL) ? handover : { requestLock, confirmGrant };
     this.wanted.add(lockId);
@@ -508,7 +508,6 @@ export class EnvironmentLockClient {
         await this.release(lockId); // aborted while it asked: give the environment straight back
         return false;
       }
-      queued?.();
     } else await calls.requestLock(request, `queue for ${lockId}`);
     for (;;) {
       await condition(() => this.hinted.has(lockId) || interrupted());

