@@ -2,9 +2,10 @@
 // orchestration. It makes the same activity calls and timers in the same order as one Ferry
 // promotion of the bench plan (the bench asserts so at start), in one workflow: no lock, no
 // child workflows, no search attributes, no status, no notifications.
-import { ApplicationFailure, condition, defineSignal, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { FerryActivities, TargetInput } from '../../common/activity-contracts';
 import type { EnvironmentPlan, PromotionPlan } from '../../common/plan';
+import { deployByStrategy, stabilizeWithChecks } from './environment-steps';
 
 const approveSignal = defineSignal<[{ environment: string }]>('approve');
 
@@ -39,26 +40,8 @@ export async function barePromotion(plan: PromotionPlan): Promise<string> {
     const database = env.database && { app: plan.app, promotionId, environment: env.name, source, database: env.database };
     if (database && env.backup) await act.backupDatabase(database);
     if (database) await act.migrateDatabase(database);
-    if (env.strategy.kind === 'rolling') await act.deploy(t);
-    else if (env.strategy.kind === 'canary') {
-      for (const weight of env.strategy.steps) {
-        if (weight === 100) {
-          await act.promote(t);
-          break;
-        }
-        await act.setCanaryWeight({ ...t, weight });
-        await sleep(env.strategy.pause);
-        await act.analyze({ ...t, analysis: env.analysis });
-      }
-    } else throw ApplicationFailure.nonRetryable(`${env.name}: the bare baseline knows rolling and canary only`);
-    const interval = Math.min(env.healthCheckInterval, env.stabilize);
-    for (let elapsed = 0; elapsed < env.stabilize;) {
-      const wait = Math.min(interval, env.stabilize - elapsed);
-      await sleep(wait);
-      elapsed += wait;
-      const health = await act.checkHealth({ ...t, analysis: env.analysis });
-      if (!health.healthy) throw ApplicationFailure.nonRetryable(`${env.name}: unhealthy while it stabilized`);
-    }
+    await deployByStrategy(act, env, t, 'the bare baseline');
+    await stabilizeWithChecks(act, env, t);
   }
   return 'succeeded';
 }

@@ -14,7 +14,6 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
-  sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
@@ -23,6 +22,7 @@ import type { SearchAttributePair } from '@temporalio/common';
 import type { FerryActivities, TargetInput } from '../../common/activity-contracts';
 import type { EnvironmentPlan, PromotionPlan } from '../../common/plan';
 import { SearchAttr } from '../../common/search-attributes';
+import { deployByStrategy, stabilizeWithChecks } from './environment-steps';
 
 export interface FloorLockActivities {
   /** Asks the environment's lock by update (starting it if need be): 'granted', or 'queued' until a grant signal comes. */
@@ -117,30 +117,10 @@ export async function floorStage(plan: PromotionPlan, environment: string): Prom
     at(env.name, 'migrate');
     await act.migrateDatabase(database);
   }
-  if (env.strategy.kind === 'rolling') {
-    at(env.name, 'deploy');
-    await act.deploy(t);
-  } else if (env.strategy.kind === 'canary') {
-    at(env.name, 'canary');
-    for (const weight of env.strategy.steps) {
-      if (weight === 100) {
-        await act.promote(t);
-        break;
-      }
-      await act.setCanaryWeight({ ...t, weight });
-      await sleep(env.strategy.pause);
-      await act.analyze({ ...t, analysis: env.analysis });
-    }
-  } else throw new Error(`${env.name}: the floor knows rolling and canary only`);
+  at(env.name, env.strategy.kind === 'rolling' ? 'deploy' : 'canary');
+  await deployByStrategy(act, env, t, 'the floor');
   at(env.name, 'stabilize');
-  const interval = Math.min(env.healthCheckInterval, env.stabilize);
-  for (let elapsed = 0; elapsed < env.stabilize;) {
-    const wait = Math.min(interval, env.stabilize - elapsed);
-    await sleep(wait);
-    elapsed += wait;
-    const health = await act.checkHealth({ ...t, analysis: env.analysis });
-    if (!health.healthy) throw new Error(`${env.name}: unhealthy while it stabilized`);
-  }
+  await stabilizeWithChecks(act, env, t);
   at(env.name, 'none', 'succeeded');
 }
 
