@@ -3,6 +3,7 @@
 import type { AppEnvironment } from './app-environment';
 import type { EnvironmentLedger, ReleaseRecord } from './ledger';
 import type { AnalysisConfig, DatabaseConfig, StrategyConfig, TargetConfig, VerifyConfig } from './config-schema';
+import type { LockAnswer } from './messages';
 
 /** Where a step's files come from: activities check the commit out themselves, on their own worker. */
 export interface SourceRef {
@@ -183,7 +184,7 @@ export interface LockActivities {
    * As requestLock, answered: 'granted' when the lock was free (or already this requester's),
    * 'queued' when it is not (or the lock is older Ferry's, which only queues).
    */
-  askForLock(input: { lockId: string; requester: LockParty; taskQueue: string }): Promise<'granted' | 'queued'>;
+  askForLock(input: { lockId: string; requester: LockParty; taskQueue: string }): Promise<LockAnswer>;
   /**
    * The lock's side: tells `holder` it has the lock, but only if that run is still open and
    * asks for it (its own `lockClaims` query says so); 'gone' when it is not.

@@ -3,14 +3,16 @@
 // Temporal's TypeScript SDK evaluates the workflow bundle's modules again for every workflow it
 // runs (each keeps its own module cache), so whatever a workflow module builds at load time is
 // built, and held, once per cached workflow: zod and every schema cost about 1 MB and two thirds
-// of the CPU of each idle lock's start (bench/workflow-footprint). A lazy schema loads zod and
-// builds itself when something first reads it (parse, safeParse, shape, use inside another
-// schema) and is the very same zod schema from then on: the same checks, the same errors.
+// of the CPU of each idle lock's start (bench/workflow-footprint). zod itself is now evaluated
+// once per worker thread (workflows/shared-modules.ts); the schemas are still each workflow's own.
+// A lazy schema builds itself when something first reads it (parse, safeParse, shape, use inside
+// another schema) and is the very same zod schema from then on: the same checks, the same errors.
 import type { z as Zod } from 'zod';
 
 let zod: typeof Zod | undefined;
 
-function loadZod(): typeof Zod {
+/** zod itself, evaluated on the first call (workflows/shared-modules.ts calls it once per worker). */
+export function loadZod(): typeof Zod {
   // The one load at run time in common/: webpack still bundles zod (a literal require), and
   // evaluating it inside a workflow is deterministic; it only happens later, or never.
   // eslint-disable-next-line no-restricted-syntax

@@ -1,3 +1,4 @@
+import { SHARED_WORKFLOW_MODULES } from '../common/workflow-bundle';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivitySettings } from '../activities';
@@ -40,7 +41,7 @@ export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> 
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows'), bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } }),
     // Only a tracing worker's workflows carry tracing's interceptors (a prebuilt bundle has none).
     interceptors: {
       ...(options.tracing && !options.workflowBundle ? { workflowModules: [WORKFLOW_INTERCEPTOR_MODULE] } : {}),

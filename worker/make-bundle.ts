@@ -11,6 +11,8 @@ export async function writeWorkflowBundle(buildDir: string): Promise<BundleManif
   let { code } = await bundleWorkflowCode({
     workflowsPath: path.join(buildDir, 'workflows', 'index.js'),
     payloadConverterPath: path.join(buildDir, 'common', 'payload-converter.js'),
+    // As common/workflow-bundle.ts lists them, from the build.
+    preloadModules: [path.join(buildDir, 'workflows', 'shared-modules.js')],
     // No tracing interceptors: every workflow would load OpenTelemetry into its own module cache
     // (megabytes each) whether the worker traces or not. A tracing worker bundles at start-up.
     logger: new DefaultLogger('WARN'),

@@ -1,7 +1,7 @@
 // What every figure producer gets, and the hook other figures plug into: a producer returns rows
 // of the one table (see producers.ts).
 import type { Client } from '@temporalio/client';
-import type { Kind } from './ipc';
+import type { ChildArgs, Kind } from './ipc';
 import type { Scale } from './scale';
 import type { FigureRow } from './table';
 import { WorkerChild } from './worker-child';
@@ -21,9 +21,7 @@ export interface BenchContext {
 
 export type FigureProducer = (ctx: BenchContext) => Promise<FigureRow[]>;
 
-export interface WorkerOptions {
-  maxCachedWorkflows?: number;
-}
+export type WorkerOptions = Pick<ChildArgs, 'maxCachedWorkflows' | 'floorClaim'>;
 
 export function startWorker(ctx: BenchContext, kind: Kind, options: WorkerOptions = {}): Promise<WorkerChild> {
   return WorkerChild.start({ kind, address: ctx.address, bundlePath: ctx.bundles[kind], ...options });

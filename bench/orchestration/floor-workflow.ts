@@ -21,16 +21,22 @@ import {
 import type { SearchAttributePair } from '@temporalio/common';
 import type { FerryActivities, TargetInput } from '../../common/activity-contracts';
 import type { EnvironmentPlan, PromotionPlan } from '../../common/plan';
-import { SearchAttr } from '../../common/search-attributes';
+import { searchAttributesAt } from '../../workflows/search-attributes';
 import { deployByStrategy, stabilizeWithChecks } from './environment-steps';
 
 export interface FloorLockActivities {
-  /** Asks the environment's lock by update (starting it if need be): 'granted', or 'queued' until a grant signal comes. */
+  /**
+   * Asks the environment's lock (starting it if need be): 'granted', or 'queued' until a grant
+   * signal comes. The worker picks how (worker-process.ts): by update, which answers in one round
+   * trip but holds the asking workflow task open until the lock's own task has run, or by signal,
+   * which holds nothing and is always answered by the grant signal.
+   */
   claimLock(input: { lockId: string; requester: string; taskQueue: string }): Promise<'granted' | 'queued'>;
 }
 
 const approveSignal = defineSignal<[{ environment: string }]>('approve');
 export const claimUpdate = defineUpdate<'granted' | 'queued', [string]>('claim');
+export const queueSignal = defineSignal<[string]>('queue');
 const releaseSignal = defineSignal<[string]>('release');
 const grantedSignal = defineSignal('granted');
 
@@ -41,15 +47,8 @@ export const floorLockId = (app: string, environment: string) => `floor-lock/${a
 export const floorStageId = (promotionId: string, environment: string) => `${promotionId}-${environment}`;
 
 /** Ferry's five search attributes at one position. */
-export function floorSearchAttributes(app: string, sha: string, environment: string, stage: string, state = 'running'): SearchAttributePair[] {
-  return [
-    { key: SearchAttr.app, value: app },
-    { key: SearchAttr.commit, value: sha },
-    { key: SearchAttr.environment, value: environment },
-    { key: SearchAttr.stage, value: stage },
-    { key: SearchAttr.state, value: state },
-  ];
-}
+export const floorSearchAttributes = (app: string, sha: string, environment: string, stage: string, state = 'running'): SearchAttributePair[] =>
+  searchAttributesAt({ app, sha, environment, stage, state });
 
 /** One upsert per change, as Ferry's rule has it: a step begun, or a change of state. The first values come with the start, which costs no event. */
 function position(app: string, sha: string) {
@@ -128,18 +127,23 @@ export async function floorStage(plan: PromotionPlan, environment: string): Prom
 export async function floorLock(): Promise<void> {
   const queue: string[] = [];
   let holder: string | undefined;
-  setHandler(claimUpdate, (requester) => {
-    if (holder === undefined) {
-      holder = requester;
-      return 'granted';
+  const claim = (requester: string): 'granted' | 'queued' => {
+    if (holder !== undefined) {
+      queue.push(requester);
+      return 'queued';
     }
-    queue.push(requester);
-    return 'queued';
+    holder = requester;
+    return 'granted';
+  };
+  const grant = (to: string) => void getExternalWorkflowHandle(to).signal(grantedSignal);
+  setHandler(claimUpdate, claim);
+  setHandler(queueSignal, (requester) => {
+    if (claim(requester) === 'granted') grant(requester);
   });
   setHandler(releaseSignal, (requester) => {
     if (requester !== holder) return;
     holder = queue.shift();
-    if (holder !== undefined) void getExternalWorkflowHandle(holder).signal(grantedSignal);
+    if (holder !== undefined) grant(holder);
   });
   await condition(() => false);
 }

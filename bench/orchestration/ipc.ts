@@ -23,6 +23,8 @@ export const statsSchema = z.object({
   rssBytes: z.number().nonnegative(),
   /** VmHWM: the process's peak resident set since it started. */
   peakRssBytes: z.number().nonnegative(),
+  /** Ferry: how its locks answered askForLock so far (every 'queued' from a free lock is a request that waited its bound). */
+  lockAnswers: z.object({ granted: z.number().int().nonnegative(), queued: z.number().int().nonnegative() }).optional(),
 });
 export type Stats = z.infer<typeof statsSchema>;
 
@@ -42,5 +44,7 @@ export const childArgsSchema = z.object({
   bundlePath: z.string().min(1).max(4096),
   /** The worker's workflow cache; absent: the SDK's default, which scales with the machine's memory. */
   maxCachedWorkflows: z.number().int().min(2).max(100_000).optional(),
+  /** How the floor asks its locks (floor-workflow.ts, FloorLockActivities); by update unless told. */
+  floorClaim: z.enum(['update', 'signal']).optional(),
 });
 export type ChildArgs = z.infer<typeof childArgsSchema>;

@@ -11,7 +11,7 @@ import { stubActivities, type StubbedActivities } from '../../test/helpers/stub-
 import { HEARTBEAT_THROTTLE } from '../../worker/create-worker';
 import { activityLogAttributes } from '../../worker/telemetry/activity-log-attributes';
 import { SINKS_WITHOUT_TRACING } from '../../worker/telemetry/tracing';
-import { claimUpdate, type FloorLockActivities } from './floor-workflow';
+import { claimUpdate, queueSignal, type FloorLockActivities } from './floor-workflow';
 import { childArgsSchema, replySchema, requestSchema, taskQueueOf, type Reply } from './ipc';
 
 function send(reply: Reply): void {
@@ -55,15 +55,22 @@ async function main(): Promise<void> {
   // As `ferry worker` sets a cache: the workflow-task slots follow it (worker/create-worker.ts).
   const cache = args.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: args.maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions: Math.min(40, args.maxCachedWorkflows) };
   let worker: Worker;
+  const lockAnswers = { granted: 0, queued: 0 };
   if (args.kind === 'ferry') {
     const client = new Client({ connection: await Connection.connect({ address: args.address }), dataConverter: ferryDataConverter });
+    const locks = lockActivities(client);
+    const askForLock: typeof locks.askForLock = async (input) => {
+      const answer = await locks.askForLock(input);
+      lockAnswers[answer]++;
+      return answer;
+    };
     worker = await Worker.create({
       connection,
       taskQueue: taskQueueOf('ferry'),
       workflowBundle,
       ...cache,
       dataConverter: ferryDataConverter,
-      activities: { ...lockActivities(client), ...activities },
+      activities: { ...locks, askForLock, ...activities },
       maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
       // As `ferry worker` runs with tracing off.
       interceptors: { activity: [activityLogAttributes] },
@@ -72,11 +79,16 @@ async function main(): Promise<void> {
   } else if (args.kind === 'floor') {
     const client = new Client({ connection });
     const floorLocks: FloorLockActivities = {
-      claimLock: ({ lockId, requester, taskQueue }) =>
-        client.workflow.executeUpdateWithStart(claimUpdate, {
+      claimLock: async ({ lockId, requester, taskQueue }) => {
+        if (args.floorClaim === 'signal') {
+          await client.workflow.signalWithStart('floorLock', { workflowId: lockId, taskQueue, signal: queueSignal, signalArgs: [requester] });
+          return 'queued';
+        }
+        return client.workflow.executeUpdateWithStart(claimUpdate, {
           args: [requester],
           startWorkflowOperation: new WithStartWorkflowOperation('floorLock', { workflowId: lockId, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' }),
-        }),
+        });
+      },
     };
     worker = await Worker.create({ connection, taskQueue: taskQueueOf('floor'), workflowBundle, ...cache, activities: { ...activities, ...floorLocks } });
   } else {
@@ -88,7 +100,11 @@ async function main(): Promise<void> {
     const request = requestSchema.parse(raw);
     if (request.type === 'stats') {
       const cpu = process.cpuUsage();
-      send({ type: 'stats', id: request.id, stats: { cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss, peakRssBytes: peakRssBytes() } });
+      send({
+        type: 'stats',
+        id: request.id,
+        stats: { cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss, peakRssBytes: peakRssBytes(), ...(args.kind === 'ferry' ? { lockAnswers: { ...lockAnswers } } : {}) },
+      });
     } else if (request.type === 'changes') {
       const at: Record<string, number> = {};
       for (const id of request.promotionIds) {

@@ -13,7 +13,10 @@ export interface KindSpec {
    * `acquire` with an empty payload, which a lock parses and refuses, so it has to load its schema.
    */
   messaged: boolean;
-  /** Modules the bundle evaluates once per worker thread and shares between workflows (the SDK's `preloadModules`). */
+  /**
+   * Modules the bundle evaluates once per worker thread and shares between workflows (the SDK's
+   * `preloadModules`); Ferry's kinds share what Ferry's worker shares unless told otherwise.
+   */
   preload?: string[];
 }
 
@@ -27,7 +30,8 @@ export const KINDS = {
   'ferry-zod-mini-without-schemas': { workflows: './workflows-with-zod-mini-evaluated', stubs: ZOD_STUB, ferry: true, messaged: false },
   'bare-messaged': { workflows: './waiting-workflow', stubs: {}, ferry: false, messaged: true },
   'ferry-messaged': { workflows: '../../workflows', stubs: {}, ferry: true, messaged: true },
-  'ferry-messaged-zod-preloaded': { workflows: '../../workflows', stubs: {}, ferry: true, messaged: true, preload: ['zod'] },
+  // As Ferry was before zod was shared: each workflow evaluates zod itself.
+  'ferry-messaged-zod-per-workflow': { workflows: '../../workflows', stubs: {}, ferry: true, messaged: true, preload: [] },
 } satisfies Record<string, KindSpec>;
 
 export type Kind = keyof typeof KINDS;

@@ -1,4 +1,5 @@
 // Replays a recorded history against workflow code: would today's code carry this promotion on?
+import { SHARED_WORKFLOW_MODULES } from '../../common/workflow-bundle';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
@@ -26,7 +27,7 @@ export async function replayHistory(history: History, options: ReplayOptions): P
   try {
     await Worker.runReplayHistory(
       // The workers' converter, so a recorded undecodable signal replays as they saw it.
-      { workflowsPath: options.workflowsPath ?? require.resolve('../../workflows'), dataConverter: ferryDataConverter },
+      { workflowsPath: options.workflowsPath ?? require.resolve('../../workflows'), bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES }, dataConverter: ferryDataConverter },
       history,
       options.workflowId,
     );

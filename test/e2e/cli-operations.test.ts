@@ -4,6 +4,7 @@
 // `ferry start` of a private https repository, and `ferry replay` given an unknown ID or a
 // workflows path that does not exist. The real `ferry` command, a real dev server (restarted on
 // the same port and SQLite file) and real workers.
+import { SHARED_WORKFLOW_MODULES } from '../../common/workflow-bundle';
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -170,7 +171,12 @@ beforeAll(async () => {
   ports = { dev: await freePort(), production: await freePort() };
   ({ server, options: serverOptions } = await startDevServerOnFreePorts(tempDir('e2e-operations-server')));
   client = new Client({ connection: await Connection.connect({ address: server.address }) });
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), payloadConverterPath: ferryDataConverter.payloadConverterPath, logger: new DefaultLogger('WARN') });
+  bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    payloadConverterPath: ferryDataConverter.payloadConverterPath,
+    preloadModules: SHARED_WORKFLOW_MODULES,
+    logger: new DefaultLogger('WARN'),
+  });
   await startFerryWorker();
 }, 180_000);
 

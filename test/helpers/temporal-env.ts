@@ -1,3 +1,4 @@
+import { SHARED_WORKFLOW_MODULES } from '../../common/workflow-bundle';
 import { WorkflowClient } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -85,6 +86,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
     payloadConverterPath: ferryDataConverter.payloadConverterPath,
+    preloadModules: SHARED_WORKFLOW_MODULES,
     logger: new DefaultLogger('WARN'),
   });
   return bundle;

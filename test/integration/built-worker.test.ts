@@ -9,6 +9,8 @@ import type { DevServer } from '../../client/dev/temporal-dev-server';
 import { buildCheckout, runBuiltWorkerUntilPolled, type BuiltCheckout, type PolledRun } from '../helpers/built-worker';
 import { startTestDevServer } from '../helpers/dev-server';
 import { removeTempDirs, tempDir } from '../helpers/git-repo';
+import { preloadedModules } from '../helpers/preloaded-modules';
+import { BUNDLE_FILE } from '../../worker/bundle-manifest';
 
 let server: DevServer;
 let connection: Connection;
@@ -40,6 +42,11 @@ test("the build's worker polls with the build's workflow bundle, without webpack
   expect(loadedPackage(run, 'ts-node')).toBe(false);
   expect(loadedPackage(run, path.join('@kubernetes', 'client-node'))).toBe(false);
   expect(run.output).not.toMatch(/not using the prebuilt workflow bundle/);
+});
+
+test("the build's workflow bundle evaluates the shared modules (zod with them) once per workflow thread, not once per workflow", () => {
+  const code = fs.readFileSync(path.join(built.dist, BUNDLE_FILE), 'utf8');
+  expect(preloadedModules(code)).toEqual([expect.stringMatching(/workflows\/shared-modules\.js$/)]);
 });
 
 test('a build whose compiled workflows changed after bundling is not run with the old bundle: the worker says so and bundles at start-up', async () => {

@@ -15,6 +15,7 @@ test("writeWorkflowBundle leaves the OpenTelemetry workflow interceptors out; a 
   fs.mkdirSync(path.join(buildDir, 'workflows'));
   fs.mkdirSync(path.join(buildDir, 'common'));
   fs.writeFileSync(path.join(buildDir, 'workflows', 'index.js'), 'exports.noop = async function noop() {};\n');
+  fs.writeFileSync(path.join(buildDir, 'workflows', 'shared-modules.js'), '// what every workflow shares\n');
   fs.writeFileSync(path.join(buildDir, 'common', 'payload-converter.js'), "exports.payloadConverter = require('@temporalio/common').defaultPayloadConverter;\n");
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(buildDir, 'node_modules'));
 

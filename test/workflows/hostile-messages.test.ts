@@ -1,17 +1,17 @@
 // What anyone who can open the Web UI can send: any signal it lists, by name, with any bytes.
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { lockStateQuery, statusQuery, unlockUpdate } from '../../common/messages';
+import { statusQuery, unlockUpdate } from '../../common/messages';
 import { lockWorkflowId, type PromotionPlan } from '../../common/plan';
 import type { LockActivities } from '../../common/activity-contracts';
 import type { FerryConfig } from '../../common/config-schema';
 import { lockActivities } from '../../activities/environment-lock';
 import type { PromotionStatus } from '../../common/status';
 import { samplePlan } from '../helpers/fixtures';
-import { askAgain } from '../helpers/lock-queries';
 import { environment, locksSettled, outcome, startPromotion, waitForStatus } from '../helpers/promotions';
-import { hold, stubActivities, type ActivityCall, type StubbedActivities } from '../helpers/stub-activities';
+import { hold, stubActivities, type ActivityCall } from '../helpers/stub-activities';
 import { startTimeSkippingServer, startWorker } from '../helpers/temporal-env';
+import { firstHoldsDevSecondQueues as twoPromotions, lockState as devLockState, releasedAfter, until, type TwoPromotions } from '../helpers/two-promotions';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -40,31 +40,7 @@ const actedOnDevFor = (plan: PromotionPlan, handle: WorkflowHandle, calls: Activ
   return (call: ActivityCall) => mine(call) && call !== upFront;
 };
 
-async function until<T>(read: () => Promise<T>, reached: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await read();
-      if (reached(last)) return last;
-    } catch {
-      // not there yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`never reached "${what}"; last: ${JSON.stringify(last)}`);
-}
-
-const lockState = (app: string, envName: string) => () => askAgain(env, () => env.client.workflow.getHandle(lockWorkflowId(app, envName)).query(lockStateQuery));
-
-/** A held activity never lets its worker shut down: whatever the test's outcome, let it go. */
-const releasedAfter = (held: ReturnType<typeof hold>, body: () => Promise<void>) => async () => {
-  try {
-    await body();
-  } finally {
-    held.release();
-  }
-};
+const lockState = (app: string, envName: string) => devLockState(env, app, envName);
 
 /** Sends a signal the way a client that skips Ferry's converter would: raw bytes, any encoding. */
 async function signalRaw(workflowId: string, signalName: string, encoding: string, data: Buffer): Promise<void> {
@@ -77,34 +53,8 @@ async function signalRaw(workflowId: string, signalName: string, encoding: strin
   });
 }
 
-/**
- * Two promotions into dev: the first held inside its deploy (so it holds dev's lock), the second
- * queued behind it. `scene` acts there; the held deploy is let go whatever happens.
- */
-async function firstHoldsDevSecondQueues(
-  scene: (promotions: { plans: PromotionPlan[]; first: WorkflowHandle; second: WorkflowHandle; deployOfFirst: ReturnType<typeof hold>; stub: ReturnType<typeof stubActivities> }) => Promise<void>,
-  lock: Partial<LockActivities> = {},
-): Promise<void> {
-  const plans = [samplePlan(devOnly), samplePlan(devOnly)];
-  const deployOfFirst = hold();
-  const stub = stubActivities({
-    deploy: async (input) => {
-      if (input.version === plans[0].artifact) await deployOfFirst.here();
-      return { previousVersion: 'shop:previous' };
-    },
-  });
-  // Lock activities given here replace the real ones the test worker registers.
-  const worker = await startWorker(env, { ...stub.activities, ...lock } as StubbedActivities);
-  await worker.runUntil(
-    releasedAfter(deployOfFirst, async () => {
-      const first = await startPromotion(env, plans[0]);
-      await deployOfFirst.arrived;
-      const second = await startPromotion(env, plans[1]);
-      await until(lockState('shop', 'dev'), (s) => s.queue.includes(second.workflowId), 'the second promotion queued');
-      await scene({ plans, first, second, deployOfFirst, stub });
-    }),
-  );
-}
+/** Two promotions into dev, the first holding it, the second queued (test/helpers/two-promotions.ts). */
+const firstHoldsDevSecondQueues = (scene: (promotions: TwoPromotions) => Promise<void>, lock: Partial<LockActivities> = {}) => twoPromotions(env, devOnly, scene, lock);
 
 /**
  * An operator unlocks dev from the first promotion: the second must get it, the unlock recorded;

@@ -7,9 +7,10 @@ import type { FerryConfig } from '../../common/config-schema';
 import { lockWorkflowId } from '../../common/plan';
 import { samplePlan } from '../helpers/fixtures';
 import { recordHistories, recordIdleLockHistory } from '../helpers/histories';
-import { locksSettled, outcome, runPromotion, startPromotion, waitForStatus } from '../helpers/promotions';
-import { hold, stubActivities } from '../helpers/stub-activities';
-import { startTimeSkippingServer, startWorker } from '../helpers/temporal-env';
+import { locksSettled, outcome, runPromotion } from '../helpers/promotions';
+import { stubActivities } from '../helpers/stub-activities';
+import { startTimeSkippingServer } from '../helpers/temporal-env';
+import { firstHoldsDevSecondQueues } from '../helpers/two-promotions';
 
 const EventType = temporal.api.enums.v1.EventType;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -58,35 +59,19 @@ test('a promotion through one environment asks the free lock, holds it on the an
 });
 
 test('a promotion that asks a held lock is queued, and is granted and confirms as before', async () => {
-  const plans = [samplePlan(devOnly), samplePlan(devOnly)];
-  const deployOfFirst = hold();
-  const stub = stubActivities({
-    deploy: async (input) => {
-      if (input.version === plans[0].artifact) await deployOfFirst.here();
-      return { previousVersion: 'shop:previous' };
-    },
-  });
-  const worker = await startWorker(env, stub.activities);
-  const [first, second] = await worker.runUntil(async () => {
-    try {
-      const first = await startPromotion(env, plans[0]);
-      await deployOfFirst.arrived;
-      const second = await startPromotion(env, plans[1]);
-      await waitForStatus(second, (s) => s.environments[0].steps.some((step) => step.name === 'lock'), 'the second waits for the lock');
-      deployOfFirst.release();
-      const outcomes = [await outcome(first), await outcome(second)];
-      await locksSettled(env, outcomes[1]);
-      expect(outcomes.map((s) => s.state)).toEqual(['succeeded', 'succeeded']);
-      await recordHistories(env, second);
-      return [first, second];
-    } finally {
-      deployOfFirst.release();
-    }
+  let ids: string[] = [];
+  await firstHoldsDevSecondQueues(env, devOnly, async ({ first, second, deployOfFirst }) => {
+    deployOfFirst.release();
+    const outcomes = [await outcome(first), await outcome(second)];
+    await locksSettled(env, outcomes[1]);
+    expect(outcomes.map((s) => s.state)).toEqual(['succeeded', 'succeeded']);
+    await recordHistories(env, second);
+    ids = [first.workflowId, second.workflowId];
   });
   const history = async (id: string) => (await env.client.workflow.getHandle(id).fetchHistory()).events ?? [];
-  expect(localActivities(await history(first.workflowId))).toEqual(['askForLock']);
-  expect(localActivities(await history(second.workflowId))).toEqual(['askForLock', 'confirmGrant']);
-  expect(signalNames(await history(second.workflowId))).toEqual(['lockGranted']);
+  expect(localActivities(await history(ids[0]))).toEqual(['askForLock']);
+  expect(localActivities(await history(ids[1]))).toEqual(['askForLock', 'confirmGrant']);
+  expect(signalNames(await history(ids[1]))).toEqual(['lockGranted']);
   const lock = await history(lockWorkflowId('shop', 'dev'));
   expect(localActivities(lock)).toEqual(['readHolderRecord', 'grantLock', 'readHolderRecord']);
 });

@@ -1,0 +1,11 @@
+// What a workflow bundle evaluates once per workflow thread: the modules its `preloadModules`
+// function requires. Webpack drops a require it takes for side-effect free (a package marked so,
+// as zod is), leaving the function empty, and the SDK says nothing: the bundle is read instead.
+
+/** The module IDs the bundle's preloadModules function requires, in order. */
+export function preloadedModules(bundleCode: string): string[] {
+  const at = bundleCode.indexOf('exports.preloadModules = function preloadModules() {');
+  if (at === -1) throw new Error('the bundle has no preloadModules function');
+  const body = bundleCode.slice(at, bundleCode.indexOf('\n}', at));
+  return [...body.matchAll(/__webpack_require__\((?:\/\*.*?\*\/\s*)*"([^"]+)"\)/g)].map((match) => match[1]);
+}

@@ -1,0 +1,23 @@
+// zod is evaluated once per workflow thread and shared by every workflow, not once per workflow
+// (workflows/shared-modules.ts): in the bundle the tests run, as in the worker's and the build's.
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { ferryDataConverter } from '../../common/data-converter';
+import { SHARED_WORKFLOW_MODULES } from '../../common/workflow-bundle';
+import { preloadedModules } from '../helpers/preloaded-modules';
+import { workflowBundle } from '../helpers/temporal-env';
+
+test("the tests' workflow bundle evaluates Ferry's shared modules (which load zod) before any workflow", async () => {
+  const { code } = await workflowBundle();
+  expect(preloadedModules(code)).toEqual([expect.stringMatching(/workflows\/shared-modules\.ts$/)]);
+}, 120_000);
+
+test('naming zod itself would preload nothing: webpack drops the require of a package marked side-effect free', async () => {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    payloadConverterPath: ferryDataConverter.payloadConverterPath,
+    preloadModules: ['zod'],
+    logger: new DefaultLogger('WARN'),
+  });
+  expect(preloadedModules(code)).toEqual([]);
+  expect(SHARED_WORKFLOW_MODULES).toEqual([require.resolve('../../workflows/shared-modules')]);
+}, 120_000);
