@@ -8,7 +8,7 @@ import { CONNECTION_ENV_VARS, temporalConnection, type ConnectionFlags } from '.
 /** Long enough for a typical build, migration or rollout step to finish when the worker is stopped. */
 export const DEFAULT_SHUTDOWN_GRACE = '5m';
 const MAX_SHUTDOWN_GRACE_MS = 24 * 3_600_000;
-/** About 200 GB of cached Ferry workflows at ~2 MB each: past any worker's memory. */
+/** About 50 GB of cached Ferry workflows at ~0.5 MB each: past any worker's memory. */
 const MAX_CACHED_WORKFLOWS = 100_000;
 const cachedWorkflowsMessage = `must be a whole number of workflows from 2 to ${MAX_CACHED_WORKFLOWS}`;
 
