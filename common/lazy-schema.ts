@@ -1,12 +1,17 @@
-// Schemas that workflows need only when a message arrives, built on first use.
+// Schemas that workflows need only when a message arrives, built on first use, once per worker
+// thread.
 //
 // Temporal's TypeScript SDK evaluates the workflow bundle's modules again for every workflow it
-// runs (each keeps its own module cache), so whatever a workflow module builds at load time is
-// built, and held, once per cached workflow: zod and every schema cost about 1 MB and two thirds
-// of the CPU of each idle lock's start (bench/workflow-footprint). zod itself is now evaluated
-// once per worker thread (workflows/shared-modules.ts); the schemas are still each workflow's own.
-// A lazy schema builds itself when something first reads it (parse, safeParse, shape, use inside
-// another schema) and is the very same zod schema from then on: the same checks, the same errors.
+// runs (each keeps its own module cache), so whatever a workflow module builds is built, and held,
+// once per cached workflow. A zod schema is costly to hold: an environment lock that had served
+// one promotion held about 0.2 MB of its own ledger and message schemas (bench/workflow-footprint).
+// This module is evaluated once per worker thread and shared by every workflow
+// (workflows/shared-modules.ts), and so is what it builds: a schema module evaluated again for a
+// workflow asks for its schemas by name and gets the ones already built. A lazy schema builds
+// itself when something first reads it (parse, safeParse, shape, use inside another schema) and is
+// the very same zod schema from then on: the same checks, the same errors. Sharing is safe because
+// a built schema is never changed by parsing with it: what zod fills in later (a shape, a compiled
+// fast path) follows from the schema alone.
 import type { z as Zod } from 'zod';
 
 let zod: typeof Zod | undefined;
@@ -19,13 +24,27 @@ export function loadZod(): typeof Zod {
   return (zod ??= (require('zod') as { z: typeof Zod }).z);
 }
 
+interface Named {
+  /** The build's source: the same name must always come with the same build. */
+  source: string;
+  schema?: object;
+}
+
+// Held in a closure, not exported: the SDK freezes what a shared module exports.
+const byName = new Map<string, Named>();
+
 /**
- * `build` runs once, on first use; until then neither it nor zod is evaluated. The result is
- * typed as the schema itself, so `z.infer`, `.parse`, `.extend`, `.pipe` work as on any schema.
+ * The schema `name` stands for. `build` runs once per process or worker thread, on first use;
+ * until then neither it nor zod is evaluated. The result is typed as the schema itself, so
+ * `z.infer`, `.parse`, `.extend`, `.pipe` work as on any schema. A name given again with another
+ * build is refused: two schemas would otherwise answer for each other.
  */
-export function lazySchema<T extends object>(build: (z: typeof Zod) => T): T {
-  let schema: T | undefined;
-  const built = (): T => (schema ??= build(loadZod()));
+export function lazySchema<T extends object>(name: string, build: (z: typeof Zod) => T): T {
+  const source = build.toString();
+  const named = byName.get(name) ?? { source };
+  if (named.source !== source) throw new Error(`two schemas are named ${JSON.stringify(name)}: each lazySchema needs a name of its own`);
+  byName.set(name, named);
+  const built = (): T => (named.schema ??= build(loadZod())) as T;
   return new Proxy({} as T, {
     get: (_target, key) => Reflect.get(built(), key),
     has: (_target, key) => Reflect.has(built(), key),

@@ -10,6 +10,8 @@ export interface BenchContext {
   client: Client;
   /** The dev server's address, for workers a producer starts itself. */
   address: string;
+  /** The worker process to fork, compiled (compiled-worker.ts). */
+  workerEntry: string;
   /** Prebuilt workflow bundles (code files), one per kind. */
   bundles: Record<Kind, string>;
   scale: Scale;
@@ -24,7 +26,7 @@ export type FigureProducer = (ctx: BenchContext) => Promise<FigureRow[]>;
 export type WorkerOptions = Pick<ChildArgs, 'maxCachedWorkflows' | 'floorClaim'>;
 
 export function startWorker(ctx: BenchContext, kind: Kind, options: WorkerOptions = {}): Promise<WorkerChild> {
-  return WorkerChild.start({ kind, address: ctx.address, bundlePath: ctx.bundles[kind], ...options });
+  return WorkerChild.start(ctx.workerEntry, { kind, address: ctx.address, bundlePath: ctx.bundles[kind], ...options });
 }
 
 /** A fresh worker of `kind` for `fn`, stopped afterwards whatever happens. */

@@ -12,6 +12,7 @@ import { freePort } from '../../activities/targets/local/probes';
 import { startDevServer } from '../../client/dev/temporal-dev-server';
 import { ferryDataConverter } from '../../common/data-converter';
 import { toolPaths } from '../../test/helpers/tools';
+import { compileWorker } from './compiled-worker';
 import type { BenchContext } from './context';
 import type { Kind } from './ipc';
 import { PRODUCERS } from './producers';
@@ -61,10 +62,11 @@ async function main(): Promise<void> {
   });
   const connection = await Connection.connect({ address: server.address });
   try {
-    say(`dev server on ${server.address}; bundling the workflows`);
+    say(`dev server on ${server.address}; compiling the worker and bundling the workflows`);
     const ctx: BenchContext = {
       client: new Client({ connection, dataConverter: ferryDataConverter }),
       address: server.address,
+      workerEntry: compileWorker(),
       bundles: { ferry: await bundle(dir, 'ferry'), bare: await bundle(dir, 'bare'), floor: await bundle(dir, 'floor') },
       scale,
       runTag: `b${Date.now().toString(36).slice(-6)}`,

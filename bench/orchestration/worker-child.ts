@@ -1,6 +1,5 @@
 // The bench's side of a worker process: fork it, ask it for its CPU, memory and change times, stop it.
 import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { replySchema, type ChildArgs, type Kind, type Reply, type Stats } from './ipc';
 
 const READY_TIMEOUT_MS = 120_000;
@@ -30,10 +29,11 @@ export class WorkerChild {
     return this.child.pid!;
   }
 
-  static async start(args: ChildArgs): Promise<WorkerChild> {
-    const child = fork(path.join(__dirname, 'worker-process.ts'), [JSON.stringify(args)], {
+  /** `entry`: the compiled worker process (compiled-worker.ts). */
+  static async start(entry: string, args: ChildArgs): Promise<WorkerChild> {
+    const child = fork(entry, [JSON.stringify(args)], {
       // FERRY_BENCH_CPU_PROF_DIR: each worker writes a V8 CPU profile there (one per thread), to see where its time goes.
-      execArgv: ['-r', 'ts-node/register/transpile-only', ...(process.env.FERRY_BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FERRY_BENCH_CPU_PROF_DIR}`] : [])],
+      execArgv: process.env.FERRY_BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FERRY_BENCH_CPU_PROF_DIR}`] : [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ready = await new Promise<Reply>((resolve, reject) => {

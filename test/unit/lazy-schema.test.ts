@@ -1,15 +1,20 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { parseMessage } from '../../common/inbound-message';
 import { lazySchema } from '../../common/lazy-schema';
 
-// A lazy schema is the eager one, built later: the same answers and errors, built once, and only
-// when something reads it.
+// A lazy schema is the eager one, built later: the same answers and errors, built once per
+// process or worker thread, and only when something reads it.
 
 const eager = z.object({ approver: z.string().trim().min(1, 'must name a person').max(5, 'must be at most 5 characters') }).strict();
 
-function counted() {
+let names = 0;
+const unusedName = () => `test-${names++}`;
+
+function counted(name = unusedName()) {
   let builds = 0;
-  const schema = lazySchema((zod) => {
+  const schema = lazySchema(name, (zod) => {
     builds++;
     return zod.object({ approver: zod.string().trim().min(1, 'must name a person').max(5, 'must be at most 5 characters') }).strict();
   });
@@ -60,10 +65,42 @@ describe('lazySchema', () => {
   });
 
   test('a build that throws throws at first use, and again at the next', () => {
-    const schema = lazySchema((): z.ZodString => {
+    const schema = lazySchema(unusedName(), (): z.ZodString => {
       throw new Error('bad schema');
     });
     expect(() => schema.parse('x')).toThrow('bad schema');
     expect(() => schema.parse('x')).toThrow('bad schema');
+  });
+
+  // What a workflow sees when its schema module is evaluated again for it (the SDK does that for
+  // every workflow): the schema built for an earlier one, not a second copy of it.
+  test('a schema module evaluated again gets the schema already built under that name', () => {
+    const name = unusedName();
+    const first = counted(name);
+    first.schema.parse({ approver: 'ann' });
+    const again = counted(name);
+    expect(again.schema.parse({ approver: 'bob' })).toEqual({ approver: 'bob' });
+    expect(again.schema.safeParse({ approver: 'olivia' }).error?.issues).toEqual(eager.safeParse({ approver: 'olivia' }).error?.issues);
+    expect(again.builds()).toBe(0);
+    expect(first.builds()).toBe(1);
+    expect(again.schema._zod).toBe(first.schema._zod);
+  });
+
+  test('a name given again with another build is refused, naming it', () => {
+    const name = unusedName();
+    counted(name);
+    expect(() => lazySchema(name, (zod) => zod.string())).toThrow(`two schemas are named "${name}"`);
+  });
+
+  test('every lazy schema in the code has a name of its own', () => {
+    const root = path.join(__dirname, '..', '..');
+    const named = ['common', 'workflows'].flatMap((dir) =>
+      fs
+        .readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })
+        .filter((file) => file.endsWith('.ts'))
+        .flatMap((file) => [...fs.readFileSync(path.join(root, dir, file), 'utf8').matchAll(/lazySchema\(\s*'([^']+)'/g)].map((match) => match[1])),
+    );
+    expect(named.length).toBeGreaterThanOrEqual(17);
+    expect(named.filter((name, i) => named.indexOf(name) !== i)).toEqual([]);
   });
 });
