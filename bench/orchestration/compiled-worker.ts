@@ -8,12 +8,26 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-/** Compiles the worker process and returns the file to fork. */
-export function compileWorker(): string {
-  const outDir = path.join(ROOT, 'node_modules', '.cache', 'ferry-bench-orchestration');
-  fs.rmSync(outDir, { recursive: true, force: true });
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, 'tsconfig.worker.json'), '--outDir', outDir], { stdio: 'inherit' });
-  const entry = path.join(outDir, path.relative(ROOT, path.join(__dirname, 'worker-process.js')));
-  if (!fs.existsSync(entry)) throw new Error(`compiling the bench's worker made no ${entry}`);
-  return entry;
+export interface CompiledWorker {
+  /** The file to fork. */
+  entry: string;
+  /** Deletes the compiled files. */
+  remove(): void;
+}
+
+/** Compiles the worker process into a folder of this run's own. */
+export function compileWorker(): CompiledWorker {
+  const cache = path.join(ROOT, 'node_modules', '.cache');
+  fs.mkdirSync(cache, { recursive: true });
+  const outDir = fs.mkdtempSync(path.join(cache, 'ferry-bench-worker-'));
+  const remove = () => fs.rmSync(outDir, { recursive: true, force: true });
+  try {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, 'tsconfig.worker.json'), '--outDir', outDir], { stdio: 'inherit' });
+    const entry = path.join(outDir, path.relative(ROOT, path.join(__dirname, 'worker-process.js')));
+    if (!fs.existsSync(entry)) throw new Error(`compiling the bench's worker made no ${entry}`);
+    return { entry, remove };
+  } catch (error) {
+    remove();
+    throw error;
+  }
 }

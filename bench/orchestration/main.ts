@@ -12,7 +12,7 @@ import { freePort } from '../../activities/targets/local/probes';
 import { startDevServer } from '../../client/dev/temporal-dev-server';
 import { ferryDataConverter } from '../../common/data-converter';
 import { toolPaths } from '../../test/helpers/tools';
-import { compileWorker } from './compiled-worker';
+import { compileWorker, type CompiledWorker } from './compiled-worker';
 import type { BenchContext } from './context';
 import type { Kind } from './ipc';
 import { PRODUCERS } from './producers';
@@ -61,12 +61,14 @@ async function main(): Promise<void> {
     logFile: path.join(dir, 'temporal.log'),
   });
   const connection = await Connection.connect({ address: server.address });
+  let worker: CompiledWorker | undefined;
   try {
     say(`dev server on ${server.address}; compiling the worker and bundling the workflows`);
+    worker = compileWorker();
     const ctx: BenchContext = {
       client: new Client({ connection, dataConverter: ferryDataConverter }),
       address: server.address,
-      workerEntry: compileWorker(),
+      workerEntry: worker.entry,
       bundles: { ferry: await bundle(dir, 'ferry'), bare: await bundle(dir, 'bare'), floor: await bundle(dir, 'floor') },
       scale,
       runTag: `b${Date.now().toString(36).slice(-6)}`,
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
     for (const name of scale.figures) rows.push(...(await PRODUCERS[name](ctx)));
     console.log(renderTable(rows, machine(temporal, scale)));
   } finally {
+    worker?.remove();
     await connection.close();
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
