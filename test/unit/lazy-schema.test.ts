@@ -86,6 +86,12 @@ describe('lazySchema', () => {
     expect(again.schema._zod).toBe(first.schema._zod);
   });
 
+  test('refuses to be changed: every workflow on the thread shares it', () => {
+    const { schema } = counted();
+    expect(() => Object.assign(schema, { parse: () => 'forged' })).toThrow(TypeError);
+    expect(schema.parse({ approver: 'ann' })).toEqual({ approver: 'ann' });
+  });
+
   test('a name given again with another build is refused, naming it', () => {
     const name = unusedName();
     counted(name);
