@@ -32,7 +32,7 @@ export function formatDuration(ms: number): string {
 }
 
 /** A duration field in config: a string such as `15m`, parsed to milliseconds. */
-export const durationSchema = lazySchema('durationSchema', (z) =>
+export const durationSchema = lazySchema((z) =>
   z.string().transform((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === undefined) {

@@ -17,7 +17,7 @@ function isKnownTimeZone(timeZone: string): boolean {
   }
 }
 
-export const freezeWindowSchema = lazySchema('freezeWindowSchema', (z) =>
+export const freezeWindowSchema = lazySchema((z) =>
   z
     .object({
       days: z

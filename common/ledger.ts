@@ -17,12 +17,12 @@ const at = (z: Zod) => z.string().min(1).max(40);
 const short = (z: Zod, max: number) => z.string().max(max, `must be at most ${max} characters`);
 
 /** A backup taken before a release's migrations: what a rollback by restore goes back to. */
-export const ledgerBackupSchema = lazySchema('ledgerBackupSchema', (z) =>
+export const ledgerBackupSchema = lazySchema((z) =>
   z.object({ file: short(z, 4_096), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/), runId: short(z, 100).optional() }).strict(),
 );
 
 /** One release that went live in an environment. */
-export const ledgerReleaseSchema = lazySchema('ledgerReleaseSchema', (z) =>
+export const ledgerReleaseSchema = lazySchema((z) =>
   z
     .object({
       sha: sha(z),
@@ -50,7 +50,7 @@ export const ledgerReleaseSchema = lazySchema('ledgerReleaseSchema', (z) =>
 );
 
 /** A try that did not go live: the environment still runs the live release, unless the undo failed. */
-export const ledgerAttemptSchema = lazySchema('ledgerAttemptSchema', (z) =>
+export const ledgerAttemptSchema = lazySchema((z) =>
   z
     .object({
       sha: sha(z),
@@ -66,7 +66,7 @@ export const ledgerAttemptSchema = lazySchema('ledgerAttemptSchema', (z) =>
 );
 
 /** What a holder hands its environment's ledger when it is done: the release that went live, or the try that did not. */
-export const releaseRecordSchema = lazySchema('releaseRecordSchema', (z) =>
+export const releaseRecordSchema = lazySchema((z) =>
   z.discriminatedUnion('outcome', [
     z.object({ outcome: z.literal('live'), release: ledgerReleaseSchema }).strict(),
     z.object({ outcome: z.literal('not-live'), attempt: ledgerAttemptSchema }).strict(),
@@ -80,7 +80,7 @@ export const releaseRecordSchema = lazySchema('releaseRecordSchema', (z) =>
  */
 /** The longest `why` an unrecorded entry keeps: a longer one would make the whole ledger unreadable. */
 export const UNRECORDED_WHY_MAX = 2_000;
-export const ledgerUnrecordedSchema = lazySchema('ledgerUnrecordedSchema', (z) => z.object({ by: short(z, 300), at: at(z), why: short(z, UNRECORDED_WHY_MAX) }).strict());
+export const ledgerUnrecordedSchema = lazySchema((z) => z.object({ by: short(z, 300), at: at(z), why: short(z, UNRECORDED_WHY_MAX) }).strict());
 
 export type LedgerBackup = z.infer<typeof ledgerBackupSchema>;
 export type LedgerRelease = z.infer<typeof ledgerReleaseSchema>;
@@ -107,7 +107,6 @@ const workflowIdText = (z: Zod) => short(z, 1_000);
 
 /** A lock's answer to the ledger query, as those who ask it parse it: whatever runs on that task queue answered it. */
 export const environmentLedgerSchema = lazySchema(
-  'environmentLedgerSchema',
   (z) =>
     z.object({
       lockId: workflowIdText(z),

@@ -15,12 +15,12 @@ const environment = (z: Zod) => z.string().min(1, 'must name an environment').ma
 /** Workflow IDs: a promotion's, or a lock's `ferry-lock/<app>/<env>`. */
 const workflowId = (z: Zod) => z.string().min(1, 'must name a workflow').max(300, 'must be at most 300 characters');
 
-export const approvePayloadSchema = lazySchema('approvePayloadSchema', (z) =>
+export const approvePayloadSchema = lazySchema((z) =>
   z.object({ environment: environment(z), approver: who(z), comment: z.string().max(2000, 'must be at most 2000 characters').optional() }).strict(),
 );
-export const rejectPayloadSchema = lazySchema('rejectPayloadSchema', (z) => z.object({ environment: environment(z), approver: who(z), reason: why(z) }).strict());
-export const abortPayloadSchema = lazySchema('abortPayloadSchema', (z) => z.object({ by: who(z), reason: why(z) }).strict());
-export const decidePayloadSchema = lazySchema('decidePayloadSchema', (z) =>
+export const rejectPayloadSchema = lazySchema((z) => z.object({ environment: environment(z), approver: who(z), reason: why(z) }).strict());
+export const abortPayloadSchema = lazySchema((z) => z.object({ by: who(z), reason: why(z) }).strict());
+export const decidePayloadSchema = lazySchema((z) =>
   z.discriminatedUnion('decision', [approvePayloadSchema.extend({ decision: z.literal('approve') }), rejectPayloadSchema.extend({ decision: z.literal('reject') })]),
 );
 
@@ -39,8 +39,8 @@ export const statusQuery = defineQuery<PromotionStatus>('status');
 // Between Ferry's own workflows. The Web UI lists these too, so none of them is trusted by its
 // name: each only prompts the receiver to check the real state (see workflows/environment-lock.ts).
 const runId = (z: Zod) => z.string().min(1, 'must name a run').max(100, 'must be at most 100 characters');
-export const lockRequestSchema = lazySchema('lockRequestSchema', (z) => z.object({ requester: workflowId(z), runId: runId(z) }).strict());
-export const lockGrantSchema = lazySchema('lockGrantSchema', (z) => z.object({ lock: workflowId(z) }).strict());
+export const lockRequestSchema = lazySchema((z) => z.object({ requester: workflowId(z), runId: runId(z) }).strict());
+export const lockGrantSchema = lazySchema((z) => z.object({ lock: workflowId(z) }).strict());
 export type LockRequest = z.infer<typeof lockRequestSchema>;
 
 export const stageStatusQuery = defineQuery<EnvironmentStatus>('status');
@@ -87,6 +87,6 @@ export interface LockState {
 export const lockStateQuery = defineQuery<LockState>('lockState');
 
 /** `ferry unlock`: an operator takes the lock from a holder that cannot give it back (recorded). */
-export const unlockPayloadSchema = lazySchema('unlockPayloadSchema', (z) => z.object({ by: who(z), reason: why(z), holder: workflowId(z) }).strict());
+export const unlockPayloadSchema = lazySchema((z) => z.object({ by: who(z), reason: why(z), holder: workflowId(z) }).strict());
 export type UnlockPayload = z.infer<typeof unlockPayloadSchema>;
 export const unlockUpdate = defineUpdate<LockState, [unknown]>('unlock');

@@ -11,7 +11,7 @@ const ERROR_CHARS = 2_000;
 const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 /** Steps that undo a try: when one failed, the environment may run neither release cleanly. */
-const UNDO_STEPS = new Set(['rollback', 'undo-migration']);
+const UNDO_STEPS: ReadonlySet<string> = new Set(['rollback', 'undo-migration']);
 
 /**
  * How a try that did not go live ended. A stage that failed with nothing to undo (prepare, backup)

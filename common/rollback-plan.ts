@@ -7,7 +7,7 @@ import type { EnvironmentLedger, LedgerRelease } from './ledger';
 import { shortSha, type EnvironmentPlan, type RecordRefPlan } from './plan';
 
 /** The release a rollback makes live again, as its environment's ledger recorded it. */
-export const rollbackTargetSchema = lazySchema('rollbackTargetSchema', (z) =>
+export const rollbackTargetSchema = lazySchema((z) =>
   z
     .object({
       sha: z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-character commit SHA'),
@@ -18,7 +18,7 @@ export const rollbackTargetSchema = lazySchema('rollbackTargetSchema', (z) =>
 );
 
 /** What a person asks for: everything of a rollback's input that is not the config's. */
-export const rollbackRequestSchema = lazySchema('rollbackRequestSchema', (z) =>
+export const rollbackRequestSchema = lazySchema((z) =>
   z
     .object({
       target: rollbackTargetSchema,
@@ -60,7 +60,7 @@ export const rollbackWorkflowId = (app: string, environment: string, sha: string
 export const legacyRollbackWorkflowId = (app: string, environment: string, sha: string) => `ferry-${app}-rollback-${environment}-${shortSha(sha)}`;
 
 /** A commit as `--to` may give it: at least 7 hex digits of its SHA. */
-export const commitPrefixSchema = lazySchema('commitPrefixSchema', (z) =>
+export const commitPrefixSchema = lazySchema((z) =>
   z
     .string()
     .trim()

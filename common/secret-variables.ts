@@ -5,9 +5,9 @@ const NAMES_A_VARIABLE = /Env$/;
  * `passEnv` lets a command see a variable; it does not make it a secret (`CI=true` would mask
  * every "true" in a build log). The command's masker still covers those whose names look secret.
  */
-const NOT_SECRET = new Set(['passEnv']);
+const NOT_SECRET: ReadonlySet<string> = new Set(['passEnv']);
 /** An environment's `secrets` maps the app's variables to worker variables: its values are names too. */
-const NAMES_VARIABLES = new Set(['secrets']);
+const NAMES_VARIABLES: ReadonlySet<string> = new Set(['secrets']);
 
 /**
  * Every worker variable the config names as a credential (`urlEnv`, `webhookEnv`, `headersEnv`,

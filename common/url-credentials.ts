@@ -14,7 +14,7 @@ export function isRemote(repo: string): boolean {
  * Query parameters that plainly carry a credential: these names, and names whose last part
  * (after `-`, `_` or `.`) is one of them, such as `private_token` or `X-Amz-Signature`.
  */
-const CREDENTIAL_PARAMS = new Set(['token', 'access_token', 'api_key', 'apikey', 'password', 'passwd', 'secret', 'sig', 'signature']);
+const CREDENTIAL_PARAMS: ReadonlySet<string> = new Set(['token', 'access_token', 'api_key', 'apikey', 'password', 'passwd', 'secret', 'sig', 'signature']);
 
 function credentialParam(name: string): boolean {
   const lower = name.toLowerCase();

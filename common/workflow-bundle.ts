@@ -1,5 +1,19 @@
 // What every bundle of Ferry's workflows is made with (the worker's, the build's, replay's, the
 // tests' and the benches'), so that they all run the workflows the same way.
 
-/** Modules evaluated once per workflow thread and shared by every workflow (the SDK's `preloadModules`). */
-export const SHARED_WORKFLOW_MODULES = [require.resolve('../workflows/shared-modules')];
+/**
+ * The SDK's `preloadModules` for a bundle of the workflows in `workflowsPath`: modules evaluated
+ * once per workflow thread, before any workflow runs, and shared by every workflow on it. Without
+ * them the SDK evaluates every module of the bundle again for each workflow it runs (each keeps
+ * its own module cache): an environment lock held about twice the heap a bare lock does, most of it
+ * Ferry's functions, constants and schemas made again per workflow. `warmUp`
+ * (workflows/shared-modules.ts) comes first: zod completes its global settings when it builds its
+ * first schema, and the SDK freezes what is shared once the preloading ends.
+ *
+ * What this asks of every module a workflow loads: nothing a run changes may live in its scope
+ * (workflows/run-local.ts holds what a run keeps for itself; test/style/module-state.test.ts
+ * checks the rest).
+ */
+export function sharedWorkflowModules(workflowsPath: string, warmUp = require.resolve('../workflows/shared-modules')): string[] {
+  return [warmUp, workflowsPath];
+}

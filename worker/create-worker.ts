@@ -1,4 +1,4 @@
-import { SHARED_WORKFLOW_MODULES } from '../common/workflow-bundle';
+import { sharedWorkflowModules } from '../common/workflow-bundle';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivitySettings } from '../activities';
@@ -28,6 +28,8 @@ export const HEARTBEAT_THROTTLE = '5s';
 /** After the grace, cancelled activities get this long to stop (kill their process groups) before the worker gives up on them. */
 const CANCEL_GRACE_MS = 30_000;
 
+const WORKFLOWS = require.resolve('../workflows');
+
 /**
  * The SDK's maxConcurrentWorkflowTaskExecutions when not set. Given a cache, the slots must follow
  * it: the SDK's own check that would lower them never applies once it has built its tuner, and
@@ -41,7 +43,7 @@ export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> 
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows'), bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS, bundlerOptions: { preloadModules: sharedWorkflowModules(WORKFLOWS) } }),
     // Only a tracing worker's workflows carry tracing's interceptors (a prebuilt bundle has none).
     interceptors: {
       ...(options.tracing && !options.workflowBundle ? { workflowModules: [WORKFLOW_INTERCEPTOR_MODULE] } : {}),

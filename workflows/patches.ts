@@ -1,4 +1,5 @@
 import { patched } from '@temporalio/workflow';
+import { runLocal } from './run-local';
 
 /**
  * The patches Ferry's workflows have, taken as one. Each patch marker costs a run two history
@@ -33,11 +34,8 @@ const BASELINE_OF = {
 
 export type BaselinePatch = keyof typeof BASELINE_OF;
 
-/**
- * Per run (each workflow has its own module state: the SDK gives each its own module cache): the
- * newest baseline it recorded, as an index in BASELINES, or -1 for none.
- */
-let baselineTaken: number | undefined;
+/** Per run: the newest baseline it recorded, as an index in BASELINES, or -1 for none. */
+const baselineTaken = runLocal<number>('patch-baseline');
 
 /**
  * The first statement of every Ferry workflow. The baseline's marker belongs in the run's first
@@ -46,17 +44,18 @@ let baselineTaken: number | undefined;
  * newer patch one by one.
  */
 export function takePatchBaseline(): void {
-  baselineTaken = -1;
   for (let i = BASELINES.length - 1; i >= 0; i--) {
     if (patched(BASELINES[i])) {
-      baselineTaken = i;
+      baselineTaken.set(i);
       return;
     }
   }
+  baselineTaken.set(-1);
 }
 
 /** `patched(patchId)`, for a patch a baseline holds. */
 export function hasPatch(patchId: BaselinePatch): boolean {
-  if (baselineTaken === undefined) throw new Error(`hasPatch('${patchId}') before takePatchBaseline(): a workflow takes the baseline in its first statement`);
-  return baselineTaken >= BASELINE_OF[patchId] || patched(patchId);
+  const taken = baselineTaken.get();
+  if (taken === undefined) throw new Error(`hasPatch('${patchId}') before takePatchBaseline(): a workflow takes the baseline in its first statement`);
+  return taken >= BASELINE_OF[patchId] || patched(patchId);
 }

@@ -1,5 +1,5 @@
 // Replays a recorded history against workflow code: would today's code carry this promotion on?
-import { SHARED_WORKFLOW_MODULES } from '../../common/workflow-bundle';
+import { sharedWorkflowModules } from '../../common/workflow-bundle';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
@@ -24,10 +24,11 @@ export interface ReplayOptions {
  * history, a module that does not build) is reported with `nondeterministic: false`.
  */
 export async function replayHistory(history: History, options: ReplayOptions): Promise<ReplayResult> {
+  const workflowsPath = options.workflowsPath ?? require.resolve('../../workflows');
   try {
     await Worker.runReplayHistory(
       // The workers' converter, so a recorded undecodable signal replays as they saw it.
-      { workflowsPath: options.workflowsPath ?? require.resolve('../../workflows'), bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES }, dataConverter: ferryDataConverter },
+      { workflowsPath, bundlerOptions: { preloadModules: sharedWorkflowModules(workflowsPath) }, dataConverter: ferryDataConverter },
       history,
       options.workflowId,
     );

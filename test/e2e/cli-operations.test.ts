@@ -4,7 +4,7 @@
 // `ferry start` of a private https repository, and `ferry replay` given an unknown ID or a
 // workflows path that does not exist. The real `ferry` command, a real dev server (restarted on
 // the same port and SQLite file) and real workers.
-import { SHARED_WORKFLOW_MODULES } from '../../common/workflow-bundle';
+import { sharedWorkflowModules } from '../../common/workflow-bundle';
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -174,7 +174,7 @@ beforeAll(async () => {
   bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
     payloadConverterPath: ferryDataConverter.payloadConverterPath,
-    preloadModules: SHARED_WORKFLOW_MODULES,
+    preloadModules: sharedWorkflowModules(require.resolve('../../workflows')),
     logger: new DefaultLogger('WARN'),
   });
   await startFerryWorker();

@@ -44,9 +44,9 @@ test("the build's worker polls with the build's workflow bundle, without webpack
   expect(run.output).not.toMatch(/not using the prebuilt workflow bundle/);
 });
 
-test("the build's workflow bundle evaluates the shared modules (zod with them) once per workflow thread, not once per workflow", () => {
+test("the build's workflow bundle evaluates zod's warm-up and then every workflow module once per workflow thread, not once per workflow", () => {
   const code = fs.readFileSync(path.join(built.dist, BUNDLE_FILE), 'utf8');
-  expect(preloadedModules(code)).toEqual([expect.stringMatching(/workflows\/shared-modules\.js$/)]);
+  expect(preloadedModules(code)).toEqual([expect.stringMatching(/workflows\/shared-modules\.js$/), expect.stringMatching(/workflows\/index\.js$/)]);
 });
 
 test('a build whose compiled workflows changed after bundling is not run with the old bundle: the worker says so and bundles at start-up', async () => {

@@ -1,14 +1,15 @@
-// zod is evaluated once per workflow thread and shared by every workflow, not once per workflow
-// (workflows/shared-modules.ts): in the bundle the tests run, as in the worker's and the build's.
+// Ferry's workflow modules, and zod with them, are evaluated once per workflow thread and shared by
+// every workflow, not once per workflow (common/workflow-bundle.ts): in the bundle the tests run,
+// as in the worker's and the build's.
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { ferryDataConverter } from '../../common/data-converter';
-import { SHARED_WORKFLOW_MODULES } from '../../common/workflow-bundle';
+import { sharedWorkflowModules } from '../../common/workflow-bundle';
 import { preloadedModules } from '../helpers/preloaded-modules';
 import { workflowBundle } from '../helpers/temporal-env';
 
-test("the tests' workflow bundle evaluates Ferry's shared modules (which load zod) before any workflow", async () => {
+test("the tests' workflow bundle evaluates zod's warm-up, then every workflow module, before any workflow", async () => {
   const { code } = await workflowBundle();
-  expect(preloadedModules(code)).toEqual([expect.stringMatching(/workflows\/shared-modules\.ts$/)]);
+  expect(preloadedModules(code)).toEqual([expect.stringMatching(/workflows\/shared-modules\.ts$/), expect.stringMatching(/workflows\/index\.ts$/)]);
 }, 120_000);
 
 test('naming zod itself would preload nothing: webpack drops the require of a package marked side-effect free', async () => {
@@ -19,5 +20,5 @@ test('naming zod itself would preload nothing: webpack drops the require of a pa
     logger: new DefaultLogger('WARN'),
   });
   expect(preloadedModules(code)).toEqual([]);
-  expect(SHARED_WORKFLOW_MODULES).toEqual([require.resolve('../../workflows/shared-modules')]);
+  expect(sharedWorkflowModules(require.resolve('../../workflows'))).toEqual([require.resolve('../../workflows/shared-modules'), require.resolve('../../workflows')]);
 }, 120_000);
