@@ -28,8 +28,6 @@ export const HEARTBEAT_THROTTLE = '5s';
 /** After the grace, cancelled activities get this long to stop (kill their process groups) before the worker gives up on them. */
 const CANCEL_GRACE_MS = 30_000;
 
-const WORKFLOWS = require.resolve('../workflows');
-
 /**
  * The SDK's maxConcurrentWorkflowTaskExecutions when not set. Given a cache, the slots must follow
  * it: the SDK's own check that would lower them never applies once it has built its tuner, and
@@ -37,13 +35,19 @@ const WORKFLOWS = require.resolve('../workflows');
  */
 const SDK_WORKFLOW_TASK_SLOTS = 40;
 
+/** Ferry's workflows, bundled as the worker starts (a worker given a bundle never resolves them). */
+function bundledAtStartUp(): Pick<WorkerOptions, 'workflowsPath' | 'bundlerOptions'> {
+  const workflowsPath = require.resolve('../workflows');
+  return { workflowsPath, bundlerOptions: { preloadModules: sharedWorkflowModules(workflowsPath) } };
+}
+
 /** A worker that runs Ferry's workflows and activities on one task queue. */
 export function createFerryWorker(options: FerryWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS, bundlerOptions: { preloadModules: sharedWorkflowModules(WORKFLOWS) } }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : bundledAtStartUp()),
     // Only a tracing worker's workflows carry tracing's interceptors (a prebuilt bundle has none).
     interceptors: {
       ...(options.tracing && !options.workflowBundle ? { workflowModules: [WORKFLOW_INTERCEPTOR_MODULE] } : {}),

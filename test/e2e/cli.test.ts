@@ -67,11 +67,16 @@ async function statusOf(workflowId: string) {
   return run.code === 0 || run.code === 1 ? JSON.parse(run.stdout) : undefined;
 }
 
-const waitingForProduction = (workflowId: string) =>
-  waitFor('production to wait for approval', async () => {
+/** Production waiting for approval; a `ferry … --wait` ending first (`cli`) fails the wait with what it printed. */
+function waitingForProduction(workflowId: string, cli?: Promise<Run>) {
+  let ended: Run | undefined;
+  void cli?.then((run) => (ended = run));
+  return waitFor('production to wait for approval', async () => {
+    if (ended) throw new Error(`ferry ended before production waited for approval: ${JSON.stringify(ended)}`);
     const status = await statusOf(workflowId).catch(() => undefined);
     return status?.environments.find((e: { name: string; state: string }) => e.name === 'production')?.state === 'waiting' ? status : undefined;
   });
+}
 
 beforeAll(async () => {
   ports = { dev: await freePort(), production: await freePort() };
@@ -98,19 +103,19 @@ test('start → approve by a signal, as the Web UI sends it → succeeded; statu
   const sha = commitRelease('spring');
   const started = ferryInBackground(['start', '--ref', sha, '--wait', '--as', 'ci-bot']);
   const workflowId = `ferry-shop-${sha.slice(0, 7)}`;
-  const waiting = await waitingForProduction(workflowId);
+  const waiting = await waitingForProduction(workflowId, started);
   expect(waiting.environments[0]).toMatchObject({ name: 'dev', state: 'succeeded' });
 
   const signal = await temporalSignal(workflowId, 'approve', { environment: 'production', approver: 'olivia', comment: 'ship it' });
   expect(signal).toMatchObject({ code: 0 });
   const result = await started;
-  expect(result.code).toBe(0);
+  expect(result).toMatchObject({ code: 0 });
   expect(result.stdout).toContain(`${workflowId}: promoting shop:${sha.slice(0, 7)} (${sha}) through dev → production`);
   expect(result.stdout).toMatch(/production approval: succeeded — approve by olivia/);
   expect(result.stdout).toMatch(/SUCCEEDED/);
 
   const table = await ferry(['status', workflowId]);
-  expect(table.code).toBe(0);
+  expect(table).toMatchObject({ code: 0 });
   expect(table.stdout).toMatch(/^production\s+succeeded/m);
   expect(table.stdout).toMatch(/^\s+stabilize\s+succeeded\s+\d+s\s+healthy for 2s$/m);
 
@@ -126,7 +131,7 @@ test('a refused approval exits 3 with the reason; a rejection by signal stops be
   const sha = commitRelease('summer');
   const workflowId = `ferry-shop-${sha.slice(0, 7)}`;
   const started = ferryInBackground(['start', '--ref', sha, '--wait', '--as', 'ci-bot']);
-  await waitingForProduction(workflowId);
+  await waitingForProduction(workflowId, started);
 
   const refused = await ferry(['approve', workflowId, '--env', 'production', '--as', 'mallory']);
   expect(refused.code).toBe(3);
@@ -139,7 +144,7 @@ test('a refused approval exits 3 with the reason; a rejection by signal stops be
   const rejected = await temporalSignal(workflowId, 'reject', { environment: 'production', approver: 'sam', reason: 'the release notes are missing' });
   expect(rejected).toMatchObject({ code: 0 });
   const result = await started;
-  expect(result.code).toBe(1);
+  expect(result).toMatchObject({ code: 1 });
   expect(result.stdout).toMatch(/REJECTED/);
   const status = await statusOf(workflowId);
   expect(status.environments.map((e: { state: string }) => e.state)).toEqual(['succeeded', 'rejected']);
@@ -152,7 +157,7 @@ test('a refused approval exits 3 with the reason; a rejection by signal stops be
   });
   expect(await ferry(['approve', workflowId, '--env', 'production', '--as', 'olivia', '--comment', 'notes added'])).toMatchObject({ code: 0 });
   const again = await retried;
-  expect(again.code).toBe(0);
+  expect(again).toMatchObject({ code: 0 });
   expect(again.stdout).toContain(`retrying ${workflowId} from production (dev already promoted)`);
   expect((await statusOf(workflowId)).environments.map((e: { state: string }) => e.state)).toEqual(['skipped', 'succeeded']);
 });
@@ -161,10 +166,10 @@ test('history as a timeline, JSON and Mermaid; replay against this code is clean
   const sha = commitRelease('winter');
   const workflowId = `ferry-shop-${sha.slice(0, 7)}`;
   const started = ferryInBackground(['start', '--ref', sha, '--wait', '--to', 'dev']);
-  expect((await started).code).toBe(0);
+  expect(await started).toMatchObject({ code: 0 });
 
   const text = await ferry(['history', workflowId]);
-  expect(text.code).toBe(0);
+  expect(text).toMatchObject({ code: 0 });
   expect(text.stdout).toMatch(/activity\s+build/);
   expect(text.stdout).toMatch(/child\s+.*ferry-shop-[0-9a-f]{7}-dev/);
   const json = JSON.parse((await ferry(['history', workflowId, '--json'])).stdout) as Array<{ kind: string; name?: string }>;
@@ -199,7 +204,7 @@ test('abort from the CLI stops a running promotion; bad flags and bad config exi
   expect(started).toMatchObject({ code: 0, stdout: `${workflowId}\n` });
   await waitingForProduction(workflowId);
   const aborted = await ferry(['abort', workflowId, '--as', 'sre-on-call', '--reason', 'incident 4711']);
-  expect(aborted.code).toBe(0);
+  expect(aborted).toMatchObject({ code: 0 });
   const status = await waitFor('the abort to land', async () => {
     const s = await statusOf(workflowId);
     return s?.state === 'aborted' ? s : undefined;
