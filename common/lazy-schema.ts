@@ -43,5 +43,9 @@ export function lazySchema<T extends object>(build: (z: typeof Zod) => T): T {
     // Every workflow on the thread shares the schema: nobody may change it.
     set: () => false,
     getPrototypeOf: () => Reflect.getPrototypeOf(built()),
+    // The SDK freezes what a workflow thread shares (it lets be what refuses). Frozen, this proxy's
+    // target would have to answer for the prototype, and every getPrototypeOf and instanceof on the
+    // schema would throw.
+    preventExtensions: () => false,
   });
 }

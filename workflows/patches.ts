@@ -44,13 +44,13 @@ const baselineTaken = runLocal<number>('patch-baseline');
  * newer patch one by one.
  */
 export function takePatchBaseline(): void {
+  baselineTaken.set(-1);
   for (let i = BASELINES.length - 1; i >= 0; i--) {
     if (patched(BASELINES[i])) {
       baselineTaken.set(i);
       return;
     }
   }
-  baselineTaken.set(-1);
 }
 
 /** `patched(patchId)`, for a patch a baseline holds. */

@@ -1,9 +1,11 @@
 // Every module a workflow loads is evaluated once per workflow thread and shared by every workflow
-// on it (common/workflow-bundle.ts). What the SDK shares it freezes (objects, arrays, functions),
-// so a write to them throws; what it cannot freeze is checked here: a module `let` or `var`, a
-// Map or Set it can still fill, a class's static field. Each would be one value for every
-// workflow on the thread, and a workflow that changed it would change what another one replays.
-// A run keeps its own values with workflows/run-local.ts.
+// on it (common/workflow-bundle.ts). The SDK freezes what those modules export (objects, arrays,
+// functions), so a write to them throws; it does not reach what a module keeps unexported. What
+// is checked here: a module `let` or `var`, a Map or Set it can fill, a class's static field. Each
+// would be one value for every workflow on the thread, and a workflow that changed it would change
+// what another one replays. A run keeps its own values with workflows/run-local.ts. Not checked:
+// an unexported object or array a module changes in place (none does; constants are only read).
+
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';

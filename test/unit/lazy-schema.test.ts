@@ -67,6 +67,15 @@ describe('lazySchema', () => {
     expect(() => schema.parse('x')).toThrow('bad schema');
   });
 
+  test('stays a schema when the SDK freezes what a workflow thread shares: the freeze is refused, not the schema', () => {
+    const { schema } = counted();
+    expect(() => Object.freeze(schema)).toThrow(TypeError);
+    expect(Object.isFrozen(schema)).toBe(false);
+    expect(Object.getPrototypeOf(schema)).toBe(Object.getPrototypeOf(eager));
+    expect(schema instanceof Object).toBe(true);
+    expect(schema.parse({ approver: 'ann' })).toEqual({ approver: 'ann' });
+  });
+
   test('refuses to be changed: every workflow on the thread shares it', () => {
     const { schema } = counted();
     expect(() => Object.assign(schema, { parse: () => 'forged' })).toThrow(TypeError);
