@@ -4,20 +4,19 @@
 // `ferry start` of a private https repository, and `ferry replay` given an unknown ID or a
 // workflows path that does not exist. The real `ferry` command, a real dev server (restarted on
 // the same port and SQLite file) and real workers.
-import { sharedWorkflowModules } from '../../common/workflow-bundle';
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { stopLocalEnvironment } from '../../activities/targets/local/local-target';
-import { ferryDataConverter } from '../../common/data-converter';
 import { lockStateQuery } from '../../common/messages';
 import { lockWorkflowId } from '../../common/plan';
 import type { EnvironmentState, PromotionStatus, StepStatus } from '../../common/status';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../client/dev/temporal-dev-server';
 import { createFerryWorker } from '../../worker/create-worker';
 import { startDevServerOnFreePorts } from '../helpers/dev-server';
+import { workflowBundle } from '../helpers/temporal-env';
 import { startGitHttpServer } from '../helpers/git-http-server';
 import { AUTHORS, removeTempDirs, tempDir, TestRepo } from '../helpers/git-repo';
 import { commitShortPipelineRelease, freePort, shopRepo } from '../helpers/shop';
@@ -171,12 +170,7 @@ beforeAll(async () => {
   ports = { dev: await freePort(), production: await freePort() };
   ({ server, options: serverOptions } = await startDevServerOnFreePorts(tempDir('e2e-operations-server')));
   client = new Client({ connection: await Connection.connect({ address: server.address }) });
-  bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    payloadConverterPath: ferryDataConverter.payloadConverterPath,
-    preloadModules: sharedWorkflowModules(require.resolve('../../workflows')),
-    logger: new DefaultLogger('WARN'),
-  });
+  bundle = await workflowBundle();
   await startFerryWorker();
 }, 180_000);
 
