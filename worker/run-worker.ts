@@ -1,4 +1,4 @@
-import { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { formatDuration } from '../common/duration';
 import type { WorkerSettings } from './connection-options';
@@ -31,14 +31,19 @@ export async function runWorker(
   const installed = installTelemetry(telemetry);
   const tracing = await workerTracing(tracingWanted);
   const log = installed.ours ? (line: string) => installed.logger.info(line, { taskQueue: settings.taskQueue }) : print;
-  const connecting = NativeConnection.connect({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, metadata: settings.metadata });
+  const { address, tls, apiKey, metadata } = settings;
+  const connecting = NativeConnection.connect({ address, tls, apiKey, metadata });
   // Checked while the connection is made: the check hashes the bundle and every file it was made
   // from (about 20 ms of a launch that would otherwise wait for both in turn).
   const workflowBundle = checkedWhileConnecting(connecting, () => prebuiltWorkflowBundle(buildDirOfThisWorker(), log, { traced: tracing !== undefined }));
   const connection = await connecting;
-  // The lock activities' client shares the worker's connection: no second connection to open
-  // (a round trip, a TLS handshake too for a remote cluster) or to hold.
-  const client = new Client({ connection, namespace: settings.namespace });
+  // The lock activities' client has a connection of its own, outside the SDK's core: each of the
+  // lock's queries and updates waits on a workflow task this very worker completes. On the
+  // worker's connection they ran out their deadlines under load and 300 promotions at once took
+  // longer (README, Performance). Made on the first lock call, not before the first poll; the
+  // worker's connection has just shown the settings reach the server.
+  const lockConnection = Connection.lazy({ address, tls, apiKey, metadata });
+  const client = new Client({ connection: lockConnection, namespace: settings.namespace });
   const grace = formatDuration(settings.shutdownGraceMs);
   const stopListening = () => SHUTDOWN_SIGNALS.forEach((signal) => process.off(signal, onSignal));
   // Only the first signal: the SDK stops listening too, so a second one ends the process as usual.
@@ -65,7 +70,7 @@ export async function runWorker(
     await worker.run();
   } finally {
     stopListening();
-    await connection.close();
+    await Promise.all([connection.close(), lockConnection.close()]);
     // The spans of the last activities, still batched.
     await tracing?.shutdown();
   }

@@ -57,7 +57,8 @@ async function main(): Promise<void> {
   let worker: Worker;
   const lockAnswers = { granted: 0, queued: 0 };
   if (args.kind === 'ferry') {
-    const client = new Client({ connection: await Connection.connect({ address: args.address }), dataConverter: ferryDataConverter });
+    // As `ferry worker` makes it (worker/run-worker.ts): a connection of its own, outside the SDK's core.
+    const client = new Client({ connection: await Connection.connect({ address: args.address }) });
     const locks = lockActivities(client);
     const askForLock: typeof locks.askForLock = async (input) => {
       const answer = await locks.askForLock(input);

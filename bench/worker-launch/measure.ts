@@ -110,66 +110,66 @@ export async function workerLaunchRows(options: LaunchOptions): Promise<FigureRo
       const env = { TEMPORAL_ADDRESS: address, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE: ferryBundle! };
       return launchOnce([require.resolve('./minimal/worker.js')], env, taskQueue, connection, options.idleMs);
     };
+    // And with zod loaded first (node -r), as by any worker that checks its settings with it: what
+    // Ferry's workflows and its schema library cost together, the rest being Ferry's own main thread.
+    const floorWithZod = (round: number) => {
+      const taskQueue = `launch-floor-zod-${round}`;
+      const env = { TEMPORAL_ADDRESS: address, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE: ferryBundle! };
+      return launchOnce(['-r', require.resolve('zod'), require.resolve('./minimal/worker.js')], env, taskQueue, connection, options.idleMs);
+    };
 
     // One of each first, not counted: the first launch after a build pays for a cold file cache.
-    await ferry(-1);
-    if (ferryBundle) await floor(-1);
-    await bare(-1);
-    const ferryRuns: Launch[] = [];
-    const bareRuns: Launch[] = [];
-    const floorRuns: Launch[] = [];
+    const kinds = { ferry, bare, ...(ferryBundle ? { floor, floorWithZod } : {}) };
+    const runs: Record<string, Launch[]> = Object.fromEntries(Object.keys(kinds).map((kind) => [kind, []]));
+    for (const launch of Object.values(kinds)) await launch(-1);
     for (let round = 0; round < options.rounds; round++) {
-      // Alternate who goes first, so neither always follows the other's exit.
-      const order = round % 2 === 0 ? ['ferry', 'bare', 'floor'] : ['floor', 'bare', 'ferry'];
-      for (const who of order) {
-        if (who === 'ferry') ferryRuns.push(await ferry(round));
-        else if (who === 'bare') bareRuns.push(await bare(round));
-        else if (ferryBundle) floorRuns.push(await floor(round));
-      }
-      const [f, b] = [ferryRuns.at(-1)!, bareRuns.at(-1)!];
+      // Alternate the order, so no kind always follows another's exit.
+      const order = round % 2 === 0 ? Object.entries(kinds) : Object.entries(kinds).reverse();
+      for (const [kind, launch] of order) runs[kind].push(await launch(round));
+      const [f, b] = [runs.ferry.at(-1)!, runs.bare.at(-1)!];
       log(
         `round ${round + 1}/${options.rounds}: first poll ${Math.round(f.toFirstPollMs)} / ${Math.round(b.toFirstPollMs)} ms, idle RSS ${Math.round(f.idleRssBytes / 2 ** 20)} / ${Math.round(b.idleRssBytes / 2 ** 20)} MB (Ferry / minimal)`,
       );
     }
     const from = options.ferryFrom === 'build' ? 'from the build' : options.ferryFrom === 'sources' ? 'from sources' : 'from a build without its bundle';
     const idle = `${Math.round(options.idleMs / 1000)} s`;
+    const floorRows = (name: string, what: string, launches: Launch[]): FigureRow[] => [
+      {
+        figure: `floor: the minimal worker running ${name}, RSS after ${idle} idle (bare: a minimal worker)`,
+        unit: 'bytes',
+        ferry: launches.map((r) => r.idleRssBytes),
+        bare: runs.bare.map((r) => r.idleRssBytes),
+        show: 'range',
+        goal: { kind: 'stated', text: `the part of Ferry's RSS ${what}` },
+      },
+      {
+        figure: `floor: the minimal worker running ${name}, launch → first poll (bare: a minimal worker)`,
+        unit: 'ms',
+        ferry: launches.map((r) => r.toFirstPollMs),
+        bare: runs.bare.map((r) => r.toFirstPollMs),
+        show: 'range',
+        goal: { kind: 'stated', text: `the part of Ferry's launch ${what}` },
+      },
+    ];
     return [
       {
         figure: `\`ferry worker\` ${from}: launch → first poll (bare: a minimal worker)`,
         unit: 'ms',
-        ferry: ferryRuns.map((r) => r.toFirstPollMs),
-        bare: bareRuns.map((r) => r.toFirstPollMs),
+        ferry: runs.ferry.map((r) => r.toFirstPollMs),
+        bare: runs.bare.map((r) => r.toFirstPollMs),
         show: 'range',
         goal: { kind: 'ratio', atMost: 1.2, of: 'median' },
       },
       {
         figure: `\`ferry worker\` ${from}: RSS after ${idle} idle (bare: a minimal worker)`,
         unit: 'bytes',
-        ferry: ferryRuns.map((r) => r.idleRssBytes),
-        bare: bareRuns.map((r) => r.idleRssBytes),
+        ferry: runs.ferry.map((r) => r.idleRssBytes),
+        bare: runs.bare.map((r) => r.idleRssBytes),
         show: 'range',
         goal: { kind: 'ratio', atMost: 1.2, of: 'median' },
       },
-      ...(floorRuns.length === 0
-        ? []
-        : [
-            {
-              figure: `floor: the minimal worker running Ferry's workflow bundle, RSS after ${idle} idle (bare: a minimal worker)`,
-              unit: 'bytes' as const,
-              ferry: floorRuns.map((r) => r.idleRssBytes),
-              bare: bareRuns.map((r) => r.idleRssBytes),
-              show: 'range' as const,
-              goal: { kind: 'stated' as const, text: "the part of Ferry's RSS its workflow code alone costs" },
-            },
-            {
-              figure: `floor: the minimal worker running Ferry's workflow bundle, launch → first poll (bare: a minimal worker)`,
-              unit: 'ms' as const,
-              ferry: floorRuns.map((r) => r.toFirstPollMs),
-              bare: bareRuns.map((r) => r.toFirstPollMs),
-              show: 'range' as const,
-              goal: { kind: 'stated' as const, text: "the part of Ferry's launch its workflow code alone costs" },
-            },
-          ]),
+      ...(runs.floor ? floorRows("Ferry's workflow bundle", 'its workflow code alone costs', runs.floor) : []),
+      ...(runs.floorWithZod ? floorRows("Ferry's workflow bundle with zod loaded", 'its workflow code and zod cost', runs.floorWithZod) : []),
     ];
   } finally {
     await connection.close();

@@ -1,0 +1,55 @@
+// `runWorker` (what `ferry worker` and `ferry serve` run) against a real dev server: the lock
+// activities' client gets a connection of its own, outside the SDK's core, and a shutdown signal
+// stops the worker.
+import { Connection } from '@temporalio/client';
+import type { DevServer } from '../../client/dev/temporal-dev-server';
+import { createFerryWorker } from '../../worker/create-worker';
+import { workerSettings } from '../../worker/connection-options';
+import { runWorker } from '../../worker/run-worker';
+import { telemetrySettings } from '../../worker/telemetry/telemetry-settings';
+import { untilPolled } from '../helpers/built-worker';
+import { startTestDevServer } from '../helpers/dev-server';
+import { removeTempDirs, tempDir } from '../helpers/git-repo';
+
+// The real worker, its options kept for the test to read.
+jest.mock('../../worker/create-worker', () => {
+  const actual = jest.requireActual<typeof import('../../worker/create-worker')>('../../worker/create-worker');
+  return { ...actual, createFerryWorker: jest.fn(actual.createFerryWorker) };
+});
+
+let server: DevServer;
+let connection: Connection;
+
+beforeAll(async () => {
+  server = await startTestDevServer();
+  connection = await Connection.connect({ address: server.address });
+}, 120_000);
+
+afterAll(async () => {
+  await connection?.close();
+  await server?.stop();
+  removeTempDirs();
+});
+
+test("the lock activities' client has a connection of its own, outside the SDK's core, and a signal stops the worker", async () => {
+  const created = jest.mocked(createFerryWorker);
+  const taskQueue = 'run-worker-connections';
+  const settings = workerSettings({ TEMPORAL_ADDRESS: server.address, FERRY_TASK_QUEUE: taskQueue, FERRY_STATE_DIR: tempDir('run-worker-state') });
+  const running = runWorker(settings, () => undefined, telemetrySettings({ FERRY_LOG_LEVEL: 'WARN' }, false), undefined);
+  let exited: unknown;
+  running.catch((error) => (exited = error ?? 'rejected'));
+  try {
+    await untilPolled(connection, taskQueue, () => (exited === undefined ? undefined : `runWorker failed: ${String(exited)}`));
+
+    expect(created).toHaveBeenCalledTimes(1);
+    const options = created.mock.calls[0][0];
+    // On the worker's own connection the lock's queries and updates (each waiting on a workflow
+    // task this worker completes) ran out their deadlines at 300 promotions at once
+    // (worker/run-worker.ts).
+    expect(options.client.connection).toBeInstanceOf(Connection);
+    expect(options.client.connection).not.toBe(options.connection);
+  } finally {
+    process.emit('SIGTERM');
+  }
+  await expect(running).resolves.toBeUndefined();
+}, 180_000);
