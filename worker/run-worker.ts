@@ -32,18 +32,8 @@ export async function runWorker(
   const tracing = await workerTracing(tracingWanted);
   const log = installed.ours ? (line: string) => installed.logger.info(line, { taskQueue: settings.taskQueue }) : print;
   const { address, tls, apiKey, metadata } = settings;
-  const connecting = NativeConnection.connect({ address, tls, apiKey, metadata });
-  // Checked while the connection is made: the check hashes the bundle and every file it was made
-  // from (about 20 ms of a launch that would otherwise wait for both in turn).
-  const workflowBundle = checkedWhileConnecting(connecting, () => prebuiltWorkflowBundle(buildDirOfThisWorker(), log, { traced: tracing !== undefined }));
-  const connection = await connecting;
-  // The lock activities' client has a connection of its own, outside the SDK's core: each of the
-  // lock's queries and updates waits on a workflow task this very worker completes. On the
-  // worker's connection they ran out their deadlines under load and 300 promotions at once took
-  // longer (README, Performance). Made on the first lock call, not before the first poll; the
-  // worker's connection has just shown the settings reach the server.
-  const lockConnection = Connection.lazy({ address, tls, apiKey, metadata });
-  const client = new Client({ connection: lockConnection, namespace: settings.namespace });
+  let connection: NativeConnection | undefined;
+  let lockConnection: Connection | undefined;
   const grace = formatDuration(settings.shutdownGraceMs);
   const stopListening = () => SHUTDOWN_SIGNALS.forEach((signal) => process.off(signal, onSignal));
   // Only the first signal: the SDK stops listening too, so a second one ends the process as usual.
@@ -52,6 +42,19 @@ export async function runWorker(
     log(`ferry worker (${settings.taskQueue}): ${signal}: taking no new tasks; running activities have up to ${grace} to finish (a second signal stops at once)`);
   };
   try {
+    const connecting = NativeConnection.connect({ address, tls, apiKey, metadata });
+    // Checked while the connection is made: the check hashes the bundle and every file it was made
+    // from (about 20 ms of a launch that would otherwise wait for both in turn).
+    const workflowBundle = checkedWhileConnecting(connecting, () => prebuiltWorkflowBundle(buildDirOfThisWorker(), log, { traced: tracing !== undefined }));
+    connection = await connecting;
+    // The lock activities' client has a connection of its own, outside the SDK's core: each of the
+    // lock's queries and updates waits on a workflow task this very worker completes, and on the
+    // worker's connection they ran out their deadlines under load (README, Performance). It
+    // connects on the first lock call, not before the first poll, and like the worker's through no
+    // proxy (grpc-js would take one from the environment). The SDK adds its own headers to the
+    // metadata it is given: a copy.
+    lockConnection = Connection.lazy({ address, tls, apiKey, metadata: metadata && { ...metadata }, channelArgs: { 'grpc.enable_http_proxy': 0 } });
+    const client = new Client({ connection: lockConnection, namespace: settings.namespace });
     const worker = await createFerryWorker({
       connection,
       client,
@@ -70,7 +73,7 @@ export async function runWorker(
     await worker.run();
   } finally {
     stopListening();
-    await Promise.all([connection.close(), lockConnection.close()]);
+    await Promise.all([connection?.close(), lockConnection?.close()]);
     // The spans of the last activities, still batched.
     await tracing?.shutdown();
   }

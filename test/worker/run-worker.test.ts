@@ -46,10 +46,14 @@ test("the lock activities' client has a connection of its own, outside the SDK's
     // On the worker's own connection the lock's queries and updates (each waiting on a workflow
     // task this worker completes) ran out their deadlines at 300 promotions at once
     // (worker/run-worker.ts).
-    expect(options.client.connection).toBeInstanceOf(Connection);
-    expect(options.client.connection).not.toBe(options.connection);
+    const lockConnection = options.client.connection;
+    expect(lockConnection).toBeInstanceOf(Connection);
+    expect(lockConnection).not.toBe(options.connection);
+    // The same server, and like the worker's connection through no proxy from the environment.
+    expect((lockConnection as Connection).options).toMatchObject({ address: server.address, channelArgs: { 'grpc.enable_http_proxy': 0 } });
   } finally {
     process.emit('SIGTERM');
+    await running.catch(() => undefined);
   }
   await expect(running).resolves.toBeUndefined();
 }, 180_000);
