@@ -98,28 +98,21 @@ export async function workerLaunchRows(options: LaunchOptions): Promise<FigureRo
       const env = { TEMPORAL_ADDRESS: address, FERRY_TASK_QUEUE: taskQueue, FERRY_STATE_DIR: path.join(scratch, `state-${round}`) };
       return launchOnce([ferryBin, 'worker'], env, taskQueue, connection, options.idleMs);
     };
-    const bare = (round: number) => {
-      const taskQueue = `launch-bare-${round}`;
-      const env = { TEMPORAL_ADDRESS: address, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE: bareBundle };
-      return launchOnce([require.resolve('./minimal/worker.js')], env, taskQueue, connection, options.idleMs);
-    };
-
-    // The floor Ferry's workflows set: the minimal worker running the build's bundle instead of its hello.
-    const floor = (round: number) => {
-      const taskQueue = `launch-floor-${round}`;
-      const env = { TEMPORAL_ADDRESS: address, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE: ferryBundle! };
-      return launchOnce([require.resolve('./minimal/worker.js')], env, taskQueue, connection, options.idleMs);
-    };
-    // And with zod loaded first (node -r), as by any worker that checks its settings with it: what
-    // Ferry's workflows and its schema library cost together, the rest being Ferry's own main thread.
-    const floorWithZod = (round: number) => {
-      const taskQueue = `launch-floor-zod-${round}`;
-      const env = { TEMPORAL_ADDRESS: address, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE: ferryBundle! };
-      return launchOnce(['-r', require.resolve('zod'), require.resolve('./minimal/worker.js')], env, taskQueue, connection, options.idleMs);
-    };
+    // The minimal worker on `bundle`, with node's `nodeArgs` before it: bare runs its hello; the
+    // floor runs the build's bundle (what Ferry's workflows cost), and with zod loaded first, as by
+    // any worker that checks its settings with it (what they and the schema library cost together,
+    // the rest being Ferry's own main thread).
+    const minimal =
+      (name: string, bundle: string, nodeArgs: string[] = []) =>
+      (round: number) => {
+        const taskQueue = `launch-${name}-${round}`;
+        const env = { TEMPORAL_ADDRESS: address, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE: bundle };
+        return launchOnce([...nodeArgs, require.resolve('./minimal/worker.js')], env, taskQueue, connection, options.idleMs);
+      };
+    const bare = minimal('bare', bareBundle);
 
     // One of each first, not counted: the first launch after a build pays for a cold file cache.
-    const kinds = { ferry, bare, ...(ferryBundle ? { floor, floorWithZod } : {}) };
+    const kinds = { ferry, bare, ...(ferryBundle ? { floor: minimal('floor', ferryBundle), floorWithZod: minimal('floor-zod', ferryBundle, ['-r', require.resolve('zod')]) } : {}) };
     const runs: Record<string, Launch[]> = Object.fromEntries(Object.keys(kinds).map((kind) => [kind, []]));
     for (const launch of Object.values(kinds)) await launch(-1);
     for (let round = 0; round < options.rounds; round++) {
