@@ -53,6 +53,11 @@ export default defineConfig(
       // An async callback where a plain one is expected (an event handler, a forEach) drops its rejection.
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
+      // bin/ferry.js and every workflow bundle leave zod's locales out (common/workflow-bundle.ts).
+      'no-restricted-properties': [
+        'error',
+        { property: 'locales', message: "zod's locales are left out of Ferry's processes and workflow bundles (common/workflow-bundle.ts): its messages are zod's English." },
+      ],
     },
   },
   ...layer('common', {}, ({ inside }) => ({

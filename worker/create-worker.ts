@@ -1,4 +1,4 @@
-import { sharedWorkflowModules } from '../common/workflow-bundle';
+import { ferryBundlerOptions } from '../common/workflow-bundle';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivitySettings } from '../activities';
@@ -38,7 +38,7 @@ const SDK_WORKFLOW_TASK_SLOTS = 40;
 /** Ferry's workflows, bundled as the worker starts (a worker given a bundle never resolves them). */
 function bundledAtStartUp(): Pick<WorkerOptions, 'workflowsPath' | 'bundlerOptions'> {
   const workflowsPath = require.resolve('../workflows');
-  return { workflowsPath, bundlerOptions: { preloadModules: sharedWorkflowModules(workflowsPath) } };
+  return { workflowsPath, bundlerOptions: ferryBundlerOptions(workflowsPath) };
 }
 
 /** A worker that runs Ferry's workflows and activities on one task queue. */

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { sharedWorkflowModules } from '../common/workflow-bundle';
+import { ferryBundlerOptions } from '../common/workflow-bundle';
 import { BUNDLE_FILE, MANIFEST_FILE, sha256, type BundleManifest } from './bundle-manifest';
 
 /** Writes `workflow-bundle.js` and its manifest into `buildDir`, which holds tsc's output (workflows/, common/). */
@@ -13,7 +13,7 @@ export async function writeWorkflowBundle(buildDir: string): Promise<BundleManif
   let { code } = await bundleWorkflowCode({
     workflowsPath,
     payloadConverterPath: path.join(buildDir, 'common', 'payload-converter.js'),
-    preloadModules: sharedWorkflowModules(workflowsPath, path.join(buildDir, 'workflows', 'shared-modules.js')),
+    ...ferryBundlerOptions(workflowsPath, path.join(buildDir, 'workflows', 'shared-modules.js')),
     // No tracing interceptors: every workflow would load OpenTelemetry into its own module cache
     // (megabytes each) whether the worker traces or not. A tracing worker bundles at start-up.
     logger: new DefaultLogger('WARN'),

@@ -1,7 +1,7 @@
 // `npm run bench`, orchestration part: Ferry's workflows against a bare workflow doing the same
 // work, on a real Temporal dev server, each worker in a process of its own. Prints one markdown
 // table on stdout. Exits non-zero only when the harness fails, never on a missed goal.
-import { sharedWorkflowModules } from '../../common/workflow-bundle';
+import { ferryBundlerOptions } from '../../common/workflow-bundle';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,7 +25,7 @@ async function bundle(dir: string, kind: Kind): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve(WORKFLOWS[kind]),
     // Ferry's as `npm run build` makes it (worker/make-bundle.ts).
-    ...(kind === 'ferry' ? { payloadConverterPath: ferryDataConverter.payloadConverterPath, preloadModules: sharedWorkflowModules(require.resolve(WORKFLOWS[kind])) } : {}),
+    ...(kind === 'ferry' ? { payloadConverterPath: ferryDataConverter.payloadConverterPath, ...ferryBundlerOptions(require.resolve(WORKFLOWS[kind])) } : {}),
     logger: new DefaultLogger('WARN'),
   });
   const file = path.join(dir, `${kind}-workflows.js`);

@@ -6,7 +6,7 @@
 // where a workflow does need a schema (kinds.ts). Prints a markdown table; exits non-zero only
 // when the harness fails. FOOTPRINT_WORKFLOWS (default 200) and FOOTPRINT_ROUNDS (default 3)
 // scale it; FOOTPRINT_KINDS picks kinds.
-import { sharedWorkflowModules } from '../../common/workflow-bundle';
+import { ferryBundlerOptions } from '../../common/workflow-bundle';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,8 +35,8 @@ async function bundle(dir: string, kind: Kind): Promise<string> {
   const spec = KINDS[kind];
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve(spec.workflows),
-    ...(spec.ferry ? { payloadConverterPath: ferryDataConverter.payloadConverterPath } : {}),
-    preloadModules: 'preload' in spec ? spec.preload : spec.ferry ? sharedWorkflowModules(require.resolve(spec.workflows)) : [],
+    ...(spec.ferry ? { payloadConverterPath: ferryDataConverter.payloadConverterPath, ...ferryBundlerOptions(require.resolve(spec.workflows)) } : {}),
+    ...('preload' in spec ? { preloadModules: spec.preload } : {}),
     logger: new DefaultLogger('WARN'),
     webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), ...spec.stubs } } }),
   });

@@ -1,5 +1,5 @@
 // Replays a recorded history against workflow code: would today's code carry this promotion on?
-import { sharedWorkflowModules } from '../../common/workflow-bundle';
+import { ferryBundlerOptions } from '../../common/workflow-bundle';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
@@ -28,7 +28,7 @@ export async function replayHistory(history: History, options: ReplayOptions): P
   try {
     await Worker.runReplayHistory(
       // The workers' converter, so a recorded undecodable signal replays as they saw it.
-      { workflowsPath, bundlerOptions: { preloadModules: sharedWorkflowModules(workflowsPath) }, dataConverter: ferryDataConverter },
+      { workflowsPath, bundlerOptions: ferryBundlerOptions(workflowsPath), dataConverter: ferryDataConverter },
       history,
       options.workflowId,
     );

@@ -1,4 +1,4 @@
-import { sharedWorkflowModules } from '../../common/workflow-bundle';
+import { ferryBundlerOptions } from '../../common/workflow-bundle';
 import { WorkflowClient } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -86,7 +86,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
     payloadConverterPath: ferryDataConverter.payloadConverterPath,
-    preloadModules: sharedWorkflowModules(require.resolve('../../workflows')),
+    ...ferryBundlerOptions(require.resolve('../../workflows')),
     logger: new DefaultLogger('WARN'),
   });
   return bundle;

@@ -9,7 +9,7 @@ import type { DevServer } from '../../client/dev/temporal-dev-server';
 import { buildCheckout, runBuiltWorkerUntilPolled, type BuiltCheckout, type PolledRun } from '../helpers/built-worker';
 import { startTestDevServer } from '../helpers/dev-server';
 import { removeTempDirs, tempDir } from '../helpers/git-repo';
-import { preloadedModules } from '../helpers/preloaded-modules';
+import { preloadedModules, zodLocalesIn } from '../helpers/preloaded-modules';
 import { BUNDLE_FILE } from '../../worker/bundle-manifest';
 
 let server: DevServer;
@@ -42,6 +42,14 @@ test("the build's worker polls with the build's workflow bundle, without webpack
   expect(loadedPackage(run, 'ts-node')).toBe(false);
   expect(loadedPackage(run, path.join('@kubernetes', 'client-node'))).toBe(false);
   expect(run.output).not.toMatch(/not using the prebuilt workflow bundle/);
+});
+
+test("the build's worker loads zod's English and none of its other locales, in its main thread and in its workflow bundle", async () => {
+  const run = await runUntilPolled('built-worker-zod-locales');
+  const localeFiles = run.loaded.flatMap((file) => file.match(/[\\/]zod[\\/]v4[\\/]locales[\\/]([^\\/]+)$/)?.[1] ?? []);
+  // index.cjs is there as bin/ferry.js put it: empty, in the module cache.
+  expect(localeFiles.sort()).toEqual(['en.cjs', 'index.cjs']);
+  expect(zodLocalesIn(fs.readFileSync(path.join(built.dist, BUNDLE_FILE), 'utf8'))).toEqual(['en.cjs']);
 });
 
 test("the build's workflow bundle evaluates zod's warm-up and then every workflow module once per workflow thread, not once per workflow", () => {

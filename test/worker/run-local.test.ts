@@ -4,7 +4,7 @@
 // end: the time-skipping server would otherwise skip a waiting run to its execution timeout.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
-import { sharedWorkflowModules } from '../../common/workflow-bundle';
+import { ferryBundlerOptions } from '../../common/workflow-bundle';
 import { preloadedModules } from '../helpers/preloaded-modules';
 import { startTimeSkippingServer } from '../helpers/temporal-env';
 import { goSignal, readyQuery } from '../fixtures/run-local-workflows';
@@ -18,7 +18,7 @@ let running: Promise<void>;
 
 beforeAll(async () => {
   env = await startTimeSkippingServer();
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, preloadModules: sharedWorkflowModules(WORKFLOWS), logger: new DefaultLogger('WARN') });
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, ...ferryBundlerOptions(WORKFLOWS), logger: new DefaultLogger('WARN') });
   expect(preloadedModules(bundle.code)).toHaveLength(2);
   // One thread, so the runs below share it and the modules evaluated on it.
   worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: bundle, workflowThreadPoolSize: 1 });

@@ -3,8 +3,8 @@
 // as in the worker's and the build's.
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { ferryDataConverter } from '../../common/data-converter';
-import { sharedWorkflowModules } from '../../common/workflow-bundle';
-import { preloadedModules } from '../helpers/preloaded-modules';
+import { ferryBundlerOptions } from '../../common/workflow-bundle';
+import { preloadedModules, zodLocalesIn } from '../helpers/preloaded-modules';
 import { workflowBundle } from '../helpers/temporal-env';
 
 test("the tests' workflow bundle evaluates zod's warm-up, then every workflow module, before any workflow", async () => {
@@ -20,5 +20,10 @@ test('naming zod itself would preload nothing: webpack drops the require of a pa
     logger: new DefaultLogger('WARN'),
   });
   expect(preloadedModules(code)).toEqual([]);
-  expect(sharedWorkflowModules(require.resolve('../../workflows'))).toEqual([require.resolve('../../workflows/shared-modules'), require.resolve('../../workflows')]);
+  expect(ferryBundlerOptions(require.resolve('../../workflows')).preloadModules).toEqual([require.resolve('../../workflows/shared-modules'), require.resolve('../../workflows')]);
+}, 120_000);
+
+test("the tests' workflow bundle holds zod's English and none of its other locales", async () => {
+  const { code } = await workflowBundle();
+  expect(zodLocalesIn(code)).toEqual(['en.cjs']);
 }, 120_000);
