@@ -36,6 +36,8 @@ const noRuntimeLoading = [
   { selector: 'ImportExpression', message: 'Workflow and common code load nothing at run time: import it statically (DESIGN.md, Layout).' },
 ];
 
+const ZOD_LOCALES_LEFT_OUT = "zod's locales are left out of the `ferry` command and of every workflow bundle (common/workflow-bundle.ts): Ferry's messages are zod's English.";
+
 export default defineConfig(
   globalIgnores(['node_modules/', 'dist/', 'coverage/', '.tools/', '.ferry/', '.stryker-tmp/', '**/*.js', '**/*.mjs', '**/*.cjs']),
   {
@@ -53,11 +55,11 @@ export default defineConfig(
       // An async callback where a plain one is expected (an event handler, a forEach) drops its rejection.
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
-      // bin/ferry.js and every workflow bundle leave zod's locales out (common/workflow-bundle.ts).
-      'no-restricted-properties': [
-        'error',
-        { property: 'locales', message: "zod's locales are left out of Ferry's processes and workflow bundles (common/workflow-bundle.ts): its messages are zod's English." },
-      ],
+      // The `ferry` command and every workflow bundle leave zod's locales out (common/workflow-bundle.ts).
+      'no-restricted-properties': ['error', { property: 'locales', message: ZOD_LOCALES_LEFT_OUT }],
+      // Their modules too. Refusing `import { locales } from 'zod'` would refuse `import * as z` as
+      // well (the rule cannot tell them apart), so only its use as a property is caught.
+      'no-restricted-imports': ['error', { paths: ['zod/locales', 'zod/v4/locales'].map((name) => ({ name, message: ZOD_LOCALES_LEFT_OUT })) }],
     },
   },
   ...layer('common', {}, ({ inside }) => ({

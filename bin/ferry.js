@@ -5,11 +5,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-// zod's entry points load all 64 of its locales (a third of zod's load time, about 25 ms of every
-// command's start) only to offer them as `z.locales`; Ferry speaks zod's English, which zod loads
-// on its own. Ferry's workflow bundles leave them out the same way (common/workflow-bundle.ts).
-const zodLocales = require.resolve('zod/v4/locales');
-require.cache[zodLocales] = Object.assign(new module.constructor(zodLocales, module), { filename: zodLocales, loaded: true, exports: {} });
+require('./leave-out-zod-locales');
 
 const compiled = path.join(__dirname, '..', 'dist', 'client', 'cli.js');
 if (!fs.existsSync(compiled)) {

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { lockWorkflowId, promotionWorkflowId, shortSha, stageWorkflowId, type PromotionPlan } from '../../common/plan';
 import { floorLockId, floorSearchAttributes, floorStageId } from './floor-workflow';
 import { add, count, historyOf, NOTHING_COUNTED, subtract, untilTaskDone, untilWaiting, waitsOnLongTimer, type Counted } from './history';
-import { taskQueueOf, type Kind } from './ipc';
+import { taskQueueOf, type FloorDesign, type Kind } from './ipc';
 import { APPROVED_ENVIRONMENT, APPROVER } from './plan';
 
 /** Ferry's activities that exist for its orchestration (lock, ledger, notifications): bare has no counterpart. */
@@ -14,11 +14,12 @@ export function promotionIdOf(kind: Kind, plan: PromotionPlan): string {
 }
 
 const WORKFLOW_TYPE: Record<Kind, string> = { ferry: 'promotion', bare: 'barePromotion', floor: 'floorPromotion' };
+const FLOOR_WORKFLOW_TYPE: Record<FloorDesign, string> = { 'lock-and-stage': 'floorPromotion', 'one-per-environment': 'mergedFloorPromotion' };
 
-export async function start(client: Client, kind: Kind, plan: PromotionPlan): Promise<string> {
+export async function start(client: Client, kind: Kind, plan: PromotionPlan, floorDesign: FloorDesign = 'lock-and-stage'): Promise<string> {
   const workflowId = promotionIdOf(kind, plan);
   const searchAttributes = kind === 'floor' ? { typedSearchAttributes: floorSearchAttributes(plan.app, plan.sha, 'none', 'resolve') } : {};
-  await client.workflow.start(WORKFLOW_TYPE[kind], { taskQueue: taskQueueOf(kind), workflowId, args: [plan], ...searchAttributes });
+  await client.workflow.start(kind === 'floor' ? FLOOR_WORKFLOW_TYPE[floorDesign] : WORKFLOW_TYPE[kind], { taskQueue: taskQueueOf(kind), workflowId, args: [plan], ...searchAttributes });
   return workflowId;
 }
 

@@ -5,6 +5,13 @@ import { z } from 'zod';
 export const KINDS = ['ferry', 'bare', 'floor'] as const;
 export type Kind = (typeof KINDS)[number];
 
+/**
+ * The floor's two designs: a lock and a stage workflow per environment (floor-workflow.ts), or one
+ * workflow per environment that is both (floor-environment-workflow.ts). Only the many-at-once
+ * figure runs the second.
+ */
+export type FloorDesign = 'lock-and-stage' | 'one-per-environment';
+
 export const taskQueueOf = (kind: Kind) => `bench-${kind}`;
 
 const id = z.number().int().nonnegative();

@@ -44,7 +44,7 @@ function machine(temporal: string, scale: Scale): string {
   })();
   return (
     `machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${version} dev server (SQLite); ` +
-    `scale: ${scale.rounds} rounds, ${scale.approvals} approvals, ${scale.concurrent} at once, ${scale.shared} sharing an app, ${scale.waiting} waiting (brought to their approval ${scale.waitingWave} at a time; ${scale.waitingApprovals} approved after ${scale.idleMs / 1000} s idle${scale.waitingCache ? `, cache ${scale.waitingCache}` : ''}); figures: ${scale.figures.join(', ')}`
+    `scale: ${scale.rounds} rounds, ${scale.approvals} approvals, ${scale.concurrent} at once${scale.atOnceCache ? ` (cache ${scale.atOnceCache})` : ''}, ${scale.shared} sharing an app, ${scale.waiting} waiting (brought to their approval ${scale.waitingWave} at a time; ${scale.waitingApprovals} approved after ${scale.idleMs / 1000} s idle${scale.waitingCache ? `, cache ${scale.waitingCache}` : ''}); figures: ${scale.figures.join(', ')}`
   );
 }
 

@@ -27,6 +27,8 @@ const scaleSchema = z.object({
   FERRY_BENCH_WAITING_APPROVALS: count(1, 200, 20),
   /** The waiting figure's workers' workflow cache (both kinds); unset: the SDK's default. Smaller than the workflows waiting, it shows eviction at work. */
   FERRY_BENCH_WAITING_CACHE: z.coerce.number().int().min(2).max(100_000).optional(),
+  /** The many-at-once figure's workers' workflow cache (every kind); unset: the SDK's default. */
+  FERRY_BENCH_AT_ONCE_CACHE: z.coerce.number().int().min(2).max(100_000).optional(),
   /** How long the worker idles with every promotion waiting before its memory is read again. */
   FERRY_BENCH_IDLE_MS: count(0, 600_000, 30_000),
   /** The figures to produce, comma-separated, in the table's order (one, at-once, waiting); all when unset. */
@@ -51,6 +53,7 @@ export type Scale = {
   waitingApprovals: number;
   waitingWave: number;
   waitingCache?: number;
+  atOnceCache?: number;
   idleMs: number;
   figures: FigureName[];
 };
@@ -69,6 +72,7 @@ export function scaleFromEnv(env: NodeJS.ProcessEnv = process.env): Scale {
     waiting: s.FERRY_BENCH_WAITING,
     waitingApprovals: Math.min(s.FERRY_BENCH_WAITING_APPROVALS, s.FERRY_BENCH_WAITING),
     ...(s.FERRY_BENCH_WAITING_CACHE === undefined ? {} : { waitingCache: s.FERRY_BENCH_WAITING_CACHE }),
+    ...(s.FERRY_BENCH_AT_ONCE_CACHE === undefined ? {} : { atOnceCache: s.FERRY_BENCH_AT_ONCE_CACHE }),
     idleMs: s.FERRY_BENCH_IDLE_MS,
     waitingWave: s.FERRY_BENCH_WAITING_WAVE,
     figures: s.FERRY_BENCH_FIGURES,

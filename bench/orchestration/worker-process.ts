@@ -11,6 +11,7 @@ import { stubActivities, type StubbedActivities } from '../../test/helpers/stub-
 import { HEARTBEAT_THROTTLE } from '../../worker/create-worker';
 import { activityLogAttributes } from '../../worker/telemetry/activity-log-attributes';
 import { SINKS_WITHOUT_TRACING } from '../../worker/telemetry/tracing';
+import { stageRequestSignal, type FloorEnvironmentActivities } from './floor-environment-workflow';
 import { claimUpdate, queueSignal, type FloorLockActivities } from './floor-workflow';
 import { childArgsSchema, replySchema, requestSchema, taskQueueOf, type Reply } from './ipc';
 
@@ -91,7 +92,12 @@ async function main(): Promise<void> {
         });
       },
     };
-    worker = await Worker.create({ connection, taskQueue: taskQueueOf('floor'), workflowBundle, ...cache, activities: { ...activities, ...floorLocks } });
+    const floorEnvironments: FloorEnvironmentActivities = {
+      requestStage: async ({ environmentId, request, taskQueue, searchAttributes }) => {
+        await client.workflow.signalWithStart('floorEnvironment', { workflowId: environmentId, taskQueue, signal: stageRequestSignal, signalArgs: [request], typedSearchAttributes: searchAttributes });
+      },
+    };
+    worker = await Worker.create({ connection, taskQueue: taskQueueOf('floor'), workflowBundle, ...cache, activities: { ...activities, ...floorLocks, ...floorEnvironments } });
   } else {
     worker = await Worker.create({ connection, taskQueue: taskQueueOf('bare'), workflowBundle, ...cache, activities });
   }

@@ -99,9 +99,9 @@ export async function workerLaunchRows(options: LaunchOptions): Promise<FigureRo
       return launchOnce([ferryBin, 'worker'], env, taskQueue, connection, options.idleMs);
     };
     // The minimal worker on `bundle`, with node's `nodeArgs` before it: bare runs its hello; the
-    // floor runs the build's bundle (what Ferry's workflows cost), and with zod loaded first, as by
-    // any worker that checks its settings with it (what they and the schema library cost together,
-    // the rest being Ferry's own main thread).
+    // floor runs the build's bundle (what Ferry's workflows cost), and with zod loaded first as
+    // `ferry worker` loads it, its locales left out (what they and the schema library cost
+    // together, the rest being Ferry's own main thread).
     const minimal =
       (name: string, bundle: string, nodeArgs: string[] = []) =>
       (round: number) => {
@@ -112,7 +112,13 @@ export async function workerLaunchRows(options: LaunchOptions): Promise<FigureRo
     const bare = minimal('bare', bareBundle);
 
     // One of each first, not counted: the first launch after a build pays for a cold file cache.
-    const kinds = { ferry, bare, ...(ferryBundle ? { floor: minimal('floor', ferryBundle), floorWithZod: minimal('floor-zod', ferryBundle, ['-r', require.resolve('zod')]) } : {}) };
+    const kinds = {
+      ferry,
+      bare,
+      ...(ferryBundle
+        ? { floor: minimal('floor', ferryBundle), floorWithZod: minimal('floor-zod', ferryBundle, ['-r', path.join(REPO_ROOT, 'bin', 'leave-out-zod-locales.js'), '-r', require.resolve('zod')]) }
+        : {}),
+    };
     const runs: Record<string, Launch[]> = Object.fromEntries(Object.keys(kinds).map((kind) => [kind, []]));
     for (const launch of Object.values(kinds)) await launch(-1);
     for (let round = 0; round < options.rounds; round++) {

@@ -8,7 +8,7 @@ import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { REPO_ROOT } from './tools';
 
-/** A checkout with a build: bin/ferry.js, package.json and dist/ of its own; node_modules and scripts/ are the repository's. */
+/** A checkout with a build: bin/, package.json and dist/ of its own; node_modules and scripts/ are the repository's. */
 export interface BuiltCheckout {
   root: string;
   dist: string;
@@ -18,8 +18,7 @@ export interface BuiltCheckout {
 
 /** Runs `npm run build`'s script into `root`/dist (tsc, then the workflow bundle). */
 export function buildCheckout(root: string): BuiltCheckout {
-  fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
-  fs.copyFileSync(path.join(REPO_ROOT, 'bin', 'ferry.js'), path.join(root, 'bin', 'ferry.js'));
+  fs.cpSync(path.join(REPO_ROOT, 'bin'), path.join(root, 'bin'), { recursive: true });
   fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(root, 'package.json'));
   for (const shared of ['node_modules', 'scripts']) {
     if (!fs.existsSync(path.join(root, shared))) fs.symlinkSync(path.join(REPO_ROOT, shared), path.join(root, shared));

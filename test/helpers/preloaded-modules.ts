@@ -15,5 +15,8 @@ export function bundledModules(bundleCode: string): string[] {
   return [...bundleCode.matchAll(/^\/\*\*\*\/ "([^"]+)"$/gm)].map((match) => match[1]);
 }
 
+/** The file names of zod's locales among `files` (paths or module IDs). */
+export const zodLocaleFiles = (files: string[]) => files.flatMap((file) => file.match(/[\\/]zod[\\/]v4[\\/]locales[\\/]([^\\/]+)$/)?.[1] ?? []);
+
 /** The locales of zod's a bundle holds, by file name. */
-export const zodLocalesIn = (bundleCode: string) => bundledModules(bundleCode).flatMap((id) => id.match(/[\\/]zod[\\/]v4[\\/]locales[\\/]([^\\/]+)$/)?.[1] ?? []);
+export const zodLocalesIn = (bundleCode: string) => zodLocaleFiles(bundledModules(bundleCode));

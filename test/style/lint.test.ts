@@ -100,6 +100,8 @@ describe('the rules, at their edges', () => {
     ['test/unit/plan.test.ts', "import http from 'node:http';\nexport const s = http.createServer(async (_request, response) => { response.end(); });\n", ['@typescript-eslint/no-misused-promises']],
     // zod's locales, left out of Ferry's processes and bundles, everywhere.
     ['client/commands/start.ts', "import { z } from 'zod';\nz.config(z.locales.de());\n", ['no-restricted-properties']],
+    ['client/commands/start.ts', "import * as z from 'zod/v4';\nexport const f = z.string();\n", []],
+    ['client/commands/start.ts', "import * as locales from 'zod/v4/locales';\nexport const f = locales;\n", ['no-restricted-imports']],
     ['common/messages.ts', "import { z } from 'zod';\nexport const f = z.string().min(1);\n", []],
   ];
 

@@ -42,7 +42,7 @@ function problems(text: string): string[] {
   if (installs.length === 0) found.push('the final stage installs no dependencies');
   for (const install of installs) if (!/--omit=dev\b/.test(install)) found.push(`the final stage installs development dependencies: ${install}`);
   if (final.lines.some((line) => /^RUN\b.*\bnpm run build\b/.test(line))) found.push('the final stage builds (it would need TypeScript)');
-  if (!final.lines.some((line) => /^COPY\s+bin\b/.test(line))) found.push('the final stage lacks bin/ (bin/ferry.js)');
+  if (!final.lines.some((line) => /^COPY\s+bin\/?\s/.test(line))) found.push('the final stage lacks bin/ (bin/ferry.js and the files it requires)');
   if (final.lines.some((line) => /^COPY\s+\.\s/.test(line))) found.push('the final stage copies the whole checkout');
   const cmd = final.lines.filter((line) => /^CMD\b/.test(line)).at(-1);
   if (cmd !== 'CMD ["node", "bin/ferry.js", "worker"]') found.push(`the final stage starts ${cmd ?? 'nothing'}, not node bin/ferry.js worker`);
@@ -62,7 +62,8 @@ test('each check fails on a Dockerfile that breaks it', () => {
   expect(edit(/^RUN npm run build$/m, 'RUN true')).toContain('no named stage before the last runs `npm run build`');
   expect(edit(/^COPY --from=build \/app\/dist \.\/dist$/m, 'COPY dist ./dist')).toContain('the final stage does not copy dist/ from the build stage');
   expect(edit('npm install --omit=dev', 'npm install')).toEqual(['the final stage installs development dependencies: RUN npm install --no-audit --no-fund && npm cache clean --force']);
-  expect(edit(/^COPY bin \.\/bin$/m, 'COPY . .')).toEqual(['the final stage lacks bin/ (bin/ferry.js)', 'the final stage copies the whole checkout']);
+  expect(edit(/^COPY bin \.\/bin$/m, 'COPY . .')).toEqual(['the final stage lacks bin/ (bin/ferry.js and the files it requires)', 'the final stage copies the whole checkout']);
+  expect(edit(/^COPY bin \.\/bin$/m, 'COPY bin/ferry.js ./bin/')).toEqual(['the final stage lacks bin/ (bin/ferry.js and the files it requires)']);
   expect(edit('CMD ["node", "bin/ferry.js", "worker"]', 'CMD ["npx", "ferry", "worker"]')).toEqual(['the final stage starts CMD ["npx", "ferry", "worker"], not node bin/ferry.js worker']);
   expect(edit(/^COPY --from=build \/app\/dist \.\/dist$/m, 'COPY --from=build /app/dist ./dist\nRUN npm run build')).toContain('the final stage builds (it would need TypeScript)');
 });

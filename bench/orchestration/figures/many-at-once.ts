@@ -1,6 +1,6 @@
-// N promotions started at once on one fresh worker per kind (Ferry, bare, the floor), each of its
-// own app (so no lock queues them): wall time for all and the worker's peak RSS. The floor asks its
-// locks by signal here: asked by update from a local activity, each ask holds a workflow-task slot
+// N promotions started at once on one fresh worker per kind (Ferry, bare, the floor in each of its
+// two designs), each of its own app (so no lock queues them): wall time for all and the worker's
+// peak RSS. The floor asks its locks by signal here: asked by update from a local activity, each ask holds a workflow-task slot
 // until the lock's own task has run, and with hundreds asking at once the locks' tasks found no
 // slot (at 300 it did not finish in 13 minutes). Then, for Ferry, a batch that shares
 // one app, read back to see that stages of one environment never overlapped.
@@ -8,14 +8,14 @@ import type { Client } from '@temporalio/client';
 import type { PromotionStatus } from '../../../common/status';
 import { withWorker, type BenchContext } from '../context';
 import { approveAsTheyWait, eachLimited, finished, start } from '../drive';
-import { KINDS, type Kind } from '../ipc';
+import type { FloorDesign, Kind } from '../ipc';
 import { benchPlan } from '../plan';
 import type { FigureRow } from '../table';
 
 /** Starts every plan, approves each as it waits, and returns once all succeeded. */
-async function batch(client: Client, kind: Kind, apps: string[]): Promise<{ wallMs: number; ids: string[] }> {
+async function batch(client: Client, kind: Kind, apps: string[], floorDesign?: FloorDesign): Promise<{ wallMs: number; ids: string[] }> {
   const startedAt = performance.now();
-  const ids = await eachLimited(apps, 32, (app) => start(client, kind, benchPlan(app)));
+  const ids = await eachLimited(apps, 32, (app) => start(client, kind, benchPlan(app), floorDesign));
   let done = false;
   const approving = approveAsTheyWait(client, ids, () => done);
   try {
@@ -45,33 +45,45 @@ export function overlappingStages(statuses: PromotionStatus[]): number {
   return overlaps;
 }
 
+/** The batches, each on a fresh worker of its own: Ferry, bare, and the floor in each of its designs. */
+const RUNS = [
+  { run: 'ferry', kind: 'ferry' },
+  { run: 'bare', kind: 'bare' },
+  { run: 'floor', kind: 'floor', floorDesign: 'lock-and-stage' },
+  { run: 'floor-per-environment', kind: 'floor', floorDesign: 'one-per-environment' },
+] as const satisfies readonly { run: string; kind: Kind; floorDesign?: FloorDesign }[];
+type Run = (typeof RUNS)[number]['run'];
+
 export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]> {
   const n = ctx.scale.concurrent;
-  const wall: Record<Kind, number[]> = { ferry: [], bare: [], floor: [] };
-  const peak: Record<Kind, number[]> = { ferry: [], bare: [], floor: [] };
-  const cpu: Record<Kind, number[]> = { ferry: [], bare: [], floor: [] };
+  const wall = {} as Record<Run, number[]>;
+  const peak = {} as Record<Run, number[]>;
+  const cpu = {} as Record<Run, number[]>;
   let overlaps: number | undefined;
   let lockAnswers: { granted: number; queued: number } | undefined;
-  for (const kind of KINDS) {
+  for (const { run, kind, ...design } of RUNS) {
+    const floorDesign = 'floorDesign' in design ? design.floorDesign : undefined;
     await withWorker(
       ctx,
       kind,
       async (worker) => {
-        ctx.say(`${n} at once, ${kind}: fresh worker (pid ${worker.pid})`);
+        const name = floorDesign ? `${kind} (${floorDesign})` : kind;
+        ctx.say(`${n} at once, ${name}: fresh worker (pid ${worker.pid})`);
         const before = await worker.stats();
         const { wallMs } = await batch(
           ctx.client,
           kind,
-          Array.from({ length: n }, (_, i) => `${ctx.runTag}-${kind}-c${i}`),
+          Array.from({ length: n }, (_, i) => `${ctx.runTag}-${run}-c${i}`),
+          floorDesign,
         );
         const after = await worker.stats();
-        wall[kind].push(wallMs);
-        peak[kind].push(after.peakRssBytes);
-        cpu[kind].push((after.cpuMicros - before.cpuMicros) / 1000 / n);
-        ctx.say(`${n} at once, ${kind}: ${Math.round(wallMs)} ms, peak RSS ${Math.round(after.peakRssBytes / 2 ** 20)} MB`);
+        wall[run] = [wallMs];
+        peak[run] = [after.peakRssBytes];
+        cpu[run] = [(after.cpuMicros - before.cpuMicros) / 1000 / n];
+        ctx.say(`${n} at once, ${name}: ${Math.round(wallMs)} ms, peak RSS ${Math.round(after.peakRssBytes / 2 ** 20)} MB`);
         if (after.lockAnswers) {
           lockAnswers = after.lockAnswers;
-          ctx.say(`${n} at once, ${kind}: lock requests answered granted ${lockAnswers.granted}, queued ${lockAnswers.queued}`);
+          ctx.say(`${n} at once, ${name}: lock requests answered granted ${lockAnswers.granted}, queued ${lockAnswers.queued}`);
         }
         if (kind === 'ferry' && ctx.scale.shared > 1) {
           const { ids } = await batch(
@@ -84,14 +96,19 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
           ctx.say(`${ctx.scale.shared} promotions of one app: ${overlaps} overlapping stage pairs`);
         }
       },
-      kind === 'floor' ? { floorClaim: 'signal' } : {},
+      { ...(kind === 'floor' ? { floorClaim: 'signal' as const } : {}), ...(ctx.scale.atOnceCache === undefined ? {} : { maxCachedWorkflows: ctx.scale.atOnceCache }) },
     );
   }
+  // The floor in Ferry's column, by the same goals (see one-promotion.ts).
+  const floorRows = (run: Run, floor: string): FigureRow[] => [
+    { figure: `${floor}: ${n} promotions at once on one worker, wall time for all`, unit: 'ms', ferry: wall[run], bare: wall.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
+    { figure: `${floor}: ${n} at once, worker peak RSS`, unit: 'bytes', ferry: peak[run], bare: peak.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
+    { figure: `${floor}: ${n} at once, worker CPU per promotion`, unit: 'ms', ferry: cpu[run], bare: cpu.bare, show: 'range', goal: { kind: 'stated', text: '—' } },
+  ];
   const rows: FigureRow[] = [
     { figure: `${n} promotions at once on one worker, wall time for all`, unit: 'ms', ferry: wall.ferry, bare: wall.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
     { figure: `${n} at once, worker peak RSS (VmHWM, fresh process)`, unit: 'bytes', ferry: peak.ferry, bare: peak.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
     { figure: `${n} at once, worker CPU per promotion`, unit: 'ms', ferry: cpu.ferry, bare: cpu.bare, show: 'range', goal: { kind: 'stated', text: '—' } },
-    // The floor in Ferry's column, by the same goals (see one-promotion.ts).
     ...(lockAnswers
       ? [
           {
@@ -104,16 +121,8 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
           },
         ]
       : []),
-    {
-      figure: `floor (locks asked by signal): ${n} promotions at once on one worker, wall time for all`,
-      unit: 'ms',
-      ferry: wall.floor,
-      bare: wall.bare,
-      show: 'range',
-      goal: { kind: 'ratio', atMost: 1.5, of: 'median' },
-    },
-    { figure: `floor: ${n} at once, worker peak RSS`, unit: 'bytes', ferry: peak.floor, bare: peak.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
-    { figure: `floor: ${n} at once, worker CPU per promotion`, unit: 'ms', ferry: cpu.floor, bare: cpu.bare, show: 'range', goal: { kind: 'stated', text: '—' } },
+    ...floorRows('floor', 'floor (locks asked by signal)'),
+    ...floorRows('floor-per-environment', 'floor, one workflow per environment (lock and stage in one)'),
   ];
   if (overlaps !== undefined) {
     rows.push({
