@@ -1,6 +1,7 @@
 // What a workflow bundle holds, and what it evaluates once per workflow thread: the modules its
-// `preloadModules` function requires. Webpack drops a require it takes for side-effect free (a package marked so,
-// as zod is), leaving the function empty, and the SDK says nothing: the bundle is read instead.
+// `preloadModules` function requires. Webpack drops a require it takes for side-effect free (a
+// package marked so, as zod is), leaving the function empty, and the SDK says nothing: the bundle
+// is read instead.
 
 /** The module IDs the bundle's preloadModules function requires, in order. */
 export function preloadedModules(bundleCode: string): string[] {
