@@ -1,5 +1,5 @@
 // Required for its effect by bin/ferry.js, before anything loads zod: zod's entry points load all
-// 63 of its locales (a third of zod's load time, about 25 ms of every `ferry` command's start)
+// 63 of its locales (about half of zod's load time: 20–25 ms of 45–50, in every `ferry` command)
 // only to offer them as `z.locales`; Ferry speaks zod's English, which zod loads on its own. An
 // empty module takes the place of their index in the module cache. Ferry's workflow bundles leave
 // them out the same way (common/workflow-bundle.ts); a lint rule keeps Ferry's code off them.

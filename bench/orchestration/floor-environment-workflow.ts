@@ -22,30 +22,45 @@ export interface FloorEnvironmentActivities {
 }
 
 export const stageRequestSignal = defineSignal<[StageRequest]>('stage');
-const stageDoneSignal = defineSignal<[string]>('stageDone');
+/** The environment, and whether its stage succeeded. */
+const stageDoneSignal = defineSignal<[string, boolean]>('stageDone');
 
 const { requestStage } = proxyLocalActivities<FloorEnvironmentActivities>({ startToCloseTimeout: '30s' });
 
 export const floorEnvironmentId = (app: string, environment: string) => `floor-environment/${app}/${environment}`;
 
-/** One per environment, long-lived: its stages, one at a time, first come first served. */
+/**
+ * One per environment, long-lived: its stages, one at a time, first come first served. A request
+ * sent again (its local activity run twice) runs once; a stage that fails is reported as such and
+ * the next one runs.
+ */
 export async function floorEnvironment(): Promise<void> {
   const queue: StageRequest[] = [];
-  setHandler(stageRequestSignal, (request) => void queue.push(request));
+  const asked = new Set<string>();
+  setHandler(stageRequestSignal, (request) => {
+    const key = `${request.promotionId}/${request.environment}`;
+    if (!asked.has(key)) queue.push(request);
+    asked.add(key);
+  });
   // Started with the first request's search attributes; each later request's begins with an upsert.
   for (let first = true; ; first = false) {
     await condition(() => queue.length > 0);
     const request = queue.shift()!;
     if (!first) upsertSearchAttributes(floorSearchAttributes(request.plan.app, request.plan.sha, request.environment, 'prepare'));
-    await stageSteps(request.plan, request.environment, request.promotionId);
-    await getExternalWorkflowHandle(request.promotionId).signal(stageDoneSignal, request.environment);
+    const succeeded = await stageSteps(request.plan, request.environment, request.promotionId).then(
+      () => true,
+      () => false,
+    );
+    await getExternalWorkflowHandle(request.promotionId)
+      .signal(stageDoneSignal, request.environment, succeeded)
+      .catch(() => undefined); // a promotion gone meanwhile waits for nothing
   }
 }
 
 /** The floor's promotion, each environment's stage asked of the environment's workflow. */
 export async function mergedFloorPromotion(plan: PromotionPlan): Promise<string> {
-  const done = new Set<string>();
-  setHandler(stageDoneSignal, (environment) => void done.add(environment));
+  const done = new Map<string, boolean>();
+  setHandler(stageDoneSignal, (environment, succeeded) => void done.set(environment, succeeded));
   const promotionId = workflowInfo().workflowId;
   return promotionSteps(plan, async (env, at) => {
     at(env.name, 'stage');
@@ -56,5 +71,6 @@ export async function mergedFloorPromotion(plan: PromotionPlan): Promise<string>
       searchAttributes: floorSearchAttributes(plan.app, plan.sha, env.name, 'prepare'),
     });
     await condition(() => done.has(env.name));
+    if (!done.get(env.name)) throw new Error(`${env.name}: the stage failed`);
   });
 }
