@@ -1,25 +1,13 @@
 // The lock's activities against a real Temporal dev server: what the lock learns about a party
 // someone named in a hand-made acquire signal.
-import { Client, Connection, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import type { DevServer } from '../../client/dev/temporal-dev-server';
+import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { lockActivities } from '../../activities/environment-lock';
-import { startTestDevServer } from '../helpers/dev-server';
+import { useDevServer } from '../helpers/dev-server';
 
-let server: DevServer;
-let connection: Connection;
-let client: Client;
-beforeAll(async () => {
-  server = await startTestDevServer();
-  connection = await Connection.connect({ address: server.address });
-  client = new Client({ connection });
-}, 120_000);
-afterAll(async () => {
-  await connection?.close();
-  await server?.stop();
-});
+const dev = useDevServer();
 
 test('a holder named with a run ID that is not one is gone at once, not asked about for ever (the lock would stay with it until an unlock)', async () => {
-  const locks = lockActivities(client);
+  const locks = lockActivities(dev.client);
   const ghost = { workflowId: 'ferry-shop-ghost', runId: 'r' };
   await expect(locks.grantLock({ lockId: 'ferry-lock/shop/staging', holder: ghost })).resolves.toBe('gone');
   await expect(locks.checkHolder({ lockId: 'ferry-lock/shop/staging', holder: ghost })).resolves.toEqual({
@@ -29,21 +17,21 @@ test('a holder named with a run ID that is not one is gone at once, not asked ab
 });
 
 test('a well-formed run ID of a workflow that does not exist is gone as well', async () => {
-  const locks = lockActivities(client);
+  const locks = lockActivities(dev.client);
   const ghost = { workflowId: 'ferry-shop-ghost', runId: '0f3a1c52-7d4e-4f5a-9b1e-2c3d4e5f6a7b' };
   await expect(locks.grantLock({ lockId: 'ferry-lock/shop/staging', holder: ghost })).resolves.toBe('gone');
 });
 
 test('a record asked of a lock whose worker never answers fails within its deadline, so a worker shutting down is not held up by it', async () => {
-  const locks = lockActivities(client);
+  const locks = lockActivities(dev.client);
   const lockId = 'ferry-lock/shop/unanswered';
   // An open lock nobody runs: the update is accepted by the server and never answered.
-  await client.workflow.start('environmentLock', { workflowId: lockId, taskQueue: 'no-worker-here', args: [{ queue: [] }] });
+  await dev.client.workflow.start('environmentLock', { workflowId: lockId, taskQueue: 'no-worker-here', args: [{ queue: [] }] });
   try {
     // Without a deadline this waits for ever (the test's own timeout).
     const failure = await locks.recordRelease({ lockId, requester: { workflowId: 'ferry-shop-abc1234', runId: '0f3a1c52-7d4e-4f5a-9b1e-2c3d4e5f6a7b' } }).catch((e: Error) => e);
     expect(failure).toBeInstanceOf(WorkflowUpdateRPCTimeoutOrCancelledError);
   } finally {
-    await client.workflow.getHandle(lockId).terminate('the test is over');
+    await dev.client.workflow.getHandle(lockId).terminate('the test is over');
   }
 }, 60_000);

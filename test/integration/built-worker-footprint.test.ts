@@ -6,33 +6,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
-import type { DevServer } from '../../client/dev/temporal-dev-server';
 import { statusQuery } from '../../common/messages';
 import { promotionWorkflowId } from '../../common/plan';
 import { buildCheckout, runBuiltWorkerUntilPolled, untilPolled, type BuiltCheckout } from '../helpers/built-worker';
-import { startTestDevServer } from '../helpers/dev-server';
+import { useDevServer } from '../helpers/dev-server';
 import { samplePlan } from '../helpers/fixtures';
-import { AUTHORS, removeTempDirs, tempDir, TestRepo } from '../helpers/git-repo';
+import { AUTHORS, tempDir, TestRepo } from '../helpers/git-repo';
 import { freePort } from '../helpers/shop';
 
-let server: DevServer;
-let connection: Connection;
-let client: Client;
+const dev = useDevServer();
 let built: BuiltCheckout;
 
-beforeAll(async () => {
+beforeAll(() => {
   built = buildCheckout(tempDir('built-checkout'));
-  server = await startTestDevServer();
-  connection = await Connection.connect({ address: server.address });
-  client = new Client({ connection });
 }, 300_000);
-
-afterAll(async () => {
-  await connection?.close();
-  await server?.stop();
-  removeTempDirs();
-});
 
 interface SourceMap {
   sources: string[];
@@ -58,7 +45,7 @@ test("the build's bundle maps every file and line, with Ferry's own sources and 
 });
 
 test("an idle worker from the build has loaded neither pg, simple-git nor ferry dev's config reader (yaml): they load when first needed", async () => {
-  const { loaded } = await runBuiltWorkerUntilPolled(built, server.address, connection, 'built-worker-idle-modules', tempDir);
+  const { loaded } = await runBuiltWorkerUntilPolled(built, dev.server.address, dev.connection, 'built-worker-idle-modules', tempDir);
   const packageLoaded = (name: string) => loaded.some((file) => file.includes(`${path.sep}node_modules${path.sep}${name}${path.sep}`));
   expect(loaded).toContain(path.join(built.dist, 'activities', 'index.js'));
   expect(packageLoaded('pg')).toBe(false);
@@ -76,7 +63,7 @@ function waitingPromotion(repo: TestRepo, sha: string, taskQueue: string, releas
     },
     { sha },
   );
-  return client.workflow.start('promotion', { taskQueue, workflowId: `${promotionWorkflowId(plan.app, plan.sha)}-${taskQueue}`, args: [plan] });
+  return dev.client.workflow.start('promotion', { taskQueue, workflowId: `${promotionWorkflowId(plan.app, plan.sha)}-${taskQueue}`, args: [plan] });
 }
 
 /** The value of a series the worker serves on /metrics (summed over its labels), 0 when it has none. */
@@ -98,7 +85,7 @@ test('FERRY_WORKER_MAX_CACHED_WORKFLOWS=2: three waiting promotions answer in tu
     cwd: tempDir('worker-cwd'),
     env: {
       ...process.env,
-      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_ADDRESS: dev.server.address,
       FERRY_STATE_DIR: tempDir('worker-state'),
       FERRY_GIT_CACHE: tempDir('worker-git-cache'),
       FERRY_METRICS_ADDRESS: metricsAddress,
@@ -112,7 +99,7 @@ test('FERRY_WORKER_MAX_CACHED_WORKFLOWS=2: three waiting promotions answer in tu
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const handles = [];
   try {
-    await untilPolled(connection, taskQueue, () => (child.exitCode !== null ? `the worker exited with ${child.exitCode}:\n${output}` : undefined));
+    await untilPolled(dev.connection, taskQueue, () => (child.exitCode !== null ? `the worker exited with ${child.exitCode}:\n${output}` : undefined));
     expect(output).toContain('workflow cache 2');
     for (const sha of shas) handles.push(await waitingPromotion(repo, sha, taskQueue, release));
     // Each waits in its build, so every answer below comes from a workflow the worker keeps or replays.

@@ -4,31 +4,20 @@
 // made, it says so, bundles at start-up, and polls all the same.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
-import type { DevServer } from '../../client/dev/temporal-dev-server';
 import { buildCheckout, runBuiltWorkerUntilPolled, type BuiltCheckout, type PolledRun } from '../helpers/built-worker';
-import { startTestDevServer } from '../helpers/dev-server';
-import { removeTempDirs, tempDir } from '../helpers/git-repo';
+import { useDevServer } from '../helpers/dev-server';
+import { tempDir } from '../helpers/git-repo';
 import { preloadedModules, zodLocaleFiles, zodLocalesIn } from '../helpers/preloaded-modules';
 import { BUNDLE_FILE } from '../../worker/bundle-manifest';
 
-let server: DevServer;
-let connection: Connection;
+const dev = useDevServer();
 let built: BuiltCheckout;
 
-beforeAll(async () => {
+beforeAll(() => {
   built = buildCheckout(tempDir('built-checkout'));
-  server = await startTestDevServer();
-  connection = await Connection.connect({ address: server.address });
 }, 300_000);
 
-afterAll(async () => {
-  await connection?.close();
-  await server?.stop();
-  removeTempDirs();
-});
-
-const runUntilPolled = (taskQueue: string) => runBuiltWorkerUntilPolled(built, server.address, connection, taskQueue, tempDir);
+const runUntilPolled = (taskQueue: string) => runBuiltWorkerUntilPolled(built, dev.server.address, dev.connection, taskQueue, tempDir);
 
 const loadedPackage = (run: PolledRun, file: string) => run.loaded.some((loaded) => loaded.includes(`${path.sep}node_modules${path.sep}${file}`));
 /** Only bundling loads webpack's compiler: @temporalio/worker itself loads webpack's index alone. */

@@ -5,34 +5,23 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { DevServer } from '../../client/dev/temporal-dev-server';
 import { promotionWorkflowId } from '../../common/plan';
-import { startTestDevServer } from '../helpers/dev-server';
+import { useDevServer } from '../helpers/dev-server';
 import { samplePlan } from '../helpers/fixtures';
-import { AUTHORS, removeTempDirs, tempDir, TestRepo } from '../helpers/git-repo';
+import { AUTHORS, tempDir, TestRepo } from '../helpers/git-repo';
 import { REPO_ROOT } from '../helpers/tools';
 
 const FERRY = path.join(REPO_ROOT, 'bin', 'ferry.js');
 const EventType = temporal.api.enums.v1.EventType;
 
-let server: DevServer;
-let client: Client;
+const dev = useDevServer();
 let repo: TestRepo;
 let sha: string;
 
-beforeAll(async () => {
-  server = await startTestDevServer();
-  client = new Client({ connection: await Connection.connect({ address: server.address }) });
+beforeAll(() => {
   repo = new TestRepo();
   sha = repo.commit('A release', AUTHORS.ada, { 'README.md': 'shop\n' });
-});
-
-afterAll(async () => {
-  await client?.connection.close();
-  await server?.stop();
-  removeTempDirs();
 });
 
 interface WorkerProcess {
@@ -46,7 +35,7 @@ function startFerryWorker(taskQueue: string, extraEnv: Record<string, string> = 
     cwd: tempDir('worker-cwd'),
     env: {
       ...process.env,
-      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_ADDRESS: dev.server.address,
       FERRY_STATE_DIR: tempDir('worker-state'),
       FERRY_GIT_CACHE: tempDir('worker-git-cache'),
       ...extraEnv,
@@ -71,7 +60,7 @@ async function startPromotionWithBuild(taskQueue: string, started: string, relea
     { sha },
   );
   const workflowId = `${promotionWorkflowId(plan.app, plan.sha)}-${taskQueue}`;
-  return client.workflow.start('promotion', { taskQueue, workflowId, args: [plan] });
+  return dev.client.workflow.start('promotion', { taskQueue, workflowId, args: [plan] });
 }
 
 async function untilExists(file: string, worker: WorkerProcess): Promise<void> {
