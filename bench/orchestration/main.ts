@@ -16,7 +16,7 @@ import { compileWorker, type CompiledWorker } from './compiled-worker';
 import type { BenchContext } from './context';
 import type { Kind } from './ipc';
 import { PRODUCERS } from './producers';
-import { scaleFromEnv, type Scale } from './scale';
+import { AT_ONCE_RUNS, scaleFromEnv, type Scale } from './scale';
 import { renderTable, type FigureRow } from './table';
 
 const WORKFLOWS: Record<Kind, string> = { ferry: '../../workflows', bare: './bare-workflow', floor: './floor-workflow' };
@@ -44,7 +44,7 @@ function machine(temporal: string, scale: Scale): string {
   })();
   return (
     `machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ${version} dev server (SQLite); ` +
-    `scale: ${scale.rounds} rounds, ${scale.approvals} approvals, ${scale.concurrent} at once${scale.atOnceCache ? ` (cache ${scale.atOnceCache})` : ''}, ${scale.shared} sharing an app, ${scale.waiting} waiting (brought to their approval ${scale.waitingWave} at a time; ${scale.waitingApprovals} approved after ${scale.idleMs / 1000} s idle${scale.waitingCache ? `, cache ${scale.waitingCache}` : ''}); figures: ${scale.figures.join(', ')}`
+    `scale: ${scale.rounds} rounds, ${scale.approvals} approvals, ${scale.concurrent} at once${scale.atOnceCache ? ` (cache ${scale.atOnceCache})` : ''}${scale.atOnceRuns.length < AT_ONCE_RUNS.length ? ` (runs: ${scale.atOnceRuns.join(', ')})` : ''}, ${scale.shared} sharing an app, ${scale.waiting} waiting (brought to their approval ${scale.waitingWave} at a time; ${scale.waitingApprovals} approved after ${scale.idleMs / 1000} s idle${scale.waitingCache ? `, cache ${scale.waitingCache}` : ''}); figures: ${scale.figures.join(', ')}`
   );
 }
 

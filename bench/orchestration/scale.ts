@@ -5,6 +5,24 @@ import { z } from 'zod';
 export const FIGURE_NAMES = ['one', 'at-once', 'waiting'] as const;
 export type FigureName = (typeof FIGURE_NAMES)[number];
 
+/** The many-at-once figure's runs, each on a fresh worker (bench/orchestration/figures/many-at-once.ts). */
+export const AT_ONCE_RUNS = ['ferry', 'bare', 'floor', 'floor-per-environment'] as const;
+export type AtOnceRun = (typeof AT_ONCE_RUNS)[number];
+
+/** A comma-separated choice among `known`, kept in their order; all of them when unset. */
+function namesOf<Name extends string>(known: readonly Name[], what: string) {
+  return z
+    .string()
+    .max(200)
+    .optional()
+    .transform((text, ctx) => {
+      const names = (text ?? known.join(',')).split(',').map((name) => name.trim());
+      const unknown = names.filter((name) => !(known as readonly string[]).includes(name));
+      if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `no such ${what}: ${unknown.join(', ')} (known: ${known.join(', ')})` });
+      return known.filter((name) => names.includes(name));
+    });
+}
+
 const count = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 const scaleSchema = z.object({
@@ -32,16 +50,9 @@ const scaleSchema = z.object({
   /** How long the worker idles with every promotion waiting before its memory is read again. */
   FERRY_BENCH_IDLE_MS: count(0, 600_000, 30_000),
   /** The figures to produce, comma-separated, in the table's order (one, at-once, waiting); all when unset. */
-  FERRY_BENCH_FIGURES: z
-    .string()
-    .max(100)
-    .optional()
-    .transform((text, ctx) => {
-      const names = (text ?? FIGURE_NAMES.join(',')).split(',').map((name) => name.trim());
-      const unknown = names.filter((name) => !(FIGURE_NAMES as readonly string[]).includes(name));
-      if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `no such figures: ${unknown.join(', ')} (known: ${FIGURE_NAMES.join(', ')})` });
-      return FIGURE_NAMES.filter((name) => names.includes(name));
-    }),
+  FERRY_BENCH_FIGURES: namesOf(FIGURE_NAMES, 'figures'),
+  /** The many-at-once figure's runs, comma-separated; all when unset. Bare always runs: every ratio is to it. */
+  FERRY_BENCH_AT_ONCE_RUNS: namesOf(AT_ONCE_RUNS, 'runs').transform((runs) => AT_ONCE_RUNS.filter((run) => run === 'bare' || runs.includes(run))),
 });
 
 export type Scale = {
@@ -56,6 +67,7 @@ export type Scale = {
   atOnceCache?: number;
   idleMs: number;
   figures: FigureName[];
+  atOnceRuns: AtOnceRun[];
 };
 
 export function scaleFromEnv(env: NodeJS.ProcessEnv = process.env): Scale {
@@ -76,5 +88,6 @@ export function scaleFromEnv(env: NodeJS.ProcessEnv = process.env): Scale {
     idleMs: s.FERRY_BENCH_IDLE_MS,
     waitingWave: s.FERRY_BENCH_WAITING_WAVE,
     figures: s.FERRY_BENCH_FIGURES,
+    atOnceRuns: s.FERRY_BENCH_AT_ONCE_RUNS,
   };
 }

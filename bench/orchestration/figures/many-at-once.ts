@@ -1,14 +1,16 @@
 // N promotions started at once on one fresh worker per kind (Ferry, bare, the floor in each of its
-// two designs), each of its own app (so no lock queues them): wall time for all and the worker's
-// peak RSS. The floor asks its locks by signal here: asked by update from a local activity, each ask holds a workflow-task slot
-// until the lock's own task has run, and with hundreds asking at once the locks' tasks found no
-// slot (at 300 it did not finish in 13 minutes). Then, for Ferry, a batch that shares
-// one app, read back to see that stages of one environment never overlapped.
+// two designs; FERRY_BENCH_AT_ONCE_RUNS picks them), each of its own app (so no lock queues them):
+// wall time for all and the worker's peak RSS. The floor asks its locks by signal here: asked by
+// update from a local activity, each ask holds a workflow-task slot until the lock's own task has
+// run, and with hundreds asking at once the locks' tasks found no slot (at 300 it did not finish in
+// 13 minutes). Then, for Ferry, a batch that shares one app, read back to see that stages of one
+// environment never overlapped.
 import type { Client } from '@temporalio/client';
 import type { PromotionStatus } from '../../../common/status';
 import { withWorker, type BenchContext } from '../context';
 import { approveAsTheyWait, eachLimited, finished, start } from '../drive';
 import type { FloorDesign, Kind } from '../ipc';
+import type { AtOnceRun } from '../scale';
 import { benchPlan } from '../plan';
 import type { FigureRow } from '../table';
 
@@ -51,7 +53,7 @@ const RUNS = [
   { run: 'bare', kind: 'bare' },
   { run: 'floor', kind: 'floor', floorDesign: 'lock-and-stage' },
   { run: 'floor-per-environment', kind: 'floor', floorDesign: 'one-per-environment' },
-] as const satisfies readonly { run: string; kind: Kind; floorDesign?: FloorDesign }[];
+] as const satisfies readonly { run: AtOnceRun; kind: Kind; floorDesign?: FloorDesign }[];
 type Run = (typeof RUNS)[number]['run'];
 
 export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]> {
@@ -61,7 +63,7 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
   const cpu = {} as Record<Run, number[]>;
   let overlaps: number | undefined;
   let lockAnswers: { granted: number; queued: number } | undefined;
-  for (const { run, kind, ...design } of RUNS) {
+  for (const { run, kind, ...design } of RUNS.filter(({ run }) => ctx.scale.atOnceRuns.includes(run))) {
     const floorDesign = 'floorDesign' in design ? design.floorDesign : undefined;
     await withWorker(
       ctx,
@@ -100,30 +102,41 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
     );
   }
   // The floor in Ferry's column, by the same goals (see one-promotion.ts).
-  const floorRows = (run: Run, floor: string): FigureRow[] => [
-    { figure: `${floor}: ${n} promotions at once on one worker, wall time for all`, unit: 'ms', ferry: wall[run], bare: wall.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
-    { figure: `${floor}: ${n} at once, worker peak RSS`, unit: 'bytes', ferry: peak[run], bare: peak.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
-    { figure: `${floor}: ${n} at once, worker CPU per promotion`, unit: 'ms', ferry: cpu[run], bare: cpu.bare, show: 'range', goal: { kind: 'stated', text: '—' } },
-  ];
-  const rows: FigureRow[] = [
-    { figure: `${n} promotions at once on one worker, wall time for all`, unit: 'ms', ferry: wall.ferry, bare: wall.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
-    { figure: `${n} at once, worker peak RSS (VmHWM, fresh process)`, unit: 'bytes', ferry: peak.ferry, bare: peak.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
-    { figure: `${n} at once, worker CPU per promotion`, unit: 'ms', ferry: cpu.ferry, bare: cpu.bare, show: 'range', goal: { kind: 'stated', text: '—' } },
-    ...(lockAnswers
-      ? [
+  const floorRows = (run: Run, floor: string): FigureRow[] =>
+    !wall[run]
+      ? []
+      : [
           {
-            figure: `${n} at once: Ferry's lock requests that waited out their bound and queued by signal, all locks free (of ${lockAnswers.granted + lockAnswers.queued})`,
-            unit: 'count' as const,
-            ferry: [lockAnswers.queued],
-            bare: [],
-            show: 'range' as const,
-            goal: { kind: 'stated' as const, text: '—' },
+            figure: `${floor}: ${n} promotions at once on one worker, wall time for all`,
+            unit: 'ms',
+            ferry: wall[run],
+            bare: wall.bare,
+            show: 'range',
+            goal: { kind: 'ratio', atMost: 1.5, of: 'median' },
           },
-        ]
-      : []),
-    ...floorRows('floor', 'floor (locks asked by signal)'),
-    ...floorRows('floor-per-environment', 'floor, one workflow per environment (lock and stage in one)'),
-  ];
+          { figure: `${floor}: ${n} at once, worker peak RSS`, unit: 'bytes', ferry: peak[run], bare: peak.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
+          { figure: `${floor}: ${n} at once, worker CPU per promotion`, unit: 'ms', ferry: cpu[run], bare: cpu.bare, show: 'range', goal: { kind: 'stated', text: '—' } },
+        ];
+  const ferryRows: FigureRow[] = !wall.ferry
+    ? []
+    : [
+        { figure: `${n} promotions at once on one worker, wall time for all`, unit: 'ms', ferry: wall.ferry, bare: wall.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
+        { figure: `${n} at once, worker peak RSS (VmHWM, fresh process)`, unit: 'bytes', ferry: peak.ferry, bare: peak.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
+        { figure: `${n} at once, worker CPU per promotion`, unit: 'ms', ferry: cpu.ferry, bare: cpu.bare, show: 'range', goal: { kind: 'stated', text: '—' } },
+        ...(lockAnswers
+          ? [
+              {
+                figure: `${n} at once: Ferry's lock requests that waited out their bound and queued by signal, all locks free (of ${lockAnswers.granted + lockAnswers.queued})`,
+                unit: 'count' as const,
+                ferry: [lockAnswers.queued],
+                bare: [],
+                show: 'range' as const,
+                goal: { kind: 'stated' as const, text: '—' },
+              },
+            ]
+          : []),
+      ];
+  const rows = [...ferryRows, ...floorRows('floor', 'floor (locks asked by signal)'), ...floorRows('floor-per-environment', 'floor, one workflow per environment (lock and stage in one)')];
   if (overlaps !== undefined) {
     rows.push({
       figure: `${ctx.scale.shared} Ferry promotions of one app at once: stage pairs of one environment that overlapped`,
