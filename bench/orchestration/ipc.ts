@@ -24,6 +24,22 @@ export const requestSchema = z.discriminatedUnion('type', [
 ]);
 export type Request = z.infer<typeof requestSchema>;
 
+const bytes = z.number().nonnegative();
+
+/** The worker's memory when its resident set was highest of its samples (memory-breakdown.ts). */
+export const memoryAtPeakSchema = z.object({
+  rssBytes: bytes,
+  /** The main thread's V8 heap: live, and reserved (heapTotal). */
+  mainUsedBytes: bytes,
+  mainTotalBytes: bytes,
+  /** Memory outside the main thread's heap that its objects hold (buffers, the core's handles). */
+  mainExternalBytes: bytes,
+  /** The workflow thread's V8 heap: live, and reserved with what V8 malloced beside it. */
+  threadUsedBytes: bytes,
+  threadTotalBytes: bytes,
+});
+export type MemoryAtPeak = z.infer<typeof memoryAtPeakSchema>;
+
 export const statsSchema = z.object({
   /** process.cpuUsage(): user + system, every thread of the process (the SDK's core included). */
   cpuMicros: z.number().nonnegative(),
@@ -32,6 +48,7 @@ export const statsSchema = z.object({
   peakRssBytes: z.number().nonnegative(),
   /** Ferry: how its locks answered askForLock so far (every 'queued' from a free lock is a request that waited its bound). */
   lockAnswers: z.object({ granted: z.number().int().nonnegative(), queued: z.number().int().nonnegative() }).optional(),
+  memoryAtPeak: memoryAtPeakSchema,
 });
 export type Stats = z.infer<typeof statsSchema>;
 

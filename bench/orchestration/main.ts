@@ -16,7 +16,8 @@ import { compileWorker, type CompiledWorker } from './compiled-worker';
 import type { BenchContext } from './context';
 import type { Kind } from './ipc';
 import { PRODUCERS } from './producers';
-import { AT_ONCE_RUNS, scaleFromEnv, type Scale } from './scale';
+import { AT_ONCE_RUNS } from './at-once-runs';
+import { scaleFromEnv, type Scale } from './scale';
 import { renderTable, type FigureRow } from './table';
 
 const WORKFLOWS: Record<Kind, string> = { ferry: '../../workflows', bare: './bare-workflow', floor: './floor-workflow' };

@@ -1,22 +1,27 @@
 // How big a run is. The defaults are issue 13's numbers; FERRY_BENCH_* make a quick run (~2 minutes).
 import { z } from 'zod';
+import { AT_ONCE_RUNS, type AtOnceRun } from './at-once-runs';
 
 /** The table's figure groups, in its order (bench/orchestration/producers.ts). */
 export const FIGURE_NAMES = ['one', 'at-once', 'waiting'] as const;
 export type FigureName = (typeof FIGURE_NAMES)[number];
 
-/** The many-at-once figure's runs, each on a fresh worker (bench/orchestration/figures/many-at-once.ts). */
-export const AT_ONCE_RUNS = ['ferry', 'bare', 'floor', 'floor-per-environment'] as const;
-export type AtOnceRun = (typeof AT_ONCE_RUNS)[number];
-
-/** A comma-separated choice among `known`, kept in their order; all of them when unset. */
+/**
+ * A comma-separated choice among `known`, kept in their order; all of them when unset or blank (as
+ * `FERRY_BENCH_FIGURES= npm run bench` leaves it). Empty names between commas are passed over;
+ * a value of commas alone is refused.
+ */
 function namesOf<Name extends string>(known: readonly Name[], what: string) {
   return z
     .string()
     .max(200)
     .optional()
     .transform((text, ctx) => {
-      const names = (text ?? known.join(',')).split(',').map((name) => name.trim());
+      const names = (text?.trim() ? text : known.join(','))
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== '');
+      if (names.length === 0) ctx.addIssue({ code: 'custom', message: `names no ${what} (known: ${known.join(', ')})` });
       const unknown = names.filter((name) => !(known as readonly string[]).includes(name));
       if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `no such ${what}: ${unknown.join(', ')} (known: ${known.join(', ')})` });
       return known.filter((name) => names.includes(name));

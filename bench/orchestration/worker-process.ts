@@ -13,6 +13,7 @@ import { activityLogAttributes } from '../../worker/telemetry/activity-log-attri
 import { SINKS_WITHOUT_TRACING } from '../../worker/telemetry/tracing';
 import { stageRequestSignal, type FloorEnvironmentActivities } from './floor-environment-workflow';
 import { claimUpdate, queueSignal, type FloorLockActivities } from './floor-workflow';
+import { sampleMemory } from './memory-breakdown';
 import { childArgsSchema, replySchema, requestSchema, taskQueueOf, type Reply } from './ipc';
 
 function send(reply: Reply): void {
@@ -31,6 +32,7 @@ function peakRssBytes(): number {
 async function main(): Promise<void> {
   const args = childArgsSchema.parse(JSON.parse(process.argv[2] ?? '{}'));
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  const memoryAtPeak = sampleMemory();
   // The first change in an environment after its approval: production's backup, in both kinds.
   const backupStarted = new Map<string, number>();
   const noop = stubActivities({
@@ -110,7 +112,13 @@ async function main(): Promise<void> {
       send({
         type: 'stats',
         id: request.id,
-        stats: { cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss, peakRssBytes: peakRssBytes(), ...(args.kind === 'ferry' ? { lockAnswers: { ...lockAnswers } } : {}) },
+        stats: {
+          cpuMicros: cpu.user + cpu.system,
+          rssBytes: process.memoryUsage().rss,
+          peakRssBytes: peakRssBytes(),
+          memoryAtPeak: memoryAtPeak(),
+          ...(args.kind === 'ferry' ? { lockAnswers: { ...lockAnswers } } : {}),
+        },
       });
     } else if (request.type === 'changes') {
       const at: Record<string, number> = {};

@@ -20,6 +20,16 @@ test('an unknown run or figure is refused, named with what is known', () => {
   expect(() => scaleFromEnv({ FERRY_BENCH_FIGURES: 'one,wait' })).toThrow('bench scale: FERRY_BENCH_FIGURES: no such figures: wait (known: one, at-once, waiting)');
 });
 
+test('a blank choice is taken as unset, and empty names between commas are passed over', () => {
+  expect(scaleFromEnv({ FERRY_BENCH_FIGURES: '' }).figures).toEqual(['one', 'at-once', 'waiting']);
+  expect(scaleFromEnv({ FERRY_BENCH_AT_ONCE_RUNS: ' ' }).atOnceRuns).toEqual(['ferry', 'bare', 'floor', 'floor-per-environment']);
+  expect(scaleFromEnv({ FERRY_BENCH_FIGURES: 'one,,waiting,' }).figures).toEqual(['one', 'waiting']);
+});
+
+test('a choice of commas alone is refused', () => {
+  expect(() => scaleFromEnv({ FERRY_BENCH_FIGURES: ' , ' })).toThrow('bench scale: FERRY_BENCH_FIGURES: names no figures (known: one, at-once, waiting)');
+});
+
 test('a cache is a whole number from 2 up', () => {
   expect(scaleFromEnv({ FERRY_BENCH_AT_ONCE_CACHE: '2' }).atOnceCache).toBe(2);
   expect(() => scaleFromEnv({ FERRY_BENCH_AT_ONCE_CACHE: '1' })).toThrow(/FERRY_BENCH_AT_ONCE_CACHE/);

@@ -10,7 +10,8 @@ import type { PromotionStatus } from '../../../common/status';
 import { withWorker, type BenchContext } from '../context';
 import { approveAsTheyWait, eachLimited, finished, start } from '../drive';
 import type { FloorDesign, Kind } from '../ipc';
-import type { AtOnceRun } from '../scale';
+import { AT_ONCE_RUN_TABLE, type AtOnceRun } from '../at-once-runs';
+import { describeMemory } from '../memory-breakdown';
 import { benchPlan } from '../plan';
 import type { FigureRow } from '../table';
 
@@ -47,23 +48,14 @@ export function overlappingStages(statuses: PromotionStatus[]): number {
   return overlaps;
 }
 
-/** The batches, each on a fresh worker of its own: Ferry, bare, and the floor in each of its designs. */
-const RUNS = [
-  { run: 'ferry', kind: 'ferry' },
-  { run: 'bare', kind: 'bare' },
-  { run: 'floor', kind: 'floor', floorDesign: 'lock-and-stage' },
-  { run: 'floor-per-environment', kind: 'floor', floorDesign: 'one-per-environment' },
-] as const satisfies readonly { run: AtOnceRun; kind: Kind; floorDesign?: FloorDesign }[];
-type Run = (typeof RUNS)[number]['run'];
-
 export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]> {
   const n = ctx.scale.concurrent;
-  const wall = {} as Record<Run, number[]>;
-  const peak = {} as Record<Run, number[]>;
-  const cpu = {} as Record<Run, number[]>;
+  const wall = {} as Record<AtOnceRun, number[]>;
+  const peak = {} as Record<AtOnceRun, number[]>;
+  const cpu = {} as Record<AtOnceRun, number[]>;
   let overlaps: number | undefined;
   let lockAnswers: { granted: number; queued: number } | undefined;
-  for (const { run, kind, ...design } of RUNS.filter(({ run }) => ctx.scale.atOnceRuns.includes(run))) {
+  for (const { run, kind, ...design } of AT_ONCE_RUN_TABLE.filter(({ run }) => ctx.scale.atOnceRuns.includes(run))) {
     const floorDesign = 'floorDesign' in design ? design.floorDesign : undefined;
     await withWorker(
       ctx,
@@ -83,6 +75,7 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
         peak[run] = [after.peakRssBytes];
         cpu[run] = [(after.cpuMicros - before.cpuMicros) / 1000 / n];
         ctx.say(`${n} at once, ${name}: ${Math.round(wallMs)} ms, peak RSS ${Math.round(after.peakRssBytes / 2 ** 20)} MB`);
+        ctx.say(`${n} at once, ${name}: ${describeMemory(after.memoryAtPeak)}`);
         if (after.lockAnswers) {
           lockAnswers = after.lockAnswers;
           ctx.say(`${n} at once, ${name}: lock requests answered granted ${lockAnswers.granted}, queued ${lockAnswers.queued}`);
@@ -102,7 +95,7 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
     );
   }
   // The floor in Ferry's column, by the same goals (see one-promotion.ts).
-  const floorRows = (run: Run, floor: string): FigureRow[] =>
+  const floorRows = (run: AtOnceRun, floor: string): FigureRow[] =>
     !wall[run]
       ? []
       : [
