@@ -28,15 +28,18 @@ const bytes = z.number().nonnegative();
 
 /** The worker's memory when its resident set was highest of its samples (memory-breakdown.ts). */
 export const memoryAtPeakSchema = z.object({
+  cachedWorkflows: z.number().int().nonnegative(),
   rssBytes: bytes,
-  /** The main thread's V8 heap: live, and reserved (heapTotal). */
+  /** The main thread's V8 heap: in use (garbage not yet collected included), and reserved (heapTotal). */
   mainUsedBytes: bytes,
   mainTotalBytes: bytes,
   /** Memory outside the main thread's heap that its objects hold (buffers, the core's handles). */
   mainExternalBytes: bytes,
-  /** The workflow thread's V8 heap: live, and reserved with what V8 malloced beside it. */
+  /** The workflow thread's V8 heap: in use, and reserved with what V8 malloced beside it. */
   threadUsedBytes: bytes,
   threadTotalBytes: bytes,
+  /** The most the workflow thread's heap held right after a full collection, over the worker's life: close to what was live. */
+  threadMostAfterFullGcBytes: bytes,
 });
 export type MemoryAtPeak = z.infer<typeof memoryAtPeakSchema>;
 

@@ -2,12 +2,15 @@
 // activities, the lock's client), the workflow thread's heap (every cached workflow), and the rest
 // of the resident set (the SDK's core, code, allocator slack). Sampled, since VmHWM says only how
 // high the whole went.
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import v8 from 'node:v8';
 import workerThreads from 'node:worker_threads';
 import type { MemoryAtPeak } from './ipc';
 
 const CHANNEL = 'ferry-bench-workflow-thread-heap';
 const SAMPLE_MS = 250;
+const workflowThreads: workerThreads.Worker[] = [];
 
 /**
  * Makes every workflow thread the SDK starts from now on report its heap: the SDK's thread runs as
@@ -28,35 +31,59 @@ function reportWorkflowThreadHeaps(): void {
         `const v8 = require('node:v8');`,
         `const channel = new BroadcastChannel(${JSON.stringify(CHANNEL)});`,
         `channel.unref();`,
-        `setInterval(() => channel.postMessage(v8.getHeapStatistics()), ${SAMPLE_MS}).unref();`,
+        `setInterval(() => channel.postMessage({ heap: v8.getHeapStatistics() }), ${SAMPLE_MS}).unref();`,
+        // Right after a full collection the heap holds little garbage: close to what is live.
+        `const { PerformanceObserver, constants } = require('node:perf_hooks');`,
+        `new PerformanceObserver((list) => { if (list.getEntries().some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) channel.postMessage({ afterFullGc: v8.getHeapStatistics().used_heap_size }); }).observe({ entryTypes: ['gc'] });`,
         `require(${JSON.stringify(threadFile)});`,
       ].join('\n');
       super(code, { ...options, eval: true });
+      workflowThreads.push(this);
     }
   }
   workerThreads.Worker = ReportingWorker;
 }
 
-/** Starts sampling; what it returns reads the sample taken when the resident set was highest. */
-export function sampleMemory(): () => MemoryAtPeak {
+/** Writes a heap snapshot of each workflow thread to `dir`, named with `label`. */
+export async function snapshotWorkflowThreads(dir: string, label: string): Promise<void> {
+  for (const [i, thread] of workflowThreads.entries()) {
+    await pipeline(await thread.getHeapSnapshot(), fs.createWriteStream(`${dir}/${label}-thread${i}.heapsnapshot`));
+  }
+}
+
+/**
+ * Starts sampling; what it returns reads the sample taken when the resident set was highest.
+ * `cachedWorkflows` reads how many workflows the worker holds, once it exists.
+ */
+export function sampleMemory(cachedWorkflows: () => number): () => MemoryAtPeak {
   reportWorkflowThreadHeaps();
   let thread = { usedBytes: 0, totalBytes: 0 };
+  let threadMostAfterFullGc = 0;
   const channel = new workerThreads.BroadcastChannel(CHANNEL);
   channel.unref();
   channel.onmessage = (event) => {
-    const heap = (event as unknown as { data: v8.HeapInfo }).data;
-    thread = { usedBytes: heap.used_heap_size, totalBytes: heap.total_heap_size + heap.malloced_memory };
+    const message = (event as unknown as { data: { heap: v8.HeapInfo } | { afterFullGc: number } }).data;
+    if ('afterFullGc' in message) threadMostAfterFullGc = Math.max(threadMostAfterFullGc, message.afterFullGc);
+    else thread = { usedBytes: message.heap.used_heap_size, totalBytes: message.heap.total_heap_size + message.heap.malloced_memory };
   };
-  let peak: MemoryAtPeak = { rssBytes: 0, mainUsedBytes: 0, mainTotalBytes: 0, mainExternalBytes: 0, threadUsedBytes: 0, threadTotalBytes: 0 };
+  let peak: Omit<MemoryAtPeak, 'threadMostAfterFullGcBytes'> = { cachedWorkflows: 0, rssBytes: 0, mainUsedBytes: 0, mainTotalBytes: 0, mainExternalBytes: 0, threadUsedBytes: 0, threadTotalBytes: 0 };
   const sample = () => {
     const m = process.memoryUsage();
     if (m.rss <= peak.rssBytes) return;
-    peak = { rssBytes: m.rss, mainUsedBytes: m.heapUsed, mainTotalBytes: m.heapTotal, mainExternalBytes: m.external, threadUsedBytes: thread.usedBytes, threadTotalBytes: thread.totalBytes };
+    peak = {
+      cachedWorkflows: cachedWorkflows(),
+      rssBytes: m.rss,
+      mainUsedBytes: m.heapUsed,
+      mainTotalBytes: m.heapTotal,
+      mainExternalBytes: m.external,
+      threadUsedBytes: thread.usedBytes,
+      threadTotalBytes: thread.totalBytes,
+    };
   };
   setInterval(sample, SAMPLE_MS).unref();
   return () => {
     sample();
-    return peak;
+    return { ...peak, threadMostAfterFullGcBytes: threadMostAfterFullGc };
   };
 }
 
@@ -64,5 +91,5 @@ export function sampleMemory(): () => MemoryAtPeak {
 export function describeMemory(m: MemoryAtPeak): string {
   const mb = (b: number) => `${Math.round(b / 2 ** 20)} MB`;
   const rest = m.rssBytes - m.mainTotalBytes - m.threadTotalBytes;
-  return `at the sampled peak RSS ${mb(m.rssBytes)}: main thread heap ${mb(m.mainUsedBytes)} live of ${mb(m.mainTotalBytes)} (external ${mb(m.mainExternalBytes)}), workflow thread heap ${mb(m.threadUsedBytes)} live of ${mb(m.threadTotalBytes)}, the rest ${mb(rest)}`;
+  return `at the sampled peak RSS ${mb(m.rssBytes)}, ${m.cachedWorkflows} workflows cached: main thread heap ${mb(m.mainUsedBytes)} in use of ${mb(m.mainTotalBytes)} (external ${mb(m.mainExternalBytes)}), workflow thread heap ${mb(m.threadUsedBytes)} in use of ${mb(m.threadTotalBytes)} (the most left after a full collection, any time: ${mb(m.threadMostAfterFullGcBytes)}), the rest ${mb(rest)}`;
 }

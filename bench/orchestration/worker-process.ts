@@ -13,7 +13,7 @@ import { activityLogAttributes } from '../../worker/telemetry/activity-log-attri
 import { SINKS_WITHOUT_TRACING } from '../../worker/telemetry/tracing';
 import { stageRequestSignal, type FloorEnvironmentActivities } from './floor-environment-workflow';
 import { claimUpdate, queueSignal, type FloorLockActivities } from './floor-workflow';
-import { sampleMemory } from './memory-breakdown';
+import { sampleMemory, snapshotWorkflowThreads } from './memory-breakdown';
 import { childArgsSchema, replySchema, requestSchema, taskQueueOf, type Reply } from './ipc';
 
 function send(reply: Reply): void {
@@ -29,10 +29,27 @@ function peakRssBytes(): number {
   return Number.isFinite(kib) ? kib * 1024 : process.memoryUsage().rss;
 }
 
+/**
+ * FERRY_BENCH_HEAP_SNAPSHOT_DIR: once the worker's cache has been full for a few seconds, a heap
+ * snapshot of its workflow thread, to see what the cached workflows hold.
+ */
+function snapshotOnceFull(worker: Worker, dir: string, label: string): void {
+  let fullSince: number | undefined;
+  const timer = setInterval(() => {
+    const full = worker.getStatus().numCachedWorkflows >= worker.options.maxCachedWorkflows;
+    fullSince = full ? (fullSince ?? Date.now()) : undefined;
+    if (fullSince === undefined || Date.now() - fullSince < 5_000) return;
+    clearInterval(timer);
+    void snapshotWorkflowThreads(dir, label).then(() => console.error(`heap snapshot of ${label} written to ${dir}`));
+  }, 500);
+  timer.unref();
+}
+
 async function main(): Promise<void> {
   const args = childArgsSchema.parse(JSON.parse(process.argv[2] ?? '{}'));
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const memoryAtPeak = sampleMemory();
+  let created: Worker | undefined;
+  const memoryAtPeak = sampleMemory(() => created?.getStatus().numCachedWorkflows ?? 0);
   // The first change in an environment after its approval: production's backup, in both kinds.
   const backupStarted = new Map<string, number>();
   const noop = stubActivities({
@@ -103,7 +120,10 @@ async function main(): Promise<void> {
   } else {
     worker = await Worker.create({ connection, taskQueue: taskQueueOf('bare'), workflowBundle, ...cache, activities });
   }
+  created = worker;
   const running = worker.run();
+  const snapshotDir = process.env.FERRY_BENCH_HEAP_SNAPSHOT_DIR;
+  if (snapshotDir) snapshotOnceFull(worker, snapshotDir, `${args.kind}-${process.pid}`);
 
   process.on('message', (raw) => {
     const request = requestSchema.parse(raw);

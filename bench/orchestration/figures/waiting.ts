@@ -9,6 +9,7 @@ import { untilWaiting } from '../history';
 import { KINDS, taskQueueOf, type Kind } from '../ipc';
 import { benchPlan } from '../plan';
 import type { FigureRow } from '../table';
+import { describeMemory } from '../memory-breakdown';
 
 function sample<T>(items: T[], k: number): T[] {
   const pool = [...items];
@@ -49,7 +50,9 @@ export async function waitingFigures(ctx: BenchContext): Promise<FigureRow[]> {
         open[kind].push((await openWorkflows(ctx, kind)) - openBefore);
         ctx.say(`${w} waiting, ${kind}: all wait; RSS ${Math.round(rssWaiting[kind][0] / 2 ** 20)} MB; idling ${idleMs / 1000} s`);
         await new Promise((resolve) => setTimeout(resolve, idleMs));
-        rssIdle[kind].push((await worker.stats()).rssBytes);
+        const idle = await worker.stats();
+        rssIdle[kind].push(idle.rssBytes);
+        ctx.say(`${w} waiting, ${kind}: after idling, ${describeMemory(idle.memoryAtPeak)}`);
         for (const id of sample(ids, waitingApprovals)) {
           const sentAt = await approve(ctx.client, id);
           await finished(ctx.client, id);
