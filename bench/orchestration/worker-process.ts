@@ -40,7 +40,11 @@ function snapshotOnceFull(worker: Worker, dir: string, label: string): void {
     fullSince = full ? (fullSince ?? Date.now()) : undefined;
     if (fullSince === undefined || Date.now() - fullSince < 5_000) return;
     clearInterval(timer);
-    void snapshotWorkflowThreads(dir, label).then(() => console.error(`heap snapshot of ${label} written to ${dir}`));
+    // A snapshot that cannot be written is said, not thrown: the run it was asked of goes on.
+    snapshotWorkflowThreads(dir, label).then(
+      () => console.error(`heap snapshot of ${label} written to ${dir}`),
+      (error: unknown) => console.error(`heap snapshot of ${label} not written: ${String(error)}`),
+    );
   }, 500);
   timer.unref();
 }
