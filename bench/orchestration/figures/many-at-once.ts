@@ -50,9 +50,7 @@ export function overlappingStages(statuses: PromotionStatus[]): number {
 
 export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]> {
   const n = ctx.scale.concurrent;
-  const wall = {} as Record<AtOnceRun, number[]>;
-  const peak = {} as Record<AtOnceRun, number[]>;
-  const cpu = {} as Record<AtOnceRun, number[]>;
+  const measured: Partial<Record<AtOnceRun, { wallMs: number; peakRssBytes: number; cpuMs: number }>> = {};
   let overlaps: number | undefined;
   let lockAnswers: { granted: number; queued: number } | undefined;
   for (const { run, kind, ...design } of AT_ONCE_RUN_TABLE.filter(({ run }) => ctx.scale.atOnceRuns.includes(run))) {
@@ -71,9 +69,7 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
           floorDesign,
         );
         const after = await worker.stats();
-        wall[run] = [wallMs];
-        peak[run] = [after.peakRssBytes];
-        cpu[run] = [(after.cpuMicros - before.cpuMicros) / 1000 / n];
+        measured[run] = { wallMs, peakRssBytes: after.peakRssBytes, cpuMs: (after.cpuMicros - before.cpuMicros) / 1000 / n };
         ctx.say(`${n} at once, ${name}: ${Math.round(wallMs)} ms, peak RSS ${Math.round(after.peakRssBytes / 2 ** 20)} MB`);
         ctx.say(`${n} at once, ${name}: ${describeMemory(after.memoryAtPeak)}`);
         if (after.lockAnswers) {
@@ -94,42 +90,36 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
       { ...(kind === 'floor' ? { floorClaim: 'signal' as const } : {}), ...(ctx.scale.atOnceCache === undefined ? {} : { maxCachedWorkflows: ctx.scale.atOnceCache }) },
     );
   }
-  // The floor in Ferry's column, by the same goals (see one-promotion.ts).
-  const floorRows = (run: AtOnceRun, floor: string): FigureRow[] =>
-    !wall[run]
-      ? []
-      : [
-          {
-            figure: `${floor}: ${n} promotions at once on one worker, wall time for all`,
-            unit: 'ms',
-            ferry: wall[run],
-            bare: wall.bare,
-            show: 'range',
-            goal: { kind: 'ratio', atMost: 1.5, of: 'median' },
-          },
-          { figure: `${floor}: ${n} at once, worker peak RSS`, unit: 'bytes', ferry: peak[run], bare: peak.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
-          { figure: `${floor}: ${n} at once, worker CPU per promotion`, unit: 'ms', ferry: cpu[run], bare: cpu.bare, show: 'range', goal: { kind: 'stated', text: '—' } },
-        ];
-  const ferryRows: FigureRow[] = !wall.ferry
-    ? []
-    : [
-        { figure: `${n} promotions at once on one worker, wall time for all`, unit: 'ms', ferry: wall.ferry, bare: wall.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
-        { figure: `${n} at once, worker peak RSS (VmHWM, fresh process)`, unit: 'bytes', ferry: peak.ferry, bare: peak.bare, show: 'range', goal: { kind: 'ratio', atMost: 1.5, of: 'median' } },
-        { figure: `${n} at once, worker CPU per promotion`, unit: 'ms', ferry: cpu.ferry, bare: cpu.bare, show: 'range', goal: { kind: 'stated', text: '—' } },
-        ...(lockAnswers
-          ? [
-              {
-                figure: `${n} at once: Ferry's lock requests that waited out their bound and queued by signal, all locks free (of ${lockAnswers.granted + lockAnswers.queued})`,
-                unit: 'count' as const,
-                ferry: [lockAnswers.queued],
-                bare: [],
-                show: 'range' as const,
-                goal: { kind: 'stated' as const, text: '—' },
-              },
-            ]
-          : []),
-      ];
-  const rows = [...ferryRows, ...floorRows('floor', 'floor (locks asked by signal)'), ...floorRows('floor-per-environment', 'floor, one workflow per environment (lock and stage in one)')];
+  const bare = measured.bare;
+  // A run's rows against bare's; the floor's in Ferry's column, by the same goals (see one-promotion.ts).
+  const runRows = (run: AtOnceRun, label: string, rssLabel: string): FigureRow[] => {
+    const it = measured[run];
+    if (!it || !bare) return [];
+    const ratio = { kind: 'ratio', atMost: 1.5, of: 'median' } as const;
+    return [
+      { figure: `${label}${n} promotions at once on one worker, wall time for all`, unit: 'ms', ferry: [it.wallMs], bare: [bare.wallMs], show: 'range', goal: ratio },
+      { figure: `${label}${n} at once, ${rssLabel}`, unit: 'bytes', ferry: [it.peakRssBytes], bare: [bare.peakRssBytes], show: 'range', goal: ratio },
+      { figure: `${label}${n} at once, worker CPU per promotion`, unit: 'ms', ferry: [it.cpuMs], bare: [bare.cpuMs], show: 'range', goal: { kind: 'stated', text: '—' } },
+    ];
+  };
+  const lockRows: FigureRow[] = lockAnswers
+    ? [
+        {
+          figure: `${n} at once: Ferry's lock requests that waited out their bound and queued by signal, all locks free (of ${lockAnswers.granted + lockAnswers.queued})`,
+          unit: 'count',
+          ferry: [lockAnswers.queued],
+          bare: [],
+          show: 'range',
+          goal: { kind: 'stated', text: '—' },
+        },
+      ]
+    : [];
+  const rows = [
+    ...runRows('ferry', '', 'worker peak RSS (VmHWM, fresh process)'),
+    ...lockRows,
+    ...runRows('floor', 'floor (locks asked by signal): ', 'worker peak RSS'),
+    ...runRows('floor-per-environment', 'floor, one workflow per environment (lock and stage in one): ', 'worker peak RSS'),
+  ];
   if (overlaps !== undefined) {
     rows.push({
       figure: `${ctx.scale.shared} Ferry promotions of one app at once: stage pairs of one environment that overlapped`,

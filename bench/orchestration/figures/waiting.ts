@@ -52,7 +52,7 @@ export async function waitingFigures(ctx: BenchContext): Promise<FigureRow[]> {
         await new Promise((resolve) => setTimeout(resolve, idleMs));
         const idle = await worker.stats();
         rssIdle[kind].push(idle.rssBytes);
-        ctx.say(`${w} waiting, ${kind}: after idling, ${describeMemory(idle.memoryAtPeak)}`);
+        ctx.say(`${w} waiting, ${kind}: memory ${describeMemory(idle.memoryAtPeak)}`);
         for (const id of sample(ids, waitingApprovals)) {
           const sentAt = await approve(ctx.client, id);
           await finished(ctx.client, id);
