@@ -11,6 +11,7 @@ import {
   proxyLocalActivities,
   setDefaultSignalHandler,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import { hasPatch, takePatchBaseline } from './patches';
@@ -94,6 +95,13 @@ const RECORD_FREES_HOLDER = 'record-frees-holder';
  */
 const LOCK_WAKES_WHEN_IDLE = 'lock-wakes-when-idle';
 const IDLE_WAKE = '7 days';
+/**
+ * Since this change, the weekly wake is one timer the run keeps going whatever the lock does, not
+ * one started for each idle spell: a lock that goes idle and busy with every promotion no longer
+ * starts a timer and cancels it each time (two events), and its idle wait is not a timed one (the
+ * SDK's timed condition makes about a dozen promises, each traced for the Web UI's stack view).
+ */
+const LOCK_WAKES_WEEKLY = 'lock-wakes-weekly';
 /**
  * Since this change, the calls that hand the environment over (request, grant, confirm, read the
  * holder's record) are local activities: each one an event in the history instead of six, and no
@@ -414,6 +422,10 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     }
   }
 
+  async function wakeWeekly(): Promise<never> {
+    for (;;) await sleep(IDLE_WAKE);
+  }
+
   const carried = (): LockInput => ({
     queue,
     // A holder let go with its record while this run ended is not carried as one.
@@ -432,6 +444,10 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     return continueAsNew<typeof environmentLock>(carried());
   }
 
+  const wakesWeekly = hasPatch(LOCK_WAKES_WEEKLY);
+  // Its sleep ends early only when the lock is cancelled, which the lock's own waits meet too.
+  if (wakesWeekly) wakeWeekly().catch(() => undefined);
+
   if (holder) await holdFor(holder);
   for (;;) {
     if (queue.length === 0) {
@@ -439,7 +455,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       if (!keepsLedger) return;
       // The ledger lives on: wait, open, for the next promotion.
       const waiting = () => queue.length > 0 || holder !== undefined || startOver();
-      if (!hasPatch(LOCK_WAKES_WHEN_IDLE)) await condition(waiting);
+      if (wakesWeekly || !hasPatch(LOCK_WAKES_WHEN_IDLE)) await condition(waiting);
       else while (!(await condition(waiting, IDLE_WAKE)));
     }
     if (startOver()) return continueWithLedger();

@@ -334,6 +334,41 @@ test('an idle lock stays open with its ledger for months, waking weekly, and rec
   expect(r.last.releases).toEqual([releaseOf(second, r.secondStatus, 'dev'), releaseOf(first, r.firstStatus, 'dev')]);
 });
 
+test('a lock that goes idle and busy again with each promotion keeps one weekly timer in its run: none started or cancelled per promotion', async () => {
+  const app = 'ledger-one-wake';
+  const lock = lockOf(app, 'dev');
+  const timers = await onOneWorker(stubActivities().activities, async () => {
+    for (let i = 0; i < 3; i++) expect((await promote(samplePlan(devOnly(app)))).state).toBe('succeeded');
+    return weeklyTimers(lock);
+  });
+  expect(timers).toEqual({ started: 1, cancelled: 0 });
+});
+
+test('an idle lock cancelled from the Web UI ends as cancelled, as it did before its wait lost its timer', async () => {
+  const app = 'ledger-idle-cancel';
+  const lock = lockOf(app, 'dev');
+  const description = await onOneWorker(stubActivities().activities, async () => {
+    expect((await promote(samplePlan(devOnly(app)))).state).toBe('succeeded');
+    await lock.cancel();
+    await lock.result().catch(() => undefined);
+    return lock.describe();
+  });
+  expect(description.status.name).toBe('CANCELLED');
+});
+
+/** The lock's current run's weekly timers (seven days), started and cancelled. */
+async function weeklyTimers(lock: WorkflowHandle): Promise<{ started: number; cancelled: number }> {
+  const events = (await lock.fetchHistory()).events ?? [];
+  const { EventType } = temporal.api.enums.v1;
+  const weekly = new Set(
+    events
+      .filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED && Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds) === 7 * 24 * 3600)
+      .map((e) => e.timerStartedEventAttributes?.timerId),
+  );
+  const cancelled = events.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_CANCELED && weekly.has(e.timerCanceledEventAttributes?.timerId ?? undefined));
+  return { started: weekly.size, cancelled: cancelled.length };
+}
+
 /** Timers that fired in the lock's current run. */
 async function wakes(lock: WorkflowHandle): Promise<number> {
   const history = await lock.fetchHistory();
