@@ -43,6 +43,14 @@ export const memoryAtPeakSchema = z.object({
 });
 export type MemoryAtPeak = z.infer<typeof memoryAtPeakSchema>;
 
+/**
+ * What each thread's V8 heap allocated since the worker started, garbage included (allocation-counter.ts):
+ * the more a workflow task allocates, the more room V8 keeps for the heap. The workflow threads' as of
+ * their last sample, at most 250 ms old.
+ */
+export const heapAllocationSchema = z.object({ mainBytes: bytes, workflowThreadBytes: bytes });
+export type HeapAllocation = z.infer<typeof heapAllocationSchema>;
+
 export const statsSchema = z.object({
   /** process.cpuUsage(): user + system, every thread of the process (the SDK's core included). */
   cpuMicros: z.number().nonnegative(),
@@ -52,6 +60,7 @@ export const statsSchema = z.object({
   /** Ferry: how its locks answered askForLock so far (every 'queued' from a free lock is a request that waited its bound). */
   lockAnswers: z.object({ granted: z.number().int().nonnegative(), queued: z.number().int().nonnegative() }).optional(),
   memoryAtPeak: memoryAtPeakSchema,
+  allocated: heapAllocationSchema,
 });
 export type Stats = z.infer<typeof statsSchema>;
 

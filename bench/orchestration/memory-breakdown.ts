@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import v8 from 'node:v8';
 import workerThreads from 'node:worker_threads';
-import type { MemoryAtPeak } from './ipc';
+import { countAllocation } from './allocation-counter';
+import type { HeapAllocation, MemoryAtPeak } from './ipc';
 
 const CHANNEL = 'ferry-bench-workflow-thread-heap';
 const SAMPLE_MS = 250;
@@ -31,7 +32,8 @@ function reportWorkflowThreadHeaps(): void {
         `const v8 = require('node:v8');`,
         `const channel = new BroadcastChannel(${JSON.stringify(CHANNEL)});`,
         `channel.unref();`,
-        `setInterval(() => channel.postMessage({ heap: v8.getHeapStatistics() }), ${SAMPLE_MS}).unref();`,
+        `const allocated = require(${JSON.stringify(require.resolve('./allocation-counter'))}).countAllocation();`,
+        `setInterval(() => channel.postMessage({ heap: v8.getHeapStatistics(), allocated: allocated() }), ${SAMPLE_MS}).unref();`,
         // Right after a full collection the heap holds little garbage: close to what is live.
         `const { PerformanceObserver, constants } = require('node:perf_hooks');`,
         `new PerformanceObserver((list) => { if (list.getEntries().some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) channel.postMessage({ afterFullGc: v8.getHeapStatistics().used_heap_size }); }).observe({ entryTypes: ['gc'] });`,
@@ -52,19 +54,26 @@ export async function snapshotWorkflowThreads(dir: string, label: string): Promi
 }
 
 /**
- * Starts sampling; what it returns reads the sample taken when the resident set was highest.
- * `cachedWorkflows` reads how many workflows the worker holds, once it exists.
+ * Starts sampling. `atPeak` reads the sample taken when the resident set was highest;
+ * `allocated` what the main thread's heap and the workflow threads' heaps allocated since (the
+ * workflow threads' as of their last sample). `cachedWorkflows` reads how many workflows the
+ * worker holds, once it exists.
  */
-export function sampleMemory(cachedWorkflows: () => number): () => MemoryAtPeak {
+export function sampleMemory(cachedWorkflows: () => number): { atPeak: () => MemoryAtPeak; allocated: () => HeapAllocation } {
   reportWorkflowThreadHeaps();
+  const mainAllocated = countAllocation();
   let thread = { usedBytes: 0, totalBytes: 0 };
   let threadMostAfterFullGc = 0;
+  let threadAllocated = 0;
   const channel = new workerThreads.BroadcastChannel(CHANNEL);
   channel.unref();
   channel.onmessage = (event) => {
-    const message = (event as unknown as { data: { heap: v8.HeapInfo } | { afterFullGc: number } }).data;
+    const message = (event as unknown as { data: { heap: v8.HeapInfo; allocated: number } | { afterFullGc: number } }).data;
     if ('afterFullGc' in message) threadMostAfterFullGc = Math.max(threadMostAfterFullGc, message.afterFullGc);
-    else thread = { usedBytes: message.heap.used_heap_size, totalBytes: message.heap.total_heap_size + message.heap.malloced_memory };
+    else {
+      thread = { usedBytes: message.heap.used_heap_size, totalBytes: message.heap.total_heap_size + message.heap.malloced_memory };
+      threadAllocated = message.allocated;
+    }
   };
   let peak: Omit<MemoryAtPeak, 'threadMostAfterFullGcBytes'> = { cachedWorkflows: 0, rssBytes: 0, mainUsedBytes: 0, mainTotalBytes: 0, mainExternalBytes: 0, threadUsedBytes: 0, threadTotalBytes: 0 };
   const sample = () => {
@@ -81,9 +90,12 @@ export function sampleMemory(cachedWorkflows: () => number): () => MemoryAtPeak 
     };
   };
   setInterval(sample, SAMPLE_MS).unref();
-  return () => {
-    sample();
-    return { ...peak, threadMostAfterFullGcBytes: threadMostAfterFullGc };
+  return {
+    atPeak: () => {
+      sample();
+      return { ...peak, threadMostAfterFullGcBytes: threadMostAfterFullGc };
+    },
+    allocated: () => ({ mainBytes: mainAllocated(), workflowThreadBytes: threadAllocated }),
   };
 }
 

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const args = childArgsSchema.parse(JSON.parse(process.argv[2] ?? '{}'));
   Runtime.install({ logger: new DefaultLogger('WARN') });
   let created: Worker | undefined;
-  const memoryAtPeak = sampleMemory(() => created?.getStatus().numCachedWorkflows ?? 0);
+  const memory = sampleMemory(() => created?.getStatus().numCachedWorkflows ?? 0);
   // The first change in an environment after its approval: production's backup, in both kinds.
   const backupStarted = new Map<string, number>();
   const noop = stubActivities({
@@ -140,7 +140,8 @@ async function main(): Promise<void> {
           cpuMicros: cpu.user + cpu.system,
           rssBytes: process.memoryUsage().rss,
           peakRssBytes: peakRssBytes(),
-          memoryAtPeak: memoryAtPeak(),
+          memoryAtPeak: memory.atPeak(),
+          allocated: memory.allocated(),
           ...(args.kind === 'ferry' ? { lockAnswers: { ...lockAnswers } } : {}),
         },
       });

@@ -50,7 +50,7 @@ export function overlappingStages(statuses: PromotionStatus[]): number {
 
 export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]> {
   const n = ctx.scale.concurrent;
-  const measured: Partial<Record<AtOnceRun, { wallMs: number; peakRssBytes: number; cpuMs: number }>> = {};
+  const measured: Partial<Record<AtOnceRun, { wallMs: number; peakRssBytes: number; cpuMs: number; mainAllocatedBytes: number; threadAllocatedBytes: number }>> = {};
   let overlaps: number | undefined;
   let lockAnswers: { granted: number; queued: number } | undefined;
   for (const { run, kind, ...design } of AT_ONCE_RUN_TABLE.filter(({ run }) => ctx.scale.atOnceRuns.includes(run))) {
@@ -69,7 +69,13 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
           floorDesign,
         );
         const after = await worker.stats();
-        measured[run] = { wallMs, peakRssBytes: after.peakRssBytes, cpuMs: (after.cpuMicros - before.cpuMicros) / 1000 / n };
+        measured[run] = {
+          wallMs,
+          peakRssBytes: after.peakRssBytes,
+          cpuMs: (after.cpuMicros - before.cpuMicros) / 1000 / n,
+          mainAllocatedBytes: (after.allocated.mainBytes - before.allocated.mainBytes) / n,
+          threadAllocatedBytes: (after.allocated.workflowThreadBytes - before.allocated.workflowThreadBytes) / n,
+        };
         ctx.say(`${n} at once, ${name}: ${Math.round(wallMs)} ms, peak RSS ${Math.round(after.peakRssBytes / 2 ** 20)} MB`);
         ctx.say(`${n} at once, ${name}: ${describeMemory(after.memoryAtPeak)}`);
         if (after.lockAnswers) {
@@ -100,6 +106,8 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
       { figure: `${label}${n} promotions at once on one worker, wall time for all`, unit: 'ms', ferry: [it.wallMs], bare: [bare.wallMs], show: 'range', goal: ratio },
       { figure: `${label}${n} at once, ${rssLabel}`, unit: 'bytes', ferry: [it.peakRssBytes], bare: [bare.peakRssBytes], show: 'range', goal: ratio },
       { figure: `${label}${n} at once, worker CPU per promotion`, unit: 'ms', ferry: [it.cpuMs], bare: [bare.cpuMs], show: 'range', goal: { kind: 'stated', text: '—' } },
+      { figure: `${label}${n} at once, heap allocated per promotion, workflow thread`, unit: 'bytes', ferry: [it.threadAllocatedBytes], bare: [bare.threadAllocatedBytes], show: 'range', goal: { kind: 'stated', text: '—' } },
+      { figure: `${label}${n} at once, heap allocated per promotion, main thread`, unit: 'bytes', ferry: [it.mainAllocatedBytes], bare: [bare.mainAllocatedBytes], show: 'range', goal: { kind: 'stated', text: '—' } },
     ];
   };
   const lockRows: FigureRow[] = lockAnswers
