@@ -67,9 +67,9 @@ export async function lockReading(client: Client, lockId: string): Promise<{ run
   return { runId: described.runId, counted: count(await historyOf(client, lockId, described.runId)) };
 }
 
-/** Waits until each lock is idle again: Ferry's newest event is its week-long idle timer, the floor's a finished task. */
+/** Waits until each lock is idle again: its newest event is a finished task (Ferry's weekly wake is started once a run, not per idle spell). */
 export async function locksSettled(client: Client, kind: Kind, plan: PromotionPlan): Promise<void> {
-  for (const lockId of locksOf(kind, plan)) await (kind === 'ferry' ? untilWaiting(client, lockId, 60_000) : untilTaskDone(client, lockId, 60_000));
+  for (const lockId of locksOf(kind, plan)) await untilTaskDone(client, lockId, 60_000);
 }
 
 /** Every workflow a promotion caused, counted: Ferry's promotion, its stages and what its locks did meanwhile. */

@@ -72,8 +72,8 @@ export const subtract = (a: Counted, b: Counted): Counted => combine(a, b, -1);
 export const NOTHING_COUNTED: Counted = { events: 0, workflowTasks: 0, bySource: noSources() };
 
 /**
- * Whether the workflow's newest event starts a long timer: a promotion waiting for its approval,
- * or an environment lock gone idle. Nothing else in either kind waits that long.
+ * Whether the workflow's newest event starts a long timer: a promotion waiting for its approval.
+ * Nothing else in any kind waits that long (a Ferry lock starts its weekly wake with its run).
  */
 export async function waitsOnLongTimer(client: Client, workflowId: string): Promise<boolean> {
   const { history } = await client.workflowService.getWorkflowExecutionHistoryReverse({
@@ -94,12 +94,18 @@ export async function untilWaiting(client: Client, workflowId: string, timeoutMs
   }
 }
 
-/** Polls until `workflowId`'s newest event is a completed workflow task: it has handled every message so far. */
+/**
+ * Polls until `workflowId` has no workflow task pending: it has handled every message so far (its
+ * newest events may be the commands of its last task, a cancelled timer say).
+ */
 export async function untilTaskDone(client: Client, workflowId: string, timeoutMs: number): Promise<void> {
   const giveUpAt = Date.now() + timeoutMs;
   for (;;) {
-    const { history } = await client.workflowService.getWorkflowExecutionHistoryReverse({ namespace: client.options.namespace, execution: { workflowId }, maximumPageSize: 1 });
-    if (history?.events?.[0]?.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return;
+    const described = await client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .catch(() => undefined);
+    if (described && !described.raw.pendingWorkflowTask) return;
     if (Date.now() > giveUpAt) throw new Error(`${workflowId} never finished its workflow task within ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
