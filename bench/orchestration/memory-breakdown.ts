@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import v8 from 'node:v8';
 import workerThreads from 'node:worker_threads';
 import { countAllocation } from './allocation-counter';
+import { profileAllocation } from './allocation-profile';
 import type { HeapAllocation, MemoryAtPeak } from './ipc';
 
 const CHANNEL = 'ferry-bench-workflow-thread-heap';
@@ -16,9 +17,10 @@ const workflowThreads: workerThreads.Worker[] = [];
 /**
  * Makes every workflow thread the SDK starts from now on report its heap: the SDK's thread runs as
  * it would, after a line that posts v8.getHeapStatistics() on a broadcast channel its own messages
- * never pass through. Call before Worker.create.
+ * never pass through, and what it allocated; with `profileDir`, it also profiles its allocation
+ * there (allocation-profile.ts). Call before Worker.create.
  */
-function reportWorkflowThreadHeaps(): void {
+function reportWorkflowThreadHeaps(profileDir: string | undefined): void {
   const SdkWorker = workerThreads.Worker;
   const threadFile = require.resolve('@temporalio/worker/lib/workflow/workflow-worker-thread');
   class ReportingWorker extends SdkWorker {
@@ -37,6 +39,7 @@ function reportWorkflowThreadHeaps(): void {
         // Right after a full collection the heap holds little garbage: close to what is live.
         `const { PerformanceObserver, constants } = require('node:perf_hooks');`,
         `new PerformanceObserver((list) => { if (list.getEntries().some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) channel.postMessage({ afterFullGc: v8.getHeapStatistics().used_heap_size }); }).observe({ entryTypes: ['gc'] });`,
+        ...(profileDir ? [`require(${JSON.stringify(require.resolve('./allocation-profile'))}).profileAllocation(${JSON.stringify(profileDir)}, 'workflow');`] : []),
         `require(${JSON.stringify(threadFile)});`,
       ].join('\n');
       super(code, { ...options, eval: true });
@@ -60,7 +63,9 @@ export async function snapshotWorkflowThreads(dir: string, label: string): Promi
  * worker holds, once it exists.
  */
 export function sampleMemory(cachedWorkflows: () => number): { atPeak: () => MemoryAtPeak; allocated: () => HeapAllocation } {
-  reportWorkflowThreadHeaps();
+  const profileDir = process.env.FERRY_BENCH_ALLOC_PROF_DIR || undefined;
+  reportWorkflowThreadHeaps(profileDir);
+  if (profileDir) profileAllocation(profileDir, 'main');
   const mainAllocated = countAllocation();
   let thread = { usedBytes: 0, totalBytes: 0 };
   let threadMostAfterFullGc = 0;

@@ -106,8 +106,22 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
       { figure: `${label}${n} promotions at once on one worker, wall time for all`, unit: 'ms', ferry: [it.wallMs], bare: [bare.wallMs], show: 'range', goal: ratio },
       { figure: `${label}${n} at once, ${rssLabel}`, unit: 'bytes', ferry: [it.peakRssBytes], bare: [bare.peakRssBytes], show: 'range', goal: ratio },
       { figure: `${label}${n} at once, worker CPU per promotion`, unit: 'ms', ferry: [it.cpuMs], bare: [bare.cpuMs], show: 'range', goal: { kind: 'stated', text: '—' } },
-      { figure: `${label}${n} at once, heap allocated per promotion, workflow thread`, unit: 'bytes', ferry: [it.threadAllocatedBytes], bare: [bare.threadAllocatedBytes], show: 'range', goal: { kind: 'stated', text: '—' } },
-      { figure: `${label}${n} at once, heap allocated per promotion, main thread`, unit: 'bytes', ferry: [it.mainAllocatedBytes], bare: [bare.mainAllocatedBytes], show: 'range', goal: { kind: 'stated', text: '—' } },
+      {
+        figure: `${label}${n} at once, heap allocated per promotion, workflow thread`,
+        unit: 'bytes',
+        ferry: [it.threadAllocatedBytes],
+        bare: [bare.threadAllocatedBytes],
+        show: 'range',
+        goal: { kind: 'stated', text: '—' },
+      },
+      {
+        figure: `${label}${n} at once, heap allocated per promotion, main thread`,
+        unit: 'bytes',
+        ferry: [it.mainAllocatedBytes],
+        bare: [bare.mainAllocatedBytes],
+        show: 'range',
+        goal: { kind: 'stated', text: '—' },
+      },
     ];
   };
   const lockRows: FigureRow[] = lockAnswers
