@@ -67,7 +67,7 @@ export async function lockReading(client: Client, lockId: string): Promise<{ run
   return { runId: described.runId, counted: count(await historyOf(client, lockId, described.runId)) };
 }
 
-/** Waits until each lock is idle again: its newest event is a finished task (Ferry's weekly wake is started once a run, not per idle spell). */
+/** Waits until each lock is idle again: it has no workflow task pending (Ferry's starts no timer as it goes idle: its weekly wake is one timer a run). */
 export async function locksSettled(client: Client, kind: Kind, plan: PromotionPlan): Promise<void> {
   for (const lockId of locksOf(kind, plan)) await untilTaskDone(client, lockId, 60_000);
 }

@@ -45,8 +45,8 @@ export type MemoryAtPeak = z.infer<typeof memoryAtPeakSchema>;
 
 /**
  * What each thread's V8 heap allocated since the worker started, garbage included (allocation-counter.ts):
- * the more a workflow task allocates, the more room V8 keeps for the heap. The workflow threads' as of
- * their last sample, at most 250 ms old.
+ * the more a workflow task allocates, the more room V8 keeps for the heap. The workflow thread's as of
+ * its last sample, at most 250 ms old.
  */
 export const heapAllocationSchema = z.object({ mainBytes: bytes, workflowThreadBytes: bytes });
 export type HeapAllocation = z.infer<typeof heapAllocationSchema>;

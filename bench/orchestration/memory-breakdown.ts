@@ -58,8 +58,8 @@ export async function snapshotWorkflowThreads(dir: string, label: string): Promi
 
 /**
  * Starts sampling. `atPeak` reads the sample taken when the resident set was highest;
- * `allocated` what the main thread's heap and the workflow threads' heaps allocated since (the
- * workflow threads' as of their last sample). `cachedWorkflows` reads how many workflows the
+ * `allocated` what the main thread's heap and the workflow thread's heap allocated since (the
+ * workflow thread's as of its last sample; the SDK runs one, reusing its V8 context). `cachedWorkflows` reads how many workflows the
  * worker holds, once it exists.
  */
 export function sampleMemory(cachedWorkflows: () => number): { atPeak: () => MemoryAtPeak; allocated: () => HeapAllocation } {
