@@ -80,6 +80,7 @@ async function main(): Promise<void> {
   const cache = args.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: args.maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions: Math.min(40, args.maxCachedWorkflows) };
   let worker: Worker;
   const lockAnswers = { granted: 0, queued: 0 };
+  let holderChecks = 0;
   if (args.kind === 'ferry') {
     // As `ferry worker` makes it (worker/run-worker.ts): a connection of its own, outside the SDK's core.
     const client = new Client({ connection: await Connection.connect({ address: args.address }) });
@@ -89,13 +90,17 @@ async function main(): Promise<void> {
       lockAnswers[answer]++;
       return answer;
     };
+    const checkHolder: typeof locks.checkHolder = (input) => {
+      holderChecks++;
+      return locks.checkHolder(input);
+    };
     worker = await Worker.create({
       connection,
       taskQueue: taskQueueOf('ferry'),
       workflowBundle,
       ...cache,
       dataConverter: ferryDataConverter,
-      activities: { ...locks, askForLock, ...activities },
+      activities: { ...locks, askForLock, checkHolder, ...activities },
       maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
       // As `ferry worker` runs with tracing off.
       interceptors: { activity: [activityLogAttributes] },
@@ -142,7 +147,7 @@ async function main(): Promise<void> {
           peakRssBytes: peakRssBytes(),
           memoryAtPeak: memory.atPeak(),
           allocated: memory.allocated(),
-          ...(args.kind === 'ferry' ? { lockAnswers: { ...lockAnswers } } : {}),
+          ...(args.kind === 'ferry' ? { lockAnswers: { ...lockAnswers }, holderChecks } : {}),
         },
       });
     } else if (request.type === 'changes') {

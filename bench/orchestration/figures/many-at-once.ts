@@ -53,6 +53,7 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
   const measured: Partial<Record<AtOnceRun, { wallMs: number; peakRssBytes: number; cpuMs: number; mainAllocatedBytes: number; threadAllocatedBytes: number }>> = {};
   let overlaps: number | undefined;
   let lockAnswers: { granted: number; queued: number } | undefined;
+  let holderChecks: number | undefined;
   for (const { run, kind, ...design } of AT_ONCE_RUN_TABLE.filter(({ run }) => ctx.scale.atOnceRuns.includes(run))) {
     const floorDesign = 'floorDesign' in design ? design.floorDesign : undefined;
     await withWorker(
@@ -82,6 +83,7 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
           lockAnswers = after.lockAnswers;
           ctx.say(`${n} at once, ${name}: lock requests answered granted ${lockAnswers.granted}, queued ${lockAnswers.queued}`);
         }
+        if (after.holderChecks !== undefined) holderChecks = after.holderChecks - (before.holderChecks ?? 0);
         if (kind === 'ferry' && ctx.scale.shared > 1) {
           const { ids } = await batch(
             ctx.client,
@@ -101,27 +103,23 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
   const runRows = (run: AtOnceRun, label: string, rssLabel: string): FigureRow[] => {
     const it = measured[run];
     if (!it || !bare) return [];
+    type Measured = typeof it;
     const ratio = { kind: 'ratio', atMost: 1.5, of: 'median' } as const;
+    const none = { kind: 'stated', text: '—' } as const;
+    const row = (what: string, unit: FigureRow['unit'], of: (m: Measured) => number, goal: FigureRow['goal']): FigureRow => ({
+      figure: `${label}${what}`,
+      unit,
+      ferry: [of(it)],
+      bare: [of(bare)],
+      show: 'range',
+      goal,
+    });
     return [
-      { figure: `${label}${n} promotions at once on one worker, wall time for all`, unit: 'ms', ferry: [it.wallMs], bare: [bare.wallMs], show: 'range', goal: ratio },
-      { figure: `${label}${n} at once, ${rssLabel}`, unit: 'bytes', ferry: [it.peakRssBytes], bare: [bare.peakRssBytes], show: 'range', goal: ratio },
-      { figure: `${label}${n} at once, worker CPU per promotion`, unit: 'ms', ferry: [it.cpuMs], bare: [bare.cpuMs], show: 'range', goal: { kind: 'stated', text: '—' } },
-      {
-        figure: `${label}${n} at once, heap allocated per promotion, workflow thread`,
-        unit: 'bytes',
-        ferry: [it.threadAllocatedBytes],
-        bare: [bare.threadAllocatedBytes],
-        show: 'range',
-        goal: { kind: 'stated', text: '—' },
-      },
-      {
-        figure: `${label}${n} at once, heap allocated per promotion, main thread`,
-        unit: 'bytes',
-        ferry: [it.mainAllocatedBytes],
-        bare: [bare.mainAllocatedBytes],
-        show: 'range',
-        goal: { kind: 'stated', text: '—' },
-      },
+      row(`${n} promotions at once on one worker, wall time for all`, 'ms', (m) => m.wallMs, ratio),
+      row(`${n} at once, ${rssLabel}`, 'bytes', (m) => m.peakRssBytes, ratio),
+      row(`${n} at once, worker CPU per promotion`, 'ms', (m) => m.cpuMs, none),
+      row(`${n} at once, heap allocated per promotion, workflow thread`, 'bytes', (m) => m.threadAllocatedBytes, none),
+      row(`${n} at once, heap allocated per promotion, main thread`, 'bytes', (m) => m.mainAllocatedBytes, none),
     ];
   };
   const lockRows: FigureRow[] = lockAnswers
@@ -136,6 +134,16 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
         },
       ]
     : [];
+  if (holderChecks !== undefined) {
+    lockRows.push({
+      figure: `${n} at once: Ferry's locks' checks that their holder still holds them (an activity each, and a timed wait), in all`,
+      unit: 'count',
+      ferry: [holderChecks],
+      bare: [],
+      show: 'range',
+      goal: { kind: 'stated', text: '—' },
+    });
+  }
   const rows = [
     ...runRows('ferry', '', 'worker peak RSS (VmHWM, fresh process)'),
     ...lockRows,
