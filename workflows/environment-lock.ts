@@ -7,6 +7,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setDefaultSignalHandler,
@@ -94,7 +95,7 @@ const RECORD_FREES_HOLDER = 'record-frees-holder';
  * soon as nothing else is due, which ended the lock (and its ledger) in tests.
  */
 const LOCK_WAKES_WHEN_IDLE = 'lock-wakes-when-idle';
-const IDLE_WAKE = '7 days';
+const WEEKLY_WAKE = '7 days';
 /**
  * Since this change, the weekly wake is one timer the run keeps going whatever the lock does, not
  * one started for each idle spell: a lock that goes idle and busy with every promotion no longer
@@ -423,7 +424,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   }
 
   async function wakeWeekly(): Promise<never> {
-    for (;;) await sleep(IDLE_WAKE);
+    for (;;) await sleep(WEEKLY_WAKE);
   }
 
   const carried = (): LockInput => ({
@@ -444,9 +445,15 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     return continueAsNew<typeof environmentLock>(carried());
   }
 
+  // Asked once, in the run's first task: asked later, outside replay, a run that recorded an older
+  // baseline would take the patch in mid-run.
   const wakesWeekly = hasPatch(LOCK_WAKES_WEEKLY);
-  // Its sleep ends early only when the lock is cancelled, which the lock's own waits meet too.
-  if (wakesWeekly) wakeWeekly().catch(() => undefined);
+  // Caught: a cancelled lock's sleep rejects as its other waits do, and the run ends cancelled by
+  // those; left unhandled, the rejection would fail the workflow task instead.
+  if (wakesWeekly)
+    wakeWeekly().catch((error: unknown) => {
+      if (!isCancellation(error)) throw error;
+    });
 
   if (holder) await holdFor(holder);
   for (;;) {
@@ -456,7 +463,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       // The ledger lives on: wait, open, for the next promotion.
       const waiting = () => queue.length > 0 || holder !== undefined || startOver();
       if (wakesWeekly || !hasPatch(LOCK_WAKES_WHEN_IDLE)) await condition(waiting);
-      else while (!(await condition(waiting, IDLE_WAKE)));
+      else while (!(await condition(waiting, WEEKLY_WAKE)));
     }
     if (startOver()) return continueWithLedger();
     if (holder) {

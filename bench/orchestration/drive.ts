@@ -67,7 +67,11 @@ export async function lockReading(client: Client, lockId: string): Promise<{ run
   return { runId: described.runId, counted: count(await historyOf(client, lockId, described.runId)) };
 }
 
-/** Waits until each lock is idle again: it has no workflow task pending (Ferry's starts no timer as it goes idle: its weekly wake is one timer a run). */
+/**
+ * Waits until each lock has handled every message so far (no workflow task pending). Once a promotion
+ * has ended, its locks let it go in that task (Ferry's with its record), so they are free again;
+ * a Ferry lock starts no timer as it goes idle (its weekly wake is one timer a run) to wait for.
+ */
 export async function locksSettled(client: Client, kind: Kind, plan: PromotionPlan): Promise<void> {
   for (const lockId of locksOf(kind, plan)) await untilTaskDone(client, lockId, 60_000);
 }

@@ -72,8 +72,8 @@ export const subtract = (a: Counted, b: Counted): Counted => combine(a, b, -1);
 export const NOTHING_COUNTED: Counted = { events: 0, workflowTasks: 0, bySource: noSources() };
 
 /**
- * Whether the workflow's newest event starts a long timer: a promotion waiting for its approval.
- * Nothing else in any kind waits that long (a Ferry lock starts its weekly wake with its run).
+ * Whether the workflow's newest event starts a long timer: asked only of promotions, it says one
+ * waits for its approval (nothing else in a promotion waits that long).
  */
 export async function waitsOnLongTimer(client: Client, workflowId: string): Promise<boolean> {
   const { history } = await client.workflowService.getWorkflowExecutionHistoryReverse({
@@ -89,7 +89,7 @@ export async function waitsOnLongTimer(client: Client, workflowId: string): Prom
 export async function untilWaiting(client: Client, workflowId: string, timeoutMs = 300_000, pollMs = 25): Promise<void> {
   const giveUpAt = Date.now() + timeoutMs;
   while (!(await waitsOnLongTimer(client, workflowId).catch(() => false))) {
-    if (Date.now() > giveUpAt) throw new Error(`${workflowId} never came to wait (approval or idle) within ${timeoutMs / 1000} s`);
+    if (Date.now() > giveUpAt) throw new Error(`${workflowId} never came to wait for its approval within ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }

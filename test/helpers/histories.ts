@@ -45,7 +45,9 @@ export function loadHistories(): { workflowId: string; history: temporal.api.his
 /**
  * With FERRY_RECORD_HISTORIES=1, saves an environment lock's history as it stands idle: the harness
  * terminates open locks once a test's worker stops, and a closed recorded history must have
- * completed or failed. Named `-idle__`, which the replay test takes as open.
+ * completed or failed. Named `-idle__`, which the replay test takes as open, after the patch
+ * baseline the run recorded: a test that records again after a new baseline adds a history beside
+ * the older one instead of replacing the only one of its baseline.
  */
 export async function recordIdleLockHistory(env: TestWorkflowEnvironment, lockId: string): Promise<void> {
   if (!process.env.FERRY_RECORD_HISTORIES) return;
@@ -55,6 +57,17 @@ export async function recordIdleLockHistory(env: TestWorkflowEnvironment, lockId
     .replace(/[^a-z0-9]+/g, '-')
     .slice(0, 75)
     .replace(/-+$/, '');
+  const baseline = patchMarkerIds(events).find((id) => id.startsWith('ferry-patches-baseline-')) ?? 'no-baseline';
   fs.mkdirSync(HISTORIES_DIR, { recursive: true });
-  fs.writeFileSync(path.join(HISTORIES_DIR, `${testName}-idle__${lockId.replaceAll('/', '%2F')}.history.pb`), History.encode(History.fromObject({ events })).finish());
+  fs.writeFileSync(path.join(HISTORIES_DIR, `${testName}-${baseline}-idle__${lockId.replaceAll('/', '%2F')}.history.pb`), History.encode(History.fromObject({ events })).finish());
+}
+
+/** The patch IDs a history's patch markers name, in order. */
+export function patchMarkerIds(events: temporal.api.history.v1.IHistoryEvent[]): string[] {
+  return events
+    .filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes?.markerName === 'core_patch')
+    .map((e) => {
+      const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+      return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id : '?';
+    });
 }

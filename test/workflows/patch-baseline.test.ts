@@ -5,7 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { lockWorkflowId, stageWorkflowId } from '../../common/plan';
 import { samplePlan } from '../helpers/fixtures';
-import { recordIdleLockHistory } from '../helpers/histories';
+import { patchMarkerIds, recordIdleLockHistory } from '../helpers/histories';
 import { runPromotion } from '../helpers/promotions';
 import { stubActivities } from '../helpers/stub-activities';
 import { startTimeSkippingServer } from '../helpers/temporal-env';
@@ -19,20 +19,10 @@ beforeAll(async () => {
 });
 afterAll(() => env?.teardown());
 
-/** The patch IDs a history's patch markers name, in order. */
-function patchMarkers(events: HistoryEvent[]): string[] {
-  return events
-    .filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes?.markerName === 'core_patch')
-    .map((e) => {
-      const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
-      return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id : '?';
-    });
-}
-
 /** The patch markers recorded by the run's first workflow task: the baseline must be among them, or a replay meets it before its command. */
 function firstTaskPatchMarkers(events: HistoryEvent[]): string[] {
   const secondTask = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)[1];
-  return patchMarkers(secondTask ? events.filter((e) => Number(e.eventId) < Number(secondTask.eventId)) : events);
+  return patchMarkerIds(secondTask ? events.filter((e) => Number(e.eventId) < Number(secondTask.eventId)) : events);
 }
 
 test('a promotion, its stage and the environment lock started now each record the newest baseline patch marker and no other, in their first workflow task', async () => {
@@ -45,7 +35,7 @@ test('a promotion, its stage and the environment lock started now each record th
   const historyOf = async (workflowId: string) => (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   for (const workflowId of [handle.workflowId, stageWorkflowId(handle.workflowId, 'dev'), lockWorkflowId(plan.app, 'dev')]) {
     const events = await historyOf(workflowId);
-    expect({ workflowId, all: patchMarkers(events), first: firstTaskPatchMarkers(events) }).toEqual({ workflowId, all: ['ferry-patches-baseline-3'], first: ['ferry-patches-baseline-3'] });
+    expect({ workflowId, all: patchMarkerIds(events), first: firstTaskPatchMarkers(events) }).toEqual({ workflowId, all: ['ferry-patches-baseline-3'], first: ['ferry-patches-baseline-3'] });
   }
   await recordIdleLockHistory(env, lockWorkflowId(plan.app, 'dev'));
 });

@@ -50,7 +50,7 @@ export function overlappingStages(statuses: PromotionStatus[]): number {
 
 export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]> {
   const n = ctx.scale.concurrent;
-  const measured: Partial<Record<AtOnceRun, { wallMs: number; peakRssBytes: number; cpuMs: number; mainAllocatedBytes: number; threadAllocatedBytes: number }>> = {};
+  const measured: Partial<Record<AtOnceRun, { wallMs: number; peakRssBytes: number; cpuMs: number; mainAllocatedBytes: number; workflowThreadAllocatedBytes: number }>> = {};
   let overlaps: number | undefined;
   let lockAnswers: { granted: number; queued: number } | undefined;
   let holderChecks: number | undefined;
@@ -75,7 +75,7 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
           peakRssBytes: after.peakRssBytes,
           cpuMs: (after.cpuMicros - before.cpuMicros) / 1000 / n,
           mainAllocatedBytes: (after.allocated.mainBytes - before.allocated.mainBytes) / n,
-          threadAllocatedBytes: (after.allocated.workflowThreadBytes - before.allocated.workflowThreadBytes) / n,
+          workflowThreadAllocatedBytes: (after.allocated.workflowThreadBytes - before.allocated.workflowThreadBytes) / n,
         };
         ctx.say(`${n} at once, ${name}: ${Math.round(wallMs)} ms, peak RSS ${Math.round(after.peakRssBytes / 2 ** 20)} MB`);
         ctx.say(`${n} at once, ${name}: ${describeMemory(after.memoryAtPeak)}`);
@@ -99,13 +99,15 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
     );
   }
   const bare = measured.bare;
+  const none = { kind: 'stated', text: '—' } as const;
+  /** A count of Ferry's, with nothing of bare's to hold it to. */
+  const countRow = (figure: string, value: number): FigureRow => ({ figure, unit: 'count', ferry: [value], bare: [], show: 'range', goal: none });
   // A run's rows against bare's; the floor's in Ferry's column, by the same goals (see one-promotion.ts).
   const runRows = (run: AtOnceRun, label: string, rssLabel: string): FigureRow[] => {
     const it = measured[run];
     if (!it || !bare) return [];
     type Measured = typeof it;
     const ratio = { kind: 'ratio', atMost: 1.5, of: 'median' } as const;
-    const none = { kind: 'stated', text: '—' } as const;
     const row = (what: string, unit: FigureRow['unit'], of: (m: Measured) => number, goal: FigureRow['goal']): FigureRow => ({
       figure: `${label}${what}`,
       unit,
@@ -118,32 +120,18 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
       row(`${n} promotions at once on one worker, wall time for all`, 'ms', (m) => m.wallMs, ratio),
       row(`${n} at once, ${rssLabel}`, 'bytes', (m) => m.peakRssBytes, ratio),
       row(`${n} at once, worker CPU per promotion`, 'ms', (m) => m.cpuMs, none),
-      row(`${n} at once, heap allocated per promotion, workflow thread`, 'bytes', (m) => m.threadAllocatedBytes, none),
+      row(`${n} at once, heap allocated per promotion, workflow thread`, 'bytes', (m) => m.workflowThreadAllocatedBytes, none),
       row(`${n} at once, heap allocated per promotion, main thread`, 'bytes', (m) => m.mainAllocatedBytes, none),
     ];
   };
-  const lockRows: FigureRow[] = lockAnswers
-    ? [
-        {
-          figure: `${n} at once: Ferry's lock requests that waited out their bound and queued by signal, all locks free (of ${lockAnswers.granted + lockAnswers.queued})`,
-          unit: 'count',
-          ferry: [lockAnswers.queued],
-          bare: [],
-          show: 'range',
-          goal: { kind: 'stated', text: '—' },
-        },
-      ]
-    : [];
-  if (holderChecks !== undefined) {
-    lockRows.push({
-      figure: `${n} at once: Ferry's locks' checks that their holder still holds them (an activity each, and a timed wait), in all`,
-      unit: 'count',
-      ferry: [holderChecks],
-      bare: [],
-      show: 'range',
-      goal: { kind: 'stated', text: '—' },
-    });
-  }
+  const lockRows: FigureRow[] = [
+    ...(lockAnswers
+      ? [countRow(`${n} at once: Ferry's lock requests that waited out their bound and queued by signal, all locks free (of ${lockAnswers.granted + lockAnswers.queued})`, lockAnswers.queued)]
+      : []),
+    ...(holderChecks !== undefined
+      ? [countRow(`${n} at once: Ferry's locks' checks that their holder still holds them (an activity each, and a timed wait; retried attempts included), in all`, holderChecks)]
+      : []),
+  ];
   const rows = [
     ...runRows('ferry', '', 'worker peak RSS (VmHWM, fresh process)'),
     ...lockRows,
