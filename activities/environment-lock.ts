@@ -47,11 +47,12 @@ export function lockActivities(client: Client): LockActivities {
    * Why `party` has no claim on `lockId`, or undefined while it wants or holds it. `closedAt`: when
    * the run closed, if that is why; `never`: it cannot have claimed the lock at all.
    */
-  async function noClaim(lockId: string, party: LockParty): Promise<{ why: string; closedAt?: Date; never?: true } | undefined> {
+  async function noClaim(lockId: string, party: LockParty, { openIsEnough = false } = {}): Promise<{ why: string; closedAt?: Date; never?: true } | undefined> {
     const run = handle(party);
     try {
       const { status, closeTime } = await run.describe();
       if (status.name !== OPEN) return { why: `${party.workflowId} is ${status.name.toLowerCase()}`, closedAt: closeTime };
+      if (openIsEnough) return undefined;
       const claims = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => run.query(lockClaimsQuery));
       if (claims.wanted.includes(lockId) || claims.held.includes(lockId)) return undefined;
       return { why: `${party.workflowId} neither holds nor awaits ${lockId}`, never: true };
@@ -141,8 +142,11 @@ export function lockActivities(client: Client): LockActivities {
       }
     },
 
-    async checkHolder({ lockId, holder, since }) {
-      const none = await noClaim(lockId, holder);
+    async checkHolder({ lockId, holder, since, claimed }) {
+      // The holder's query is a workflow task on its worker, a replay of the whole promotion when
+      // that worker no longer caches it; a holder that claimed the lock lets go only by a release
+      // (which the lock asks about with the query) or by closing, which the server answers alone.
+      const none = await noClaim(lockId, holder, { openIsEnough: claimed === true && since === undefined });
       if (!none) return { holds: true };
       const no = { holds: false, why: none.why };
       if (since === undefined) return no;

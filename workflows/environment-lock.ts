@@ -402,8 +402,9 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       const hinted = releaseHinted;
       releaseHinted = false;
       const onItsWord = holder!.onItsWord === true;
-      const since = onItsWord ? { since: holder!.since } : {};
-      const check = await askAboutHolder(() => checkHolder({ lockId, holder: party, ...since }, `does ${party.workflowId} still hold ${lockId}?`));
+      // Only a holder taken on its word, or one that says it released the lock, is asked itself.
+      const asked = onItsWord ? { since: holder!.since } : hinted ? {} : { claimed: true };
+      const check = await askAboutHolder(() => checkHolder({ lockId, holder: party, ...asked }, `does ${party.workflowId} still hold ${lockId}?`));
       if (!check) return passOn(unlocked!);
       if (!check.holds && onItsWord && check.neverHeld && !hinted && !holder!.recorded) {
         // Taken on the word of a request naming it, and it never asked: nothing it did to record.

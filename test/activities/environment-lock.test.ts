@@ -35,3 +35,23 @@ test('a record asked of a lock whose worker never answers fails within its deadl
     await dev.client.workflow.getHandle(lockId).terminate('the test is over');
   }
 }, 60_000);
+
+test('a holder that claimed the lock is asked only whether its run is still open: one whose worker cannot answer its query holds it, one that closed does not', async () => {
+  const locks = lockActivities(dev.client);
+  const lockId = 'ferry-lock/shop/production';
+  // An open promotion nobody runs: its own query is never answered.
+  const run = await dev.client.workflow.start('promotion', { workflowId: 'ferry-shop-unanswering', taskQueue: 'no-worker-here', args: [] });
+  const holder = { workflowId: run.workflowId, runId: run.firstExecutionRunId };
+  try {
+    await expect(locks.checkHolder({ lockId, holder, claimed: true })).resolves.toEqual({ holds: true });
+    // Not claimed, or taken on its word (since): the holder itself is asked, and this one never answers.
+    const asked = await Promise.all([
+      locks.checkHolder({ lockId, holder }).catch((e: Error) => e),
+      locks.checkHolder({ lockId, holder, since: new Date(0).toISOString(), claimed: true }).catch((e: Error) => e),
+    ]);
+    expect(asked).toEqual([expect.any(Error), expect.any(Error)]);
+  } finally {
+    await run.terminate('the test is over');
+  }
+  await expect(locks.checkHolder({ lockId, holder, claimed: true })).resolves.toEqual({ holds: false, why: 'ferry-shop-unanswering is terminated' });
+}, 60_000);

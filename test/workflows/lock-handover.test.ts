@@ -3,12 +3,15 @@
 // A free lock answers the request itself: no grant, no confirmation.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
+import { lockActivities } from '../../activities/environment-lock';
+import type { LockActivities } from '../../common/activity-contracts';
+import { lockReleaseSignal } from '../../common/messages';
 import type { FerryConfig } from '../../common/config-schema';
 import { lockWorkflowId } from '../../common/plan';
 import { samplePlan } from '../helpers/fixtures';
 import { recordHistories, recordIdleLockHistory } from '../helpers/histories';
 import { locksSettled, outcome, runPromotion } from '../helpers/promotions';
-import { stubActivities } from '../helpers/stub-activities';
+import { stubActivities, type StubbedActivities } from '../helpers/stub-activities';
 import { startTimeSkippingServer } from '../helpers/temporal-env';
 import { firstHoldsDevSecondQueues } from '../helpers/two-promotions';
 
@@ -74,4 +77,44 @@ test('a promotion that asks a held lock is queued, and is granted and confirms a
   expect(signalNames(await history(ids[1]))).toEqual(['lockGranted']);
   const lock = await history(lockWorkflowId('shop', 'dev'));
   expect(localActivities(lock)).toEqual(['readHolderRecord', 'grantLock', 'readHolderRecord']);
+});
+
+test('the lock asks a holder taken on its word about itself once; after that, while the holder stabilizes, only whether its run is open', async () => {
+  const plan = samplePlan((config) => {
+    devOnly(config);
+    config.environments[0].stabilize = 15 * 60_000;
+  });
+  const real = lockActivities(env.client);
+  const checks: Parameters<LockActivities['checkHolder']>[0][] = [];
+  const checkHolder: LockActivities['checkHolder'] = async (input) => {
+    checks.push(input);
+    return real.checkHolder(input);
+  };
+  const { status, handle } = await runPromotion(env, { ...stubActivities().activities, checkHolder } as StubbedActivities, plan);
+  expect(status.state).toBe('succeeded');
+  const holder = expect.objectContaining({ workflowId: handle.workflowId });
+  const lockId = lockWorkflowId(plan.app, 'dev');
+  // 30 s after the grant, then after 60, 120, 240 and 300 s: four more within the fifteen minutes.
+  expect(checks).toEqual([{ lockId, holder, since: expect.any(String) }, ...Array.from({ length: 4 }, () => ({ lockId, holder, claimed: true }))]);
+});
+
+test('a release sent in the name of a holder that claimed the lock has the lock ask the holder itself, once', async () => {
+  const plan = samplePlan((config) => {
+    devOnly(config);
+    config.environments[0].stabilize = 15 * 60_000;
+  });
+  const lockId = lockWorkflowId(plan.app, 'dev');
+  const real = lockActivities(env.client);
+  const checks: Parameters<LockActivities['checkHolder']>[0][] = [];
+  const checkHolder: LockActivities['checkHolder'] = async (input) => {
+    checks.push(input);
+    // Anyone may send it from the Web UI; sent while the lock's first look at the open run is out.
+    if (checks.length === 2) await env.client.workflow.getHandle(lockId).signal(lockReleaseSignal, { requester: input.holder.workflowId, runId: input.holder.runId });
+    return real.checkHolder(input);
+  };
+  const { status } = await runPromotion(env, { ...stubActivities().activities, checkHolder } as StubbedActivities, plan);
+  expect(status.state).toBe('succeeded');
+  const asked = (input: (typeof checks)[number]) => (input.since ? 'on its word' : input.claimed ? 'open?' : 'itself');
+  expect(checks.map(asked).slice(0, 4)).toEqual(['on its word', 'open?', 'itself', 'open?']);
+  expect(checks.map(asked).slice(4)).not.toContain('itself');
 });
