@@ -40,6 +40,14 @@ const UPDATE_DEADLINE_MS = 2 * QUERY_DEADLINE_MS;
  */
 const ANSWER_WAIT_MS = 1_000;
 
+/**
+ * Whether a check of `holder` asks the holder itself (its own query). The query is a workflow task
+ * on its worker, a replay of the whole promotion when that worker no longer caches it; a holder
+ * that claimed the lock lets go only by a release (which the lock asks about with the query) or by
+ * closing, which the server answers alone.
+ */
+export const checkAsksTheHolder = ({ since, claimed }: Parameters<LockActivities['checkHolder']>[0]): boolean => claimed !== true || since !== undefined;
+
 export function lockActivities(client: Client): LockActivities {
   const handle = (party: LockParty) => client.workflow.getHandle(party.workflowId, party.runId);
 
@@ -143,10 +151,7 @@ export function lockActivities(client: Client): LockActivities {
     },
 
     async checkHolder({ lockId, holder, since, claimed }) {
-      // The holder's query is a workflow task on its worker, a replay of the whole promotion when
-      // that worker no longer caches it; a holder that claimed the lock lets go only by a release
-      // (which the lock asks about with the query) or by closing, which the server answers alone.
-      const none = await noClaim(lockId, holder, { openIsEnough: claimed === true && since === undefined });
+      const none = await noClaim(lockId, holder, { openIsEnough: !checkAsksTheHolder({ lockId, holder, since, claimed }) });
       if (!none) return { holds: true };
       const no = { holds: false, why: none.why };
       if (since === undefined) return no;

@@ -59,8 +59,11 @@ export const statsSchema = z.object({
   peakRssBytes: z.number().nonnegative(),
   /** Ferry: how its locks answered askForLock so far (every 'queued' from a free lock is a request that waited its bound). */
   lockAnswers: z.object({ granted: z.number().int().nonnegative(), queued: z.number().int().nonnegative() }).optional(),
-  /** Ferry: how often its locks asked a holder whether it still holds the lock (checkHolder), so far; each is an activity and a timed wait. */
-  holderChecks: z.number().int().nonnegative().optional(),
+  /**
+   * Ferry: how often its locks asked whether a holder still holds the lock (checkHolder), so far,
+   * each an activity and a timed wait; and how many of those asked the holder itself (a query).
+   */
+  holderChecks: z.object({ all: z.number().int().nonnegative(), askedTheHolder: z.number().int().nonnegative() }).optional(),
   memoryAtPeak: memoryAtPeakSchema,
   allocated: heapAllocationSchema,
 });

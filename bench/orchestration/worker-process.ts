@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { lockActivities } from '../../activities/environment-lock';
+import { checkAsksTheHolder, lockActivities } from '../../activities/environment-lock';
 import { ferryDataConverter } from '../../common/data-converter';
 import { stubActivities, type StubbedActivities } from '../../test/helpers/stub-activities';
 import { HEARTBEAT_THROTTLE } from '../../worker/create-worker';
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   const cache = args.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: args.maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions: Math.min(40, args.maxCachedWorkflows) };
   let worker: Worker;
   const lockAnswers = { granted: 0, queued: 0 };
-  let holderChecks = 0;
+  const holderChecks = { all: 0, askedTheHolder: 0 };
   if (args.kind === 'ferry') {
     // As `ferry worker` makes it (worker/run-worker.ts): a connection of its own, outside the SDK's core.
     const client = new Client({ connection: await Connection.connect({ address: args.address }) });
@@ -91,7 +91,8 @@ async function main(): Promise<void> {
       return answer;
     };
     const checkHolder: typeof locks.checkHolder = (input) => {
-      holderChecks++;
+      holderChecks.all++;
+      if (checkAsksTheHolder(input)) holderChecks.askedTheHolder++;
       return locks.checkHolder(input);
     };
     worker = await Worker.create({
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
           peakRssBytes: peakRssBytes(),
           memoryAtPeak: memory.atPeak(),
           allocated: memory.allocated(),
-          ...(args.kind === 'ferry' ? { lockAnswers: { ...lockAnswers }, holderChecks } : {}),
+          ...(args.kind === 'ferry' ? { lockAnswers: { ...lockAnswers }, holderChecks: { ...holderChecks } } : {}),
         },
       });
     } else if (request.type === 'changes') {

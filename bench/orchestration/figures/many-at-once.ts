@@ -53,7 +53,7 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
   const measured: Partial<Record<AtOnceRun, { wallMs: number; peakRssBytes: number; cpuMs: number; mainAllocatedBytes: number; workflowThreadAllocatedBytes: number }>> = {};
   let overlaps: number | undefined;
   let lockAnswers: { granted: number; queued: number } | undefined;
-  let holderChecks: number | undefined;
+  let holderChecks: { all: number; askedTheHolder: number } | undefined;
   for (const { run, kind, ...design } of AT_ONCE_RUN_TABLE.filter(({ run }) => ctx.scale.atOnceRuns.includes(run))) {
     const floorDesign = 'floorDesign' in design ? design.floorDesign : undefined;
     await withWorker(
@@ -83,7 +83,10 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
           lockAnswers = after.lockAnswers;
           ctx.say(`${n} at once, ${name}: lock requests answered granted ${lockAnswers.granted}, queued ${lockAnswers.queued}`);
         }
-        if (after.holderChecks !== undefined) holderChecks = after.holderChecks - (before.holderChecks ?? 0);
+        if (after.holderChecks) {
+          const { all = 0, askedTheHolder = 0 } = before.holderChecks ?? {};
+          holderChecks = { all: after.holderChecks.all - all, askedTheHolder: after.holderChecks.askedTheHolder - askedTheHolder };
+        }
         if (kind === 'ferry' && ctx.scale.shared > 1) {
           const { ids } = await batch(
             ctx.client,
@@ -128,8 +131,11 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
     ...(lockAnswers
       ? [countRow(`${n} at once: Ferry's lock requests that waited out their bound and queued by signal, all locks free (of ${lockAnswers.granted + lockAnswers.queued})`, lockAnswers.queued)]
       : []),
-    ...(holderChecks !== undefined
-      ? [countRow(`${n} at once: Ferry's locks' checks that their holder still holds them (an activity each, and a timed wait; retried attempts included), in all`, holderChecks)]
+    ...(holderChecks
+      ? [
+          countRow(`${n} at once: Ferry's locks' checks that their holder still holds them (an activity each, and a timed wait; retried attempts included), in all`, holderChecks.all),
+          countRow(`${n} at once: … of which asked the holder itself (a query, a workflow task on its worker)`, holderChecks.askedTheHolder),
+        ]
       : []),
   ];
   const rows = [
