@@ -96,6 +96,8 @@ test('the lock asks a holder taken on its word about itself once; after that, wh
   const lockId = lockWorkflowId(plan.app, 'dev');
   // 30 s after the grant, then after 60, 120, 240 and 300 s: four more within the fifteen minutes.
   expect(checks).toEqual([{ lockId, holder, since: expect.any(String) }, ...Array.from({ length: 4 }, () => ({ lockId, holder, claimed: true }))]);
+  // A lock's history with checks of an open holder in it, for the replay test.
+  await recordIdleLockHistory(env, lockId);
 });
 
 test('a release sent in the name of a holder that claimed the lock has the lock ask the holder itself, once', async () => {
