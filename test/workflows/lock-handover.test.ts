@@ -53,7 +53,8 @@ test('a promotion through one environment asks the free lock, holds it on the an
   expect(scheduled(promotion).filter((name) => handover.includes(name!))).toEqual([]);
   expect(scheduled(lock).filter((name) => handover.includes(name!))).toEqual([]);
   expect(localActivities(promotion)).toEqual(['askForLock']);
-  expect(localActivities(lock)).toEqual(['readHolderRecord']);
+  // Its checks of the holder once it claimed the lock are local too (see below).
+  expect(localActivities(lock)).toEqual(['checkHolder', 'readHolderRecord']);
   expect(signalNames(promotion)).not.toContain('lockGranted');
   // The record itself is still an activity: it waits on the lock, which asks this promotion.
   expect(scheduled(promotion)).toContain('recordRelease');
@@ -76,10 +77,10 @@ test('a promotion that asks a held lock is queued, and is granted and confirms a
   expect(localActivities(await history(ids[1]))).toEqual(['askForLock', 'confirmGrant']);
   expect(signalNames(await history(ids[1]))).toEqual(['lockGranted']);
   const lock = await history(lockWorkflowId('shop', 'dev'));
-  expect(localActivities(lock)).toEqual(['readHolderRecord', 'grantLock', 'readHolderRecord']);
+  expect(localActivities(lock)).toEqual(['checkHolder', 'readHolderRecord', 'grantLock', 'checkHolder', 'checkHolder', 'readHolderRecord']);
 });
 
-test('the lock asks a holder taken on its word about itself once; after that, while the holder stabilizes, only whether its run is open', async () => {
+test('the lock asks a holder taken on its word about itself once; after that, while the holder stabilizes, only whether its run is open, in a local activity', async () => {
   const plan = samplePlan((config) => {
     devOnly(config);
     config.environments[0].stabilize = 15 * 60_000;
@@ -96,6 +97,10 @@ test('the lock asks a holder taken on its word about itself once; after that, wh
   const lockId = lockWorkflowId(plan.app, 'dev');
   // 30 s after the grant, then after 60, 120, 240 and 300 s: four more within the fifteen minutes.
   expect(checks).toEqual([{ lockId, holder, since: expect.any(String) }, ...Array.from({ length: 4 }, () => ({ lockId, holder, claimed: true }))]);
+  // Asked of the server alone, in the workflow task the lock's timer wakes: local activities.
+  const lock = (await env.client.workflow.getHandle(lockId).fetchHistory()).events ?? [];
+  expect(scheduled(lock).filter((name) => name === 'checkHolder')).toHaveLength(1);
+  expect(localActivities(lock).filter((name) => name === 'checkHolder')).toHaveLength(4);
   // A lock's history with checks of an open holder in it, for the replay test.
   await recordIdleLockHistory(env, lockId);
 });
