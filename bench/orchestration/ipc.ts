@@ -61,7 +61,8 @@ export const statsSchema = z.object({
   lockAnswers: z.object({ granted: z.number().int().nonnegative(), queued: z.number().int().nonnegative() }).optional(),
   /**
    * Ferry: how often its locks asked whether a holder still holds the lock (checkHolder), so far,
-   * each an activity and a timed wait; and how many of those asked the holder itself (a query).
+   * each a timed wait and an activity (local when only the server is asked); and how many of those
+   * asked the holder itself (a query).
    */
   holderChecks: z.object({ all: z.number().int().nonnegative(), askedTheHolder: z.number().int().nonnegative() }).optional(),
   memoryAtPeak: memoryAtPeakSchema,

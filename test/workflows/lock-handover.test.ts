@@ -80,11 +80,14 @@ test('a promotion that asks a held lock is queued, and is granted and confirms a
   expect(localActivities(lock)).toEqual(['checkHolder', 'readHolderRecord', 'grantLock', 'checkHolder', 'checkHolder', 'readHolderRecord']);
 });
 
+/** Fifteen minutes of stabilize under the lock: time for the lock's checks of its holder. */
+const devStabilizingLong = (config: FerryConfig) => {
+  devOnly(config);
+  config.environments[0].stabilize = 15 * 60_000;
+};
+
 test('the lock asks a holder taken on its word about itself once; after that, while the holder stabilizes, only whether its run is open, in a local activity', async () => {
-  const plan = samplePlan((config) => {
-    devOnly(config);
-    config.environments[0].stabilize = 15 * 60_000;
-  });
+  const plan = samplePlan(devStabilizingLong);
   const real = lockActivities(env.client);
   const checks: Parameters<LockActivities['checkHolder']>[0][] = [];
   const checkHolder: LockActivities['checkHolder'] = async (input) => {
@@ -106,10 +109,7 @@ test('the lock asks a holder taken on its word about itself once; after that, wh
 });
 
 test('a release sent in the name of a holder that claimed the lock has the lock ask the holder itself, once', async () => {
-  const plan = samplePlan((config) => {
-    devOnly(config);
-    config.environments[0].stabilize = 15 * 60_000;
-  });
+  const plan = samplePlan(devStabilizingLong);
   const lockId = lockWorkflowId(plan.app, 'dev');
   const real = lockActivities(env.client);
   const checks: Parameters<LockActivities['checkHolder']>[0][] = [];

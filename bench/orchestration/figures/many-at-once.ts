@@ -133,7 +133,10 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
       : []),
     ...(holderChecks
       ? [
-          countRow(`${n} at once: Ferry's locks' checks that their holder still holds them (an activity each, and a timed wait; retried attempts included), in all`, holderChecks.all),
+          countRow(
+            `${n} at once: Ferry's locks' checks that their holder still holds them (each a timed wait and an activity, local when only the server is asked; retried attempts included), in all`,
+            holderChecks.all,
+          ),
           countRow(`${n} at once: … of which asked the holder itself (a query, a workflow task on its worker)`, holderChecks.askedTheHolder),
         ]
       : []),
