@@ -12,6 +12,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { LockActivities, LockParty } from '../common/activity-contracts';
+import { checkAsksTheHolder } from '../common/holder-check';
 import { FailureType } from '../common/errors';
 import { environmentLedgerSchema, ledgerQuery, recordReleaseUpdate, type ReleaseRecord } from '../common/ledger';
 import { describeIssues } from '../common/problems';
@@ -39,14 +40,6 @@ const UPDATE_DEADLINE_MS = 2 * QUERY_DEADLINE_MS;
  * A free lock on a worker with room answers in milliseconds.
  */
 const ANSWER_WAIT_MS = 1_000;
-
-/**
- * Whether a check of `holder` asks the holder itself (its own query). The query is a workflow task
- * on its worker, a replay of the whole promotion when that worker no longer caches it; a holder
- * that claimed the lock lets go only by a release (which the lock asks about with the query) or by
- * closing, which the server answers alone.
- */
-export const checkAsksTheHolder = ({ since, claimed }: Parameters<LockActivities['checkHolder']>[0]): boolean => claimed !== true || since !== undefined;
 
 export function lockActivities(client: Client): LockActivities {
   const handle = (party: LockParty) => client.workflow.getHandle(party.workflowId, party.runId);

@@ -194,8 +194,9 @@ export interface LockActivities {
    * The lock's side: whether `holder` still holds or awaits the lock, by its own account; why not,
    * when not. Given `since` (a holder the lock took on its own word, at that time), `neverHeld` says
    * it cannot have held it: no such run, not a party to locks, open but with no claim on it, or
-   * closed before `since`. Given `claimed` (the holder asked for the lock itself, and has sent no
-   * release since), a run still open holds it: only the server is asked, not the holder's query.
+   * closed before `since`. Given `claimed` (the holder's own query said it claimed the lock, and no
+   * release in its name has reached the lock since), a run still open holds it: only the server is
+   * asked (see common/holder-check.ts).
    */
   checkHolder(input: { lockId: string; holder: LockParty; since?: string; claimed?: boolean }): Promise<{ holds: boolean; why?: string; neverHeld?: boolean }>;
   /** The requester's side: whether the lock itself names this run as its holder. */

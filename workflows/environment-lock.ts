@@ -31,6 +31,7 @@ import {
   type LedgerUnrecorded,
   type ReleaseRecord,
 } from '../common/ledger';
+import { checkAsksTheHolder, type HolderCheck } from '../common/holder-check';
 import { lockSubject, withRecord, type LedgerEntries } from '../common/ledger-keeping';
 import {
   lockAcquireSignal,
@@ -123,7 +124,7 @@ const LOCK_CHECKS_OPEN_RUN_LOCALLY = 'lock-checks-open-run-locally';
  */
 const LOCK_ASKED_BY_UPDATE = 'lock-asked-by-update';
 /** Each message is an event or more: counted as well, so a burst of them ends the run without relying on how a server reports the history's length. */
-const MESSAGES_PER_RUN = 500;
+export const MESSAGES_PER_RUN = 500;
 
 /**
  * How often the lock asks a holder that has not released it whether it still holds it: soon
@@ -142,8 +143,10 @@ export interface LockInput {
    * `onItsWord`: so granted, and not yet asked (its own query) whether it wants the lock.
    * `askedAgain`: such a holder queued by signal too (a request's answer never reached it, or it
    * asked the older way): it is granted again the way a queued promotion is.
+   * `claimed`: its own query said it claimed the lock, and no release in its name has come since:
+   * a check asks only whether its run is open. A run takes it from no input (see unclaimed).
    */
-  holder?: LockParty & { since: string; recorded?: boolean; byRequest?: boolean; onItsWord?: boolean; askedAgain?: boolean };
+  holder?: LockParty & { since: string; recorded?: boolean; byRequest?: boolean; onItsWord?: boolean; askedAgain?: boolean; claimed?: boolean };
   passedOn?: LockState['passedOn'];
   ignoredCount?: number;
   /** The ledger, carried through continue-as-new (absent from older Ferry). */
@@ -155,10 +158,22 @@ export interface LockInput {
 }
 
 /**
+ * A run's holder as its input gives it: claimed only once its own query says so in this run. A
+ * release handled as the run before ended is not carried with it, and a lock started by hand names
+ * whoever it likes.
+ */
+function unclaimed(holder: LockInput['holder']): LockInput['holder'] {
+  if (!holder) return undefined;
+  const next = { ...holder };
+  delete next.claimed;
+  return next;
+}
+
+/**
  * One per (app, environment): hands the environment to one promotion at a time, first come
  * first served. No message moves it by itself: a request is honoured only if the requester
  * says (by query) that it wants the lock, and a release only once the holder says it no longer
- * holds it. A holder that closed without releasing is found by asking it, and passed over.
+ * holds it. A holder that closed without releasing is found by asking the server, and passed over.
  *
  * It also keeps the environment's ledger: what its holders did with it, recorded by the holder
  * only, and read back from the holder's own query (never from the message that asks for it).
@@ -170,7 +185,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   const keepsLedger = hasPatch(LOCK_KEEPS_LEDGER);
   const calls = hasPatch(LOCK_HANDOVER_LOCAL) ? { grantLock: handover.grantLock, readHolderRecord: readHolderRecordLocally } : { grantLock, readHolderRecord };
   const queue = [...input.queue];
-  let holder = input.holder;
+  let holder = unclaimed(input.holder);
   const passedOn = [...(input.passedOn ?? [])];
   const ignored: IgnoredMessage[] = [];
   let ignoredCount = input.ignoredCount ?? 0;
@@ -306,7 +321,10 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     const parsed = parseMessage(lockRequestSchema, raw);
     if (!parsed.ok) return ignore('release', parsed.reason, raw);
     // Only a hint to ask the holder now; a queued requester that gives up is passed over at its turn.
-    if (holder?.workflowId === parsed.data.requester) releaseHinted = true;
+    if (holder?.workflowId === parsed.data.requester) {
+      releaseHinted = true;
+      delete holder.claimed;
+    }
   });
   setHandler(
     unlockUpdate,
@@ -400,17 +418,18 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
         if (granted === undefined) return passOn(unlocked!);
         if (granted === 'granted') {
           delete holder!.onItsWord; // it asked, by its own query
+          markClaimed();
           if (startOver()) return continueWithLedger();
           continue;
         }
-        // Gone: the check below says whether it held the lock before it went.
+        // Gone, or open without a claim on the lock: the check below asks it whether it held the lock.
+        delete holder!.claimed;
       }
       const hinted = releaseHinted;
       releaseHinted = false;
       const onItsWord = holder!.onItsWord === true;
-      // Only a holder taken on its word, or one that says it released the lock, is asked itself.
-      const asked = onItsWord ? { since: holder!.since } : hinted ? {} : { claimed: true };
-      const check = await askAboutHolder(() => checkOf(asked)({ lockId, holder: party, ...asked }, `does ${party.workflowId} still hold ${lockId}?`));
+      const input: HolderCheck = { lockId, holder: { workflowId: party.workflowId, runId: party.runId }, ...(onItsWord ? { since: holder!.since } : holder!.claimed ? { claimed: true } : {}) };
+      const check = await askAboutHolder(() => checkHolderBy(input)(input, `does ${party.workflowId} still hold ${lockId}?`));
       if (!check) return passOn(unlocked!);
       if (!check.holds && onItsWord && check.neverHeld && !hinted && !holder!.recorded) {
         // Taken on the word of a request naming it, and it never asked: nothing it did to record.
@@ -425,12 +444,18 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
         return passOn(`the holder no longer holds it: ${check.why}`);
       }
       delete holder!.onItsWord;
+      markClaimed();
       if (hinted) ignore('release', `${party.workflowId} still holds ${lockId}: a release counts only from the holder`, undefined);
       if (startOver()) return continueWithLedger();
     }
   }
 
-  const checkOf = (asked: { claimed?: boolean }) => (asked.claimed && hasPatch(LOCK_CHECKS_OPEN_RUN_LOCALLY) ? handover.checkHolder : checkHolder);
+  /** The holder's own answer said it wants or holds the lock; a release in its name since undoes that. */
+  const markClaimed = () => {
+    if (!releaseHinted) holder!.claimed = true;
+  };
+  /** A check that asks only the server is quick: a local activity, in the task the check's timer woke. */
+  const checkHolderBy = (input: HolderCheck) => (!checkAsksTheHolder(input) && hasPatch(LOCK_CHECKS_OPEN_RUN_LOCALLY) ? handover.checkHolder : checkHolder);
 
   async function wakeWeekly(): Promise<never> {
     for (;;) await sleep(WEEKLY_WAKE);
@@ -493,6 +518,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       holder = undefined; // it closed or gave up while it waited
       continue;
     }
+    markClaimed(); // asked, by its own query, before the grant
     await holdFor(next);
   }
 }

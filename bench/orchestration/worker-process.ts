@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { checkAsksTheHolder, lockActivities } from '../../activities/environment-lock';
+import { lockActivities } from '../../activities/environment-lock';
+import { checkAsksTheHolder } from '../../common/holder-check';
 import { ferryDataConverter } from '../../common/data-converter';
 import { stubActivities, type StubbedActivities } from '../../test/helpers/stub-activities';
 import { HEARTBEAT_THROTTLE } from '../../worker/create-worker';

@@ -1,10 +1,13 @@
 // The hand-over of an environment (request, grant, confirm, the holder's record read by the lock)
 // runs as local activities: one marker event each, no activity task, no workflow task to report it.
-// A free lock answers the request itself: no grant, no confirmation.
+// A free lock answers the request itself: no grant, no confirmation. A check that asks the server
+// only whether the holder's run is still open is a local activity too.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { lockActivities } from '../../activities/environment-lock';
 import type { LockActivities } from '../../common/activity-contracts';
+import type { HolderCheck } from '../../common/holder-check';
+import { MESSAGES_PER_RUN } from '../../workflows/environment-lock';
 import { lockReleaseSignal } from '../../common/messages';
 import type { FerryConfig } from '../../common/config-schema';
 import { lockWorkflowId } from '../../common/plan';
@@ -80,6 +83,9 @@ test('a promotion that asks a held lock is queued, and is granted and confirms a
   expect(localActivities(lock)).toEqual(['checkHolder', 'readHolderRecord', 'grantLock', 'checkHolder', 'checkHolder', 'readHolderRecord']);
 });
 
+/** How a check asked about the holder. */
+const asked = (input: HolderCheck) => (input.since ? 'on its word' : input.claimed ? 'open?' : 'itself');
+
 /** Fifteen minutes of stabilize under the lock: time for the lock's checks of its holder. */
 const devStabilizingLong = (config: FerryConfig) => {
   devOnly(config);
@@ -89,7 +95,7 @@ const devStabilizingLong = (config: FerryConfig) => {
 test('the lock asks a holder taken on its word about itself once; after that, while the holder stabilizes, only whether its run is open, in a local activity', async () => {
   const plan = samplePlan(devStabilizingLong);
   const real = lockActivities(env.client);
-  const checks: Parameters<LockActivities['checkHolder']>[0][] = [];
+  const checks: HolderCheck[] = [];
   const checkHolder: LockActivities['checkHolder'] = async (input) => {
     checks.push(input);
     return real.checkHolder(input);
@@ -112,7 +118,7 @@ test('a release sent in the name of a holder that claimed the lock has the lock 
   const plan = samplePlan(devStabilizingLong);
   const lockId = lockWorkflowId(plan.app, 'dev');
   const real = lockActivities(env.client);
-  const checks: Parameters<LockActivities['checkHolder']>[0][] = [];
+  const checks: HolderCheck[] = [];
   const checkHolder: LockActivities['checkHolder'] = async (input) => {
     checks.push(input);
     // Anyone may send it from the Web UI; sent while the lock's first look at the open run is out.
@@ -121,7 +127,29 @@ test('a release sent in the name of a holder that claimed the lock has the lock 
   };
   const { status } = await runPromotion(env, { ...stubActivities().activities, checkHolder } as StubbedActivities, plan);
   expect(status.state).toBe('succeeded');
-  const asked = (input: (typeof checks)[number]) => (input.since ? 'on its word' : input.claimed ? 'open?' : 'itself');
   expect(checks.map(asked).slice(0, 4)).toEqual(['on its word', 'open?', 'itself', 'open?']);
   expect(checks.map(asked).slice(4)).not.toContain('itself');
+});
+
+test('a release in the name of a holder that claimed the lock, handled as the lock starts a new run, is not forgotten: the new run asks the holder itself', async () => {
+  const plan = samplePlan(devStabilizingLong);
+  const lockId = lockWorkflowId(plan.app, 'dev');
+  const lock = env.client.workflow.getHandle(lockId);
+  const real = lockActivities(env.client);
+  const checks: HolderCheck[] = [];
+  const checkHolder: LockActivities['checkHolder'] = async (input) => {
+    checks.push(input);
+    if (checks.length === 1) {
+      // Anyone can send signals from the Web UI: enough of them end the lock's run after this check,
+      // which the release reaches while the lock waits for the holder's answer.
+      for (let sent = 0; sent <= MESSAGES_PER_RUN; sent += 50) await Promise.all(Array.from({ length: 50 }, () => lock.signal('not-a-lock-signal', {})));
+      await lock.signal(lockReleaseSignal, { requester: input.holder.workflowId, runId: input.holder.runId });
+    }
+    return real.checkHolder(input);
+  };
+  const { status } = await runPromotion(env, { ...stubActivities().activities, checkHolder } as StubbedActivities, plan);
+  expect(status.state).toBe('succeeded');
+  const started = (await lock.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+  expect(started?.continuedExecutionRunId).toBeTruthy();
+  expect(checks.map(asked).slice(0, 3)).toEqual(['on its word', 'itself', 'open?']);
 });
