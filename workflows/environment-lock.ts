@@ -444,7 +444,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
         return passOn(`the holder no longer holds it: ${check.why}`);
       }
       delete holder!.onItsWord;
-      markClaimed();
+      if (checkAsksTheHolder(input)) markClaimed();
       if (hinted) ignore('release', `${party.workflowId} still holds ${lockId}: a release counts only from the holder`, undefined);
       if (startOver()) return continueWithLedger();
     }

@@ -131,19 +131,22 @@ test('a release sent in the name of a holder that claimed the lock has the lock 
   expect(checks.map(asked).slice(4)).not.toContain('itself');
 });
 
-test('a release in the name of a holder that claimed the lock, handled as the lock starts a new run, is not forgotten: the new run asks the holder itself', async () => {
+/**
+ * Runs a promotion that holds dev for a while, and has the lock continue as new after its
+ * `endAfterCheck`-th check of the holder: during that check, junk signals (anyone can send them from
+ * the Web UI) push the run past its messages, and then `release` (if true) is sent in the holder's
+ * name. Resolves with how each check asked.
+ */
+async function checksAcrossNewRun(endAfterCheck: number, { release }: { release: boolean }): Promise<string[]> {
   const plan = samplePlan(devStabilizingLong);
-  const lockId = lockWorkflowId(plan.app, 'dev');
-  const lock = env.client.workflow.getHandle(lockId);
+  const lock = env.client.workflow.getHandle(lockWorkflowId(plan.app, 'dev'));
   const real = lockActivities(env.client);
   const checks: HolderCheck[] = [];
   const checkHolder: LockActivities['checkHolder'] = async (input) => {
     checks.push(input);
-    if (checks.length === 1) {
-      // Anyone can send signals from the Web UI: enough of them end the lock's run after this check,
-      // which the release reaches while the lock waits for the holder's answer.
+    if (checks.length === endAfterCheck) {
       for (let sent = 0; sent <= MESSAGES_PER_RUN; sent += 50) await Promise.all(Array.from({ length: 50 }, () => lock.signal('not-a-lock-signal', {})));
-      await lock.signal(lockReleaseSignal, { requester: input.holder.workflowId, runId: input.holder.runId });
+      if (release) await lock.signal(lockReleaseSignal, { requester: input.holder.workflowId, runId: input.holder.runId });
     }
     return real.checkHolder(input);
   };
@@ -151,5 +154,17 @@ test('a release in the name of a holder that claimed the lock, handled as the lo
   expect(status.state).toBe('succeeded');
   const started = (await lock.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
   expect(started?.continuedExecutionRunId).toBeTruthy();
-  expect(checks.map(asked).slice(0, 3)).toEqual(['on its word', 'itself', 'open?']);
+  return checks.map(asked);
+}
+
+test('a release in the name of a holder, handled just before the lock continues as new, is not forgotten: the new run asks the holder itself', async () => {
+  // The release comes while the first check (on its word) waits for the holder's answer; the run
+  // ends right after it, the release not yet asked about.
+  expect((await checksAcrossNewRun(1, { release: true })).slice(0, 3)).toEqual(['on its word', 'itself', 'open?']);
+});
+
+test("a lock that continues as new while its holder holds asks the holder itself at the new run's first check: a run trusts only the answers it got", async () => {
+  // Sent during the first look at the open run (a local activity): the run reads them after it,
+  // ends after its next check, and the new run asks the holder again before trusting it.
+  expect((await checksAcrossNewRun(2, { release: false })).slice(0, 5)).toEqual(['on its word', 'open?', 'open?', 'itself', 'open?']);
 });
