@@ -143,8 +143,9 @@ export function lockActivities(client: Client): LockActivities {
       }
     },
 
-    async checkHolder({ lockId, holder, since, claimed }) {
-      const none = await noClaim(lockId, holder, { openIsEnough: !checkAsksTheHolder({ lockId, holder, since, claimed }) });
+    async checkHolder(input) {
+      const { lockId, holder, since } = input;
+      const none = await noClaim(lockId, holder, { openIsEnough: !checkAsksTheHolder(input) });
       if (!none) return { holds: true };
       const no = { holds: false, why: none.why };
       if (since === undefined) return no;

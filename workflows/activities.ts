@@ -118,8 +118,9 @@ export const lockActivities = () => group<LockActivities>(POLICIES.lock);
 
 /**
  * The calls that hand an environment from one holder to the next (request, grant, confirm, read
- * the holder's record), and the lock's check that a holder's run is still open, as local activities. None waits long on the other side's workflow task: a
- * query to a workflow whose own task is open waits for that task to end, and a request's update
- * waits for the lock's task at most a second (see askForLock) before it queues by signal instead.
+ * the holder's record), and the lock's check that a holder's run is still open, as local
+ * activities. None waits long on the other side's workflow task: a query to a workflow whose own
+ * task is open waits for that task to end, and a request's update waits for the lock's task at
+ * most a second (see askForLock) before it queues by signal instead.
  */
 export const lockHandoverActivities = () => localGroup<LockActivities>(POLICIES.lockHandover);
