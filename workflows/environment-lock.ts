@@ -536,7 +536,7 @@ export class EnvironmentLockClient {
   /** Locks given up the moment their record is written (said in lockClaims, so the lock can check it). */
   private readonly leaving = new Set<string>();
   /** Locks the lock let go of with their record: nothing left to release. */
-  private readonly leftWithRecord = new Set<string>();
+  private readonly leftWith = new Set<string>();
 
   constructor(private readonly ignore: (signal: string, reason: string, payload: unknown) => void) {
     setHandler(lockClaimsQuery, () => ({
@@ -600,7 +600,7 @@ export class EnvironmentLockClient {
       const ledger = await recordRelease({ lockId, requester: me }, `record in the ledger of ${lockId}: ${what}`);
       if (leave) {
         this.forget(lockId);
-        this.leftWithRecord.add(lockId);
+        this.leftWith.add(lockId);
       }
       return ledger;
     } finally {
@@ -614,8 +614,18 @@ export class EnvironmentLockClient {
     this.records.delete(lockId);
   }
 
+  /**
+   * Lets the lock go as this workflow leaves the environment, an abort or cancel notwithstanding.
+   * Nothing to send for a lock left with the record, and then no scope either: the SDK keeps a
+   * stack trace of each promise a workflow makes, and a scope makes several.
+   */
+  leave(lockId: string): Promise<void> | undefined {
+    if (this.leftWith.has(lockId)) return void this.leftWith.delete(lockId);
+    return CancellationScope.nonCancellable(() => this.release(lockId));
+  }
+
   async release(lockId: string): Promise<void> {
-    if (this.leftWithRecord.delete(lockId)) return;
+    if (this.leftWith.delete(lockId)) return;
     this.forget(lockId);
     const me = workflowInfo();
     await getExternalWorkflowHandle(lockId)

@@ -156,7 +156,7 @@ export async function promotion(plan: PromotionPlan): Promise<PromotionStatus> {
       }
       return envStatus.state;
     } finally {
-      await CancellationScope.nonCancellable(() => locks.release(lockId));
+      await locks.leave(lockId);
     }
   }
 

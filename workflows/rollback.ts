@@ -153,7 +153,7 @@ export async function rollback(plan: RollbackPlan): Promise<PromotionStatus> {
       if (abort) return 'aborted';
       return await revertUnderLock();
     } finally {
-      await CancellationScope.nonCancellable(() => locks.release(lockId));
+      await locks.leave(lockId);
     }
   }
 

@@ -88,7 +88,9 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
     commands: prepareAndVerify ? (env.verify ?? []) : [],
     secretEnv: input.secretEnv ?? secretVariableNames(env),
   };
-  const verify = (under: VersionUnderTest) => verifyRound(log, act, target, verifySettings, under);
+  // None without commands: each call and await would be two more promises, and the SDK keeps a
+  // stack trace of every promise a workflow makes.
+  const verify: Verify | undefined = verifySettings.commands.length > 0 ? (under) => verifyRound(log, act, target, verifySettings, under) : undefined;
   const compensations: Compensation[] = [];
   const pipeline = new CancellationScope();
   let aborted: AbortPayload | undefined;
@@ -106,7 +108,7 @@ export async function stage(input: StageInput): Promise<EnvironmentStatus> {
     ...(env.backup ? ['backup' as const] : []),
     ...(database ? ['migrate' as const] : []),
     deployStepOf(env.strategy),
-    ...(verifySettings.commands.length > 0 ? ['verify' as const] : []),
+    ...(verify ? ['verify' as const] : []),
     'stabilize',
   ]);
 
@@ -193,10 +195,10 @@ function deployStepOf(strategy: StrategyConfig): StepName {
 
 type Activities = ReturnType<typeof environmentActivities>;
 
-/** Verify commands are run against `under`; a stage without any returns at once, issuing nothing. */
+/** Runs the environment's verify commands against `under`; a stage without any has none to call. */
 type Verify = (under: VersionUnderTest) => Promise<void>;
 
-async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities, log: StepLog, verify: Verify): Promise<void> {
+async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities, log: StepLog, verify: Verify | undefined): Promise<void> {
   const strategy = env.strategy;
   switch (strategy.kind) {
     case 'rolling':
@@ -205,7 +207,7 @@ async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities
         () => act.target.deploy(target, `roll ${env.name} to ${target.version}`),
         (r) => (r.previousVersion ? `replaced ${r.previousVersion}` : 'first deploy'),
       );
-      await verify({ kind: 'deployed' });
+      if (verify) await verify({ kind: 'deployed' });
       return;
     case 'blue-green':
       await log.run(
@@ -215,7 +217,7 @@ async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities
           log.update(step, 'analysing the new colour');
           // The idle colour has no traffic to count: HTTP checks and the target's own view judge it.
           await analyse(act, target, { ...env.analysis, minRequests: 0 }, `analyse ${target.version} before the switch`);
-          await verify({ kind: 'new-colour' });
+          if (verify) await verify({ kind: 'new-colour' });
           await act.target.promote(target, `switch ${env.name}'s traffic to ${target.version}`);
           return `switched; previous colour kept ${formatDuration(strategy.keepPrevious)}`;
         },
@@ -234,7 +236,7 @@ async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities
             }
             await act.target.setCanaryWeight({ ...target, weight }, `send ${weight}% of ${env.name}'s traffic to the canary`);
             // Before the pause: a canary that fails its tests stops taking users' requests at once.
-            await verify({ kind: 'canary', weight });
+            if (verify) await verify({ kind: 'canary', weight });
             await sleep(strategy.pause, { summary: `canary at ${weight}%: pause ${formatDuration(strategy.pause)}` });
             await analyse(act, target, env.analysis, `analyse the canary at ${weight}%`, weight);
           }
@@ -242,7 +244,7 @@ async function deploy(env: EnvironmentPlan, target: TargetInput, act: Activities
         },
         (detail) => detail,
       );
-      await verify({ kind: 'deployed' });
+      if (verify) await verify({ kind: 'deployed' });
       return;
   }
 }
