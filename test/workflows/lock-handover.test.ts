@@ -8,7 +8,7 @@ import { lockActivities } from '../../activities/environment-lock';
 import type { LockActivities } from '../../common/activity-contracts';
 import type { HolderCheck } from '../../common/holder-check';
 import { MESSAGES_PER_RUN } from '../../workflows/environment-lock';
-import { lockReleaseSignal } from '../../common/messages';
+import { lockAcquireSignal, lockReleaseSignal } from '../../common/messages';
 import type { FerryConfig } from '../../common/config-schema';
 import { lockWorkflowId } from '../../common/plan';
 import { samplePlan } from '../helpers/fixtures';
@@ -167,4 +167,27 @@ test("a lock that continues as new while its holder holds asks the holder itself
   // Sent during the first look at the open run (a local activity): the run reads them after it,
   // ends after its next check, and the new run asks the holder again before trusting it.
   expect((await checksAcrossNewRun(2, { release: false })).slice(0, 5)).toEqual(['on its word', 'open?', 'open?', 'itself', 'open?']);
+});
+
+test('a holder asked again whose re-grant finds it no longer claiming the lock is asked itself at the check that follows, not only whether its run is open', async () => {
+  const plan = samplePlan(devStabilizingLong);
+  const lockId = lockWorkflowId(plan.app, 'dev');
+  const real = lockActivities(env.client);
+  const checks: HolderCheck[] = [];
+  const checkHolder: LockActivities['checkHolder'] = async (input) => {
+    checks.push(input);
+    // Anyone may queue a run by signal from the Web UI, the holder included: the lock then grants it again.
+    if (checks.length === 2) await env.client.workflow.getHandle(lockId).signal(lockAcquireSignal, { requester: input.holder.workflowId, runId: input.holder.runId });
+    return real.checkHolder(input);
+  };
+  // A holder that let go of the lock without a word reaching it: its re-grant finds it gone.
+  const grants: string[] = [];
+  const grantLock: LockActivities['grantLock'] = async ({ holder }) => {
+    grants.push(holder.workflowId);
+    return 'gone';
+  };
+  const { status } = await runPromotion(env, { ...stubActivities().activities, checkHolder, grantLock } as StubbedActivities, plan);
+  expect(status.state).toBe('succeeded');
+  expect(grants).toHaveLength(1);
+  expect(checks.map(asked).slice(0, 4)).toEqual(['on its word', 'open?', 'itself', 'open?']);
 });
