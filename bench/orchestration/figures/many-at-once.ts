@@ -77,7 +77,11 @@ export async function manyAtOnceFigures(ctx: BenchContext): Promise<FigureRow[]>
           mainAllocatedBytes: (after.allocated.mainBytes - before.allocated.mainBytes) / n,
           workflowThreadAllocatedBytes: (after.allocated.workflowThreadBytes - before.allocated.workflowThreadBytes) / n,
         };
-        ctx.say(`${n} at once, ${name}: ${Math.round(wallMs)} ms, peak RSS ${Math.round(after.peakRssBytes / 2 ** 20)} MB`);
+        const { mainAllocatedBytes, workflowThreadAllocatedBytes } = measured[run];
+        ctx.say(
+          `${n} at once, ${name}: ${Math.round(wallMs)} ms, peak RSS ${Math.round(after.peakRssBytes / 2 ** 20)} MB, ` +
+            `heap allocated per promotion ${(workflowThreadAllocatedBytes / 2 ** 20).toFixed(2)} MB in the workflow thread, ${(mainAllocatedBytes / 2 ** 20).toFixed(2)} MB in the main one`,
+        );
         ctx.say(`${n} at once, ${name}: ${describeMemory(after.memoryAtPeak)}`);
         if (after.lockAnswers) {
           lockAnswers = after.lockAnswers;
