@@ -15,6 +15,7 @@ import { SINKS_WITHOUT_TRACING } from '../../worker/telemetry/tracing';
 import { stageRequestSignal, type FloorEnvironmentActivities } from './floor-environment-workflow';
 import { claimUpdate, queueSignal, type FloorLockActivities } from './floor-workflow';
 import { sampleMemory, snapshotWorkflowThreads } from './memory-breakdown';
+import { countPromises } from './promise-count';
 import { childArgsSchema, replySchema, requestSchema, taskQueueOf, type Reply } from './ipc';
 
 function send(reply: Reply): void {
@@ -79,6 +80,9 @@ async function main(): Promise<void> {
   const workflowBundle = { codePath: args.bundlePath };
   // As `ferry worker` sets a cache: the workflow-task slots follow it (worker/create-worker.ts).
   const cache = args.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: args.maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions: Math.min(40, args.maxCachedWorkflows) };
+  const promiseCountDir = process.env.FERRY_BENCH_PROMISE_COUNT_DIR || undefined;
+  // Debug mode runs the workflows in this thread, where a promise hook of ours sees them.
+  const threading = promiseCountDir ? { debugMode: true } : {};
   let worker: Worker;
   const lockAnswers = { granted: 0, queued: 0 };
   const holderChecks = { all: 0, askedTheHolder: 0 };
@@ -101,6 +105,7 @@ async function main(): Promise<void> {
       taskQueue: taskQueueOf('ferry'),
       workflowBundle,
       ...cache,
+      ...threading,
       dataConverter: ferryDataConverter,
       activities: { ...locks, askForLock, checkHolder, ...activities },
       maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
@@ -127,11 +132,13 @@ async function main(): Promise<void> {
         await client.workflow.signalWithStart('floorEnvironment', { workflowId: environmentId, taskQueue, signal: stageRequestSignal, signalArgs: [request], typedSearchAttributes: searchAttributes });
       },
     };
-    worker = await Worker.create({ connection, taskQueue: taskQueueOf('floor'), workflowBundle, ...cache, activities: { ...activities, ...floorLocks, ...floorEnvironments } });
+    worker = await Worker.create({ connection, taskQueue: taskQueueOf('floor'), workflowBundle, ...cache, ...threading, activities: { ...activities, ...floorLocks, ...floorEnvironments } });
   } else {
-    worker = await Worker.create({ connection, taskQueue: taskQueueOf('bare'), workflowBundle, ...cache, activities });
+    worker = await Worker.create({ connection, taskQueue: taskQueueOf('bare'), workflowBundle, ...cache, ...threading, activities });
   }
   created = worker;
+  // After the worker exists: its promise hook marks each workflow promise with its run first.
+  if (promiseCountDir) countPromises(promiseCountDir, args.bundlePath, args.kind);
   const running = worker.run();
   const snapshotDir = process.env.FERRY_BENCH_HEAP_SNAPSHOT_DIR;
   if (snapshotDir) snapshotOnceFull(worker, snapshotDir, `${args.kind}-${process.pid}`);
