@@ -620,7 +620,7 @@ export class EnvironmentLockClient {
    * stack trace of each promise a workflow makes, and a scope makes several.
    */
   leave(lockId: string): Promise<void> | undefined {
-    if (this.leftWith.has(lockId)) return void this.leftWith.delete(lockId);
+    if (this.leftWith.delete(lockId)) return undefined;
     return CancellationScope.nonCancellable(() => this.release(lockId));
   }
 

@@ -2,6 +2,7 @@
 // runs as local activities: one marker event each, no activity task, no workflow task to report it.
 // A free lock answers the request itself: no grant, no confirmation. A check that asks the server
 // only whether the holder's run is still open is a local activity too.
+import type { SignalDefinition } from '@temporalio/workflow';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { lockActivities } from '../../activities/environment-lock';
@@ -114,21 +115,30 @@ test('the lock asks a holder taken on its word about itself once; after that, wh
   await recordIdleLockHistory(env, lockId);
 });
 
-test('a release sent in the name of a holder that claimed the lock has the lock ask the holder itself, once', async () => {
+/**
+ * Runs a promotion that holds dev for a while; during the lock's second check (its first look at the
+ * open run), `signal` is sent to the lock in the holder's name, as anyone may from the Web UI.
+ * `activities` stand in for the lock's own. Resolves with how each check asked.
+ */
+async function checksAfterSignalInHoldersName(signal: SignalDefinition<[unknown]>, activities: Partial<LockActivities> = {}): Promise<string[]> {
   const plan = samplePlan(devStabilizingLong);
-  const lockId = lockWorkflowId(plan.app, 'dev');
+  const lock = env.client.workflow.getHandle(lockWorkflowId(plan.app, 'dev'));
   const real = lockActivities(env.client);
   const checks: HolderCheck[] = [];
   const checkHolder: LockActivities['checkHolder'] = async (input) => {
     checks.push(input);
-    // Anyone may send it from the Web UI; sent while the lock's first look at the open run is out.
-    if (checks.length === 2) await env.client.workflow.getHandle(lockId).signal(lockReleaseSignal, { requester: input.holder.workflowId, runId: input.holder.runId });
+    if (checks.length === 2) await lock.signal(signal, { requester: input.holder.workflowId, runId: input.holder.runId });
     return real.checkHolder(input);
   };
-  const { status } = await runPromotion(env, { ...stubActivities().activities, checkHolder } as StubbedActivities, plan);
+  const { status } = await runPromotion(env, { ...stubActivities().activities, checkHolder, ...activities } as StubbedActivities, plan);
   expect(status.state).toBe('succeeded');
-  expect(checks.map(asked).slice(0, 4)).toEqual(['on its word', 'open?', 'itself', 'open?']);
-  expect(checks.map(asked).slice(4)).not.toContain('itself');
+  return checks.map(asked);
+}
+
+test('a release sent in the name of a holder that claimed the lock has the lock ask the holder itself, once', async () => {
+  const checks = await checksAfterSignalInHoldersName(lockReleaseSignal);
+  expect(checks.slice(0, 4)).toEqual(['on its word', 'open?', 'itself', 'open?']);
+  expect(checks.slice(4)).not.toContain('itself');
 });
 
 /**
@@ -170,24 +180,14 @@ test("a lock that continues as new while its holder holds asks the holder itself
 });
 
 test('a holder asked again whose re-grant finds it no longer claiming the lock is asked itself at the check that follows, not only whether its run is open', async () => {
-  const plan = samplePlan(devStabilizingLong);
-  const lockId = lockWorkflowId(plan.app, 'dev');
-  const real = lockActivities(env.client);
-  const checks: HolderCheck[] = [];
-  const checkHolder: LockActivities['checkHolder'] = async (input) => {
-    checks.push(input);
-    // Anyone may queue a run by signal from the Web UI, the holder included: the lock then grants it again.
-    if (checks.length === 2) await env.client.workflow.getHandle(lockId).signal(lockAcquireSignal, { requester: input.holder.workflowId, runId: input.holder.runId });
-    return real.checkHolder(input);
-  };
   // A holder that let go of the lock without a word reaching it: its re-grant finds it gone.
   const grants: string[] = [];
   const grantLock: LockActivities['grantLock'] = async ({ holder }) => {
     grants.push(holder.workflowId);
     return 'gone';
   };
-  const { status } = await runPromotion(env, { ...stubActivities().activities, checkHolder, grantLock } as StubbedActivities, plan);
-  expect(status.state).toBe('succeeded');
+  // A run queued by signal in the holder's name (the holder included) is granted the lock again.
+  const checks = await checksAfterSignalInHoldersName(lockAcquireSignal, { grantLock });
   expect(grants).toHaveLength(1);
-  expect(checks.map(asked).slice(0, 4)).toEqual(['on its word', 'open?', 'itself', 'open?']);
+  expect(checks.slice(0, 4)).toEqual(['on its word', 'open?', 'itself', 'open?']);
 });
