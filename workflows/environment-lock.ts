@@ -624,8 +624,8 @@ export class EnvironmentLockClient {
     return CancellationScope.nonCancellable(() => this.release(lockId));
   }
 
-  async release(lockId: string): Promise<void> {
-    if (this.leftWith.delete(lockId)) return;
+  /** Gives the lock up, or leaves its queue: a release signal in this run's name. */
+  private async release(lockId: string): Promise<void> {
     this.forget(lockId);
     const me = workflowInfo();
     await getExternalWorkflowHandle(lockId)
