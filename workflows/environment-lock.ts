@@ -118,6 +118,13 @@ export const LOCK_HANDOVER_LOCAL = 'lock-handover-local';
  */
 const LOCK_CHECKS_OPEN_RUN_LOCALLY = 'lock-checks-open-run-locally';
 /**
+ * Since this change, a holder nobody waits behind is checked every five minutes, not 30 s after
+ * the grant and at doubling waits: a check only frees the lock for whoever waits next, and keeps
+ * what the ledger says runs there true, which five minutes does. Someone who comes to wait has the
+ * holder checked at once, and again at the doubling waits while anyone waits.
+ */
+const LOCK_CHECKS_WHEN_WAITED_ON = 'lock-checks-when-waited-on';
+/**
  * Since this change, a promotion asks for a lock by update: a free lock answers 'granted' at once,
  * in place of a grant signal and a confirmation; a busy one answers 'queued', and the grant comes
  * as before.
@@ -127,8 +134,8 @@ const LOCK_ASKED_BY_UPDATE = 'lock-asked-by-update';
 export const MESSAGES_PER_RUN = 500;
 
 /**
- * How often the lock asks a holder that has not released it whether it still holds it: soon
- * after the grant, then less often, never less than every five minutes. That is how long a
+ * How often the lock asks a holder that has not released it whether it still holds it: while
+ * anyone waits, soon, then less often; never less than every five minutes. That is how long a
  * terminated or timed-out promotion keeps its environment at most.
  */
 const FIRST_CHECK_MS = 30_000;
@@ -404,8 +411,12 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
 
   /** Waits until the holder gives the lock up, closes, or an operator takes it. */
   async function holdFor(party: LockParty): Promise<void> {
-    for (let wait = FIRST_CHECK_MS; ; wait = Math.min(wait * 2, LAST_CHECK_MS)) {
-      await condition(() => releaseHinted || holderLeft || unlocked !== undefined || holder?.askedAgain === true || (holder?.onItsWord === true && queue.length > 0), wait);
+    let wait = FIRST_CHECK_MS;
+    for (;;) {
+      const nobodyWaits = checksWhenWaitedOn && queue.length === 0;
+      const someoneCame = () => queue.length > 0 && (nobodyWaits || holder?.onItsWord === true);
+      await condition(() => releaseHinted || holderLeft || unlocked !== undefined || holder?.askedAgain === true || someoneCame(), nobodyWaits ? LAST_CHECK_MS : wait);
+      if (!nobodyWaits) wait = Math.min(wait * 2, LAST_CHECK_MS);
       if (unlocked) return passOn(unlocked);
       if (holderLeft && isLeftRecorded(party)) {
         holderLeft = false;
@@ -482,6 +493,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   // Asked once, in the run's first task: asked later, outside replay, a run that recorded an older
   // baseline would take the patch in mid-run.
   const wakesWeekly = hasPatch(LOCK_WAKES_WEEKLY);
+  const checksWhenWaitedOn = hasPatch(LOCK_CHECKS_WHEN_WAITED_ON);
   // Caught: a cancelled lock's sleep rejects as its other waits do, and the run ends cancelled by
   // those; left unhandled, the rejection would fail the workflow task instead.
   if (wakesWeekly)

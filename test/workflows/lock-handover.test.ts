@@ -1,7 +1,8 @@
 // The hand-over of an environment (request, grant, confirm, the holder's record read by the lock)
 // runs as local activities: one marker event each, no activity task, no workflow task to report it.
 // A free lock answers the request itself: no grant, no confirmation. A check that asks the server
-// only whether the holder's run is still open is a local activity too.
+// only whether the holder's run is still open is a local activity too, and while nobody waits
+// for the lock, the holder is checked only every five minutes.
 import type { SignalDefinition } from '@temporalio/workflow';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
@@ -9,15 +10,17 @@ import { lockActivities } from '../../activities/environment-lock';
 import type { LockActivities } from '../../common/activity-contracts';
 import type { HolderCheck } from '../../common/holder-check';
 import { MESSAGES_PER_RUN } from '../../workflows/environment-lock';
-import { lockAcquireSignal, lockReleaseSignal } from '../../common/messages';
+import { lockAcquireSignal, lockReleaseSignal, stageStatusQuery } from '../../common/messages';
+import { ledgerQuery } from '../../common/ledger';
 import type { FerryConfig } from '../../common/config-schema';
-import { lockWorkflowId } from '../../common/plan';
+import { lockWorkflowId, stageWorkflowId } from '../../common/plan';
 import { samplePlan } from '../helpers/fixtures';
 import { recordHistories, recordIdleLockHistory } from '../helpers/histories';
-import { locksSettled, outcome, runPromotion } from '../helpers/promotions';
+import { askAgain } from '../helpers/lock-queries';
+import { locksSettled, outcome, runPromotion, startPromotion } from '../helpers/promotions';
 import { stubActivities, type StubbedActivities } from '../helpers/stub-activities';
-import { startTimeSkippingServer } from '../helpers/temporal-env';
-import { firstHoldsDevSecondQueues } from '../helpers/two-promotions';
+import { startTimeSkippingServer, startWorker } from '../helpers/temporal-env';
+import { firstHoldsDevSecondQueues, lockState, until } from '../helpers/two-promotions';
 
 const EventType = temporal.api.enums.v1.EventType;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -46,6 +49,18 @@ const devOnly = (config: FerryConfig) => {
   config.environments = config.environments.filter((e) => e.name === 'dev');
 };
 
+const WEEK_SECONDS = 7 * 24 * 3600;
+/** The timers a lock started for its checks (its weekly wake left out), in seconds, in order. */
+const checkTimerSeconds = (events: HistoryEvent[]) =>
+  events
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED)
+    .map((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds))
+    .filter((seconds) => seconds !== WEEK_SECONDS);
+
+/** How long the lock waits between checks of a holder while nobody waits for it, and the first wait once someone does. */
+const NOBODY_WAITS_CHECK_MS = 5 * 60_000;
+const FIRST_WAITED_ON_CHECK_MS = 30_000;
+
 test('a promotion through one environment asks the free lock, holds it on the answer, and is read by the lock, in local activities only', async () => {
   const plan = samplePlan(devOnly);
   const { status, handle } = await runPromotion(env, stubActivities().activities, plan);
@@ -57,8 +72,10 @@ test('a promotion through one environment asks the free lock, holds it on the an
   expect(scheduled(promotion).filter((name) => handover.includes(name!))).toEqual([]);
   expect(scheduled(lock).filter((name) => handover.includes(name!))).toEqual([]);
   expect(localActivities(promotion)).toEqual(['askForLock']);
-  // Its checks of the holder once it claimed the lock are local too (see below).
-  expect(localActivities(lock)).toEqual(['checkHolder', 'readHolderRecord']);
+  // Nobody waited for the lock and the promotion held it under five minutes: never checked.
+  expect(localActivities(lock)).toEqual(['readHolderRecord']);
+  // The hold's one wait for a check, five minutes off, cut short by the record.
+  expect(checkTimerSeconds(lock)).toEqual([NOBODY_WAITS_CHECK_MS / 1000]);
   expect(signalNames(promotion)).not.toContain('lockGranted');
   // The record itself is still an activity: it waits on the lock, which asks this promotion.
   expect(scheduled(promotion)).toContain('recordRelease');
@@ -81,20 +98,27 @@ test('a promotion that asks a held lock is queued, and is granted and confirms a
   expect(localActivities(await history(ids[1]))).toEqual(['askForLock', 'confirmGrant']);
   expect(signalNames(await history(ids[1]))).toEqual(['lockGranted']);
   const lock = await history(lockWorkflowId('shop', 'dev'));
-  expect(localActivities(lock)).toEqual(['checkHolder', 'readHolderRecord', 'grantLock', 'checkHolder', 'checkHolder', 'readHolderRecord']);
+  // The first, asked itself (an activity) when the second came, then 30 and 60 s later whether its
+  // run is open; the second, granted and held with nobody waiting, never checked.
+  expect(scheduled(lock)).toEqual(['checkHolder']);
+  expect(localActivities(lock)).toEqual(['checkHolder', 'checkHolder', 'readHolderRecord', 'grantLock', 'readHolderRecord']);
 });
 
 /** How a check asked about the holder. */
 const asked = (input: HolderCheck) => (input.since ? 'on its word' : input.claimed ? 'open?' : 'itself');
 
-/** Fifteen minutes of stabilize under the lock: time for the lock's checks of its holder. */
-const devStabilizingLong = (config: FerryConfig) => {
+/**
+ * `minutes` of stabilize under the lock (one health check, at the end): time for the lock's checks
+ * of its holder, and none of them at the moment the hold ends.
+ */
+const devStabilizing = (minutes: number) => (config: FerryConfig) => {
   devOnly(config);
-  config.environments[0].stabilize = 15 * 60_000;
+  config.environments[0].stabilize = minutes * 60_000;
+  config.environments[0].healthCheckInterval = minutes * 60_000;
 };
 
-test('the lock asks a holder taken on its word about itself once; after that, while the holder stabilizes, only whether its run is open, in a local activity', async () => {
-  const plan = samplePlan(devStabilizingLong);
+test('while nobody waits for the lock, it checks its holder every five minutes: one taken on its word is asked itself once, after that only whether its run is open, in a local activity', async () => {
+  const plan = samplePlan(devStabilizing(17));
   const real = lockActivities(env.client);
   const checks: HolderCheck[] = [];
   const checkHolder: LockActivities['checkHolder'] = async (input) => {
@@ -105,12 +129,13 @@ test('the lock asks a holder taken on its word about itself once; after that, wh
   expect(status.state).toBe('succeeded');
   const holder = expect.objectContaining({ workflowId: handle.workflowId });
   const lockId = lockWorkflowId(plan.app, 'dev');
-  // 30 s after the grant, then after 60, 120, 240 and 300 s: four more within the fifteen minutes.
-  expect(checks).toEqual([{ lockId, holder, since: expect.any(String) }, ...Array.from({ length: 4 }, () => ({ lockId, holder, claimed: true }))]);
+  // 5, 10 and 15 minutes after the grant; the hold ends before the fourth.
+  expect(checks).toEqual([{ lockId, holder, since: expect.any(String) }, ...Array.from({ length: 2 }, () => ({ lockId, holder, claimed: true }))]);
   // Asked of the server alone, in the workflow task the lock's timer wakes: local activities.
   const lock = (await env.client.workflow.getHandle(lockId).fetchHistory()).events ?? [];
   expect(scheduled(lock).filter((name) => name === 'checkHolder')).toHaveLength(1);
-  expect(localActivities(lock).filter((name) => name === 'checkHolder')).toHaveLength(4);
+  expect(localActivities(lock).filter((name) => name === 'checkHolder')).toHaveLength(2);
+  expect(checkTimerSeconds(lock)).toEqual(Array.from({ length: 4 }, () => NOBODY_WAITS_CHECK_MS / 1000));
   // A lock's history with checks of an open holder in it, for the replay test.
   await recordIdleLockHistory(env, lockId);
 });
@@ -121,7 +146,7 @@ test('the lock asks a holder taken on its word about itself once; after that, wh
  * `activities` stand in for the lock's own. Resolves with how each check asked.
  */
 async function checksAfterSignalInHoldersName(signal: SignalDefinition<[unknown]>, activities: Partial<LockActivities> = {}): Promise<string[]> {
-  const plan = samplePlan(devStabilizingLong);
+  const plan = samplePlan(devStabilizing(32));
   const lock = env.client.workflow.getHandle(lockWorkflowId(plan.app, 'dev'));
   const real = lockActivities(env.client);
   const checks: HolderCheck[] = [];
@@ -148,7 +173,7 @@ test('a release sent in the name of a holder that claimed the lock has the lock 
  * name. Resolves with how each check asked.
  */
 async function checksAcrossNewRun(endAfterCheck: number, { release }: { release: boolean }): Promise<string[]> {
-  const plan = samplePlan(devStabilizingLong);
+  const plan = samplePlan(devStabilizing(32));
   const lock = env.client.workflow.getHandle(lockWorkflowId(plan.app, 'dev'));
   const real = lockActivities(env.client);
   const checks: HolderCheck[] = [];
@@ -190,4 +215,64 @@ test('a holder asked again whose re-grant finds it no longer claiming the lock i
   const checks = await checksAfterSignalInHoldersName(lockAcquireSignal, { grantLock });
   expect(grants).toHaveLength(1);
   expect(checks.slice(0, 4)).toEqual(['on its word', 'open?', 'itself', 'open?']);
+});
+
+test('a holder nobody waits behind is checked as soon as someone comes to wait, and then at waits doubling from 30 s, not five minutes later', async () => {
+  const plans = [samplePlan(devStabilizing(17)), samplePlan(devOnly)];
+  const real = lockActivities(env.client);
+  const checks: { asked: string; at: number }[] = [];
+  let cameAt = 0;
+  let second: Promise<Awaited<ReturnType<typeof startPromotion>>> | undefined;
+  const checkHolder: LockActivities['checkHolder'] = async (input) => {
+    checks.push({ asked: asked(input), at: await env.currentTimeMs() });
+    // At the second check (the holder claimed the lock, nobody waits), a second promotion comes.
+    if (checks.length === 2) {
+      cameAt = await env.currentTimeMs();
+      second = startPromotion(env, plans[1]);
+      await second;
+    }
+    return real.checkHolder(input);
+  };
+  const worker = await startWorker(env, { ...stubActivities().activities, checkHolder } as StubbedActivities);
+  const states = await worker.runUntil(async () => {
+    const first = await outcome(await startPromotion(env, plans[0]));
+    const status = await outcome(await second!);
+    await locksSettled(env, status);
+    return [first.state, status.state];
+  });
+  expect(states).toEqual(['succeeded', 'succeeded']);
+  expect(checks.slice(0, 4).map((c) => c.asked)).toEqual(['on its word', 'open?', 'open?', 'open?']);
+  // Five minutes from the end of one check to the next (a local activity takes a few ms).
+  expect(checks[1].at - checks[0].at).toBeGreaterThanOrEqual(NOBODY_WAITS_CHECK_MS);
+  expect(checks[1].at - checks[0].at).toBeLessThan(NOBODY_WAITS_CHECK_MS + FIRST_WAITED_ON_CHECK_MS);
+  expect(checks[2].at - cameAt).toBeLessThanOrEqual(FIRST_WAITED_ON_CHECK_MS);
+  expect(checks[3].at - checks[2].at).toBeLessThanOrEqual(2 * FIRST_WAITED_ON_CHECK_MS);
+  // A lock's history with both kinds of wait in it, for the replay test.
+  await recordIdleLockHistory(env, lockWorkflowId(plans[0].app, 'dev'));
+});
+
+test('a holder terminated while nobody waits for the lock is passed over within five minutes, and the ledger says it may have changed what runs there', async () => {
+  const plan = samplePlan(devStabilizing(17));
+  const lockId = lockWorkflowId(plan.app, 'dev');
+  const worker = await startWorker(env, stubActivities().activities);
+  await worker.runUntil(async () => {
+    const handle = await startPromotion(env, plan);
+    // Terminated in stabilize's timer, with no activity running (sdk-java#1138).
+    const stage = env.client.workflow.getHandle(stageWorkflowId(handle.workflowId, 'dev'));
+    await until(
+      () => stage.query(stageStatusQuery),
+      (s) => s.steps.some((st) => st.name === 'stabilize' && st.state === 'running'),
+      'dev stabilizing',
+    );
+    const held = await until(lockState(env, plan.app, 'dev'), (s) => s.holder === handle.workflowId, 'the promotion holding dev');
+    await handle.terminate('stuck, says the operator');
+    await env.sleep(NOBODY_WAITS_CHECK_MS);
+    const after = await lockState(env, plan.app, 'dev')();
+    expect(after.holder).toBeUndefined();
+    expect(after.passedOn).toEqual([{ at: expect.any(String), holder: handle.workflowId, why: `the holder no longer holds it: ${handle.workflowId} is terminated` }]);
+    // Five minutes, and the few ms from the grant to the wait's start and of the check itself.
+    expect(Date.parse(after.passedOn[0].at) - Date.parse(held.since!)).toBeLessThan(NOBODY_WAITS_CHECK_MS + 1_000);
+    const ledger = await askAgain(env, () => env.client.workflow.getHandle(lockId).query(ledgerQuery));
+    expect(ledger.unrecorded).toMatchObject({ by: handle.workflowId });
+  });
 });
