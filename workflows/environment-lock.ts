@@ -125,6 +125,14 @@ const LOCK_CHECKS_OPEN_RUN_LOCALLY = 'lock-checks-open-run-locally';
  */
 const LOCK_CHECKS_WHEN_WAITED_ON = 'lock-checks-when-waited-on';
 /**
+ * Since this change, a held lock's run that has had its fill of messages or events starts over as
+ * soon as it has read them (a release or a newcomer among them answered first), not at its next
+ * check: a burst of messages could otherwise grow its history for five minutes. A run that starts
+ * over while the lock is held checks its holder at once, so that a steady burst, which ends every
+ * run early, cannot put the check off for good.
+ */
+const LOCK_STARTS_OVER_WHEN_FULL = 'lock-starts-over-when-full';
+/**
  * Since this change, a promotion asks for a lock by update: a free lock answers 'granted' at once,
  * in place of a grant signal and a confirmation; a busy one answers 'queued', and the grant comes
  * as before.
@@ -152,8 +160,9 @@ export interface LockInput {
    * asked the older way): it is granted again the way a queued promotion is.
    * `claimed`: its own query said it claimed the lock, and no release in its name has come since:
    * a check asks only whether its run is open. A run takes it from no input (see unclaimed).
+   * `releaseHinted`: a release in its name came as the run before ended, and was not yet asked about.
    */
-  holder?: LockParty & { since: string; recorded?: boolean; byRequest?: boolean; onItsWord?: boolean; askedAgain?: boolean; claimed?: boolean };
+  holder?: LockParty & { since: string; recorded?: boolean; byRequest?: boolean; onItsWord?: boolean; askedAgain?: boolean; claimed?: boolean; releaseHinted?: boolean };
   passedOn?: LockState['passedOn'];
   ignoredCount?: number;
   /** The ledger, carried through continue-as-new (absent from older Ferry). */
@@ -165,14 +174,15 @@ export interface LockInput {
 }
 
 /**
- * A run's holder as its input gives it: claimed only once its own query says so in this run. A
- * release handled as the run before ended is not carried with it, and a lock started by hand names
- * whoever it likes.
+ * A run's holder as its input gives it: claimed only once its own query says so in this run (a
+ * release handled as the run before ended may have undone the claim, and a lock started by hand
+ * names whoever it likes). Such a release's hint is the run's own to ask about, not the holder's.
  */
 function unclaimed(holder: LockInput['holder']): LockInput['holder'] {
   if (!holder) return undefined;
   const next = { ...holder };
   delete next.claimed;
+  delete next.releaseHinted;
   return next;
 }
 
@@ -196,7 +206,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   const passedOn = [...(input.passedOn ?? [])];
   const ignored: IgnoredMessage[] = [];
   let ignoredCount = input.ignoredCount ?? 0;
-  let releaseHinted = false;
+  let releaseHinted = input.holder?.releaseHinted === true;
   let askingAboutHolder = false;
   /** The holder said, by its own query, that it leaves once recorded; and it is recorded. */
   let holderLeft = false;
@@ -409,14 +419,23 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     }
   }
 
-  /** Waits until the holder gives the lock up, closes, or an operator takes it. */
-  async function holdFor(party: LockParty): Promise<void> {
+  /**
+   * Waits until the holder gives the lock up, closes, or an operator takes it. `checkFirst`: ask
+   * about the holder before the first wait.
+   */
+  async function holdFor(party: LockParty, { checkFirst = false } = {}): Promise<void> {
     let wait = FIRST_CHECK_MS;
-    for (;;) {
-      const nobodyWaits = checksWhenWaitedOn && queue.length === 0;
-      const someoneCame = () => queue.length > 0 && (nobodyWaits || holder?.onItsWord === true);
-      await condition(() => releaseHinted || holderLeft || unlocked !== undefined || holder?.askedAgain === true || someoneCame(), nobodyWaits ? LAST_CHECK_MS : wait);
-      if (!nobodyWaits) wait = Math.min(wait * 2, LAST_CHECK_MS);
+    for (let first = true; ; first = false) {
+      if (!(first && checkFirst)) {
+        const nobodyWaits = checksWhenWaitedOn && queue.length === 0;
+        const someoneCame = () => queue.length > 0 && (nobodyWaits || holder?.onItsWord === true);
+        const woken = () => releaseHinted || holderLeft || unlocked !== undefined || holder?.askedAgain === true || someoneCame();
+        const full = () => startsOverWhenFull && startOver();
+        await condition(() => woken() || full(), nobodyWaits ? LAST_CHECK_MS : wait);
+        if (!nobodyWaits) wait = Math.min(wait * 2, LAST_CHECK_MS);
+        // Woken for nothing but that: a release or a newcomer is answered first, and the run ends after.
+        if (full() && !woken()) return continueWithLedger();
+      }
       if (unlocked) return passOn(unlocked);
       if (holderLeft && isLeftRecorded(party)) {
         holderLeft = false;
@@ -475,7 +494,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   const carried = (): LockInput => ({
     queue,
     // A holder let go with its record while this run ended is not carried as one.
-    holder: holderLeft && holder && isLeftRecorded(holder) ? undefined : holder,
+    holder: holderLeft && holder && isLeftRecorded(holder) ? undefined : holder && releaseHinted ? { ...holder, releaseHinted } : holder,
     passedOn,
     ignoredCount,
     releases: entries.releases,
@@ -494,6 +513,7 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   // baseline would take the patch in mid-run.
   const wakesWeekly = hasPatch(LOCK_WAKES_WEEKLY);
   const checksWhenWaitedOn = hasPatch(LOCK_CHECKS_WHEN_WAITED_ON);
+  const startsOverWhenFull = hasPatch(LOCK_STARTS_OVER_WHEN_FULL);
   // Caught: a cancelled lock's sleep rejects as its other waits do, and the run ends cancelled by
   // those; left unhandled, the rejection would fail the workflow task instead.
   if (wakesWeekly)
@@ -501,7 +521,9 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
       if (!isCancellation(error)) throw error;
     });
 
-  if (holder) await holdFor(holder);
+  // A holder carried from the run before is checked at once; one a request in this run's first
+  // task was granted (update-with-start) is taken on its word like any other.
+  if (holder) await holdFor(holder, { checkFirst: startsOverWhenFull && input.holder !== undefined });
   for (;;) {
     if (queue.length === 0) {
       // Before the ledger: end, and let the next promotion start a fresh lock.

@@ -8,7 +8,7 @@ import { runLocal } from './run-local';
  * instead of one per patch. A run started before replays the baseline or patches it recorded. A
  * patch is added to a new baseline, never to one that runs may already have recorded.
  */
-const BASELINES = ['ferry-patches-baseline-1', 'ferry-patches-baseline-2', 'ferry-patches-baseline-3', 'ferry-patches-baseline-4', 'ferry-patches-baseline-5'] as const;
+const BASELINES = ['ferry-patches-baseline-1', 'ferry-patches-baseline-2', 'ferry-patches-baseline-3', 'ferry-patches-baseline-4', 'ferry-patches-baseline-5', 'ferry-patches-baseline-6'] as const;
 
 /** Each patch a baseline took in, and the baseline (an index in BASELINES) that took it. */
 const BASELINE_OF = {
@@ -33,6 +33,7 @@ const BASELINE_OF = {
   'lock-wakes-weekly': 2,
   'lock-checks-open-run-locally': 3,
   'lock-checks-when-waited-on': 4,
+  'lock-starts-over-when-full': 5,
 } as const;
 
 export type BaselinePatch = keyof typeof BASELINE_OF;

@@ -47,11 +47,14 @@ export function loadHistories(): { workflowId: string; history: temporal.api.his
  * terminates open locks once a test's worker stops, and a closed recorded history must have
  * completed or failed. Named `-idle__`, which the replay test takes as open, after the patch
  * baseline the run recorded: a test that records again after a new baseline adds a history beside
- * the older one instead of replacing the only one of its baseline.
+ * the older one instead of replacing the only one of its baseline. `runId`: an earlier run of the
+ * lock, one that continued as new (the latest by default).
  */
-export async function recordIdleLockHistory(env: TestWorkflowEnvironment, lockId: string): Promise<void> {
+export async function recordIdleLockHistory(env: TestWorkflowEnvironment, lockId: string, runId?: string): Promise<void> {
   if (!process.env.FERRY_RECORD_HISTORIES) return;
-  const events = ((await env.client.workflow.getHandle(lockId).fetchHistory()).events ?? []).filter((e) => e.eventType !== temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
+  const events = ((await env.client.workflow.getHandle(lockId, runId).fetchHistory()).events ?? []).filter(
+    (e) => e.eventType !== temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+  );
   const testName = (expect.getState().currentTestName ?? 'lock')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')

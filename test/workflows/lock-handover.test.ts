@@ -3,6 +3,7 @@
 // A free lock answers the request itself: no grant, no confirmation. A check that asks the server
 // only whether the holder's run is still open is a local activity too, and while nobody waits
 // for the lock, the holder is checked only every five minutes.
+import { Context } from '@temporalio/activity';
 import type { SignalDefinition } from '@temporalio/workflow';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
@@ -10,17 +11,18 @@ import { lockActivities } from '../../activities/environment-lock';
 import type { LockActivities } from '../../common/activity-contracts';
 import type { HolderCheck } from '../../common/holder-check';
 import { MESSAGES_PER_RUN } from '../../workflows/environment-lock';
-import { lockAcquireSignal, lockReleaseSignal, stageStatusQuery } from '../../common/messages';
+import { lockAcquireSignal, lockReleaseSignal, lockStateQuery, stageStatusQuery, type LockState } from '../../common/messages';
 import { ledgerQuery } from '../../common/ledger';
 import type { FerryConfig } from '../../common/config-schema';
-import { lockWorkflowId, stageWorkflowId } from '../../common/plan';
+import type { PromotionStatus } from '../../common/status';
+import { lockWorkflowId, promotionWorkflowId, stageWorkflowId } from '../../common/plan';
 import { samplePlan } from '../helpers/fixtures';
 import { recordHistories, recordIdleLockHistory } from '../helpers/histories';
 import { askAgain } from '../helpers/lock-queries';
 import { locksSettled, outcome, runPromotion, startPromotion } from '../helpers/promotions';
-import { stubActivities, type StubbedActivities } from '../helpers/stub-activities';
+import { hold, stubActivities, type StubbedActivities } from '../helpers/stub-activities';
 import { startTimeSkippingServer, startWorker } from '../helpers/temporal-env';
-import { firstHoldsDevSecondQueues, lockState, until } from '../helpers/two-promotions';
+import { firstHoldsDevSecondQueues, lockState, releasedAfter, until } from '../helpers/two-promotions';
 
 const EventType = temporal.api.enums.v1.EventType;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -170,38 +172,97 @@ test('a release sent in the name of a holder that claimed the lock has the lock 
  * Runs a promotion that holds dev for a while, and has the lock continue as new after its
  * `endAfterCheck`-th check of the holder: during that check, junk signals (anyone can send them from
  * the Web UI) push the run past its messages, and then `release` (if true) is sent in the holder's
- * name. Resolves with how each check asked.
+ * name. Resolves with how and when each check asked, and the refusals the new run kept by its
+ * second check.
  */
-async function checksAcrossNewRun(endAfterCheck: number, { release }: { release: boolean }): Promise<string[]> {
+async function checksAcrossNewRun(endAfterCheck: number, { release }: { release: boolean }): Promise<{ checks: { asked: string; at: number }[]; refusedInNewRun: string[] }> {
   const plan = samplePlan(devStabilizing(32));
   const lock = env.client.workflow.getHandle(lockWorkflowId(plan.app, 'dev'));
   const real = lockActivities(env.client);
-  const checks: HolderCheck[] = [];
+  const checks: { asked: string; at: number }[] = [];
+  let stateInNewRun: Promise<LockState> | undefined;
   const checkHolder: LockActivities['checkHolder'] = async (input) => {
-    checks.push(input);
+    checks.push({ asked: asked(input), at: await env.currentTimeMs() });
     if (checks.length === endAfterCheck) {
       for (let sent = 0; sent <= MESSAGES_PER_RUN; sent += 50) await Promise.all(Array.from({ length: 50 }, () => lock.signal('not-a-lock-signal', {})));
       if (release) await lock.signal(lockReleaseSignal, { requester: input.holder.workflowId, runId: input.holder.runId });
     }
+    // Answered once this check's workflow task is done: not awaited here.
+    if (checks.length === endAfterCheck + 2) stateInNewRun = lock.query(lockStateQuery);
     return real.checkHolder(input);
   };
   const { status } = await runPromotion(env, { ...stubActivities().activities, checkHolder } as StubbedActivities, plan);
   expect(status.state).toBe('succeeded');
   const started = (await lock.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
   expect(started?.continuedExecutionRunId).toBeTruthy();
-  return checks.map(asked);
+  return { checks, refusedInNewRun: (await stateInNewRun!).ignored.map((m) => `${m.name}: ${m.reason}`) };
 }
 
 test('a release in the name of a holder, handled just before the lock continues as new, is not forgotten: the new run asks the holder itself', async () => {
   // The release comes while the first check (on its word) waits for the holder's answer; the run
   // ends right after it, the release not yet asked about.
-  expect((await checksAcrossNewRun(1, { release: true })).slice(0, 3)).toEqual(['on its word', 'itself', 'open?']);
+  const { checks, refusedInNewRun } = await checksAcrossNewRun(1, { release: true });
+  expect(checks.slice(0, 3).map((c) => c.asked)).toEqual(['on its word', 'itself', 'open?']);
+  // Asked as the release's own check, carried into the new run: the holder still holds, so the release is refused.
+  expect(refusedInNewRun).toEqual([expect.stringMatching(/^release: .* still holds .*: a release counts only from the holder$/)]);
 });
 
 test("a lock that continues as new while its holder holds asks the holder itself at the new run's first check: a run trusts only the answers it got", async () => {
   // Sent during the first look at the open run (a local activity): the run reads them after it,
-  // ends after its next check, and the new run asks the holder again before trusting it.
-  expect((await checksAcrossNewRun(2, { release: false })).slice(0, 5)).toEqual(['on its word', 'open?', 'open?', 'itself', 'open?']);
+  // and ends then, without waiting five minutes for its next check; the new run asks the holder
+  // again at once, before trusting it.
+  const { checks } = await checksAcrossNewRun(2, { release: false });
+  expect(checks.slice(0, 4).map((c) => c.asked)).toEqual(['on its word', 'open?', 'itself', 'open?']);
+  expect(checks[2].at - checks[1].at).toBeLessThan(FIRST_WAITED_ON_CHECK_MS);
+  // The new run, its holder checked first, for the replay test.
+  await recordIdleLockHistory(env, lockWorkflowId('shop', 'dev'));
+});
+
+test('a release in the name of the holder that is the message filling the run is answered before the run starts over, and the new run asks the holder again at once', async () => {
+  const plan = samplePlan(devOnly);
+  const lock = env.client.workflow.getHandle(lockWorkflowId(plan.app, 'dev'));
+  const real = lockActivities(env.client);
+  const checks: string[] = [];
+  const checkHolder: LockActivities['checkHolder'] = async (input) => {
+    checks.push(asked(input));
+    return real.checkHolder(input);
+  };
+  // Held in its deploy, the promotion holds dev, and the test server's clock stands still.
+  const deploy = hold();
+  const stub = stubActivities({
+    deploy: async () => {
+      await deploy.here();
+      return { previousVersion: 'shop:previous' };
+    },
+  });
+  const worker = await startWorker(env, { ...stub.activities, checkHolder } as StubbedActivities);
+  let status: PromotionStatus | undefined;
+  let fullRunId = '';
+  await worker.runUntil(
+    releasedAfter(deploy, async () => {
+      const handle = await startPromotion(env, plan);
+      await deploy.arrived;
+      fullRunId = (await lock.describe()).runId;
+      // The run has read one message (the promotion's request); these bring it to its fill, and
+      // the release takes it over, in the same workflow task or one of its own.
+      for (let sent = 1; sent < MESSAGES_PER_RUN; sent += 50) await Promise.all(Array.from({ length: Math.min(50, MESSAGES_PER_RUN - sent) }, () => lock.signal('not-a-lock-signal', {})));
+      await lock.signal(lockReleaseSignal, { requester: handle.workflowId, runId: (await handle.describe()).runId });
+      await until(
+        async () => checks.length,
+        (n) => n >= 2,
+        'two checks',
+      );
+      expect((await lock.describe()).runId).not.toBe(fullRunId);
+      deploy.release();
+      status = await outcome(handle);
+      await locksSettled(env, status);
+    }),
+  );
+  expect(status?.state).toBe('succeeded');
+  // The release answered in the full run (the holder taken on its word, asked itself), then asked again by the new one.
+  expect(checks.slice(0, 2)).toEqual(['on its word', 'itself']);
+  // The run that started over as soon as it was full, for the replay test.
+  await recordIdleLockHistory(env, lock.workflowId, fullRunId);
 });
 
 test('a holder asked again whose re-grant finds it no longer claiming the lock is asked itself at the check that follows, not only whether its run is open', async () => {
@@ -219,36 +280,58 @@ test('a holder asked again whose re-grant finds it no longer claiming the lock i
 
 test('a holder nobody waits behind is checked as soon as someone comes to wait, and then at waits doubling from 30 s, not five minutes later', async () => {
   const plans = [samplePlan(devStabilizing(17)), samplePlan(devOnly)];
+  const secondId = promotionWorkflowId(plans[1].app, plans[1].sha);
+  const lockId = lockWorkflowId(plans[0].app, 'dev');
   const real = lockActivities(env.client);
   const checks: { asked: string; at: number }[] = [];
-  let cameAt = 0;
+  // The second is held in its build, before it asks for the lock, and the test server's clock with it.
+  const buildOfSecond = hold();
   let second: Promise<Awaited<ReturnType<typeof startPromotion>>> | undefined;
   const checkHolder: LockActivities['checkHolder'] = async (input) => {
     checks.push({ asked: asked(input), at: await env.currentTimeMs() });
-    // At the second check (the holder claimed the lock, nobody waits), a second promotion comes.
+    // At the second check (the holder claimed the lock, nobody waits) the second promotion starts;
+    // it asks for the lock once the lock waits again, five minutes off.
     if (checks.length === 2) {
-      cameAt = await env.currentTimeMs();
       second = startPromotion(env, plans[1]);
-      await second;
+      await buildOfSecond.arrived;
     }
     return real.checkHolder(input);
   };
-  const worker = await startWorker(env, { ...stubActivities().activities, checkHolder } as StubbedActivities);
-  const states = await worker.runUntil(async () => {
-    const first = await outcome(await startPromotion(env, plans[0]));
-    const status = await outcome(await second!);
-    await locksSettled(env, status);
-    return [first.state, status.state];
+  const stub = stubActivities({
+    build: async () => {
+      if (Context.current().info.workflowExecution?.workflowId === secondId) await buildOfSecond.here();
+      return { skipped: false, durationMs: 1_000 };
+    },
   });
+  const lockTimers = async () => checkTimerSeconds((await env.client.workflow.getHandle(lockId).fetchHistory()).events ?? []);
+  const worker = await startWorker(env, { ...stub.activities, checkHolder } as StubbedActivities);
+  let cameAt = 0;
+  let states: string[] = [];
+  await worker.runUntil(
+    releasedAfter(buildOfSecond, async () => {
+      const first = await startPromotion(env, plans[0]);
+      // Waited for from the start, so that the clock skips through the first's hold to its second check.
+      const firstOutcome = outcome(first);
+      await buildOfSecond.arrived;
+      await until(lockTimers, (timers) => timers.length >= 3, "the lock's third wait");
+      cameAt = await env.currentTimeMs();
+      buildOfSecond.release();
+      const firstStatus = await firstOutcome;
+      const secondStatus = await outcome(await second!);
+      await locksSettled(env, secondStatus);
+      states = [firstStatus.state, secondStatus.state];
+    }),
+  );
   expect(states).toEqual(['succeeded', 'succeeded']);
   expect(checks.slice(0, 4).map((c) => c.asked)).toEqual(['on its word', 'open?', 'open?', 'open?']);
   // Five minutes from the end of one check to the next (a local activity takes a few ms).
   expect(checks[1].at - checks[0].at).toBeGreaterThanOrEqual(NOBODY_WAITS_CHECK_MS);
   expect(checks[1].at - checks[0].at).toBeLessThan(NOBODY_WAITS_CHECK_MS + FIRST_WAITED_ON_CHECK_MS);
-  expect(checks[2].at - cameAt).toBeLessThanOrEqual(FIRST_WAITED_ON_CHECK_MS);
-  expect(checks[3].at - checks[2].at).toBeLessThanOrEqual(2 * FIRST_WAITED_ON_CHECK_MS);
+  // The third wait, five minutes off, was cut short when the second came; then 30 s and 60 s.
+  expect(checks[2].at - cameAt).toBeLessThan(FIRST_WAITED_ON_CHECK_MS);
+  expect((await lockTimers()).slice(0, 5)).toEqual([300, 300, 300, 30, 60]);
   // A lock's history with both kinds of wait in it, for the replay test.
-  await recordIdleLockHistory(env, lockWorkflowId(plans[0].app, 'dev'));
+  await recordIdleLockHistory(env, lockId);
 });
 
 test('a holder terminated while nobody waits for the lock is passed over within five minutes, and the ledger says it may have changed what runs there', async () => {

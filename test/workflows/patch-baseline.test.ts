@@ -35,7 +35,7 @@ test('a promotion, its stage and the environment lock started now each record th
   const historyOf = async (workflowId: string) => (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   for (const workflowId of [handle.workflowId, stageWorkflowId(handle.workflowId, 'dev'), lockWorkflowId(plan.app, 'dev')]) {
     const events = await historyOf(workflowId);
-    expect({ workflowId, all: patchMarkerIds(events), first: firstTaskPatchMarkers(events) }).toEqual({ workflowId, all: ['ferry-patches-baseline-5'], first: ['ferry-patches-baseline-5'] });
+    expect({ workflowId, all: patchMarkerIds(events), first: firstTaskPatchMarkers(events) }).toEqual({ workflowId, all: ['ferry-patches-baseline-6'], first: ['ferry-patches-baseline-6'] });
   }
   await recordIdleLockHistory(env, lockWorkflowId(plan.app, 'dev'));
 });
