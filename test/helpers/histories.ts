@@ -45,10 +45,10 @@ export function loadHistories(): { workflowId: string; history: temporal.api.his
 /**
  * With FERRY_RECORD_HISTORIES=1, saves an environment lock's history as it stands idle: the harness
  * terminates open locks once a test's worker stops, and a closed recorded history must have
- * completed or failed. Named `-idle__`, which the replay test takes as open, after the patch
+ * completed or failed. Named `-idle__`, which the timeline test takes as open, after the patch
  * baseline the run recorded: a test that records again after a new baseline adds a history beside
  * the older one instead of replacing the only one of its baseline. `runId`: an earlier run of the
- * lock, one that continued as new (the latest by default).
+ * lock, one that continued as new, named `-continued__` (the latest run by default).
  */
 export async function recordIdleLockHistory(env: TestWorkflowEnvironment, lockId: string, runId?: string): Promise<void> {
   if (!process.env.FERRY_RECORD_HISTORIES) return;
@@ -62,7 +62,10 @@ export async function recordIdleLockHistory(env: TestWorkflowEnvironment, lockId
     .replace(/-+$/, '');
   const baseline = patchMarkerIds(events).find((id) => id.startsWith('ferry-patches-baseline-')) ?? 'no-baseline';
   fs.mkdirSync(HISTORIES_DIR, { recursive: true });
-  fs.writeFileSync(path.join(HISTORIES_DIR, `${testName}-${baseline}-idle__${lockId.replaceAll('/', '%2F')}.history.pb`), History.encode(History.fromObject({ events })).finish());
+  fs.writeFileSync(
+    path.join(HISTORIES_DIR, `${testName}-${baseline}-${runId ? 'continued' : 'idle'}__${lockId.replaceAll('/', '%2F')}.history.pb`),
+    History.encode(History.fromObject({ events })).finish(),
+  );
 }
 
 /** The patch IDs a history's patch markers name, in order. */
