@@ -126,8 +126,9 @@ const LOCK_CHECKS_OPEN_RUN_LOCALLY = 'lock-checks-open-run-locally';
 const LOCK_CHECKS_WHEN_WAITED_ON = 'lock-checks-when-waited-on';
 /**
  * Since this change, a held lock's run that has had its fill of messages or events starts over as
- * soon as it has read them (a release or a newcomer among them answered first), not at its next
- * check: a burst of messages could otherwise grow its history for five minutes. A run that starts
+ * soon as it has read them (a release or a newcomer among them answered first, and a check of the
+ * holder under way finished), not at its next check: a burst of messages could otherwise grow its
+ * history for five minutes. A run that starts
  * over while the lock is held checks its holder at once, so that a steady burst, which ends every
  * run early, cannot put the check off for good.
  */
@@ -160,9 +161,10 @@ export interface LockInput {
    * asked the older way): it is granted again the way a queued promotion is.
    * `claimed`: its own query said it claimed the lock, and no release in its name has come since:
    * a check asks only whether its run is open. A run takes it from no input (see unclaimed).
-   * `releaseHinted`: a release in its name came as the run before ended, and was not yet asked about.
    */
-  holder?: LockParty & { since: string; recorded?: boolean; byRequest?: boolean; onItsWord?: boolean; askedAgain?: boolean; claimed?: boolean; releaseHinted?: boolean };
+  holder?: LockParty & { since: string; recorded?: boolean; byRequest?: boolean; onItsWord?: boolean; askedAgain?: boolean; claimed?: boolean };
+  /** A release in the holder's name came as the run before ended, and was not yet asked about. */
+  releaseHinted?: boolean;
   passedOn?: LockState['passedOn'];
   ignoredCount?: number;
   /** The ledger, carried through continue-as-new (absent from older Ferry). */
@@ -174,15 +176,14 @@ export interface LockInput {
 }
 
 /**
- * A run's holder as its input gives it: claimed only once its own query says so in this run (a
+ * A run's holder as its input gives it: claimed only once its own query says so in this run. A
  * release handled as the run before ended may have undone the claim, and a lock started by hand
- * names whoever it likes). Such a release's hint is the run's own to ask about, not the holder's.
+ * names whoever it likes.
  */
 function unclaimed(holder: LockInput['holder']): LockInput['holder'] {
   if (!holder) return undefined;
   const next = { ...holder };
   delete next.claimed;
-  delete next.releaseHinted;
   return next;
 }
 
@@ -200,13 +201,18 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
   const lockId = workflowInfo().workflowId;
   // Locks started before this ended when nobody waited, and replay so.
   const keepsLedger = hasPatch(LOCK_KEEPS_LEDGER);
+  // Asked in the run's first task, as every patch here: asked later, outside replay, a run that
+  // recorded an older baseline would take the patch in mid-run.
+  const wakesWeekly = hasPatch(LOCK_WAKES_WEEKLY);
+  const checksWhenWaitedOn = hasPatch(LOCK_CHECKS_WHEN_WAITED_ON);
+  const startsOverWhenFull = hasPatch(LOCK_STARTS_OVER_WHEN_FULL);
   const calls = hasPatch(LOCK_HANDOVER_LOCAL) ? { grantLock: handover.grantLock, readHolderRecord: readHolderRecordLocally } : { grantLock, readHolderRecord };
   const queue = [...input.queue];
   let holder = unclaimed(input.holder);
   const passedOn = [...(input.passedOn ?? [])];
   const ignored: IgnoredMessage[] = [];
   let ignoredCount = input.ignoredCount ?? 0;
-  let releaseHinted = input.holder?.releaseHinted === true;
+  let releaseHinted = startsOverWhenFull && input.releaseHinted === true;
   let askingAboutHolder = false;
   /** The holder said, by its own query, that it leaves once recorded; and it is recorded. */
   let holderLeft = false;
@@ -491,29 +497,31 @@ export async function environmentLock(input: LockInput = { queue: [] }): Promise
     for (;;) await sleep(WEEKLY_WAKE);
   }
 
-  const carried = (): LockInput => ({
-    queue,
+  const carried = (): LockInput => {
     // A holder let go with its record while this run ended is not carried as one.
-    holder: holderLeft && holder && isLeftRecorded(holder) ? undefined : holder && releaseHinted ? { ...holder, releaseHinted } : holder,
-    passedOn,
-    ignoredCount,
-    releases: entries.releases,
-    lastAttempt: entries.lastAttempt,
-    unrecorded: entries.unrecorded,
-    ...(leftRecorded ? { leftRecorded } : {}),
-  });
+    const carriedHolder = holderLeft && holder && isLeftRecorded(holder) ? undefined : holder;
+    return {
+      queue,
+      holder: carriedHolder,
+      ...(carriedHolder && releaseHinted ? { releaseHinted } : {}),
+      passedOn,
+      ignoredCount,
+      releases: entries.releases,
+      lastAttempt: entries.lastAttempt,
+      unrecorded: entries.unrecorded,
+      ...(leftRecorded ? { leftRecorded } : {}),
+    };
+  };
   const startOver = () => workflowInfo().continueAsNewSuggested || (keepsLedger && (workflowInfo().historyLength > HISTORY_EVENTS_KEPT || messagesThisRun > MESSAGES_PER_RUN));
   async function continueWithLedger(): Promise<never> {
     // A record being written finishes in this run, so the next one starts with it.
     if (keepsLedger) await condition(allHandlersFinished);
+    // An operator's unlock accepted meanwhile was answered as done: it takes the lock here, not in
+    // a run that never heard of it.
+    if (unlocked !== undefined && holder) passOn(unlocked);
     return continueAsNew<typeof environmentLock>(carried());
   }
 
-  // Asked once, in the run's first task: asked later, outside replay, a run that recorded an older
-  // baseline would take the patch in mid-run.
-  const wakesWeekly = hasPatch(LOCK_WAKES_WEEKLY);
-  const checksWhenWaitedOn = hasPatch(LOCK_CHECKS_WHEN_WAITED_ON);
-  const startsOverWhenFull = hasPatch(LOCK_STARTS_OVER_WHEN_FULL);
   // Caught: a cancelled lock's sleep rejects as its other waits do, and the run ends cancelled by
   // those; left unhandled, the rejection would fail the workflow task instead.
   if (wakesWeekly)

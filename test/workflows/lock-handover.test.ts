@@ -2,8 +2,9 @@
 // runs as local activities: one marker event each, no activity task, no workflow task to report it.
 // A free lock answers the request itself: no grant, no confirmation. A check that asks the server
 // only whether the holder's run is still open is a local activity too, and while nobody waits
-// for the lock, the holder is checked only every five minutes.
-import { Context } from '@temporalio/activity';
+// for the lock, the holder is checked only every five minutes (and at once by a run that starts
+// over while the lock is held).
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { SignalDefinition } from '@temporalio/workflow';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
@@ -11,7 +12,7 @@ import { lockActivities } from '../../activities/environment-lock';
 import type { LockActivities } from '../../common/activity-contracts';
 import type { HolderCheck } from '../../common/holder-check';
 import { MESSAGES_PER_RUN } from '../../workflows/environment-lock';
-import { lockAcquireSignal, lockReleaseSignal, lockStateQuery, stageStatusQuery, type LockState } from '../../common/messages';
+import { lockAcquireSignal, lockReleaseSignal, lockStateQuery, stageStatusQuery, unlockUpdate, type LockState } from '../../common/messages';
 import { ledgerQuery } from '../../common/ledger';
 import type { FerryConfig } from '../../common/config-schema';
 import type { PromotionStatus } from '../../common/status';
@@ -263,6 +264,47 @@ test('a release in the name of the holder that is the message filling the run is
   expect(checks.slice(0, 2)).toEqual(['on its word', 'itself']);
   // The run that started over as soon as it was full, for the replay test.
   await recordIdleLockHistory(env, lock.workflowId, fullRunId);
+});
+
+test("an operator's unlock accepted while a full run waits for a record in flight takes the lock in that run, not lost with it", async () => {
+  const plan = samplePlan(devOnly);
+  const lock = env.client.workflow.getHandle(lockWorkflowId(plan.app, 'dev'));
+  // The holder's record is read from it, and its worker does not answer: the lock keeps its holder.
+  const reading = hold();
+  const readHolderRecord: LockActivities['readHolderRecord'] = async () => {
+    await reading.here();
+    throw ApplicationFailure.nonRetryable("the holder's worker does not answer");
+  };
+  const worker = await startWorker(env, { ...stubActivities().activities, readHolderRecord } as StubbedActivities);
+  let status: PromotionStatus | undefined;
+  let fullRunId = '';
+  let after: { runId: string; state: LockState } | undefined;
+  await worker.runUntil(
+    releasedAfter(reading, async () => {
+      const handle = await startPromotion(env, plan);
+      // Waited for from the start, so that the clock skips through its stabilize to the record.
+      const done = outcome(handle);
+      await reading.arrived;
+      fullRunId = (await lock.describe()).runId;
+      // The run fills while the record is read; it waits for that to end before it starts over.
+      for (let sent = 0; sent <= MESSAGES_PER_RUN; sent += 50) await Promise.all(Array.from({ length: 50 }, () => lock.signal('not-a-lock-signal', {})));
+      // Read (each one refused) before the unlock comes: the run is by then waiting to start over.
+      await until(
+        async () => (await lock.query(lockStateQuery)).ignoredCount,
+        (n) => n > MESSAGES_PER_RUN,
+        'the junk read',
+      );
+      await lock.executeUpdate(unlockUpdate, { args: [{ by: 'sre', reason: 'its worker is gone', holder: handle.workflowId }] });
+      reading.release();
+      status = await done;
+      await locksSettled(env, status);
+      after = { runId: (await lock.describe()).runId, state: await lock.query(lockStateQuery) };
+    }),
+  );
+  expect(status?.state).toBe('succeeded');
+  expect(after?.runId).not.toBe(fullRunId);
+  expect(after?.state.holder).toBeUndefined();
+  expect(after?.state.passedOn.map((p) => p.why)).toEqual(['unlocked by sre: its worker is gone']);
 });
 
 test('a holder asked again whose re-grant finds it no longer claiming the lock is asked itself at the check that follows, not only whether its run is open', async () => {
