@@ -128,9 +128,8 @@ const LOCK_CHECKS_WHEN_WAITED_ON = 'lock-checks-when-waited-on';
  * Since this change, a held lock's run that has had its fill of messages or events starts over as
  * soon as it has read them (a release or a newcomer among them answered first, and a check of the
  * holder under way finished), not at its next check: a burst of messages could otherwise grow its
- * history for five minutes. A run that starts
- * over while the lock is held checks its holder at once, so that a steady burst, which ends every
- * run early, cannot put the check off for good.
+ * history for five minutes. A run that starts over while the lock is held checks its holder at
+ * once, so that a steady burst, which ends every run early, cannot put the check off for good.
  */
 const LOCK_STARTS_OVER_WHEN_FULL = 'lock-starts-over-when-full';
 /**
