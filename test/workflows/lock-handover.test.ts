@@ -6,6 +6,7 @@
 // over while the lock is held).
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { SignalDefinition } from '@temporalio/workflow';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { lockActivities } from '../../activities/environment-lock';
@@ -107,6 +108,14 @@ test('a promotion that asks a held lock is queued, and is granted and confirms a
   expect(localActivities(lock)).toEqual(['checkHolder', 'checkHolder', 'readHolderRecord', 'grantLock', 'readHolderRecord']);
 });
 
+/**
+ * Sends `count` signals no lock takes, 50 at a time: anyone can send them from the Web UI, and each
+ * one counts toward the run's fill of messages.
+ */
+async function sendJunk(lock: WorkflowHandle, count: number): Promise<void> {
+  for (let sent = 0; sent < count; sent += 50) await Promise.all(Array.from({ length: Math.min(50, count - sent) }, () => lock.signal('not-a-lock-signal', {})));
+}
+
 /** How a check asked about the holder. */
 const asked = (input: HolderCheck) => (input.since ? 'on its word' : input.claimed ? 'open?' : 'itself');
 
@@ -185,7 +194,7 @@ async function checksAcrossNewRun(endAfterCheck: number, { release }: { release:
   const checkHolder: LockActivities['checkHolder'] = async (input) => {
     checks.push({ asked: asked(input), at: await env.currentTimeMs() });
     if (checks.length === endAfterCheck) {
-      for (let sent = 0; sent <= MESSAGES_PER_RUN; sent += 50) await Promise.all(Array.from({ length: 50 }, () => lock.signal('not-a-lock-signal', {})));
+      await sendJunk(lock, MESSAGES_PER_RUN + 1);
       if (release) await lock.signal(lockReleaseSignal, { requester: input.holder.workflowId, runId: input.holder.runId });
     }
     // Answered once this check's workflow task is done: not awaited here.
@@ -246,7 +255,7 @@ test('a release in the name of the holder that is the message filling the run is
       fullRunId = (await lock.describe()).runId;
       // The run has read one message (the promotion's request); these bring it to its fill, and
       // the release takes it over, in the same workflow task or one of its own.
-      for (let sent = 1; sent < MESSAGES_PER_RUN; sent += 50) await Promise.all(Array.from({ length: Math.min(50, MESSAGES_PER_RUN - sent) }, () => lock.signal('not-a-lock-signal', {})));
+      await sendJunk(lock, MESSAGES_PER_RUN - 1);
       await lock.signal(lockReleaseSignal, { requester: handle.workflowId, runId: (await handle.describe()).runId });
       await until(
         async () => checks.length,
@@ -287,7 +296,7 @@ test("an operator's unlock accepted while a full run waits for a record in fligh
       await reading.arrived;
       fullRunId = (await lock.describe()).runId;
       // The run fills while the record is read; it waits for that to end before it starts over.
-      for (let sent = 0; sent <= MESSAGES_PER_RUN; sent += 50) await Promise.all(Array.from({ length: 50 }, () => lock.signal('not-a-lock-signal', {})));
+      await sendJunk(lock, MESSAGES_PER_RUN + 1);
       // Read (each one refused) before the unlock comes: the run is by then waiting to start over.
       await until(
         async () => (await lock.query(lockStateQuery)).ignoredCount,
